@@ -1,0 +1,21 @@
+"""The `idrac-orch` command."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import db, dev, services, simulate
+
+app = typer.Typer(
+    help="iDRAC Updater Orchestrator: rolling Dell firmware campaigns on VMware clusters.",
+    no_args_is_help=True,
+)
+app.command("dev")(dev.run_dev)
+app.command("worker")(services.worker)
+app.command("api")(services.api)
+app.command("selftest")(services.selftest)
+app.add_typer(db.app, name="db")
+app.add_typer(simulate.app, name="simulate")
+
+if __name__ == "__main__":
+    app()

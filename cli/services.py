@@ -1,0 +1,94 @@
+"""`idrac-orch worker`, `api` and `selftest`: one part of the service each (production shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from temporalio.client import Client
+
+from common.logging import configure_logging, get_logger
+from common.settings import Settings, get_settings
+from common.temporal import connect
+from domain.temporal_names import TaskQueue
+from workers.main import run_workers
+from workflows.selftest import SelfTestWorkflow
+
+log = get_logger(__name__)
+CONNECT_ATTEMPTS = 30
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+async def connect_with_retry(settings: Settings, attempts: int = CONNECT_ATTEMPTS) -> Client:
+    """Temporal may still be starting (compose, dev): retry for a while, then fail clearly."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await connect(settings)
+        except RuntimeError as exc:
+            if attempt == attempts:
+                raise typer.BadParameter(
+                    f"cannot reach Temporal at {settings.temporal_address}: {exc}",
+                    param_hint="IDRAC_ORCH_TEMPORAL_ADDRESS",
+                ) from None
+            log.warning("temporal not reachable yet", address=settings.temporal_address)
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def worker() -> None:
+    """Run the Temporal workers for every task queue until SIGINT/SIGTERM."""
+    settings = _settings()
+
+    async def main() -> None:
+        client = await connect_with_retry(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_workers(client, stop)
+
+    asyncio.run(main())
+
+
+def api() -> None:
+    """Serve the HTTP API (migrations are applied at start)."""
+    from api.main import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=True,
+    )
+
+
+def selftest(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 60.0,
+) -> None:
+    """Check that workers poll every task queue: runs SelfTestWorkflow once."""
+    settings = _settings()
+
+    async def main() -> None:
+        client = await connect_with_retry(settings, attempts=1)
+        result = await client.execute_workflow(
+            SelfTestWorkflow.run,
+            id=f"selftest-{uuid.uuid4()}",
+            task_queue=TaskQueue.CAMPAIGNS,
+            execution_timeout=timedelta(seconds=timeout),
+        )
+        for probe in result.probes:
+            typer.echo(f"{probe.task_queue:<10} served by {probe.worker}")
+
+    asyncio.run(main())

@@ -1,0 +1,27 @@
+"""Names shared by workflows, workers, the API and the dev server: task queues and
+the custom search attributes the Temporal Web UI filters campaigns by."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from temporalio.common import SearchAttributeKey
+
+
+class TaskQueue(StrEnum):
+    CAMPAIGNS = "campaigns"  # workflows
+    REDFISH = "redfish"  # async Redfish activities
+    VCENTER = "vcenter"  # sync pyvmomi activities on a small thread pool
+
+
+CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
+CAMPAIGN_STATUS = SearchAttributeKey.for_keyword("CampaignStatus")
+CLUSTER_NAME = SearchAttributeKey.for_keyword("ClusterName")
+SERVICE_TAG = SearchAttributeKey.for_keyword("ServiceTag")
+
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
+    CAMPAIGN_ID,
+    CAMPAIGN_STATUS,
+    CLUSTER_NAME,
+    SERVICE_TAG,
+)
