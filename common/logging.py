@@ -26,7 +26,7 @@ _SECRET_KEY = re.compile(
 # Secrets embedded in free text: "password=x", "X-Auth-Token: y", "Bearer z", URL userinfo.
 _SECRET_IN_TEXT = [
     re.compile(
-        r"(?i)((?:pass(?:word|wd)?|secret|token|api[-_]?key|pwd)\s*[=:]\s*['\"]?)[^\s'\",;&]+"
+        r"(?i)((?:pass(?:word|wd)?|secret|token|api[-_]?key|pwd)['\"]?\s*[=:]\s*['\"]?)[^\s'\",;&]+"
     ),
     re.compile(r"(?i)(x-auth-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",;]+"),
     re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"),

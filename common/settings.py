@@ -40,6 +40,71 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Key that encrypts stored credentials (never logged)."
     )
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Retired secret keys (JSON list), still accepted for decryption so that "
+        "`idrac-orch secrets rotate` can re-encrypt under secret_key.",
+    )
+    token_signing_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key that signs login tokens. Default: derived from secret_key.",
+    )
+    login_token_ttl_s: int = Field(
+        default=900, ge=60, le=86400, description="Lifetime of a login token in seconds."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per user and source before lockout."
+    )
+    login_lockout_s: int = Field(
+        default=300, ge=1, description="Window (seconds) over which failed logins are counted."
+    )
+    ldap_url: str | None = Field(
+        default=None,
+        description="ldap:// or ldaps:// URL of the directory; unset disables LDAP logins.",
+    )
+    ldap_start_tls: bool = Field(
+        default=False, description="Upgrade an ldap:// connection with StartTLS before binding."
+    )
+    ldap_ca_file: Path | None = Field(
+        default=None, description="CA bundle that verifies the directory's TLS certificate."
+    )
+    ldap_bind_dn: str | None = Field(
+        default=None, description="Service account DN used to search for users and groups."
+    )
+    ldap_bind_password: SecretStr | None = Field(
+        default=None, description="Service account password (never logged)."
+    )
+    ldap_user_base_dn: str = Field(default="", description="Subtree searched for user entries.")
+    ldap_user_filter: str = Field(
+        default="(&(objectClass=person)(uid={username}))",
+        description="User search filter; {username} is replaced by the escaped login name. "
+        "For Active Directory: (&(objectClass=user)(sAMAccountName={username})).",
+    )
+    ldap_group_base_dn: str = Field(default="", description="Subtree searched for groups.")
+    ldap_group_filter: str = Field(
+        default="(|(objectClass=groupOfNames)(objectClass=group))",
+        description="Filter selecting group entries (ANDed with member=<dn>).",
+    )
+    ldap_nested_groups: bool = Field(
+        default=True, description="Follow groups that are members of groups (nested)."
+    )
+    ldap_timeout_s: float = Field(default=5.0, gt=0, description="Directory connect timeout.")
+    ldap_role_groups: dict[str, Literal["viewer", "operator", "admin"]] = Field(
+        default_factory=dict,
+        description='Group DN -> role (JSON), e.g. {"cn=fw-admins,ou=groups,dc=x": "admin"}. '
+        "A user gets the highest role of all their groups; no mapped group, no login.",
+    )
+    breakglass_username: str | None = Field(
+        default=None, description="Local emergency admin; disabled unless set with its hash."
+    )
+    breakglass_password_hash: SecretStr | None = Field(
+        default=None,
+        description="scrypt hash of the break-glass password (`idrac-orch secrets hash-password`).",
+    )
+    package_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded firmware packages are stored. Default: data_dir/packages.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -51,6 +116,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'idrac-orch.db').resolve()}"
+
+    @property
+    def effective_package_dir(self) -> Path:
+        return (self.package_dir or self.data_dir / "packages").resolve()
 
     @property
     def temporal_host(self) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(sa_type=DateTime(timezone=True), **kwargs)
 
 
 class Datacenter(SQLModel, table=True):
@@ -20,7 +25,38 @@ class Datacenter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=128)
     timezone: str = Field(max_length=64, description="IANA timezone, e.g. Europe/Amsterdam")
-    created_at: datetime = Field(default_factory=_utcnow, sa_type=DateTime(timezone=True))
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Vcenter(SQLModel, table=True):
+    """A vCenter Server; its login comes from an explicitly chosen credential profile."""
+
+    __tablename__ = "vcenters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=128)
+    address: str = Field(max_length=255)
+    datacenter_id: int | None = Field(default=None, foreign_key="datacenters.id", index=True)
+    # use_alter: vcenters -> profiles -> servers -> clusters -> vcenters is a cycle.
+    credential_profile_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("credential_profiles.id", use_alter=True), nullable=True
+        ),
+    )
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Cluster(SQLModel, table=True):
+    """A vSphere cluster: the unit a campaign rolls through under its concurrency limits."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (UniqueConstraint("vcenter_id", "name", name="uq_clusters_vcenter_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, max_length=128)
+    vcenter_id: int = Field(foreign_key="vcenters.id", index=True)
+    created_at: datetime = _ts(default_factory=utcnow)
 
 
 class Server(SQLModel, table=True):
@@ -31,6 +67,149 @@ class Server(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     service_tag: str = Field(index=True, unique=True, max_length=16)
     idrac_address: str = Field(max_length=255)
-    model: str | None = Field(default=None, max_length=64)
+    model: str | None = Field(default=None, max_length=64, index=True)
     datacenter_id: int | None = Field(default=None, foreign_key="datacenters.id", index=True)
-    created_at: datetime = Field(default_factory=_utcnow, sa_type=DateTime(timezone=True))
+    created_at: datetime = _ts(default_factory=utcnow)
+    cluster_id: int | None = Field(default=None, foreign_key="clusters.id", index=True)
+    system_id: str | None = Field(default=None, max_length=16, description="Dell SystemID")
+    esxi_host: str | None = Field(default=None, max_length=255)
+    firmware_inventory: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    health: str | None = Field(default=None, max_length=16, index=True)
+    last_seen_at: datetime | None = _ts(default=None, nullable=True)
+
+
+class CredentialProfile(SQLModel, table=True):
+    """An iDRAC (or vCenter) login. The secret is AES-GCM ciphertext under key ``key_id``.
+
+    ``scope_key`` (``global``, ``datacenter:<id>``, ``cidr:<net>``, ``host:<id>``) is unique, so
+    two profiles can never tie at the same specificity.
+    """
+
+    __tablename__ = "credential_profiles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=128)
+    scope: str = Field(max_length=16)
+    scope_key: str = Field(unique=True, max_length=128)
+    datacenter_id: int | None = Field(default=None, foreign_key="datacenters.id")
+    cidr: str | None = Field(default=None, max_length=64)
+    server_id: int | None = Field(default=None, foreign_key="servers.id")
+    username: str = Field(max_length=128)
+    secret_ciphertext: bytes = Field(sa_type=LargeBinary)
+    key_id: str = Field(max_length=32, index=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class FirmwarePackage(SQLModel, table=True):
+    """A Dell Update Package; ``file_name`` is set once the upload matched ``sha256``."""
+
+    __tablename__ = "firmware_packages"
+    __table_args__ = (
+        UniqueConstraint("component_id", "version", name="uq_packages_component_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    component_id: str = Field(index=True, max_length=32)
+    version: str = Field(max_length=64)
+    applicable_models: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    sha256: str = Field(max_length=64, index=True)
+    file_name: str | None = Field(default=None, max_length=255)
+    size_bytes: int | None = None
+    uploaded_at: datetime | None = _ts(default=None, nullable=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A recurring weekly or one-off window, in the window's own IANA timezone."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=128)
+    kind: str = Field(max_length=8)
+    timezone: str = Field(max_length=64)
+    datacenter_id: int | None = Field(default=None, foreign_key="datacenters.id", index=True)
+    weekdays: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    start_time: str | None = Field(default=None, max_length=5)
+    duration_minutes: int | None = None
+    starts_at: datetime | None = _ts(default=None, nullable=True)
+    ends_at: datetime | None = _ts(default=None, nullable=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    """The stored record of a campaign; Temporal owns its execution state."""
+
+    __tablename__ = "campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, max_length=128)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="created", max_length=16, index=True)
+    workflow_id: str | None = Field(default=None, max_length=128)
+    run_id: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=255)
+    abort_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _ts(default_factory=utcnow, index=True)
+    started_at: datetime | None = _ts(default=None, nullable=True)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class HostUpdate(SQLModel, table=True):
+    """Outcome of one host's runbook within a campaign (written by activities)."""
+
+    __tablename__ = "host_updates"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "server_id", "attempt", name="uq_host_updates_attempt"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaigns.id", index=True)
+    server_id: int = Field(foreign_key="servers.id", index=True)
+    attempt: int = Field(default=1, ge=1)
+    status: str = Field(max_length=16)
+    step: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=2000)
+    started_at: datetime | None = _ts(default=None, nullable=True)
+    finished_at: datetime | None = _ts(default=None, nullable=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """An automation token: only its SHA-256 is stored; revocation is a timestamp."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    token_hash: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    created_by: str = Field(max_length=255)
+    created_at: datetime = _ts(default_factory=utcnow)
+    expires_at: datetime | None = _ts(default=None, nullable=True)
+    revoked_at: datetime | None = _ts(default=None, nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One audited action. Append-only (database triggers refuse UPDATE and DELETE);
+    ``hash`` chains every row to the one before it (domain/audit_chain.py)."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    occurred_at: datetime = _ts(index=True)
+    actor: str = Field(max_length=255, index=True)
+    role: str | None = Field(default=None, max_length=16)
+    action: str = Field(max_length=128, index=True)
+    target: str = Field(max_length=512)
+    outcome: str = Field(max_length=16, index=True)
+    source: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=1000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -7,8 +7,9 @@ a campaign can never flood vCenter with concurrent sessions.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -57,12 +58,19 @@ def build_workers(client: Client, executor: ThreadPoolExecutor) -> list[Worker]:
     return workers
 
 
-async def run_workers(client: Client, stop: asyncio.Event) -> None:
-    """Poll every task queue until ``stop`` is set, then drain and shut down."""
+@asynccontextmanager
+async def running_workers(client: Client) -> AsyncIterator[None]:
+    """Every task queue's worker polls inside this block; leaving it drains and shuts down."""
     with ThreadPoolExecutor(max_workers=VCENTER_CONCURRENCY) as executor:
         async with AsyncExitStack() as stack:
             for worker in build_workers(client, executor):
                 await stack.enter_async_context(worker)
-            log.info("worker started", task_queues=[q.value for q in TaskQueue])
-            await stop.wait()
-            log.info("worker stopping")
+            yield
+
+
+async def run_workers(client: Client, stop: asyncio.Event) -> None:
+    """Poll every task queue until ``stop`` is set."""
+    async with running_workers(client):
+        log.info("worker started", task_queues=[q.value for q in TaskQueue])
+        await stop.wait()
+        log.info("worker stopping")
