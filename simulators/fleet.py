@@ -28,6 +28,11 @@ class VMSpec(_Strict):
     cpus: int = Field(default=2, ge=1, le=256)
     memory_mb: int = Field(default=4096, ge=128)
     powered_on: bool = True
+    cpu_reservation_mhz: int = Field(default=0, ge=0)
+    memory_reservation_mb: int = Field(default=0, ge=0)
+    local_storage: bool = Field(default=False, description="on a datastore only its host mounts")
+    pinned_to_host: bool = Field(default=False, description="mandatory VM-host affinity rule")
+    passthrough: bool = Field(default=False, description="has a PCI passthrough device")
 
 
 class HostSpec(_Strict):
@@ -36,6 +41,7 @@ class HostSpec(_Strict):
     model: str = "PowerEdge R750"
     system_id: int = Field(default=0x0A6B, ge=0, description="Dell SystemID")
     idrac_address: str | None = Field(default=None, description="loopback address of its iDRAC")
+    management_ip: str | None = Field(default=None, description="ESXi vmk0 address vCenter shows")
     cpu_cores: int = Field(default=32, ge=1)
     cpu_mhz: int = Field(default=2600, ge=100)
     memory_mb: int = Field(default=524288, ge=1024)

@@ -1,8 +1,9 @@
 """Build and run the vCenter simulator.
 
 The Go binary is cached under a directory named by the hash of main.go, so it is
-rebuilt only when its source changes. The process prints ``READY host:port`` once its
-inventory is built; :class:`VcsimProcess` waits for that line.
+rebuilt only when its source changes. The process prints ``CONTROL host:port`` (its
+loopback control endpoint) and then ``READY host:port`` once its inventory is built;
+:class:`VcsimProcess` waits for both and wraps the control endpoint.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -82,10 +85,47 @@ class VcsimProcess:
     _process: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _output: list[str] = field(default_factory=list, init=False, repr=False)
+    control_address: str | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
         return f"https://{self.host}:{self.port}/sdk"
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the control endpoint (``POST /hosts/{service_tag}/connection``...)."""
+        if self.control_address is None:
+            raise VcsimError("vcsim is not running")
+        return f"http://{self.control_address}"
+
+    def set_connection(self, service_tag: str, state: str) -> None:
+        """What the iDRAC simulator does on reboot: notResponding, then connected."""
+        self._control("POST", f"/hosts/{service_tag}/connection", {"state": state})
+
+    def set_host_faults(
+        self, service_tag: str, *, fail_task: str | None = None, stuck_entering: bool = False
+    ) -> None:
+        """Make a maintenance task fail, or entering maintenance never finish."""
+        body = {"fail_task": fail_task or "", "stuck_entering_maintenance": stuck_entering}
+        self._control("POST", f"/hosts/{service_tag}/faults", body)
+
+    def set_vm_faults(self, vm_name: str, *, refuse_migration: bool) -> None:
+        self._control("POST", f"/vms/{vm_name}/faults", {"refuse_migration": refuse_migration})
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "/faults", None)
+
+    def _control(self, method: str, path: str, body: dict[str, object] | None) -> None:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 (our own loopback http endpoint)
+            self.control_url + path, data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+                pass
+        except urllib.error.HTTPError as exc:
+            raise VcsimError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
 
     def start(self) -> VcsimProcess:
         binary = ensure_built()
@@ -93,6 +133,7 @@ class VcsimProcess:
         topology = Path(self._workdir.name, "topology.json")
         topology.write_text(json.dumps(to_topology(self.fleet)))
         args = [str(binary), "-topology", str(topology), "-listen", f"{self.host}:{self.port}"]
+        args += ["-control", "127.0.0.1:0"]
         if self.tls_cert and self.tls_key:
             args += ["-tls-cert", str(self.tls_cert), "-tls-key", str(self.tls_key)]
         self._process = subprocess.Popen(
@@ -109,6 +150,8 @@ class VcsimProcess:
         def pump() -> None:
             for line in stdout:
                 self._output.append(line.rstrip())
+                if line.startswith("CONTROL "):
+                    self.control_address = line.split()[1]
                 if line.startswith("READY "):
                     ready.set()
 

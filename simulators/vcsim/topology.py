@@ -38,5 +38,6 @@ def _host(cluster: ClusterSpec, host: HostSpec) -> dict[str, Any]:
         "cpu_cores": host.cpu_cores,
         "cpu_mhz": host.cpu_mhz,
         "memory_mb": host.memory_mb,
+        "management_ip": host.management_ip or "",
         "vms": [vm.model_dump() for vm in cluster.vms_of(host)],
     }

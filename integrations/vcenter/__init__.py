@@ -1,0 +1,41 @@
+"""vCenter adapter (pyvmomi, synchronous): inventory, capacity, maintenance mode."""
+
+from integrations.vcenter.capacity import cluster_capacity, cluster_facts
+from integrations.vcenter.client import VCenterClient, VCenterSettings
+from integrations.vcenter.errors import (
+    MaintenanceBlockedError,
+    MaintenanceTimeoutError,
+    NotFoundError,
+    ReconnectTimeoutError,
+    TaskFailedError,
+    VCenterConnectionError,
+    VCenterError,
+)
+from integrations.vcenter.inventory import read_inventory
+from integrations.vcenter.maintenance import (
+    MaintenanceOptions,
+    enter_maintenance,
+    exit_maintenance,
+    preflight_enter,
+    wait_for_reboot,
+)
+
+__all__ = [
+    "MaintenanceBlockedError",
+    "MaintenanceOptions",
+    "MaintenanceTimeoutError",
+    "NotFoundError",
+    "ReconnectTimeoutError",
+    "TaskFailedError",
+    "VCenterClient",
+    "VCenterConnectionError",
+    "VCenterError",
+    "VCenterSettings",
+    "cluster_capacity",
+    "cluster_facts",
+    "enter_maintenance",
+    "exit_maintenance",
+    "preflight_enter",
+    "read_inventory",
+    "wait_for_reboot",
+]

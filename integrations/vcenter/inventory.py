@@ -1,0 +1,253 @@
+"""The whole inventory in one PropertyCollector read, turned into plain models.
+
+VirtualMachine.resourceConfig is deliberately not read: reservations come from
+summary.config (vcsim 0.24's PropertyCollector dies on resourceConfig).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pyVmomi import vim
+
+from integrations.vcenter.client import VCenterClient, props_of
+from integrations.vcenter.models import (
+    ClusterInfo,
+    DatacenterInfo,
+    DrsInfo,
+    HaInfo,
+    HostInfo,
+    Inventory,
+    VmInfo,
+)
+
+MIB = 1024 * 1024
+
+PATHS: dict[type, list[str]] = {
+    vim.Folder: ["name", "parent"],
+    vim.Datacenter: ["name", "parent"],
+    vim.ClusterComputeResource: ["name", "parent", "configurationEx"],
+    vim.HostSystem: [
+        "name",
+        "parent",
+        "runtime.connectionState",
+        "runtime.powerState",
+        "runtime.inMaintenanceMode",
+        "hardware.systemInfo",
+        "summary.hardware.cpuMhz",
+        "summary.hardware.numCpuCores",
+        "summary.hardware.memorySize",
+        "config.network.vnic",
+    ],
+    vim.VirtualMachine: [
+        "name",
+        "runtime.host",
+        "runtime.powerState",
+        "summary.config.numCpu",
+        "summary.config.memorySizeMB",
+        "summary.config.cpuReservation",
+        "summary.config.memoryReservation",
+        "summary.quickStats.overallCpuUsage",
+        "summary.quickStats.guestMemoryUsage",
+    ],
+}
+
+
+def read_inventory(client: VCenterClient) -> Inventory:
+    objects = client.retrieve_view(PATHS)
+    by_kind: dict[type, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for obj in objects:
+        by_kind[_kind(obj.obj)][obj.obj._moId] = props_of(obj)
+    return _assemble(by_kind)
+
+
+def _kind(obj: Any) -> type:
+    return next(kind for kind in PATHS if isinstance(obj, kind))
+
+
+def _assemble(by_kind: dict[type, dict[str, dict[str, Any]]]) -> Inventory:
+    parents = {
+        moid: props.get("parent")
+        for kind in (vim.Folder, vim.Datacenter, vim.ClusterComputeResource, vim.HostSystem)
+        for moid, props in by_kind[kind].items()
+    }
+    dc_names = {moid: p["name"] for moid, p in by_kind[vim.Datacenter].items()}
+
+    def datacenter_of(moid: str) -> str | None:
+        seen = 0
+        while moid and seen < 64:  # folders nest; the bound only guards against a cycle
+            if moid in dc_names:
+                return dc_names[moid]
+            parent = parents.get(moid)
+            moid = parent._moId if parent is not None else ""
+            seen += 1
+        return None
+
+    host_names = {moid: p["name"] for moid, p in by_kind[vim.HostSystem].items()}
+    vm_names = {moid: p["name"] for moid, p in by_kind[vim.VirtualMachine].items()}
+    vms_by_host: dict[str, list[VmInfo]] = defaultdict(list)
+    for moid, props in by_kind[vim.VirtualMachine].items():
+        vm = _vm(moid, props, host_names)
+        vms_by_host[vm.host or ""].append(vm)
+
+    cluster_names = {moid: p["name"] for moid, p in by_kind[vim.ClusterComputeResource].items()}
+    hosts_by_cluster: dict[str | None, list[HostInfo]] = defaultdict(list)
+    for moid, props in by_kind[vim.HostSystem].items():
+        parent = props.get("parent")
+        cluster = cluster_names.get(parent._moId) if parent is not None else None
+        host = _host(moid, props, cluster, datacenter_of(moid), vms_by_host[props["name"]])
+        hosts_by_cluster[cluster].append(host)
+
+    clusters_by_dc: dict[str | None, list[ClusterInfo]] = defaultdict(list)
+    for moid, props in by_kind[vim.ClusterComputeResource].items():
+        cluster = _cluster(
+            moid, props, datacenter_of(moid), hosts_by_cluster[props["name"]], host_names, vm_names
+        )
+        clusters_by_dc[cluster.datacenter].append(cluster)
+
+    standalone: dict[str | None, list[HostInfo]] = defaultdict(list)
+    for host in hosts_by_cluster[None]:
+        standalone[host.datacenter].append(host)
+    return Inventory(
+        datacenters=[
+            DatacenterInfo(
+                name=name,
+                clusters=sorted(clusters_by_dc[name], key=lambda c: c.name),
+                standalone_hosts=sorted(standalone[name], key=lambda h: h.name),
+            )
+            for name in sorted(dc_names.values())
+        ]
+    )
+
+
+def _vm(moid: str, props: dict[str, Any], host_names: dict[str, str]) -> VmInfo:
+    host = props.get("runtime.host")
+    return VmInfo(
+        name=props["name"],
+        moid=moid,
+        host=host_names.get(host._moId) if host is not None else None,
+        power_state=str(props.get("runtime.powerState") or "unknown"),
+        num_cpu=props.get("summary.config.numCpu") or 0,
+        memory_mb=props.get("summary.config.memorySizeMB") or 0,
+        cpu_reservation_mhz=props.get("summary.config.cpuReservation") or 0,
+        memory_reservation_mb=props.get("summary.config.memoryReservation") or 0,
+        cpu_usage_mhz=props.get("summary.quickStats.overallCpuUsage") or 0,
+        memory_usage_mb=props.get("summary.quickStats.guestMemoryUsage") or 0,
+    )
+
+
+def service_tag(system_info: Any) -> str | None:
+    """Dell puts the service tag in otherIdentifyingInfo (ServiceTag); else the serial."""
+    for ident in getattr(system_info, "otherIdentifyingInfo", None) or []:
+        key = getattr(ident.identifierType, "key", None)
+        if key == "ServiceTag" and ident.identifierValue:
+            return ident.identifierValue.strip()
+    serial = getattr(system_info, "serialNumber", None)
+    return serial.strip() if serial else None
+
+
+def _management_ip(vnics: Any) -> str | None:
+    for vnic in vnics or []:
+        address = getattr(getattr(vnic.spec, "ip", None), "ipAddress", None)
+        if address:
+            return address
+    return None
+
+
+def _host(
+    moid: str, props: dict[str, Any], cluster: str | None, datacenter: str | None, vms: list[VmInfo]
+) -> HostInfo:
+    info = props.get("hardware.systemInfo")
+    return HostInfo(
+        name=props["name"],
+        moid=moid,
+        datacenter=datacenter,
+        cluster=cluster,
+        service_tag=service_tag(info) if info else None,
+        vendor=getattr(info, "vendor", None),
+        model=getattr(info, "model", None),
+        connection_state=str(props.get("runtime.connectionState") or "unknown"),
+        power_state=str(props.get("runtime.powerState") or "unknown"),
+        in_maintenance=bool(props.get("runtime.inMaintenanceMode")),
+        management_ip=_management_ip(props.get("config.network.vnic")),
+        cpu_cores=props.get("summary.hardware.numCpuCores") or 0,
+        cpu_mhz_per_core=props.get("summary.hardware.cpuMhz") or 0,
+        memory_mb=(props.get("summary.hardware.memorySize") or 0) // MIB,
+        vms=sorted(vms, key=lambda vm: vm.name),
+    )
+
+
+def _cluster(
+    moid: str,
+    props: dict[str, Any],
+    datacenter: str | None,
+    hosts: list[HostInfo],
+    host_names: dict[str, str],
+    vm_names: dict[str, str],
+) -> ClusterInfo:
+    config = props.get("configurationEx")
+    drs = getattr(config, "drsConfig", None)
+    return ClusterInfo(
+        name=props["name"],
+        moid=moid,
+        datacenter=datacenter,
+        drs=DrsInfo(
+            enabled=bool(getattr(drs, "enabled", False)),
+            automation=str(drs.defaultVmBehavior) if drs and drs.defaultVmBehavior else None,
+        ),
+        ha=_ha(getattr(config, "dasConfig", None), host_names),
+        vm_host_pins=_pins(config, host_names, vm_names),
+        hosts=sorted(hosts, key=lambda h: h.name),
+    )
+
+
+def _ha(das: Any, host_names: dict[str, str]) -> HaInfo:
+    enabled = bool(getattr(das, "enabled", False))
+    admission = enabled and bool(getattr(das, "admissionControlEnabled", False))
+    policy = getattr(das, "admissionControlPolicy", None) if admission else None
+    if isinstance(policy, vim.cluster.FailoverHostAdmissionControlPolicy):
+        names = [host_names.get(h._moId, h._moId) for h in policy.failoverHosts or []]
+        return HaInfo(
+            enabled=enabled,
+            admission_control_enabled=True,
+            policy="failover_hosts",
+            failover_hosts=names,
+        )
+    if isinstance(policy, vim.cluster.FailoverLevelAdmissionControlPolicy):
+        return HaInfo(
+            enabled=enabled,
+            admission_control_enabled=True,
+            policy="failover_level",
+            failover_level=policy.failoverLevel or 0,
+        )
+    if isinstance(policy, vim.cluster.FailoverResourcesAdmissionControlPolicy):
+        return HaInfo(
+            enabled=enabled,
+            admission_control_enabled=True,
+            policy="percentage",
+            cpu_failover_percent=policy.cpuFailoverResourcesPercent or 0,
+            memory_failover_percent=policy.memoryFailoverResourcesPercent or 0,
+        )
+    return HaInfo(enabled=enabled, admission_control_enabled=admission)
+
+
+def _pins(
+    config: Any, host_names: dict[str, str], vm_names: dict[str, str]
+) -> dict[str, list[str]]:
+    """VM -> hosts allowed by enabled mandatory VM-host affinity rules."""
+    groups = {g.name: g for g in getattr(config, "group", None) or []}
+    pins: dict[str, list[str]] = {}
+    for rule in getattr(config, "rule", None) or []:
+        if not isinstance(rule, vim.cluster.VmHostRuleInfo) or not (
+            rule.enabled and rule.mandatory
+        ):
+            continue
+        vm_group = groups.get(rule.vmGroupName)
+        host_group = groups.get(rule.affineHostGroupName or "")
+        if vm_group is None or host_group is None:
+            continue
+        allowed = [host_names.get(h._moId, h._moId) for h in host_group.host or []]
+        for vm in vm_group.vm or []:
+            pins[vm_names.get(vm._moId, vm._moId)] = allowed
+    return pins
