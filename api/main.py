@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
-from api.routes import health
+from api.audit import AuditMiddleware
+from api.observability import Metrics, ObservabilityMiddleware
+from api.routes import (
+    audit,
+    auth,
+    campaigns,
+    clusters,
+    credentials,
+    datacenters,
+    health,
+    metrics,
+    packages,
+    servers,
+    vcenters,
+    windows,
+)
 from api.state import AppState
 from common.logging import get_logger
 from common.settings import Settings, get_settings
@@ -17,6 +34,20 @@ from store.db import make_engine
 from store.migrate import upgrade
 
 log = get_logger(__name__)
+ROUTERS = (
+    health,
+    metrics,
+    auth,
+    datacenters,
+    vcenters,
+    clusters,
+    servers,
+    credentials,
+    packages,
+    windows,
+    campaigns,
+    audit,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = settings.effective_database_url
         upgrade(url)
         engine = make_engine(url)
-        app.state.orch = AppState(settings=settings, engine=engine)
+        app.state.orch = AppState.build(settings, engine)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
         yield
         engine.dispose()
@@ -38,18 +69,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Rolling Dell firmware campaigns across VMware ESXi clusters.",
         lifespan=lifespan,
     )
-    app.middleware("http")(_bind_request_context)
-    app.include_router(health.router)
+    app.state.metrics = Metrics()
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _unstorable_value)
+    # Outermost first: the request id and metrics wrap the audit, which wraps routing.
+    app.add_middleware(AuditMiddleware)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 
 
-async def _bind_request_context(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    with structlog.contextvars.bound_contextvars(
-        request_id=request_id, method=request.method, path=request.url.path
-    ):
-        response = await call_next(request)
-    response.headers["x-request-id"] = request_id
-    return response
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without the offending input echoed back: it may be a password."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {key: value for key, value in error.items() if key not in ("input", "ctx", "url")}
+        for error in exc.errors()
+    ]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content=jsonable_encoder({"detail": errors}),
+    )
+
+
+async def _unstorable_value(_: Request, __: Exception) -> JSONResponse:
+    """A value the database cannot hold (e.g. a NUL character in text): the client's fault."""
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={
+            "detail": [
+                {
+                    "loc": ["body"],
+                    "msg": "a value cannot be stored (NUL character or out of range)",
+                    "type": "value_error",
+                }
+            ]
+        },
+    )

@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: one engine and one Temporal client."""
+"""What the API process holds for its lifetime: engine, Temporal client, login machinery."""
 
 from __future__ import annotations
 
@@ -8,10 +8,33 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api.ratelimit import LoginLimiter
 from common.settings import Settings
 from common.temporal import connect
+from integrations.ldap import LdapAuthenticator, LdapConfig
 
 TEMPORAL_CONNECT_TIMEOUT_S = 5.0
+
+
+def ldap_from_settings(settings: Settings) -> LdapAuthenticator | None:
+    if not settings.ldap_url:
+        return None
+    password = settings.ldap_bind_password
+    return LdapAuthenticator(
+        LdapConfig(
+            url=settings.ldap_url,
+            bind_dn=settings.ldap_bind_dn,
+            bind_password=password.get_secret_value() if password else None,
+            user_base_dn=settings.ldap_user_base_dn,
+            user_filter=settings.ldap_user_filter,
+            group_base_dn=settings.ldap_group_base_dn,
+            group_filter=settings.ldap_group_filter,
+            nested_groups=settings.ldap_nested_groups,
+            start_tls=settings.ldap_start_tls,
+            ca_file=settings.ldap_ca_file,
+            timeout_s=settings.ldap_timeout_s,
+        )
+    )
 
 
 @dataclass
@@ -19,7 +42,18 @@ class AppState:
     settings: Settings
     engine: Engine
     temporal: Client | None = None
+    ldap: LdapAuthenticator | None = None
+    limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300))
     _connect_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine) -> AppState:
+        return cls(
+            settings=settings,
+            engine=engine,
+            ldap=ldap_from_settings(settings),
+            limiter=LoginLimiter(settings.login_max_failures, settings.login_lockout_s),
+        )
 
     async def temporal_client(self) -> Client:
         """The shared client, connecting on first use so the API starts while Temporal is down."""

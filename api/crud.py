@@ -1,0 +1,119 @@
+"""What every resource router shares: paging, 404/409/422 errors with field names, commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
+
+MAX_PAGE = 500
+
+
+class Message(BaseModel):
+    detail: str = Field(examples=["server 42 does not exist"])
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Rows matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+MAX_ID = 2_147_483_647  # INTEGER on both databases
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id.")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+RefId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message, "description": "no, expired or revoked token"},
+    403: {"model": Message, "description": "role too low"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no such id"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Message, "description": "duplicate, or still referenced"}
+}
+
+
+def not_found(kind: str, ident: object) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{kind} {ident} does not exist")
+
+
+def invalid(field: str, message: str, where: str = "body") -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors, naming the field."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=[{"loc": [where, field], "msg": message, "type": "value_error"}],
+    )
+
+
+def get_or_404(session: Session, model: type[M], ident: int) -> M:
+    row = session.get(model, ident)
+    if row is None:
+        raise not_found(model.__tablename__.rstrip("s").replace("_", " "), ident)  # type: ignore[attr-defined]
+    return row
+
+
+def check_refs(session: Session, refs: dict[str, tuple[type[SQLModel], int | None]]) -> None:
+    """422 naming the field when a foreign key points at nothing (clearer than a 409)."""
+    for field, (model, ident) in refs.items():
+        if ident is not None and session.get(model, ident) is None:
+            raise invalid(field, f"{field.removesuffix('_id')} {ident} does not exist")
+
+
+def paginate(
+    session: Session, statement: SelectOfScalar[M], limit: int, offset: int
+) -> tuple[Sequence[M], int]:
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    items = session.exec(statement.limit(limit).offset(offset)).all()
+    return items, total
+
+
+def save(session: Session, row: M) -> M:
+    """Commit; a uniqueness or reference violation becomes a 409 instead of a 500."""
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=_conflict(exc)) from None
+    session.refresh(row)
+    return row
+
+
+def delete(session: Session, row: SQLModel) -> None:
+    session.delete(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="still referenced by other records; remove those first"
+        ) from None
+
+
+def _conflict(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return "a record with the same unique value already exists"
+    return "violates a reference between records"
+
+
+def apply(row: SQLModel, changes: BaseModel) -> None:
+    """PATCH semantics: only the fields sent; null only where the column allows it."""
+    columns = row.__table__.columns  # type: ignore[attr-defined]
+    for key, value in changes.model_dump(exclude_unset=True).items():
+        if value is None and not columns[key].nullable:
+            raise invalid(key, "may not be null")
+        setattr(row, key, value)

@@ -1,0 +1,218 @@
+"""Logins (directory or break-glass) and API tokens for automation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from sqlmodel import col, select
+
+from api.audit import client_address
+from api.crud import ERRORS, NOT_FOUND, Id, Limit, Message, Offset, Page, get_or_404, paginate, save
+from api.deps import SessionDep, StateDep
+from api.security import (
+    Admin,
+    Principal,
+    Viewer,
+    issue_login_token,
+    new_api_token,
+    signing_key,
+    verify_password,
+)
+from api.state import AppState
+from domain.roles import Role, highest
+from integrations.ldap import LdapAuthError, LdapUnavailableError, normalize_dn
+from store.audit import AuditRecord, append
+from store.models import ApiToken, utcnow
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, Field(min_length=1, max_length=256, examples=["alice"])]
+    password: Annotated[
+        SecretStr, Field(min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
+    ]
+
+
+class LoginResponse(BaseModel):
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    token_type: str = Field(default="bearer", examples=["bearer"])
+    expires_at: datetime
+    role: Role
+    username: str
+
+
+class Me(BaseModel):
+    name: str
+    role: Role
+    via: str
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=128, examples=["ci-pipeline"])]
+    role: Role = Field(examples=["operator"])
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="Null: never expires (revoke it instead)."
+    )
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    role: Role
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="Shown once; only its hash is stored.")
+
+
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message, "description": "wrong user name or password, or no mapped group"},
+    429: {"model": Message, "description": "too many failed logins from this source"},
+    503: {"model": Message, "description": "directory unreachable"},
+}
+
+
+def _audit_login(
+    state: AppState, username: str, source: str | None, outcome: str, role: Role | None, why: str
+) -> None:
+    append(
+        state.engine,
+        AuditRecord(
+            actor=username,
+            role=role.value if role else None,
+            action="login",
+            target="auth",
+            outcome=outcome,
+            source=source,
+            detail=why,
+        ),
+    )
+
+
+def _authenticate(state: AppState, username: str, password: str) -> tuple[Principal | None, str]:
+    """(principal, reason). Blocking: directory calls and scrypt run in a worker thread."""
+    settings = state.settings
+    breakglass = settings.breakglass_username
+    if breakglass and settings.breakglass_password_hash and username == breakglass:
+        if verify_password(password, settings.breakglass_password_hash.get_secret_value()):
+            return Principal(username, Role.ADMIN, "breakglass"), "break-glass admin"
+        return None, "break-glass password mismatch"
+    if state.ldap is None:
+        return None, "directory logins are not configured"
+    try:
+        identity = state.ldap.authenticate(username, password)
+    except LdapAuthError as exc:
+        return None, str(exc)
+    mapping = {normalize_dn(dn): Role(role) for dn, role in settings.ldap_role_groups.items()}
+    role = highest([mapping[g] for g in identity.groups if g in mapping])
+    if role is None:
+        return None, "no group of this user maps to a role"
+    return Principal(username, role, "ldap"), f"directory groups grant {role.value}"
+
+
+@router.post("/login", response_model=LoginResponse, responses=LOGIN_ERRORS)
+async def login(body: LoginRequest, request: Request, state: StateDep) -> LoginResponse:
+    source = client_address(request.scope) or "unknown"
+    username = body.username
+    wait = state.limiter.retry_after(username, source)
+    if wait is not None:
+        await anyio.to_thread.run_sync(
+            _audit_login, state, username, source, "denied", None, "rate limited"
+        )
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="too many failed logins; try again later",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    try:
+        principal, why = await anyio.to_thread.run_sync(
+            _authenticate, state, username, body.password.get_secret_value()
+        )
+    except LdapUnavailableError as exc:
+        await anyio.to_thread.run_sync(
+            _audit_login, state, username, source, "error", None, str(exc)
+        )
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail="directory unavailable"
+        ) from None
+    if principal is None:
+        state.limiter.failed(username, source)
+        await anyio.to_thread.run_sync(_audit_login, state, username, source, "failure", None, why)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="invalid credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    state.limiter.succeeded(username, source)
+    request.state.principal = principal
+    await anyio.to_thread.run_sync(
+        _audit_login, state, principal.name, source, "success", principal.role, why
+    )
+    now = datetime.now(UTC)
+    ttl = state.settings.login_token_ttl_s
+    return LoginResponse(
+        access_token=issue_login_token(principal, signing_key(state.settings), ttl, now),
+        expires_at=now + timedelta(seconds=ttl),
+        role=principal.role,
+        username=principal.name,
+    )
+
+
+@router.get("/me", response_model=Me, responses=ERRORS)
+def me(principal: Viewer) -> Me:
+    return Me(name=principal.name, role=principal.role, via=principal.via)
+
+
+@router.post(
+    "/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED, responses=ERRORS
+)
+def create_token(body: TokenCreate, session: SessionDep, principal: Admin) -> TokenCreated:
+    token, digest = new_api_token()
+    expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    row = save(
+        session,
+        ApiToken(
+            name=body.name,
+            token_hash=digest,
+            role=body.role.value,
+            created_by=principal.name,
+            expires_at=expires,
+        ),
+    )
+    return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=token)
+
+
+@router.get("/tokens", response_model=Page[TokenOut], responses=ERRORS)
+def list_tokens(
+    session: SessionDep, _: Admin, limit: Limit = 100, offset: Offset = 0
+) -> Page[TokenOut]:
+    statement = select(ApiToken).order_by(col(ApiToken.id))
+    items, total = paginate(session, statement, limit, offset)
+    return Page(
+        items=[TokenOut.model_validate(i) for i in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="Revoke an API token (the row stays, for the audit trail)",
+)
+def revoke_token(token_id: Id, session: SessionDep, _: Admin) -> None:
+    row = get_or_404(session, ApiToken, token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        save(session, row)

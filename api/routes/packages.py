@@ -1,0 +1,219 @@
+"""Firmware packages: metadata, streamed upload with checksum check, and the file server
+iDRACs pull from by ImageURI (no auth: an iDRAC cannot send a bearer token, and the path
+is the content's SHA-256, so it can only serve what an admin uploaded)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, col, select
+
+from api.crud import (
+    CONFLICT,
+    ERRORS,
+    NOT_FOUND,
+    Id,
+    Limit,
+    Offset,
+    Page,
+    apply,
+    get_or_404,
+    invalid,
+    paginate,
+    save,
+)
+from api.crud import delete as delete_row
+from api.deps import SessionDep, StateDep
+from api.security import Admin, Viewer
+from store.models import FirmwarePackage, utcnow
+
+router = APIRouter(tags=["packages"])
+MAX_PACKAGE_BYTES = 4 * 1024**3
+CHUNK = 1024 * 1024
+FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+SHA256 = r"^[0-9a-f]{64}$"
+
+Models = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(max_length=200, examples=[["PowerEdge R650", "PowerEdge R750"]]),
+]
+
+
+class PackageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=255, examples=["BIOS_R650_2.19.1"])]
+    component_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$", examples=["159"])]
+    version: Annotated[str, Field(min_length=1, max_length=64, examples=["2.19.1"])]
+    applicable_models: Models = Field(default_factory=list)
+    sha256: Annotated[str, Field(pattern=SHA256, description="Expected SHA-256 (lower-case hex)")]
+
+
+class PackageUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    applicable_models: Models | None = None
+
+
+class PackageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    component_id: str
+    version: str
+    applicable_models: list[str]
+    sha256: str
+    file_name: str | None
+    size_bytes: int | None
+    uploaded_at: datetime | None
+    created_at: datetime
+    download_path: str | None = Field(
+        description="Path (under the API's base URL) iDRACs pull the image from."
+    )
+
+
+def _out(row: FirmwarePackage) -> PackageOut:
+    path = f"/repository/{row.sha256}/{row.file_name}" if row.file_name else None
+    return PackageOut.model_validate({**row.model_dump(), "download_path": path})
+
+
+@router.get("/packages", response_model=Page[PackageOut], responses=ERRORS)
+def list_packages(
+    session: SessionDep,
+    _: Viewer,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    component_id: Annotated[str | None, Query(max_length=32)] = None,
+) -> Page[PackageOut]:
+    statement = select(FirmwarePackage).order_by(col(FirmwarePackage.id))
+    if component_id is not None:
+        statement = statement.where(FirmwarePackage.component_id == component_id)
+    items, total = paginate(session, statement, limit, offset)
+    return Page(items=[_out(i) for i in items], total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/packages",
+    response_model=PackageOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, **CONFLICT},
+)
+def create_package(body: PackageCreate, session: SessionDep, _: Admin) -> PackageOut:
+    return _out(save(session, FirmwarePackage(**body.model_dump())))
+
+
+@router.get("/packages/{package_id}", response_model=PackageOut, responses={**ERRORS, **NOT_FOUND})
+def get_package(package_id: Id, session: SessionDep, _: Viewer) -> PackageOut:
+    return _out(get_or_404(session, FirmwarePackage, package_id))
+
+
+@router.patch(
+    "/packages/{package_id}", response_model=PackageOut, responses={**ERRORS, **NOT_FOUND}
+)
+def update_package(
+    package_id: Id, body: PackageUpdate, session: SessionDep, _: Admin
+) -> PackageOut:
+    row = get_or_404(session, FirmwarePackage, package_id)
+    apply(row, body)
+    return _out(save(session, row))
+
+
+@router.delete(
+    "/packages/{package_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+)
+def delete_package(package_id: Id, session: SessionDep, state: StateDep, _: Admin) -> None:
+    row = get_or_404(session, FirmwarePackage, package_id)
+    stored = _stored_path(state.settings.effective_package_dir, row)
+    delete_row(session, row)
+    if stored is not None:
+        stored.unlink(missing_ok=True)
+
+
+def _stored_path(root: Path, row: FirmwarePackage) -> Path | None:
+    return root / row.sha256 / row.file_name if row.file_name else None
+
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put(
+    "/packages/{package_id}/file",
+    response_model=PackageOut,
+    responses={**ERRORS, **NOT_FOUND},
+    openapi_extra=_UPLOAD_BODY,
+    summary="Upload the package file (raw body, streamed; must match sha256)",
+)
+async def upload_package_file(
+    package_id: Id,
+    request: Request,
+    state: StateDep,
+    _: Admin,
+    file_name: Annotated[str, Query(pattern=FILE_NAME, examples=["BIOS_X1Y2Z_WN64_2.19.1.EXE"])],
+) -> PackageOut:
+    row = await anyio.to_thread.run_sync(_load, state, package_id)
+    root = state.settings.effective_package_dir
+    target_dir = root / row.sha256
+    await anyio.to_thread.run_sync(lambda: target_dir.mkdir(parents=True, exist_ok=True))
+    partial = target_dir / f".upload-{os.getpid()}-{id(request)}"
+    digest, size = hashlib.sha256(), 0
+    try:
+        async with await anyio.open_file(partial, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_PACKAGE_BYTES:
+                    raise invalid("body", f"larger than {MAX_PACKAGE_BYTES} bytes")
+                digest.update(chunk)
+                await out.write(chunk)
+        if digest.hexdigest() != row.sha256:
+            raise invalid("body", "SHA-256 of the uploaded file does not match the package's")
+        await anyio.Path(partial).rename(target_dir / file_name)
+    finally:
+        await anyio.Path(partial).unlink(missing_ok=True)
+    return await anyio.to_thread.run_sync(_mark_uploaded, state, package_id, file_name, size)
+
+
+def _load(state: StateDep, package_id: int) -> FirmwarePackage:
+    with Session(state.engine) as session:
+        return get_or_404(session, FirmwarePackage, package_id)
+
+
+def _mark_uploaded(state: StateDep, package_id: int, file_name: str, size: int) -> PackageOut:
+    with Session(state.engine) as session:
+        row = get_or_404(session, FirmwarePackage, package_id)
+        row.file_name, row.size_bytes, row.uploaded_at = file_name, size, utcnow()
+        return _out(save(session, row))
+
+
+@router.get(
+    "/repository/{sha256}/{file_name}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the package file"},
+        404: {"description": "no such uploaded file"},
+    },
+    summary="Package file for iDRAC ImageURI pulls (no authentication)",
+)
+def download_package_file(
+    sha256: Annotated[str, PathParam(pattern=SHA256)],
+    file_name: Annotated[str, PathParam(pattern=FILE_NAME)],
+    state: StateDep,
+) -> FileResponse:
+    path = state.settings.effective_package_dir / sha256 / file_name
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such package file")
+    return FileResponse(path, media_type="application/octet-stream", filename=file_name)

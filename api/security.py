@@ -1,0 +1,173 @@
+"""Who is calling: login tokens (signed, short-lived), API tokens (stored hashed) and roles."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session, select
+
+from api.deps import StateDep
+from common.settings import Settings
+from domain.roles import Role
+from store.crypto import derive_key
+from store.models import ApiToken
+
+API_TOKEN_PREFIX = "ido_"  # noqa: S105 (a prefix, not a secret)
+_ALGORITHM = "HS256"
+_ISSUER = "idrac-orch"
+
+bearer = HTTPBearer(auto_error=False, description="A login token or an API token.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    via: Literal["ldap", "breakglass", "api-token"]
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The token key: explicit, else derived from the secret key, else random per process
+    (tokens then die with the process, which is safe, merely inconvenient)."""
+    if settings.token_signing_key is not None:
+        return settings.token_signing_key.get_secret_value().encode()
+    if settings.secret_key is not None:
+        return derive_key(settings.secret_key.get_secret_value(), b"login tokens")
+    return _PROCESS_KEY
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def issue_login_token(principal: Principal, key: bytes, ttl_s: int, now: datetime) -> str:
+    claims = {
+        "iss": _ISSUER,
+        "sub": principal.name,
+        "role": principal.role.value,
+        "via": principal.via,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_s),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, key, algorithm=_ALGORITHM)
+
+
+def _from_login_token(token: str, key: bytes) -> Principal | None:
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            issuer=_ISSUER,
+            options={"require": ["exp", "iat", "sub", "role"]},
+        )
+        return Principal(claims["sub"], Role(claims["role"]), claims.get("via", "ldap"))
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        return None
+
+
+def new_api_token() -> tuple[str, str]:
+    """(token shown once to its creator, SHA-256 that the database keeps)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_token(token)
+
+
+def hash_api_token(token: str) -> str:
+    # A 256-bit random token needs no salt or slow hash: guessing is the only attack.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _from_api_token(token: str, session: Session, now: datetime) -> Principal | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and _aware(row.expires_at) <= now:
+        return None
+    return Principal(f"token:{row.name}", Role(row.role), "api-token")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def current_principal(
+    request: Request,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("authentication required: send Authorization: Bearer <token>")
+    token, now = credentials.credentials, datetime.now(UTC)
+    if token.startswith(API_TOKEN_PREFIX):
+        with Session(state.engine) as session:
+            principal = _from_api_token(token, session, now)
+    else:
+        principal = _from_login_token(token, signing_key(state.settings))
+    if principal is None:
+        raise _unauthorized("token invalid, expired or revoked")
+    request.state.principal = principal
+    return principal
+
+
+def require(role: Role) -> Callable[[Principal], Principal]:
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.role.includes(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"requires role {role.value} or higher"
+            )
+        return principal
+
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+# Break-glass password hashes: scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    parts = [str(_SCRYPT[k]) for k in ("n", "r", "p")]
+    encoded = [base64.b64encode(x).decode() for x in (salt, digest)]
+    return "$".join(["scrypt", *parts, *encoded])
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)

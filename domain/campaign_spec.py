@@ -1,0 +1,206 @@
+"""The campaign spec: what an operator asks for, validated before anything runs.
+
+Pure pydantic (no SQLModel, no wall clock), so the same model is the API's request body,
+the stored record and the input of ``CampaignWorkflow`` inside the Temporal sandbox. Every
+rule lives here, so a bad spec fails with an error naming the field whichever door it came
+in through.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The contract between the API and the campaign workflow (see docs/api.md).
+CAMPAIGN_WORKFLOW = "CampaignWorkflow"
+SIGNAL_PAUSE = "pause"
+SIGNAL_RESUME = "resume"
+UPDATE_ABORT = "abort"
+QUERY_STATUS = "status"
+
+
+def campaign_workflow_id(campaign_id: int) -> str:
+    """Same campaign, same workflow id: starting twice cannot run it twice."""
+    return f"campaign-{campaign_id}"
+
+
+SERVICE_TAG = re.compile(r"^[A-Z0-9]{7}$")
+Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s].*$")]
+ComponentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def check_timezone(value: str) -> str:
+    """An IANA name such as Europe/Amsterdam; raises ValueError for anything else."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r}") from None
+    return value
+
+
+Timezone = Annotated[str, AfterValidator(check_timezone)]
+
+
+class WeeklyWindow(_Spec):
+    """Open every listed weekday from ``start`` (local time) for ``duration_minutes``."""
+
+    kind: Literal["weekly"] = "weekly"
+    timezone: Timezone = Field(examples=["Europe/Amsterdam"])
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        min_length=1, description="0 = Monday ... 6 = Sunday", examples=[[5, 6]]
+    )
+    start: time = Field(description="Local start time, HH:MM", examples=["22:00"])
+    duration_minutes: int = Field(ge=1, le=7 * 24 * 60, examples=[360])
+
+    @field_validator("weekdays")
+    @classmethod
+    def _distinct_days(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("weekdays must not repeat")
+        return sorted(value)
+
+
+class OneOffWindow(_Spec):
+    """Open once, between two absolute instants (offsets required)."""
+
+    kind: Literal["once"] = "once"
+    timezone: Timezone = Field(examples=["UTC"])
+    starts_at: datetime = Field(examples=["2026-12-05T22:00:00+01:00"])
+    ends_at: datetime = Field(examples=["2026-12-06T04:00:00+01:00"])
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-12-05T22:00:00+01:00")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OneOffWindow:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+Window = Annotated[WeeklyWindow | OneOffWindow, Field(discriminator="kind")]
+
+
+class Targets(_Spec):
+    """Which hosts: whole clusters, ESXi host names and/or Dell service tags (union)."""
+
+    clusters: list[Name] = Field(default_factory=list, examples=[["prod-a"]])
+    hosts: list[Name] = Field(default_factory=list, examples=[["esx01.example.test"]])
+    service_tags: list[str] = Field(default_factory=list, examples=[["ABC1234"]])
+
+    @field_validator("service_tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags = [tag.strip().upper() for tag in value]
+        bad = [tag for tag in tags if not SERVICE_TAG.match(tag)]
+        if bad:
+            raise ValueError(f"not a Dell service tag (7 letters/digits): {', '.join(bad)}")
+        return tags
+
+    @field_validator("clusters", "hosts", "service_tags")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({item for item in value if value.count(item) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Targets:
+        if not (self.clusters or self.hosts or self.service_tags):
+            raise ValueError("name at least one cluster, host or service tag")
+        return self
+
+
+class FirmwareTarget(_Spec):
+    """One component brought to one version from one uploaded package."""
+
+    component_id: ComponentId = Field(description="Dell component id", examples=["159"])
+    version: str = Field(min_length=1, max_length=64, examples=["7.10.70.00"])
+    package_id: int = Field(ge=1, description="id of the firmware package", examples=[1])
+
+
+class RebootPolicy(_Spec):
+    mode: Literal["graceful", "force"] = "graceful"
+    grace_period_s: int = Field(
+        default=600,
+        ge=0,
+        le=3600,
+        description="How long a graceful shutdown may take before the host is forced off.",
+    )
+
+    @model_validator(mode="after")
+    def _grace_only_when_graceful(self) -> RebootPolicy:
+        if self.mode == "force" and self.grace_period_s:
+            raise ValueError("grace_period_s must be 0 when mode is force")
+        return self
+
+
+class Policy(_Spec):
+    max_concurrent_per_cluster: int = Field(default=1, ge=1, le=64)
+    min_hosts_online: int = Field(
+        default=2, ge=0, description="Hosts of a cluster that must stay out of maintenance."
+    )
+    global_max_concurrent: int = Field(default=10, ge=1, le=1000)
+    cluster_failure_threshold: int = Field(
+        default=1, ge=1, description="Failed hosts at which a cluster's rollout stops."
+    )
+    campaign_failure_threshold: int = Field(
+        default=3, ge=1, description="Failed hosts at which the whole campaign stops."
+    )
+    on_failure: Literal["rollback", "hold"] = Field(
+        default="hold",
+        description="rollback: reinstall the previous firmware and exit maintenance; "
+        "hold: leave the host in maintenance for a human.",
+    )
+    reboot: RebootPolicy = Field(default_factory=RebootPolicy)
+    exit_maintenance_on_success: bool = True
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Policy:
+        if self.cluster_failure_threshold > self.campaign_failure_threshold:
+            raise ValueError("cluster_failure_threshold must not exceed campaign_failure_threshold")
+        return self
+
+
+class CampaignSpec(_Spec):
+    targets: Targets
+    firmware: list[FirmwareTarget] = Field(min_length=1)
+    windows: list[Window] = Field(
+        default_factory=list, description="Empty: the campaign may run at any time."
+    )
+    policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("firmware")
+    @classmethod
+    def _one_version_per_component(cls, value: list[FirmwareTarget]) -> list[FirmwareTarget]:
+        ids = [item.component_id for item in value]
+        repeated = sorted({c for c in ids if ids.count(c) > 1})
+        if repeated:
+            raise ValueError(f"component listed more than once: {', '.join(repeated)}")
+        return value
+
+
+class CampaignStartInput(_Spec):
+    """The input of ``CampaignWorkflow``: ids only, never a secret."""
+
+    campaign_id: int
+    spec: CampaignSpec
+
+
+class AbortRequest(_Spec):
+    """Argument of the ``abort`` update."""
+
+    reason: str = Field(min_length=1, max_length=1000, examples=["vendor recalled the BIOS"])

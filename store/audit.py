@@ -1,0 +1,90 @@
+"""Writing and reading the audit log. There is deliberately no update or delete here."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from domain.audit_chain import GENESIS, ChainedFields, ChainReport, StoredEntry, entry_hash
+from domain.audit_chain import verify_chain as verify_entries
+from store.models import AuditEvent, utcnow
+
+# One writer at a time extends the chain: a thread lock in this process, and on PostgreSQL
+# a transaction-scoped advisory lock across processes (API replicas, workers, CLI).
+_chain_lock = threading.Lock()
+_PG_LOCK_KEY = 0x1D7AC_A0D17
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    role: str | None = None
+    source: str | None = None
+    detail: str | None = None
+
+
+def append(engine: Engine, record: AuditRecord, at: datetime | None = None) -> AuditEvent:
+    with _chain_lock, Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_LOCK_KEY))
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
+        fields = ChainedFields(
+            seq=(last.seq + 1) if last else 1,
+            occurred_at=at or utcnow(),
+            actor=record.actor[:255],
+            role=record.role,
+            action=record.action[:128],
+            target=record.target[:512],
+            outcome=record.outcome,
+            source=record.source,
+            detail=record.detail[:1000] if record.detail else None,
+        )
+        prev = last.hash if last else GENESIS
+        event = AuditEvent(**fields.__dict__, prev_hash=prev, hash=entry_hash(prev, fields))
+        session.add(event)
+        session.commit()
+        session.refresh(event)
+        return event
+
+
+def _stored(event: AuditEvent) -> StoredEntry:
+    fields = ChainedFields(
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        role=event.role,
+        action=event.action,
+        target=event.target,
+        outcome=event.outcome,
+        source=event.source,
+        detail=event.detail,
+    )
+    return StoredEntry(fields=fields, prev_hash=event.prev_hash, hash=event.hash)
+
+
+def _all_in_order(engine: Engine, batch: int = 1000) -> Iterator[StoredEntry]:
+    with Session(engine) as session:
+        after = 0
+        while True:
+            rows = session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.seq > after)
+                .order_by(col(AuditEvent.seq))
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from (_stored(row) for row in rows)
+            after = rows[-1].seq
+
+
+def verify(engine: Engine) -> ChainReport:
+    return verify_entries(_all_in_order(engine))
