@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import db, dev, services, simulate
+from cli import audit, db, dev, secrets, services, simulate
 
 app = typer.Typer(
     help="iDRAC Updater Orchestrator: rolling Dell firmware campaigns on VMware clusters.",
@@ -16,6 +16,8 @@ app.command("api")(services.api)
 app.command("selftest")(services.selftest)
 app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(audit.app, name="audit")
 
 if __name__ == "__main__":
     app()

@@ -69,9 +69,14 @@ class ChainReport:
     first_bad_seq: int | None = None
 
 
-def verify_chain(entries: Iterable[StoredEntry]) -> ChainReport:
-    """Walk the entries in ``seq`` order; report the first one that does not fit."""
+def verify_chain(entries: Iterable[StoredEntry], anchor: str | None = None) -> ChainReport:
+    """Walk the entries in ``seq`` order; report the first one that does not fit.
+
+    ``anchor`` is a head hash recorded earlier: it must still be in the chain, which also
+    catches rows removed from the end (the one edit a chain alone cannot see).
+    """
     expected_prev, expected_seq, count = GENESIS, 1, 0
+    anchor_seen = anchor is None
     for entry in entries:
         seq = entry.fields.seq
         if seq != expected_seq:
@@ -81,6 +86,14 @@ def verify_chain(entries: Iterable[StoredEntry]) -> ChainReport:
         if entry_hash(entry.prev_hash, entry.fields) != entry.hash:
             return _broken(count, expected_prev, seq, f"seq {seq}: content does not match hash")
         expected_prev, expected_seq, count = entry.hash, seq + 1, count + 1
+        anchor_seen = anchor_seen or entry.hash == anchor
+    if not anchor_seen:
+        return ChainReport(
+            ok=False,
+            entries=count,
+            head_hash=expected_prev,
+            problem=f"recorded head {anchor} is no longer in the chain (rows removed?)",
+        )
     return ChainReport(ok=True, entries=count, head_hash=expected_prev)
 
 

@@ -86,5 +86,5 @@ def _all_in_order(engine: Engine, batch: int = 1000) -> Iterator[StoredEntry]:
             after = rows[-1].seq
 
 
-def verify(engine: Engine) -> ChainReport:
-    return verify_entries(_all_in_order(engine))
+def verify(engine: Engine, anchor: str | None = None) -> ChainReport:
+    return verify_entries(_all_in_order(engine), anchor)
