@@ -35,6 +35,31 @@ class VMSpec(_Strict):
     passthrough: bool = Field(default=False, description="has a PCI passthrough device")
 
 
+class HostFaults(_Strict):
+    """Faults the iDRAC simulator injects for one host (also settable at run time)."""
+
+    job_fails: str | None = Field(
+        default=None, description="update jobs fail with this MessageId, e.g. RED007"
+    )
+    job_hangs: bool = Field(default=False, description="update jobs stay Running forever")
+    download_fails: bool = Field(default=False, description="image transfer fails (SYS261)")
+    version_unchanged: bool = Field(
+        default=False, description="jobs complete but the installed version does not change"
+    )
+    unreachable_s: float = Field(
+        default=0.0, ge=0, description="extra offline seconds on every iDRAC reset"
+    )
+    busy_503: int = Field(default=0, ge=0, description="answer the next N requests with 503")
+    session_limit: bool = Field(default=False, description="session creation answers RAC0218")
+    wrong_credentials: bool = Field(default=False, description="reject every login")
+    lc_stuck_not_ready: bool = Field(
+        default=False, description="Lifecycle Controller never becomes Ready"
+    )
+    graceful_ignored: bool = Field(
+        default=False, description="the OS ignores GracefulRestart (needs ForceRestart)"
+    )
+
+
 class HostSpec(_Strict):
     name: str = Field(min_length=1, description="ESXi host name as vCenter knows it")
     service_tag: str = Field(pattern=r"^[A-Z0-9]{5,7}$")
@@ -49,6 +74,10 @@ class HostSpec(_Strict):
     firmware: dict[str, str] = Field(
         default_factory=dict, description="component name -> installed version"
     )
+    idrac_username: str = Field(default="root", min_length=1)
+    idrac_password: str = Field(default="calvin", min_length=1)  # Dell's factory default
+    generic: bool = Field(default=False, description="iDRAC shows no Dell OEM (plain Redfish)")
+    faults: HostFaults = Field(default_factory=HostFaults)
 
     @field_validator("idrac_address")
     @classmethod

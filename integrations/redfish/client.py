@@ -1,0 +1,315 @@
+"""Async Redfish client for one Dell iDRAC9 (or any Redfish BMC: Dell OEM only where present).
+
+Resources are discovered from collections and links (Systems, Managers, Links.Oem.Dell,
+Actions targets), never assumed, so the same client drives a generic BMC through the
+standard TaskService path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from common.logging import get_logger
+from integrations.redfish.errors import NotFoundError, RedfishError, UnsupportedError
+from integrations.redfish.inventory import matches, parse_inventory
+from integrations.redfish.jobs import job_info
+from integrations.redfish.models import (
+    ClientOptions,
+    Credentials,
+    FirmwareComponent,
+    FirmwareInventory,
+    JobInfo,
+    JobRef,
+    JobStatus,
+    LifecycleStatus,
+    SystemIdentity,
+    UpdateCapabilities,
+)
+from integrations.redfish.power import PowerControl
+from integrations.redfish.tracker import JobTracker, ProgressCallback
+from integrations.redfish.transport import V1, RedfishTransport
+
+log = get_logger("integrations.redfish")
+EXPAND = "$expand=*($levels=1)"
+_MEMBER_FETCH_CONCURRENCY = 8
+
+
+class RedfishClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        options: ClientOptions | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.options = options or ClientOptions()
+        self.transport = RedfishTransport(base_url, credentials, self.options, http)
+        self.host = self.transport.host
+        self._system: dict[str, Any] | None = None
+        self._manager: dict[str, Any] | None = None
+        self.power = PowerControl(self)
+
+    async def __aenter__(self) -> RedfishClient:
+        return self
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    # -- discovery ------------------------------------------------------------------
+    async def _first_member(self, collection: str) -> dict[str, Any]:
+        """The first member of a collection, expanded in the same request when supported."""
+        document = await self.transport.get_json(f"{collection}?{EXPAND}")
+        members = document.get("Members") or []
+        if not members:
+            raise NotFoundError(f"{collection} has no members", host=self.host)
+        if "Id" in members[0]:
+            return members[0]
+        return await self.transport.get_json(members[0]["@odata.id"])
+
+    async def system(self, refresh: bool = True) -> dict[str, Any]:
+        if self._system is None:
+            self._system = await self._first_member(f"{V1}/Systems")
+        elif refresh:
+            self._system = await self.transport.get_json(self._system["@odata.id"])
+        return self._system
+
+    async def manager(self) -> dict[str, Any]:
+        if self._manager is None:
+            self._manager = await self._first_member(f"{V1}/Managers")
+        return self._manager
+
+    async def dell_link(self, name: str) -> str | None:
+        """A Links.Oem.Dell resource of the manager (DellLCService, Jobs, ...), if Dell."""
+        dell = (await self.manager()).get("Links", {}).get("Oem", {}).get("Dell", {})
+        link = dell.get(name)
+        return link.get("@odata.id") if isinstance(link, dict) else None
+
+    async def is_dell(self) -> bool:
+        return await self.dell_link("DellLCService") is not None
+
+    # -- identity and health --------------------------------------------------------
+    async def identity(self) -> SystemIdentity:
+        system = await self.system(refresh=self._system is not None)
+        manager = await self.manager()
+        dell_system = system.get("Oem", {}).get("Dell", {}).get("DellSystem", {})
+        status = system.get("Status") or {}
+        dell = bool(dell_system) or await self.is_dell()
+        tag = (system.get("SKU") if dell else None) or system.get("SerialNumber") or ""
+        return SystemIdentity(
+            vendor=str(system.get("Manufacturer") or "unknown"),
+            model=str(system.get("Model") or "unknown"),
+            service_tag=str(tag),
+            dell_system_id=dell_system.get("SystemID"),
+            bios_version=system.get("BiosVersion"),
+            bmc_version=manager.get("FirmwareVersion"),
+            power_state=system.get("PowerState"),
+            health=status.get("Health"),
+            health_rollup=status.get("HealthRollup"),
+            dell_oem=dell,
+        )
+
+    async def lifecycle_status(self) -> LifecycleStatus:
+        """Dell GetRemoteServicesAPIStatus; on a generic BMC: system powered on and enabled."""
+        service = await self.dell_link("DellLCService")
+        if service is None:
+            system = await self.system()
+            state = (system.get("Status") or {}).get("State")
+            ready = system.get("PowerState") == "On" and state in (None, "Enabled")
+            return LifecycleStatus(ready=ready, status=state)
+        action = f"{service}/Actions/DellLCService.GetRemoteServicesAPIStatus"
+        response = await self.transport.request("POST", action, json={})
+        body = response.json()
+        return LifecycleStatus(
+            ready=body.get("LCStatus") == "Ready" and body.get("Status", "Ready") == "Ready",
+            lc_status=body.get("LCStatus"),
+            server_status=body.get("ServerStatus"),
+            status=body.get("Status"),
+        )
+
+    async def wait_until_ready(self, expect_transition: bool = False) -> LifecycleStatus:
+        return await self.power.wait_until_ready(expect_transition)
+
+    # -- firmware inventory ---------------------------------------------------------
+    async def firmware_inventory(self) -> FirmwareInventory:
+        """One $expand request; member by member if the BMC does not expand."""
+        collection = f"{V1}/UpdateService/FirmwareInventory"
+        document = await self.transport.get_json(f"{collection}?{EXPAND}")
+        members = document.get("Members") or []
+        if members and all("Version" in m for m in members):
+            return parse_inventory(members)
+        log.info("redfish inventory without $expand, reading members", host=self.host)
+        if not members:
+            members = (await self.transport.get_json(collection)).get("Members") or []
+        limit = asyncio.Semaphore(_MEMBER_FETCH_CONCURRENCY)
+
+        async def fetch(uri: str) -> dict[str, Any]:
+            async with limit:
+                return await self.transport.get_json(uri)
+
+        bodies = await asyncio.gather(*(fetch(m["@odata.id"]) for m in members))
+        return parse_inventory(list(bodies))
+
+    # -- updates --------------------------------------------------------------------
+    async def update_capabilities(self) -> UpdateCapabilities:
+        service = await self.transport.get_json(f"{V1}/UpdateService")
+        action = service.get("Actions", {}).get("#UpdateService.SimpleUpdate") or {}
+        support = action.get("@Redfish.OperationApplyTimeSupport") or {}
+        return UpdateCapabilities(
+            simple_update_target=action.get("target"),
+            transfer_protocols=action.get("TransferProtocol@Redfish.AllowableValues"),
+            apply_times=list(support.get("SupportedValues") or []),
+            multipart_push_uri=service.get("MultipartHttpPushUri"),
+        )
+
+    def _check_apply_time(self, caps: UpdateCapabilities, apply_time: str | None) -> None:
+        if apply_time and caps.apply_times and apply_time not in caps.apply_times:
+            raise UnsupportedError(
+                f"apply time {apply_time!r} not offered (BMC supports {caps.apply_times})",
+                host=self.host,
+            )
+
+    async def simple_update(
+        self,
+        image_uri: str,
+        *,
+        apply_time: str | None = "OnReset",
+        targets: list[str] | None = None,
+        transfer_protocol: str | None = None,
+    ) -> JobRef:
+        """SimpleUpdate from a network URI, or from a FirmwareInventory URI (rollback)."""
+        caps = await self.update_capabilities()
+        if caps.simple_update_target is None:
+            raise UnsupportedError("UpdateService offers no SimpleUpdate action", host=self.host)
+        body: dict[str, Any] = {"ImageURI": image_uri}
+        if not image_uri.startswith("/redfish/"):
+            protocol = transfer_protocol or image_uri.split("://", 1)[0].upper()
+            if caps.transfer_protocols is None or protocol not in caps.transfer_protocols:
+                raise UnsupportedError(
+                    f"SimpleUpdate over {protocol} not offered "
+                    f"(TransferProtocol values: {caps.transfer_protocols})",
+                    host=self.host,
+                )
+            body["TransferProtocol"] = protocol
+        if targets:
+            body["Targets"] = targets
+        self._check_apply_time(caps, apply_time)
+        if apply_time:
+            body["@Redfish.OperationApplyTime"] = apply_time
+        response = await self.transport.request("POST", caps.simple_update_target, json=body)
+        return self._job_ref(response)
+
+    async def push_update(
+        self, file: Path, *, apply_time: str | None = "OnReset", targets: list[str] | None = None
+    ) -> JobRef:
+        """Multipart HTTP push of a local image (MultipartHttpPushUri)."""
+        caps = await self.update_capabilities()
+        if caps.multipart_push_uri is None:
+            raise UnsupportedError(
+                "no MultipartHttpPushUri: multipart push unsupported", host=self.host
+            )
+        self._check_apply_time(caps, apply_time)
+        parameters: dict[str, Any] = {"Targets": targets or [], "Oem": {}}
+        if apply_time:
+            parameters["@Redfish.OperationApplyTime"] = apply_time
+        with file.open("rb") as handle:
+            files = {
+                "UpdateParameters": (None, json.dumps(parameters), "application/json"),
+                "UpdateFile": (file.name, handle, "application/octet-stream"),
+            }
+            response = await self.transport.request("POST", caps.multipart_push_uri, files=files)
+        return self._job_ref(response)
+
+    def _job_ref(self, response: httpx.Response) -> JobRef:
+        location = response.headers.get("Location")
+        if response.status_code != 202 or not location:
+            raise RedfishError(
+                f"update not accepted: HTTP {response.status_code} without a job Location",
+                host=self.host,
+                status=response.status_code,
+            )
+        location = httpx.URL(location).path if location.startswith("http") else location
+        ref = JobRef(job_id=location.rstrip("/").rsplit("/", 1)[-1], location=location)
+        log.info("redfish update job created", host=self.host, job=ref.job_id)
+        return ref
+
+    async def wait_for_job(
+        self,
+        ref: JobRef,
+        *,
+        stop_at: frozenset[JobStatus] = frozenset(),
+        on_progress: ProgressCallback | None = None,
+    ) -> JobInfo:
+        tracker = JobTracker(self.transport, await self.dell_link("Jobs"), self.options)
+        return await tracker.wait(ref, stop_at=stop_at, on_progress=on_progress)
+
+    async def rollback(
+        self, component: str, *, apply_time: str | None = "OnReset"
+    ) -> tuple[JobRef, FirmwareComponent]:
+        """SimpleUpdate to the Previous- image of COMPONENT (id, FQDD or name)."""
+        inventory = await self.firmware_inventory()
+        previous = inventory.previous()
+        if not previous:
+            raise UnsupportedError(
+                "no Previous- firmware images in the inventory (rollback needs Dell OEM "
+                "inventory, or nothing was updated yet)",
+                host=self.host,
+            )
+        found = [c for c in previous if matches(c, component)]
+        if len(found) != 1:
+            names = ", ".join(f"{c.name} ({c.component_id})" for c in previous)
+            problem = "matches no" if not found else "matches several"
+            raise NotFoundError(
+                f"component {component!r} {problem} rollback image; available: {names}",
+                host=self.host,
+            )
+        ref = await self.simple_update(found[0].uri, apply_time=apply_time)
+        return ref, found[0]
+
+    # -- job queue ------------------------------------------------------------------
+    async def list_jobs(self) -> list[JobInfo]:
+        """The Dell job queue; on a generic BMC the TaskService tasks."""
+        jobs_uri = await self.dell_link("Jobs")
+        if jobs_uri is not None:
+            members = (await self.transport.get_json(f"{jobs_uri}?{EXPAND}")).get("Members") or []
+            source = "dell-job"
+        else:
+            listing = await self.transport.get_json(f"{V1}/TaskService/Tasks")
+            uris = [m["@odata.id"] for m in listing.get("Members") or []]
+            members = [await self.transport.get_json(uri) for uri in uris]
+            source = "task"
+        return [job_info(str(m.get("Id")), m, source) for m in members]
+
+    async def clear_job_queue(self, job_id: str | None = None, force: bool = False) -> None:
+        """DellJobService.DeleteJobQueue: one job, all (JID_CLEARALL) or forced (restarts LC)."""
+        service = await self.dell_link("DellJobService")
+        if service is None:
+            raise UnsupportedError(
+                "no Dell job service: a generic Redfish BMC has no job queue to clear",
+                host=self.host,
+            )
+        target = job_id or ("JID_CLEARALL_FORCE" if force else "JID_CLEARALL")
+        action = f"{service}/Actions/DellJobService.DeleteJobQueue"
+        await self.transport.request("POST", action, json={"JobID": target})
+        log.info("redfish job queue cleared", host=self.host, job=target)
+
+    # -- power ----------------------------------------------------------------------
+    async def reset(self, reset_type: str) -> None:
+        system = await self.system(refresh=False)
+        action = system.get("Actions", {}).get("#ComputerSystem.Reset", {})
+        allowed = action.get("ResetType@Redfish.AllowableValues")
+        if allowed and reset_type not in allowed:
+            raise UnsupportedError(f"ResetType {reset_type!r} not in {allowed}", host=self.host)
+        target = action.get("target") or f"{system['@odata.id']}/Actions/ComputerSystem.Reset"
+        await self.transport.request("POST", target, json={"ResetType": reset_type})
+        log.info("redfish reset requested", host=self.host, reset_type=reset_type)

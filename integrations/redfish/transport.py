@@ -1,0 +1,267 @@
+"""HTTP to one BMC: TLS, one Redfish session, bounded retries, typed errors.
+
+One session per host, created lazily, re-created once when a request gets 401 (an
+iDRAC reset wipes every token), always deleted on close. Retries with exponential
+backoff cover connection errors, 503 and the documented busy MessageIds; a POST is
+retried only when it certainly did not reach the BMC (connect failure) or was refused
+as busy, so an update is never submitted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+from typing import Any
+
+import httpx
+
+from common.logging import get_logger, register_secret
+from integrations.redfish.errors import (
+    BUSY_MESSAGE_IDS,
+    SESSION_LIMIT_MESSAGE_IDS,
+    AuthenticationError,
+    BusyError,
+    NotFoundError,
+    RedfishConnectionError,
+    RedfishError,
+    RedfishTLSError,
+    SessionLimitError,
+    first_message,
+    message_id_suffix,
+)
+from integrations.redfish.models import ClientOptions, Credentials
+
+log = get_logger("integrations.redfish")
+V1 = "/redfish/v1"
+_SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "DELETE"})
+
+
+def ssl_verify(options: ClientOptions) -> ssl.SSLContext | bool:
+    """Verification on by default; a CA bundle narrows trust; insecure must be explicit."""
+    if options.insecure:
+        return False
+    if options.ca_bundle:
+        return ssl.create_default_context(cafile=str(options.ca_bundle))
+    return ssl.create_default_context()
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class RedfishTransport:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        options: ClientOptions,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.host = httpx.URL(self.base_url).host
+        self.options = options
+        self._credentials = credentials
+        register_secret(credentials.password.get_secret_value())
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            verify=ssl_verify(options),
+            timeout=httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s),
+        )
+        self._token: str | None = None
+        self._session_uri: str | None = None
+        self._login_lock = asyncio.Lock()
+        self._root: dict[str, Any] | None = None
+        self.requests_sent = 0
+
+    # -- sessions -------------------------------------------------------------------
+    async def service_root(self) -> dict[str, Any]:
+        if self._root is None:
+            response = await self._send("GET", V1, authenticated=False)
+            self._root = response.json()
+        return self._root
+
+    async def _sessions_uri(self) -> str:
+        """SessionService/Sessions from RedfishVersion 1.6.0 on, else /Sessions (iDRAC7/8)."""
+        root = await self.service_root()
+        linked = root.get("Links", {}).get("Sessions", {}).get("@odata.id")
+        if linked:
+            return linked
+        version = tuple(int(p) for p in str(root.get("RedfishVersion", "1.6.0")).split(".")[:3])
+        return f"{V1}/SessionService/Sessions" if version >= (1, 6, 0) else f"{V1}/Sessions"
+
+    async def login(self, stale_token: str | None = None) -> None:
+        async with self._login_lock:
+            if self._token is not None and self._token != stale_token:
+                return  # another request already logged in again
+            self._token = None
+            body = {
+                "UserName": self._credentials.username,
+                "Password": self._credentials.password.get_secret_value(),
+            }
+            response = await self._send(
+                "POST", await self._sessions_uri(), json=body, authenticated=False
+            )
+            token = response.headers.get("X-Auth-Token")
+            if not token:
+                raise RedfishError("session created without X-Auth-Token", host=self.host)
+            register_secret(token)
+            self._token = token
+            location = response.headers.get("Location")
+            session_id = _json(response).get("Id")
+            self._session_uri = location or (
+                f"{await self._sessions_uri()}/{session_id}" if session_id else None
+            )
+            log.info("redfish session opened", host=self.host)
+
+    async def logout(self) -> None:
+        """Delete our session (iDRACs have few); failures are logged, never raised."""
+        token, uri = self._token, self._session_uri
+        self._token = self._session_uri = None
+        if token and uri:
+            try:
+                await self._http.delete(self._url(uri), headers={"X-Auth-Token": token})
+                self.requests_sent += 1
+                log.info("redfish session closed", host=self.host)
+            except httpx.HTTPError as exc:
+                log.warning("redfish logout failed", host=self.host, error=type(exc).__name__)
+
+    async def aclose(self) -> None:
+        await self.logout()
+        if self._own_http:
+            await self._http.aclose()
+
+    # -- requests -------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        files: Any = None,
+        headers: dict[str, str] | None = None,
+        allow: tuple[int, ...] = (),
+        retry: bool = True,
+    ) -> httpx.Response:
+        """Send with auth; statuses in ALLOW are returned instead of raised."""
+        if self.options.auth == "session" and self._token is None:
+            await self.login()
+        relogged = False
+        while True:
+            used_token = self._token
+            response = await self._send(
+                method, path, json=json, files=files, headers=headers, retry=retry, allow=allow
+            )
+            if response.status_code == 401 and self.options.auth == "session":
+                if relogged:
+                    raise self._error(method, path, response)
+                log.info("redfish token rejected, logging in again", host=self.host)
+                relogged = True
+                await self.login(stale_token=used_token)
+                continue
+            return response
+
+    async def get_json(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return _json(await self.request("GET", path, **kwargs))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        authenticated: bool = True,
+        retry: bool = True,
+        allow: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        attempts = self.options.retries + 1 if retry else 1
+        if authenticated and self._token is not None:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Auth-Token": self._token}
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            try:
+                response = await self._http.request(
+                    method, self._url(path), auth=self._auth(authenticated), **kwargs
+                )
+            except httpx.TransportError as exc:
+                if _is_tls_failure(exc):
+                    raise RedfishTLSError(
+                        "TLS verification failed: pass a CA bundle that signs the BMC's "
+                        "certificate, or opt in to insecure explicitly",
+                        host=self.host,
+                    ) from None
+                self.requests_sent += 1
+                not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if last or not (not_sent or method in _SAFE_TO_REPEAT):
+                    raise RedfishConnectionError(
+                        f"{method} {path}: no answer ({type(exc).__name__})", host=self.host
+                    ) from None
+                await self._backoff(attempt, f"{type(exc).__name__}")
+                continue
+            self.requests_sent += 1
+            if response.is_success or response.status_code in allow:
+                return response
+            if response.status_code == 401 and authenticated and self.options.auth == "session":
+                return response  # the caller logs in again
+            error = self._error(method, path, response)
+            retryable = isinstance(error, BusyError) or (
+                response.status_code >= 500 and method in _SAFE_TO_REPEAT
+            )
+            if last or not retryable:
+                raise error
+            await self._backoff(attempt, error.reason)
+        raise AssertionError("unreachable")
+
+    def _auth(self, authenticated: bool) -> httpx.Auth | None:
+        if authenticated and self.options.auth == "basic":
+            return httpx.BasicAuth(
+                self._credentials.username, self._credentials.password.get_secret_value()
+            )
+        return None
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("http") else f"{self.base_url}{path}"
+
+    async def _backoff(self, attempt: int, why: str) -> None:
+        delay = min(self.options.backoff_s * 2 ** (attempt - 1), self.options.backoff_max_s)
+        delay *= random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not crypto)
+        log.info("redfish retry", host=self.host, attempt=attempt, reason=why, delay_s=delay)
+        await asyncio.sleep(delay)
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> RedfishError:
+        message_id, message = first_message(_json(response))
+        suffix = message_id_suffix(message_id)
+        status = response.status_code
+        what = f"{method} {path} -> HTTP {status}"
+        detail = f"{what}: {message_id} {message}" if message_id else what
+        kwargs = {"host": self.host, "status": status, "message_id": message_id}
+        if suffix in SESSION_LIMIT_MESSAGE_IDS:
+            return SessionLimitError(
+                f"session limit reached ({message_id}): close other sessions or wait for "
+                "them to expire",
+                **kwargs,
+            )
+        if status == 401:
+            return AuthenticationError(
+                f"login as {self._credentials.username!r} rejected (HTTP 401): check "
+                "username and password",
+                **kwargs,
+            )
+        if status == 503 or suffix in BUSY_MESSAGE_IDS:
+            return BusyError(f"BMC busy: {detail}", **kwargs)
+        if status == 404:
+            return NotFoundError(detail, **kwargs)
+        return RedfishError(detail, **kwargs)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        document = response.json()
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}

@@ -1,0 +1,1 @@
+"""Dell iDRAC9 Redfish fleet simulator (see docs/redfish.md)."""

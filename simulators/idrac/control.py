@@ -1,0 +1,62 @@
+"""The loopback control endpoint: read host state and counters, inject faults at run time.
+
+GET  /hosts                     every host's state
+GET  /hosts/{service_tag}       one host: power, LC, firmware, update_jobs, flashes, faults
+POST /hosts/{service_tag}/faults   JSON merged into the host's faults (fleet-file names)
+POST /hosts/{service_tag}/offline  {"seconds": N}: the iDRAC stops answering (iDRAC seconds)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from simulators.fleet import HostFaults
+from simulators.idrac.host import SimHost
+from simulators.idrac.http import Request, Response
+
+_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline))?$")
+
+
+def host_state(host: SimHost) -> dict[str, Any]:
+    return {
+        "service_tag": host.tag,
+        "address": host.address,
+        "generic": host.generic,
+        "power_state": "On" if host.power_on else "Off",
+        "server_status": host.server_status,
+        "lc_status": "Ready" if host.lc_reports_ready else "NotReady",
+        "idrac_online": host.idrac_online,
+        "firmware": dict(host.firmware),
+        "previous": dict(host.previous),
+        "update_jobs": host.update_jobs,
+        "flashes": dict(host.flashes),
+        "sessions": len(host.sessions),
+        "jobs": {jid: job.state for jid, job in host.jobs.items()},
+        "faults": host.faults.model_dump(),
+    }
+
+
+async def handle_control(hosts: dict[str, SimHost], request: Request) -> Response:
+    if request.path == "/hosts" and request.method == "GET":
+        return Response.json(200, [host_state(h) for h in hosts.values()])
+    match = _HOST.match(request.path)
+    host = hosts.get(match.group(1)) if match else None
+    if match is None or host is None:
+        return Response.json(404, {"error": f"no such host or path: {request.path}"})
+    action = match.group(2)
+    if action is None and request.method == "GET":
+        return Response.json(200, host_state(host))
+    if request.method != "POST" or action is None:
+        return Response.json(405, {"error": "method not allowed"})
+    try:
+        body = request.json() or {}
+        if action == "faults":
+            host.set_faults(HostFaults.model_validate({**host.faults.model_dump(), **body}))
+        else:
+            host.go_offline(float(body["seconds"]))
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        return Response.json(400, {"error": f"bad {action} request: {exc}"})
+    return Response.json(200, host_state(host))

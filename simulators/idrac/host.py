@@ -1,0 +1,397 @@
+"""One simulated iDRAC9 and its server: power, Lifecycle Controller, sessions, jobs.
+
+Durations are in iDRAC seconds (what a real PowerEdge takes) and are multiplied by the
+simulator's time scale. The state machine follows reference §11: download, then apply
+at once (NONE), reset the iDRAC itself (IDRAC), wait for a host reboot (HOST), or apply
+and ask for a power cycle (POWERCYCLE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from simulators.fleet import HostFaults, HostSpec
+from simulators.idrac.components import COMPONENTS, Component, RebootType
+from simulators.idrac.dup import ImageInfo, ImageNotUnderstood, identify_image
+from simulators.idrac.jobs import REBOOT_PENDING_MESSAGE, SimJob, new_job_id
+
+log = logging.getLogger("simulators.idrac")
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Real-hardware durations in seconds (scaled by the time scale)."""
+
+    task_visible_after: float = 2.0  # the task 404s right after creation (reference §5.2)
+    task_purge_after: float = 5.0  # ...and again shortly after completion (iDRAC 7.00)
+    download: float = 30.0
+    apply: float = 60.0
+    idrac_reset: float = 180.0
+    lc_after_idrac_reset: float = 60.0
+    graceful_shutdown: float = 30.0
+    power_off: float = 10.0
+    post: float = 120.0
+    apply_on_reboot: float = 90.0
+    lc_after_post: float = 30.0
+    stale_ready: float = 10.0  # LCStatus still says Ready after a reset (reference §7)
+    lc_restart: float = 60.0  # JID_CLEARALL_FORCE restarts LC services
+
+
+class HostServices(Protocol):
+    """What a host needs from the simulator around it."""
+
+    def scaled(self, seconds: float) -> float: ...
+    async def set_online(self, host: SimHost, online: bool) -> None: ...
+    async def notify_vcenter(self, host: SimHost, state: str) -> None: ...
+    async def fetch_image(self, uri: str) -> tuple[str, bytes]: ...
+
+
+class FetchError(Exception):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+
+
+@dataclass
+class Session:
+    id: str
+    token: str
+    username: str
+
+
+@dataclass
+class SimHost:
+    spec: HostSpec
+    address: str
+    services: HostServices
+    timings: Timings = field(default_factory=Timings)
+    faults: HostFaults = field(init=False)
+    firmware: dict[str, str] = field(init=False)
+    previous: dict[str, str] = field(default_factory=dict)
+    power_on: bool = True
+    server_status: str = "OutOfPOST"
+    lc_ready: bool = True
+    lc_stale_until: float = 0.0
+    idrac_online: bool = True
+    last_reset_time: str = field(default_factory=lambda: _iso_now())
+    sessions: dict[str, Session] = field(default_factory=dict)
+    jobs: dict[str, SimJob] = field(default_factory=dict)
+    update_jobs: int = 0
+    flashes: dict[str, int] = field(default_factory=dict)
+    pending_power_cycle: dict[str, str] = field(default_factory=dict)
+    busy_left: int = 0
+    max_sessions: int = 8
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _rebooting: bool = False
+    _session_serial: int = 0
+
+    def __post_init__(self) -> None:
+        self.faults = self.spec.faults.model_copy()
+        self.busy_left = self.faults.busy_503
+        self.firmware = {
+            key: self.spec.firmware.get(key, c.default_version) for key, c in COMPONENTS.items()
+        }
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def tag(self) -> str:
+        return self.spec.service_tag
+
+    @property
+    def generic(self) -> bool:
+        return self.spec.generic
+
+    def set_faults(self, faults: HostFaults) -> None:
+        self.faults = faults
+        self.busy_left = faults.busy_503
+
+    # -- sessions -------------------------------------------------------------------
+    def credentials_ok(self, username: str, password: str) -> bool:
+        if self.faults.wrong_credentials:
+            return False
+        user_ok = secrets.compare_digest(username.encode(), self.spec.idrac_username.encode())
+        password_ok = secrets.compare_digest(password.encode(), self.spec.idrac_password.encode())
+        return user_ok and password_ok
+
+    def open_session(self, username: str) -> Session:
+        self._session_serial += 1
+        session = Session(str(self._session_serial), secrets.token_hex(16), username)
+        self.sessions[session.id] = session
+        return session
+
+    def session_for(self, token: str) -> Session | None:
+        return next(
+            (s for s in self.sessions.values() if secrets.compare_digest(s.token, token)), None
+        )
+
+    # -- readiness ------------------------------------------------------------------
+    @property
+    def lc_reports_ready(self) -> bool:
+        """What GetRemoteServicesAPIStatus says: stale "Ready" right after a reset."""
+        if self.faults.lc_stuck_not_ready:
+            return False
+        return self.lc_ready or time.monotonic() < self.lc_stale_until
+
+    def _mark_stale(self) -> None:
+        if self.lc_ready:
+            self.lc_stale_until = time.monotonic() + self.services.scaled(self.timings.stale_ready)
+
+    # -- jobs -----------------------------------------------------------------------
+    def start_update(
+        self,
+        *,
+        apply_time: str,
+        image_uri: str | None = None,
+        upload: tuple[str, bytes] | None = None,
+    ) -> SimJob:
+        """Create the job for SimpleUpdate / multipart push and run it in the background."""
+        job_id = str(len(self.jobs) + 1) if self.generic else new_job_id()
+        job = SimJob(id=job_id, name="Firmware Update", job_type="FirmwareUpdate")
+        self.jobs[job.id] = job
+        self.update_jobs += 1
+        self._spawn(self._run_update(job, apply_time, image_uri, upload))
+        return job
+
+    def start_rollback(self, component: Component, apply_time: str) -> SimJob:
+        job = SimJob(
+            id=str(len(self.jobs) + 1) if self.generic else new_job_id(),
+            name=f"Firmware Rollback: {component.name}",
+            job_type="FirmwareUpdate",
+        )
+        self.jobs[job.id] = job
+        self.update_jobs += 1
+        info = ImageInfo(component, self.previous[component.key])
+        self._spawn(self._run_update(job, apply_time, None, None, rollback=info))
+        return job
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(self.services.scaled(seconds))
+
+    async def _run_update(
+        self,
+        job: SimJob,
+        apply_time: str,
+        image_uri: str | None,
+        upload: tuple[str, bytes] | None,
+        rollback: ImageInfo | None = None,
+    ) -> None:
+        while not self.lc_reports_ready:
+            job.set(
+                "New",
+                "Lifecycle Controller in use. This job will start when Lifecycle "
+                "Controller is available.",
+                "JCP041",
+            )
+            await self._sleep(5)
+        info = rollback or await self._download(job, image_uri, upload)
+        if info is None:
+            return
+        component = info.component
+        job.component, job.target_version = component.key, info.version
+        job.name = (
+            f"Firmware Rollback: {component.name}"
+            if rollback
+            else f"Firmware Update: {component.name}"
+        )
+        job.set("Downloaded", "Package successfully downloaded.", "RED002", 0)
+        if self.faults.job_fails:
+            await self._sleep(1)
+            job.fail(self.faults.job_fails)
+            return
+        if component.reboot is RebootType.HOST:
+            job.set("Scheduled", "Task successfully scheduled.", "JCP001", 0)
+            if apply_time == "Immediate":
+                self._spawn(self.reboot("ForceRestart", created_by_update=True))
+            return
+        job.set("Running", f"Installing {component.name}.", "RED003", 30)
+        if self.faults.job_hangs:
+            return
+        await self._sleep(self.timings.apply)
+        if component.reboot is RebootType.IDRAC:
+            await self.reset_idrac(before_back=lambda: self._apply(job))
+            job.complete()
+        elif component.reboot is RebootType.POWERCYCLE:
+            self.pending_power_cycle[component.key] = info.version
+            job.needs_power_cycle = True
+            job.complete(REBOOT_PENDING_MESSAGE, "RED095")
+        else:
+            self._apply(job)
+            job.complete()
+
+    async def _download(
+        self, job: SimJob, image_uri: str | None, upload: tuple[str, bytes] | None
+    ) -> ImageInfo | None:
+        if upload is not None:
+            name, content = upload
+        else:
+            assert image_uri is not None
+            name = image_uri.rsplit("/", 1)[-1]
+            job.set("Downloading", f"Downloading the {name} update package.", "RED005", 0)
+            await self._sleep(self.timings.download)
+            if self.faults.download_fails:
+                job.fail("SYS261")
+                return None
+            try:
+                name, content = await self.services.fetch_image(image_uri)
+            except FetchError as exc:
+                job.fail(exc.message_id)
+                return None
+        try:
+            info = identify_image(name, content)
+        except ImageNotUnderstood:
+            job.fail("RED007")
+            return None
+        if info.component.key not in self.firmware:
+            job.fail("SUP0518")
+            return None
+        return info
+
+    def _apply(self, job: SimJob) -> None:
+        """The flash itself: the new version goes in, the old one becomes Previous-."""
+        key, version = job.component, job.target_version
+        assert key is not None and version is not None
+        self.flashes[key] = self.flashes.get(key, 0) + 1
+        if self.faults.version_unchanged:
+            return
+        if version != self.firmware[key]:
+            self.previous[key] = self.firmware[key]
+            self.firmware[key] = version
+
+    def clear_jobs(self, job_id: str) -> bool:
+        """DeleteJobQueue: a JID, JID_CLEARALL (not running ones) or JID_CLEARALL_FORCE."""
+        if job_id in ("JID_CLEARALL", "JID_CLEARALL_FORCE"):
+            force = job_id == "JID_CLEARALL_FORCE"
+            for jid, job in list(self.jobs.items()):
+                if force or job.state != "Running":
+                    del self.jobs[jid]
+            if force:
+                self._spawn(self._restart_lc())
+            return True
+        return self.jobs.pop(job_id, None) is not None
+
+    async def _restart_lc(self) -> None:
+        self._mark_stale()
+        self.lc_ready = False
+        await self._sleep(self.timings.lc_restart)
+        self.lc_ready = True
+
+    # -- iDRAC reset ----------------------------------------------------------------
+    async def reset_idrac(self, before_back: Callable[[], None] | None = None, extra: float = 0.0):
+        """The iDRAC reboots: offline, all sessions gone, LC busy for a while after."""
+        self._mark_stale()
+        self.sessions.clear()
+        self.idrac_online = False
+        await self.services.set_online(self, False)
+        await self._sleep(self.timings.idrac_reset + self.faults.unreachable_s + extra)
+        if before_back:
+            before_back()
+        self.lc_ready = False
+        self.idrac_online = True
+        await self.services.set_online(self, True)
+        self._spawn(self._lc_ready_after(self.timings.lc_after_idrac_reset))
+
+    async def _lc_ready_after(self, seconds: float) -> None:
+        await self._sleep(seconds)
+        self.lc_ready = True
+
+    def go_offline(self, seconds: float) -> None:
+        """Control endpoint: the iDRAC stops answering for SECONDS (iDRAC seconds)."""
+        self._spawn(self.reset_idrac(extra=seconds - self.timings.idrac_reset))
+
+    # -- host power -----------------------------------------------------------------
+    def request_reset(self, reset_type: str) -> None:
+        """ComputerSystem.Reset: accepted at once (204), carried out in the background."""
+        if reset_type in ("GracefulShutdown", "ForceOff"):
+            self._spawn(self._power_off(graceful=reset_type == "GracefulShutdown"))
+        elif reset_type in ("On", "PushPowerButton") and not self.power_on:
+            self._spawn(self._boot(reset_type))
+        elif reset_type == "GracefulRestart" and self.faults.graceful_ignored:
+            log.info("%s: OS ignored GracefulRestart", self.tag)
+        elif reset_type in ("GracefulRestart", "ForceRestart", "PowerCycle"):
+            self._spawn(self.reboot(reset_type))
+
+    async def _power_off(self, graceful: bool) -> None:
+        if not self.power_on:
+            return
+        self._mark_stale()
+        if graceful:
+            await self._sleep(self.timings.graceful_shutdown)
+        await self._down()
+
+    async def _down(self) -> None:
+        self.power_on = False
+        self.server_status = "PoweredOff"
+        self.lc_ready = False
+        self.last_reset_time = _iso_now()
+        await self.services.notify_vcenter(self, "notResponding")
+
+    async def reboot(self, reset_type: str, created_by_update: bool = False) -> None:
+        if self._rebooting:
+            return
+        self._rebooting = True
+        try:
+            scheduled = [j for j in self.jobs.values() if j.state == "Scheduled"]
+            reboot_job = None
+            if scheduled and not self.generic:
+                forced = reset_type != "GracefulRestart" or created_by_update
+                reboot_job = SimJob(
+                    id=new_job_id("RID"),
+                    name="Reboot",
+                    job_type="RebootForce" if forced else "RebootNoForce",
+                )
+                reboot_job.set("RebootPending", "Reboot is pending.", "RED029", 0)
+                self.jobs[reboot_job.id] = reboot_job
+            self._mark_stale()
+            if self.power_on:
+                if reset_type == "GracefulRestart":
+                    await self._sleep(self.timings.graceful_shutdown)
+                await self._down()
+            await self._sleep(self.timings.power_off)
+            if reboot_job:
+                reboot_job.set("RebootCompleted", "Reboot is complete.", "RED030", 100)
+                reboot_job.finished = time.monotonic()
+            await self._boot(reset_type)
+        finally:
+            self._rebooting = False
+
+    async def _boot(self, reset_type: str) -> None:
+        self.power_on = True
+        self.server_status = "InPOST"
+        self.lc_ready = False
+        if reset_type == "PowerCycle":
+            for key, version in self.pending_power_cycle.items():
+                self.previous[key] = self.firmware[key]
+                self.firmware[key] = version
+            self.pending_power_cycle.clear()
+        for job in [j for j in self.jobs.values() if j.state == "Scheduled"]:
+            job.set("Running", "Lifecycle Controller in use. Installing update.", "RED003", 50)
+            if self.faults.job_hangs:
+                continue
+            await self._sleep(self.timings.apply_on_reboot)
+            self._apply(job)
+            job.complete()
+        await self._sleep(self.timings.post)
+        self.server_status = "OutOfPOST"
+        await self.services.notify_vcenter(self, "connected")
+        await self._sleep(self.timings.lc_after_post)
+        self.lc_ready = True
+
+    def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
