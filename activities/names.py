@@ -1,0 +1,39 @@
+"""Activity names: the contract between workflows and the activity implementations.
+
+Workflows call activities by these names (so the workflow sandbox never imports httpx,
+pyvmomi or SQLAlchemy); workers register implementations under the same names.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Redfish(StrEnum):
+    """Async activities on the ``redfish`` task queue."""
+
+    PREFLIGHT = "idrac_preflight"
+    STAGE_FIRMWARE = "stage_firmware"
+    REBOOT_HOST = "reboot_host"
+    WAIT_FIRMWARE_JOBS = "wait_firmware_jobs"
+    VERIFY_FIRMWARE = "verify_firmware"
+    ROLLBACK_FIRMWARE = "rollback_firmware"
+    HEALTH = "idrac_health"
+
+
+class Vcenter(StrEnum):
+    """Sync pyvmomi activities on the ``vcenter`` task queue."""
+
+    PREFLIGHT = "vcenter_preflight"
+    ENTER_MAINTENANCE = "enter_maintenance"
+    EXIT_MAINTENANCE = "exit_maintenance"
+    WAIT_RECONNECTED = "wait_host_reconnected"
+    CAPACITY = "cluster_capacity"
+
+
+class Store(StrEnum):
+    """Activities writing to the store, on the ``campaigns`` task queue."""
+
+    PLAN_CAMPAIGN = "plan_campaign"
+    RECORD_HOST_OUTCOME = "record_host_outcome"
+    RAISE_ALERT = "raise_alert"

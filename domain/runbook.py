@@ -1,0 +1,227 @@
+"""Inputs and outputs of the rollout workflows and their activities.
+
+Plain frozen pydantic models: they cross the Temporal boundary (pydantic data converter)
+and are built inside the workflow sandbox, so they hold ids and facts, never secrets and
+never a default taken from the wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.campaign_spec import Policy, Window
+
+
+class _Io(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class HostRef(_Io):
+    """A host as both managers know it: vCenter by name, the iDRAC by address."""
+
+    name: str
+    service_tag: str
+    idrac_address: str
+    cluster: str
+    datacenter: str
+    vcenter_id: int | None = None
+    server_id: int | None = Field(default=None, description="store id; resolves credentials")
+
+
+class ComponentTarget(_Io):
+    """One component to bring to ``version`` from the package at ``image_uri``."""
+
+    component_id: str
+    version: str
+    image_uri: str
+    needs_host_reboot: bool = True
+
+
+class HostJob(_Io):
+    campaign_id: int
+    host: HostRef
+    targets: list[ComponentTarget]
+    policy: Policy
+    estimated_duration_s: int = Field(gt=0, description="how long the runbook should take")
+
+
+class HostStep(StrEnum):
+    PREFLIGHT = "preflight"
+    ENTER_MAINTENANCE = "enter_maintenance"
+    STAGE_FIRMWARE = "stage_firmware"
+    REBOOT = "reboot"
+    WAIT_JOBS = "wait_jobs"
+    VERIFY = "verify"
+    WAIT_RECONNECT = "wait_reconnect"
+    EXIT_MAINTENANCE = "exit_maintenance"
+    POST_HEALTH = "post_health"
+    COMPENSATE = "compensate"
+    DONE = "done"
+
+
+class HostStatus(StrEnum):
+    UPDATED = "updated"
+    COMPLIANT = "compliant"  # already at target: skipped, nothing touched
+    FAILED = "failed"  # failed before any change was made
+    ROLLED_BACK = "rolled_back"  # failed, previous firmware back, out of maintenance
+    HELD = "held"  # failed, left in maintenance for a human (alert raised)
+
+
+class HostOutcome(_Io):
+    service_tag: str
+    status: HostStatus
+    failed_step: HostStep | None = None
+    reason: str = ""
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def counts_as_failure(self) -> bool:
+        return self.status in (HostStatus.FAILED, HostStatus.ROLLED_BACK, HostStatus.HELD)
+
+
+# ---- activity I/O -----------------------------------------------------------------------
+
+
+class IdracPreflight(_Io):
+    """What the iDRAC says before anything changes."""
+
+    installed: dict[str, str] = Field(description="component id -> installed version")
+    pending: list[ComponentTarget] = Field(description="targets not yet installed")
+    blockers: list[str] = Field(description="reasons the host must not be touched now")
+
+
+class VcenterPreflight(_Io):
+    connected: bool
+    in_maintenance: bool
+    blockers: list[str]
+
+
+class StagedFirmware(_Io):
+    """The iDRAC jobs that will apply the targets; reused, never duplicated, on retry."""
+
+    job_ids: list[str]
+    reboot_required: bool
+
+
+class HostRequest(_Io):
+    host: HostRef
+
+
+class StageRequest(_Io):
+    host: HostRef
+    targets: list[ComponentTarget]
+
+
+class RebootRequest(_Io):
+    host: HostRef
+    mode: str
+    grace_period_s: int
+
+
+class JobsRequest(_Io):
+    host: HostRef
+    job_ids: list[str]
+
+
+class MaintenanceRequest(_Io):
+    host: HostRef
+    timeout_s: int
+
+
+class RollbackRequest(_Io):
+    host: HostRef
+    component_ids: list[str]
+
+
+class HealthReport(_Io):
+    healthy: bool
+    detail: str
+
+
+class CapacityRequest(_Io):
+    cluster: str
+    vcenter_id: int | None
+    max_concurrent: int
+    min_hosts_online: int
+    busy_hosts: list[str] = Field(
+        description="hosts this rollout is updating: down for capacity even if vCenter "
+        "does not show them in maintenance yet"
+    )
+
+
+class CapacityAnswer(_Io):
+    """How many more hosts of the cluster may enter maintenance now, and why not more."""
+
+    allowed: int
+    reason: str
+
+
+class ClusterRollout(_Io):
+    campaign_id: int
+    cluster: str
+    datacenter: str
+    vcenter_id: int | None
+    hosts: list[HostJob]
+    windows: list[Window]
+    policy: Policy
+
+
+class ClusterResult(_Io):
+    cluster: str
+    outcomes: list[HostOutcome]
+    not_started: list[str] = Field(description="service tags never started")
+    stopped_reason: str | None = None
+
+
+class HostSlot(_Io):
+    """A cluster asking its campaign for (or giving back) one of the global host slots."""
+
+    cluster_workflow_id: str
+    service_tag: str
+
+
+class ClusterStatus(_Io):
+    cluster: str
+    state: str
+    waiting_reason: str | None
+    running: dict[str, str] = Field(description="service tag -> current step")
+    outcomes: list[HostOutcome]
+    pending: list[str]
+
+
+class CampaignPlan(_Io):
+    clusters: list[ClusterRollout]
+    unresolved: list[str] = Field(description="targets that matched no known host")
+
+
+class CampaignState(StrEnum):
+    PLANNING = "planning"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ABORTING = "aborting"
+    COMPLETED = "completed"  # every targeted host updated or already compliant
+    FINISHED_WITH_FAILURES = "finished_with_failures"
+    HALTED = "halted"  # the campaign failure threshold stopped it
+    ABORTED = "aborted"
+
+
+class CampaignStatus(_Io):
+    campaign_id: int
+    state: CampaignState
+    stop_reason: str | None
+    clusters: list[str]
+    hosts_in_flight: list[str]
+    outcomes: list[HostOutcome]
+    unresolved: list[str]
+
+
+class CampaignResult(_Io):
+    campaign_id: int
+    state: CampaignState
+    stop_reason: str | None
+    clusters: list[ClusterResult]
+    unresolved: list[str]

@@ -1,0 +1,230 @@
+"""CampaignWorkflow: bring the targeted clusters to the firmware baseline.
+
+    plan (which hosts, which components) from inventory and baseline
+    roll every cluster in parallel (one ClusterRolloutWorkflow each)
+    hand out campaign-wide host slots so no more than the global cap are down at once
+    stop everything on the campaign failure threshold or an operator's abort
+
+Operators: ``pause``/``resume`` signals, ``abort(reason)`` update (validated before it is
+accepted), ``status`` query. No host is ever cut short: stopping only means starting no
+new hosts; running ones finish or compensate per policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.names import Store
+    from domain.campaign_spec import (
+        QUERY_STATUS,
+        SIGNAL_PAUSE,
+        SIGNAL_RESUME,
+        UPDATE_ABORT,
+        AbortRequest,
+        CampaignStartInput,
+    )
+    from domain.runbook import (
+        CampaignPlan,
+        CampaignResult,
+        CampaignState,
+        CampaignStatus,
+        ClusterResult,
+        ClusterRollout,
+        HostOutcome,
+        HostSlot,
+    )
+    from domain.temporal_names import CAMPAIGN_ID, CAMPAIGN_STATUS, CLUSTER_NAME, TaskQueue
+
+from workflows.cluster import ClusterRolloutWorkflow
+from workflows.host import RETRY
+
+FINAL_STATES = {
+    CampaignState.COMPLETED,
+    CampaignState.FINISHED_WITH_FAILURES,
+    CampaignState.HALTED,
+    CampaignState.ABORTED,
+}
+
+
+@workflow.defn
+class CampaignWorkflow:
+    @workflow.init
+    def __init__(self, start: CampaignStartInput) -> None:
+        self.campaign_id = start.campaign_id
+        self.policy = start.spec.policy
+        self.state = CampaignState.PLANNING
+        self.paused = False
+        self.abort_reason: str | None = None
+        self.stop_reason: str | None = None
+        self.plan: CampaignPlan | None = None
+        self.clusters: dict[str, ChildWorkflowHandle[ClusterRolloutWorkflow, ClusterResult]] = {}
+        self.slots_in_use: set[str] = set()
+        self.slot_queue: list[HostSlot] = []
+        self.outcomes: list[HostOutcome] = []
+
+    # ---- operator messages -------------------------------------------------------------
+
+    @workflow.signal(name=SIGNAL_PAUSE)
+    async def pause(self) -> None:
+        self.paused = True
+        await self.tell_clusters(ClusterRolloutWorkflow.pause)
+
+    @workflow.signal(name=SIGNAL_RESUME)
+    async def resume(self) -> None:
+        self.paused = False
+        await self.tell_clusters(ClusterRolloutWorkflow.resume)
+
+    @workflow.update(name=UPDATE_ABORT)
+    async def abort(self, request: AbortRequest) -> str:
+        self.abort_reason = request.reason
+        await self.halt(f"aborted by an operator: {request.reason}")
+        return "accepted: no new hosts start; running hosts finish or compensate"
+
+    @abort.validator
+    def validate_abort(self, request: AbortRequest) -> None:
+        if self.state in FINAL_STATES:
+            raise ValueError(f"campaign already {self.state.value}")
+        if self.abort_reason is not None:
+            raise ValueError(f"campaign already aborting: {self.abort_reason}")
+        if not request.reason.strip():
+            raise ValueError("reason: must not be blank")
+
+    @workflow.query(name=QUERY_STATUS)
+    def status(self) -> CampaignStatus:
+        state = self.state
+        if state == CampaignState.RUNNING and self.paused:
+            state = CampaignState.PAUSED
+        return CampaignStatus(
+            campaign_id=self.campaign_id,
+            state=state,
+            stop_reason=self.stop_reason,
+            clusters=sorted(self.clusters),
+            hosts_in_flight=sorted(self.slots_in_use),
+            outcomes=self.outcomes,
+            unresolved=self.plan.unresolved if self.plan else [],
+        )
+
+    # ---- messages from cluster rollouts ------------------------------------------------
+
+    @workflow.signal
+    async def request_slot(self, slot: HostSlot) -> None:
+        self.slot_queue.append(slot)
+        await self.grant_slots()
+
+    @workflow.signal
+    async def release_slot(self, slot: HostSlot) -> None:
+        self.slots_in_use.discard(slot.service_tag)
+        await self.grant_slots()
+
+    @workflow.signal
+    async def host_finished(self, outcome: HostOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.slots_in_use.discard(outcome.service_tag)
+        failures = sum(o.counts_as_failure for o in self.outcomes)
+        threshold = self.policy.campaign_failure_threshold
+        if failures >= threshold:
+            await self.halt(
+                f"{failures} failed host(s) reached the campaign threshold of {threshold}"
+            )
+        await self.grant_slots()
+
+    # ---- the campaign ------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: CampaignStartInput) -> CampaignResult:
+        workflow.upsert_search_attributes([CAMPAIGN_ID.value_set(str(self.campaign_id))])
+        self.set_state(CampaignState.PLANNING)
+        self.plan = await workflow.execute_activity(
+            Store.PLAN_CAMPAIGN,
+            start,
+            result_type=CampaignPlan,
+            task_queue=TaskQueue.CAMPAIGNS,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RETRY,
+        )
+        self.set_state(CampaignState.RUNNING)
+        results = await asyncio.gather(*(self.roll(rollout) for rollout in self.plan.clusters))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self.set_state(self.final_state(results))
+        return CampaignResult(
+            campaign_id=self.campaign_id,
+            state=self.state,
+            stop_reason=self.stop_reason,
+            clusters=list(results),
+            unresolved=self.plan.unresolved,
+        )
+
+    async def roll(self, rollout: ClusterRollout) -> ClusterResult:
+        if self.stop_reason is not None:  # halted before this cluster even started
+            return ClusterResult(
+                cluster=rollout.cluster,
+                outcomes=[],
+                not_started=[job.host.service_tag for job in rollout.hosts],
+                stopped_reason=self.stop_reason,
+            )
+        handle = await workflow.start_child_workflow(
+            ClusterRolloutWorkflow.run,
+            rollout,
+            id=f"campaign-{self.campaign_id}-cluster-{rollout.cluster}",
+            task_queue=TaskQueue.CAMPAIGNS,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CAMPAIGN_ID, str(self.campaign_id)),
+                    SearchAttributePair(CLUSTER_NAME, rollout.cluster),
+                ]
+            ),
+        )
+        self.clusters[rollout.cluster] = handle
+        if self.paused:  # an operator's message may have raced the start
+            await handle.signal(ClusterRolloutWorkflow.pause)
+        if self.stop_reason is not None:
+            await handle.signal(ClusterRolloutWorkflow.stop, self.stop_reason)
+        return await handle
+
+    async def grant_slots(self) -> None:
+        """First come, first served, up to the global cap; nothing new once stopping."""
+        while (
+            self.slot_queue
+            and self.stop_reason is None
+            and len(self.slots_in_use) < self.policy.global_max_concurrent
+        ):
+            slot = self.slot_queue.pop(0)
+            self.slots_in_use.add(slot.service_tag)
+            await workflow.get_external_workflow_handle(slot.cluster_workflow_id).signal(
+                ClusterRolloutWorkflow.slot_granted, slot.service_tag
+            )
+
+    async def halt(self, reason: str) -> None:
+        if self.stop_reason is not None:
+            return
+        self.stop_reason = reason
+        self.slot_queue.clear()
+        if self.abort_reason is not None:
+            self.set_state(CampaignState.ABORTING)
+        await self.tell_clusters(ClusterRolloutWorkflow.stop, reason)
+
+    async def tell_clusters(self, signal: object, *args: object) -> None:
+        for handle in list(self.clusters.values()):
+            await handle.signal(signal, *args)  # type: ignore[arg-type]
+
+    def final_state(self, results: list[ClusterResult]) -> CampaignState:
+        if self.abort_reason is not None:
+            return CampaignState.ABORTED
+        if self.stop_reason is not None:
+            return CampaignState.HALTED
+        failed = any(o.counts_as_failure for r in results for o in r.outcomes)
+        incomplete = any(r.not_started or r.stopped_reason for r in results)
+        if failed or incomplete or (self.plan and self.plan.unresolved):
+            return CampaignState.FINISHED_WITH_FAILURES
+        return CampaignState.COMPLETED
+
+    def set_state(self, state: CampaignState) -> None:
+        self.state = state
+        workflow.upsert_search_attributes([CAMPAIGN_STATUS.value_set(state.value)])

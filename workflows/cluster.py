@@ -1,0 +1,262 @@
+"""ClusterRolloutWorkflow: one cluster's rolling update, one safe host at a time.
+
+while hosts remain and nobody said stop:
+    paused?               -> wait for resume
+    outside a window?     -> sleep until one opens that the next host fits in
+    cluster at capacity?  -> wait for a host to finish (vCenter decides what "full" is)
+    no campaign slot?     -> wait for the campaign's global cap
+    start the host's runbook (a child workflow) and go round again
+wait for running hosts to finish; they always finish their runbook, even on abort.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.names import Store, Vcenter
+    from domain.runbook import (
+        CapacityAnswer,
+        CapacityRequest,
+        ClusterResult,
+        ClusterRollout,
+        ClusterStatus,
+        HostJob,
+        HostOutcome,
+        HostSlot,
+        HostStatus,
+    )
+    from domain.temporal_names import CAMPAIGN_ID, CLUSTER_NAME, SERVICE_TAG, TaskQueue
+    from domain.windows import wait_reason
+
+from workflows.host import RETRY, HostUpdateWorkflow
+
+CAPACITY_POLL = timedelta(minutes=1)
+
+
+@workflow.defn
+class ClusterRolloutWorkflow:
+    @workflow.init
+    def __init__(self, rollout: ClusterRollout) -> None:
+        self.rollout = rollout
+        self.pending: list[HostJob] = list(rollout.hosts)
+        self.running: dict[str, HostJob] = {}
+        self.outcomes: list[HostOutcome] = []
+        self.paused = False
+        self.stop_reason: str | None = None
+        self.waiting_reason: str | None = None
+        self.slots_requested: set[str] = set()
+        self.slots_granted: set[str] = set()
+
+    # ---- operator and campaign messages ------------------------------------------------
+
+    @workflow.signal
+    def pause(self) -> None:
+        self.paused = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        self.paused = False
+
+    @workflow.signal
+    def stop(self, reason: str) -> None:
+        self.stop_reason = self.stop_reason or reason
+
+    @workflow.signal
+    def slot_granted(self, service_tag: str) -> None:
+        self.slots_granted.add(service_tag)
+
+    @workflow.query
+    def status(self) -> ClusterStatus:
+        if self.stop_reason is not None:
+            state = "stopping" if self.running else "stopped"
+        elif not self.pending and not self.running:
+            state = "finished"
+        else:
+            state = "paused" if self.paused else "running"
+        return ClusterStatus(
+            cluster=self.rollout.cluster,
+            state=state,
+            waiting_reason=self.waiting_reason,
+            running={tag: "updating" for tag in self.running},
+            outcomes=self.outcomes,
+            pending=[job.host.service_tag for job in self.pending],
+        )
+
+    # ---- the rollout -------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, rollout: ClusterRollout) -> ClusterResult:
+        while self.pending and self.stop_reason is None:
+            job = self.pending[0]
+            if (
+                await self.not_paused()
+                and await self.window_fits(job)
+                and await self.cluster_has_room()
+                and await self.campaign_slot(job)
+            ):
+                self.pending.pop(0)
+                self.start_host(job)
+        self.waiting_reason = "waiting for running hosts to finish" if self.running else None
+        await workflow.wait_condition(lambda: not self.running)
+        await self.return_unused_slots()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return ClusterResult(
+            cluster=rollout.cluster,
+            outcomes=self.outcomes,
+            not_started=[job.host.service_tag for job in self.pending],
+            stopped_reason=self.stop_reason,
+        )
+
+    async def not_paused(self) -> bool:
+        if not self.paused:
+            return True
+        self.waiting_reason = "paused by an operator"
+        await workflow.wait_condition(lambda: not self.paused or self.stop_reason is not None)
+        return False
+
+    async def window_fits(self, job: HostJob) -> bool:
+        decision = wait_reason(
+            self.rollout.windows, workflow.now(), timedelta(seconds=job.estimated_duration_s)
+        )
+        if decision.ready:
+            return True
+        self.waiting_reason = decision.reason
+        if decision.wake_at is None:
+            self.stop(f"{job.host.service_tag}: {decision.reason}")
+        else:
+            await self.sleep_until(decision.wake_at)
+        return False
+
+    async def cluster_has_room(self) -> bool:
+        limit = self.rollout.policy.max_concurrent_per_cluster
+        if len(self.running) >= limit:
+            self.waiting_reason = f"{len(self.running)} hosts updating, the policy allows {limit}"
+            await self.wait_for_change()
+            return False
+        answer: CapacityAnswer = await workflow.execute_activity(
+            Vcenter.CAPACITY,
+            CapacityRequest(
+                cluster=self.rollout.cluster,
+                vcenter_id=self.rollout.vcenter_id,
+                max_concurrent=limit,
+                min_hosts_online=self.rollout.policy.min_hosts_online,
+                busy_hosts=[job.host.name for job in self.running.values()],
+            ),
+            result_type=CapacityAnswer,
+            task_queue=TaskQueue.VCENTER,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+        )
+        if answer.allowed > 0:
+            return True
+        self.waiting_reason = f"cluster capacity: {answer.reason}"
+        await self.wait_for_change(at_most=CAPACITY_POLL)
+        return False
+
+    async def campaign_slot(self, job: HostJob) -> bool:
+        """The campaign caps hosts in flight across all clusters; standalone runs have no cap."""
+        parent = workflow.info().parent
+        tag = job.host.service_tag
+        if parent is None or tag in self.slots_granted:
+            return True
+        if tag not in self.slots_requested:
+            self.slots_requested.add(tag)
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "request_slot",
+                HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+            )
+        self.waiting_reason = "waiting for a campaign-wide host slot"
+        await workflow.wait_condition(
+            lambda: tag in self.slots_granted or self.stop_reason is not None
+        )
+        return False
+
+    def start_host(self, job: HostJob) -> None:
+        self.waiting_reason = None
+        self.running[job.host.service_tag] = job
+        asyncio.create_task(self.run_host(job))  # noqa: RUF006  (tracked via self.running)
+
+    async def run_host(self, job: HostJob) -> None:
+        tag = job.host.service_tag
+        started = workflow.now()
+        try:
+            outcome = await workflow.execute_child_workflow(
+                HostUpdateWorkflow.run,
+                job,
+                id=f"campaign-{job.campaign_id}-host-{tag}",
+                task_queue=TaskQueue.CAMPAIGNS,
+                # An operator terminating a cluster must not cut a host's runbook in half.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(CAMPAIGN_ID, str(job.campaign_id)),
+                        SearchAttributePair(CLUSTER_NAME, self.rollout.cluster),
+                        SearchAttributePair(SERVICE_TAG, tag),
+                    ]
+                ),
+            )
+        except ChildWorkflowError as error:
+            # The runbook itself broke: the host's state is unknown, so a human must look.
+            outcome = HostOutcome(
+                service_tag=tag,
+                status=HostStatus.HELD,
+                reason=f"host workflow failed: {error.cause or error}",
+                started_at=started,
+                finished_at=workflow.now(),
+            )
+        await self.finish_host(job, outcome)
+
+    async def finish_host(self, job: HostJob, outcome: HostOutcome) -> None:
+        self.outcomes.append(outcome)
+        await workflow.execute_activity(
+            Store.RECORD_HOST_OUTCOME,
+            args=[job.campaign_id, self.rollout.cluster, outcome],
+            task_queue=TaskQueue.CAMPAIGNS,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
+        )
+        failures = sum(o.counts_as_failure for o in self.outcomes)
+        threshold = self.rollout.policy.cluster_failure_threshold
+        if failures >= threshold:
+            self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "host_finished", outcome
+            )
+        del self.running[job.host.service_tag]
+
+    async def return_unused_slots(self) -> None:
+        parent = workflow.info().parent
+        started = {o.service_tag for o in self.outcomes}
+        for tag in sorted(self.slots_granted - started):
+            assert parent is not None
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "release_slot",
+                HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+            )
+
+    # ---- waiting -----------------------------------------------------------------------
+
+    async def sleep_until(self, wake_at: datetime) -> None:
+        """A durable timer that an operator's pause or stop cuts short."""
+        await self.wait_for_change(at_most=max(wake_at - workflow.now(), timedelta(seconds=1)))
+
+    async def wait_for_change(self, at_most: timedelta | None = None) -> None:
+        """Until a host finishes, or an operator pauses or stops (or ``at_most`` passes)."""
+        finished = len(self.outcomes)
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: (
+                    len(self.outcomes) != finished or self.paused or self.stop_reason is not None
+                ),
+                timeout=at_most,
+            )

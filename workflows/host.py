@@ -1,0 +1,280 @@
+"""HostUpdateWorkflow: the runbook for one ESXi host, as an operator would run it.
+
+    preflight -> enter maintenance -> stage firmware -> reboot -> wait for jobs
+    -> verify versions -> wait for vCenter reconnect -> exit maintenance -> health
+
+Each step that changes the host pushes its undo first (saga). On failure the undo stack
+runs in reverse: firmware is rolled back (policy "rollback") or the host is held in
+maintenance with an alert (policy "hold", or whenever the host is not healthy enough to
+carry VMs again). Activities are idempotent, so a crash and retry never re-flashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.names import Redfish, Store, Vcenter
+    from domain.runbook import (
+        HealthReport,
+        HostJob,
+        HostOutcome,
+        HostRequest,
+        HostStatus,
+        HostStep,
+        IdracPreflight,
+        JobsRequest,
+        MaintenanceRequest,
+        RebootRequest,
+        RollbackRequest,
+        StagedFirmware,
+        StageRequest,
+        VcenterPreflight,
+    )
+    from domain.temporal_names import TaskQueue
+
+T = TypeVar("T")
+
+# Transient trouble (BMC busy, vCenter hiccup) is retried; a verdict is not.
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
+MAINTENANCE_TIMEOUT = timedelta(minutes=30)
+FIRMWARE_JOBS_TIMEOUT = timedelta(hours=2)
+RECONNECT_TIMEOUT = timedelta(minutes=30)
+
+
+class HostHeld(Exception):
+    """Compensation decided the host stays in maintenance for a human."""
+
+
+class StepFailed(Exception):
+    """A step finished but its verdict is failure (e.g. unhealthy after the update)."""
+
+
+@workflow.defn
+class HostUpdateWorkflow:
+    def __init__(self) -> None:
+        self.step = HostStep.PREFLIGHT
+        self.undo: list[Callable[[], Awaitable[None]]] = []
+        self.rolled_back = False
+
+    @workflow.query
+    def current_step(self) -> str:
+        return self.step.value
+
+    @workflow.run
+    async def run(self, job: HostJob) -> HostOutcome:
+        self.job = job
+        self.started = workflow.now()
+        host = HostRequest(host=job.host)
+
+        idrac = await self.redfish(
+            Redfish.PREFLIGHT,
+            StageRequest(host=job.host, targets=job.targets),
+            IdracPreflight,
+            timedelta(minutes=5),
+        )
+        if not idrac.pending:
+            return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
+        vcenter = await self.vcenter(
+            Vcenter.PREFLIGHT, host, VcenterPreflight, timedelta(minutes=5)
+        )
+        blockers = idrac.blockers + vcenter.blockers
+        if blockers:
+            return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
+
+        try:
+            await self.update(idrac)
+        except (ActivityError, StepFailed) as error:
+            failed_step, reason = self.step, _reason(error)
+            status = await self.compensate(reason)
+            return self.outcome(status, failed_step, reason)
+        return self.outcome(HostStatus.UPDATED)
+
+    async def update(self, idrac: IdracPreflight) -> None:
+        job, host = self.job, HostRequest(host=self.job.host)
+
+        self.step = HostStep.ENTER_MAINTENANCE
+        self.undo.append(self.leave_maintenance)
+        await self.vcenter(
+            Vcenter.ENTER_MAINTENANCE,
+            MaintenanceRequest(host=job.host, timeout_s=int(MAINTENANCE_TIMEOUT.total_seconds())),
+            None,
+            MAINTENANCE_TIMEOUT + timedelta(minutes=5),
+            heartbeat=timedelta(seconds=60),
+        )
+
+        self.step = HostStep.STAGE_FIRMWARE
+        self.undo.append(self.undo_firmware)
+        staged = await self.redfish(
+            Redfish.STAGE_FIRMWARE,
+            StageRequest(host=job.host, targets=idrac.pending),
+            StagedFirmware,
+            timedelta(minutes=30),
+            heartbeat=timedelta(seconds=60),
+        )
+        if staged.reboot_required:
+            self.step = HostStep.REBOOT
+            await self.redfish(
+                Redfish.REBOOT_HOST,
+                RebootRequest(
+                    host=job.host,
+                    mode=job.policy.reboot.mode,
+                    grace_period_s=job.policy.reboot.grace_period_s,
+                ),
+                None,
+                timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
+                heartbeat=timedelta(seconds=60),
+            )
+
+        self.step = HostStep.WAIT_JOBS
+        await self.redfish(
+            Redfish.WAIT_FIRMWARE_JOBS,
+            JobsRequest(host=job.host, job_ids=staged.job_ids),
+            None,
+            FIRMWARE_JOBS_TIMEOUT,
+            heartbeat=timedelta(seconds=60),
+        )
+        self.step = HostStep.VERIFY
+        await self.redfish(
+            Redfish.VERIFY_FIRMWARE,
+            StageRequest(host=job.host, targets=idrac.pending),
+            None,
+            timedelta(minutes=10),
+        )
+        self.undo.remove(self.undo_firmware)  # verified: the new firmware stays
+        self.step = HostStep.WAIT_RECONNECT
+        await self.vcenter(
+            Vcenter.WAIT_RECONNECTED,
+            MaintenanceRequest(host=job.host, timeout_s=int(RECONNECT_TIMEOUT.total_seconds())),
+            None,
+            RECONNECT_TIMEOUT + timedelta(minutes=5),
+            heartbeat=timedelta(seconds=60),
+        )
+        if job.policy.exit_maintenance_on_success:
+            self.step = HostStep.EXIT_MAINTENANCE
+            await self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
+        self.step = HostStep.POST_HEALTH
+        health = await self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
+        if not health.healthy:
+            raise StepFailed(f"unhealthy after the update: {health.detail}")
+        self.step = HostStep.DONE
+
+    # ---- compensation ------------------------------------------------------------------
+
+    async def compensate(self, reason: str) -> HostStatus:
+        """Unwind in reverse; any step that cannot undo safely holds the host instead."""
+        self.step = HostStep.COMPENSATE
+        try:
+            for undo in reversed(self.undo):
+                await undo()
+        except (HostHeld, ActivityError) as held:
+            await self.alert(f"held in maintenance: {reason}; {_reason(held)}")
+            return HostStatus.HELD
+        return HostStatus.ROLLED_BACK if self.rolled_back else HostStatus.FAILED
+
+    async def undo_firmware(self) -> None:
+        if self.job.policy.on_failure == "hold":
+            raise HostHeld("policy is hold")
+        await self.redfish(
+            Redfish.ROLLBACK_FIRMWARE,
+            RollbackRequest(
+                host=self.job.host, component_ids=[t.component_id for t in self.job.targets]
+            ),
+            None,
+            FIRMWARE_JOBS_TIMEOUT,
+            heartbeat=timedelta(seconds=60),
+        )
+        self.rolled_back = True
+
+    async def leave_maintenance(self) -> None:
+        """Give the host back to DRS only if it is healthy; otherwise hold it."""
+        health = await self.redfish(
+            Redfish.HEALTH, HostRequest(host=self.job.host), HealthReport, timedelta(minutes=5)
+        )
+        if not health.healthy:
+            raise HostHeld(f"host unhealthy after failure: {health.detail}")
+        await self.vcenter(
+            Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
+        )
+
+    async def alert(self, message: str) -> None:
+        await workflow.execute_activity(
+            Store.RAISE_ALERT,
+            args=[self.job.campaign_id, self.job.host.service_tag, message],
+            task_queue=TaskQueue.CAMPAIGNS,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
+        )
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def outcome(
+        self, status: HostStatus, failed_step: HostStep | None = None, reason: str = ""
+    ) -> HostOutcome:
+        return HostOutcome(
+            service_tag=self.job.host.service_tag,
+            status=status,
+            failed_step=failed_step,
+            reason=reason,
+            started_at=self.started,
+            finished_at=workflow.now(),
+        )
+
+    async def redfish(
+        self,
+        name: str,
+        arg: Any,
+        result_type: type[T] | None,
+        start_to_close: timedelta,
+        heartbeat: timedelta | None = None,
+    ) -> T:
+        return await _run(name, arg, result_type, TaskQueue.REDFISH, start_to_close, heartbeat)
+
+    async def vcenter(
+        self,
+        name: str,
+        arg: Any,
+        result_type: type[T] | None,
+        start_to_close: timedelta,
+        heartbeat: timedelta | None = None,
+    ) -> T:
+        return await _run(name, arg, result_type, TaskQueue.VCENTER, start_to_close, heartbeat)
+
+
+async def _run(
+    name: str,
+    arg: Any,
+    result_type: type[Any] | None,
+    queue: TaskQueue,
+    start_to_close: timedelta,
+    heartbeat: timedelta | None,
+) -> Any:
+    return await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        task_queue=queue,
+        start_to_close_timeout=start_to_close,
+        heartbeat_timeout=heartbeat,
+        retry_policy=RETRY,
+    )
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost message: what the activity said, not Temporal's wrapping."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    if isinstance(error, ApplicationError) and error.message:
+        return error.message
+    return str(error) or type(error).__name__
