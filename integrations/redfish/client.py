@@ -84,9 +84,11 @@ class RedfishClient:
             self._system = await self.transport.get_json(self._system["@odata.id"])
         return self._system
 
-    async def manager(self) -> dict[str, Any]:
+    async def manager(self, refresh: bool = False) -> dict[str, Any]:
         if self._manager is None:
             self._manager = await self._first_member(f"{V1}/Managers")
+        elif refresh:
+            self._manager = await self.transport.get_json(self._manager["@odata.id"])
         return self._manager
 
     async def dell_link(self, name: str) -> str | None:
@@ -101,7 +103,7 @@ class RedfishClient:
     # -- identity and health --------------------------------------------------------
     async def identity(self) -> SystemIdentity:
         system = await self.system(refresh=self._system is not None)
-        manager = await self.manager()
+        manager = await self.manager(refresh=self._manager is not None)
         dell_system = system.get("Oem", {}).get("Dell", {}).get("DellSystem", {})
         status = system.get("Status") or {}
         dell = bool(dell_system) or await self.is_dell()

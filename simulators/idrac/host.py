@@ -394,4 +394,4 @@ class SimHost:
 
 
 def _iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,59 @@
+"""Sessions and TLS against the simulator over real HTTPS."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.redfish.errors import AuthenticationError, RedfishTLSError
+from integrations.redfish.models import ClientOptions, Credentials
+
+
+async def test_session_is_created_used_and_deleted(host, make_client) -> None:
+    async with make_client(host) as client:
+        identity = await client.identity()
+        assert host.state()["sessions"] == 1
+    assert identity.service_tag == host.tag
+    assert host.state()["sessions"] == 0, "the client must log out, iDRACs have few sessions"
+
+
+async def test_default_verification_rejects_the_self_signed_certificate(host, options, credentials):
+    from integrations.redfish.client import RedfishClient
+
+    strict = options.model_copy(update={"ca_bundle": None})
+    async with RedfishClient(host.url, credentials, strict) as client:
+        with pytest.raises(RedfishTLSError, match="CA bundle"):
+            await client.identity()
+
+
+async def test_explicit_insecure_connects_without_a_ca(host, make_client) -> None:
+    async with make_client(host, ca_bundle=None, insecure=True) as client:
+        assert (await client.identity()).service_tag == host.tag
+
+
+def test_ca_bundle_and_insecure_are_mutually_exclusive(simulator) -> None:
+    with pytest.raises(ValueError, match="exclude each other"):
+        ClientOptions(ca_bundle=simulator.ca_path, insecure=True)
+
+
+async def test_wiped_tokens_are_replaced_by_a_new_login(host, make_client) -> None:
+    """An iDRAC reset wipes every token; the next call gets 401 and must log in again."""
+    async with make_client(host) as client:
+        await client.identity()
+        host.offline(1)  # iDRAC seconds: a short reset
+        await client.wait_until_ready(expect_transition=True)
+        identity = await client.identity()
+    assert identity.service_tag == host.tag
+    assert host.state()["sessions"] == 0
+
+
+async def test_wrong_password_is_an_authentication_error(host, make_client) -> None:
+    bad = Credentials(username="root", password="not-calvin")
+    async with make_client(host, credentials=bad) as client:
+        with pytest.raises(AuthenticationError, match="'root' rejected"):
+            await client.identity()
+
+
+async def test_basic_auth_is_an_explicit_fallback(host, make_client) -> None:
+    async with make_client(host, auth="basic") as client:
+        assert (await client.identity()).service_tag == host.tag
+    assert host.state()["sessions"] == 0
