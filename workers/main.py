@@ -27,34 +27,23 @@ log = get_logger(__name__)
 
 
 def build_workers(client: Client, executor: ThreadPoolExecutor) -> list[Worker]:
-    workers = [
+    drain = {"graceful_shutdown_timeout": GRACEFUL_SHUTDOWN}
+    workers = [Worker(client, task_queue=TaskQueue.CAMPAIGNS, workflows=list(WORKFLOWS), **drain)]
+    workers += [
+        Worker(client, task_queue=queue, activities=list(activities), **drain)
+        for queue, activities in ASYNC_ACTIVITIES.items()
+    ]
+    workers += [
         Worker(
             client,
-            task_queue=TaskQueue.CAMPAIGNS,
-            workflows=list(WORKFLOWS),
-            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            task_queue=queue,
+            activities=list(activities),
+            activity_executor=executor,
+            max_concurrent_activities=VCENTER_CONCURRENCY,
+            **drain,
         )
+        for queue, activities in THREADED_ACTIVITIES.items()
     ]
-    for queue, activities in ASYNC_ACTIVITIES.items():
-        workers.append(
-            Worker(
-                client,
-                task_queue=queue,
-                activities=list(activities),
-                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-            )
-        )
-    for queue, activities in THREADED_ACTIVITIES.items():
-        workers.append(
-            Worker(
-                client,
-                task_queue=queue,
-                activities=list(activities),
-                activity_executor=executor,
-                max_concurrent_activities=VCENTER_CONCURRENCY,
-                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-            )
-        )
     return workers
 
 

@@ -16,7 +16,6 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -39,7 +38,12 @@ with workflow.unsafe.imports_passed_through():
         HostOutcome,
         HostSlot,
     )
-    from domain.temporal_names import CAMPAIGN_ID, CAMPAIGN_STATUS, CLUSTER_NAME, TaskQueue
+    from domain.temporal_names import (
+        CAMPAIGN_ID,
+        CAMPAIGN_STATUS,
+        TaskQueue,
+        rollout_search_attributes,
+    )
 
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import RETRY
@@ -174,12 +178,7 @@ class CampaignWorkflow:
             id=f"campaign-{self.campaign_id}-cluster-{rollout.cluster}",
             task_queue=TaskQueue.CAMPAIGNS,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CAMPAIGN_ID, str(self.campaign_id)),
-                    SearchAttributePair(CLUSTER_NAME, rollout.cluster),
-                ]
-            ),
+            search_attributes=rollout_search_attributes(self.campaign_id, rollout.cluster),
         )
         self.clusters[rollout.cluster] = handle
         if self.paused:  # an operator's message may have raced the start

@@ -16,7 +16,6 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
@@ -33,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         HostSlot,
         HostStatus,
     )
-    from domain.temporal_names import CAMPAIGN_ID, CLUSTER_NAME, SERVICE_TAG, TaskQueue
+    from domain.temporal_names import TaskQueue, rollout_search_attributes
     from domain.windows import wait_reason
 
 from workflows.host import RETRY, HostUpdateWorkflow
@@ -195,12 +194,8 @@ class ClusterRolloutWorkflow:
                 task_queue=TaskQueue.CAMPAIGNS,
                 # An operator terminating a cluster must not cut a host's runbook in half.
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(CAMPAIGN_ID, str(job.campaign_id)),
-                        SearchAttributePair(CLUSTER_NAME, self.rollout.cluster),
-                        SearchAttributePair(SERVICE_TAG, tag),
-                    ]
+                search_attributes=rollout_search_attributes(
+                    job.campaign_id, self.rollout.cluster, tag
                 ),
             )
         except ChildWorkflowError as error:

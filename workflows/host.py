@@ -11,9 +11,10 @@ carry VMs again). Activities are idempotent, so a crash and retry never re-flash
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -38,8 +39,6 @@ with workflow.unsafe.imports_passed_through():
         VcenterPreflight,
     )
     from domain.temporal_names import TaskQueue
-
-T = TypeVar("T")
 
 # Transient trouble (BMC busy, vCenter hiccup) is retried; a verdict is not.
 RETRY = RetryPolicy(
@@ -78,7 +77,7 @@ class HostUpdateWorkflow:
         self.started = workflow.now()
         host = HostRequest(host=job.host)
 
-        idrac = await self.redfish(
+        idrac = await redfish(
             Redfish.PREFLIGHT,
             StageRequest(host=job.host, targets=job.targets),
             IdracPreflight,
@@ -86,10 +85,8 @@ class HostUpdateWorkflow:
         )
         if not idrac.pending:
             return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
-        vcenter = await self.vcenter(
-            Vcenter.PREFLIGHT, host, VcenterPreflight, timedelta(minutes=5)
-        )
-        blockers = idrac.blockers + vcenter.blockers
+        vc_check = await vcenter(Vcenter.PREFLIGHT, host, VcenterPreflight, timedelta(minutes=5))
+        blockers = idrac.blockers + vc_check.blockers
         if blockers:
             return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
 
@@ -106,7 +103,7 @@ class HostUpdateWorkflow:
 
         self.step = HostStep.ENTER_MAINTENANCE
         self.undo.append(self.leave_maintenance)
-        await self.vcenter(
+        await vcenter(
             Vcenter.ENTER_MAINTENANCE,
             MaintenanceRequest(host=job.host, timeout_s=int(MAINTENANCE_TIMEOUT.total_seconds())),
             None,
@@ -116,7 +113,7 @@ class HostUpdateWorkflow:
 
         self.step = HostStep.STAGE_FIRMWARE
         self.undo.append(self.undo_firmware)
-        staged = await self.redfish(
+        staged = await redfish(
             Redfish.STAGE_FIRMWARE,
             StageRequest(host=job.host, targets=idrac.pending),
             StagedFirmware,
@@ -125,7 +122,7 @@ class HostUpdateWorkflow:
         )
         if staged.reboot_required:
             self.step = HostStep.REBOOT
-            await self.redfish(
+            await redfish(
                 Redfish.REBOOT_HOST,
                 RebootRequest(
                     host=job.host,
@@ -138,7 +135,7 @@ class HostUpdateWorkflow:
             )
 
         self.step = HostStep.WAIT_JOBS
-        await self.redfish(
+        await redfish(
             Redfish.WAIT_FIRMWARE_JOBS,
             JobsRequest(host=job.host, job_ids=staged.job_ids),
             None,
@@ -146,7 +143,7 @@ class HostUpdateWorkflow:
             heartbeat=timedelta(seconds=60),
         )
         self.step = HostStep.VERIFY
-        await self.redfish(
+        await redfish(
             Redfish.VERIFY_FIRMWARE,
             StageRequest(host=job.host, targets=idrac.pending),
             None,
@@ -154,7 +151,7 @@ class HostUpdateWorkflow:
         )
         self.undo.remove(self.undo_firmware)  # verified: the new firmware stays
         self.step = HostStep.WAIT_RECONNECT
-        await self.vcenter(
+        await vcenter(
             Vcenter.WAIT_RECONNECTED,
             MaintenanceRequest(host=job.host, timeout_s=int(RECONNECT_TIMEOUT.total_seconds())),
             None,
@@ -163,9 +160,9 @@ class HostUpdateWorkflow:
         )
         if job.policy.exit_maintenance_on_success:
             self.step = HostStep.EXIT_MAINTENANCE
-            await self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
+            await vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
         self.step = HostStep.POST_HEALTH
-        health = await self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
+        health = await redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
         if not health.healthy:
             raise StepFailed(f"unhealthy after the update: {health.detail}")
         self.step = HostStep.DONE
@@ -186,7 +183,7 @@ class HostUpdateWorkflow:
     async def undo_firmware(self) -> None:
         if self.job.policy.on_failure == "hold":
             raise HostHeld("policy is hold")
-        await self.redfish(
+        await redfish(
             Redfish.ROLLBACK_FIRMWARE,
             RollbackRequest(
                 host=self.job.host, component_ids=[t.component_id for t in self.job.targets]
@@ -199,12 +196,12 @@ class HostUpdateWorkflow:
 
     async def leave_maintenance(self) -> None:
         """Give the host back to DRS only if it is healthy; otherwise hold it."""
-        health = await self.redfish(
+        health = await redfish(
             Redfish.HEALTH, HostRequest(host=self.job.host), HealthReport, timedelta(minutes=5)
         )
         if not health.healthy:
             raise HostHeld(f"host unhealthy after failure: {health.detail}")
-        await self.vcenter(
+        await vcenter(
             Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
         )
 
@@ -231,34 +228,14 @@ class HostUpdateWorkflow:
             finished_at=workflow.now(),
         )
 
-    async def redfish(
-        self,
-        name: str,
-        arg: Any,
-        result_type: type[T] | None,
-        start_to_close: timedelta,
-        heartbeat: timedelta | None = None,
-    ) -> T:
-        return await _run(name, arg, result_type, TaskQueue.REDFISH, start_to_close, heartbeat)
-
-    async def vcenter(
-        self,
-        name: str,
-        arg: Any,
-        result_type: type[T] | None,
-        start_to_close: timedelta,
-        heartbeat: timedelta | None = None,
-    ) -> T:
-        return await _run(name, arg, result_type, TaskQueue.VCENTER, start_to_close, heartbeat)
-
 
 async def _run(
+    queue: TaskQueue,
     name: str,
     arg: Any,
     result_type: type[Any] | None,
-    queue: TaskQueue,
     start_to_close: timedelta,
-    heartbeat: timedelta | None,
+    heartbeat: timedelta | None = None,
 ) -> Any:
     return await workflow.execute_activity(
         name,
@@ -269,6 +246,10 @@ async def _run(
         heartbeat_timeout=heartbeat,
         retry_policy=RETRY,
     )
+
+
+redfish = functools.partial(_run, TaskQueue.REDFISH)
+vcenter = functools.partial(_run, TaskQueue.VCENTER)
 
 
 def _reason(error: BaseException) -> str:
