@@ -73,6 +73,7 @@ class VCenterClient:
     settings: VCenterSettings
     round_trips: int = field(default=0, init=False)
     _si: Any = field(default=None, init=False, repr=False)
+    _content: Any = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> VCenterClient:
         self.connect()
@@ -111,16 +112,20 @@ class VCenterClient:
         except (OSError, ssl.SSLError) as exc:
             raise VCenterConnectionError(f"cannot reach vCenter at {host}:{port}: {exc}") from None
         self._count_round_trips(self._si._stub)
+        self._content = self._si.RetrieveContent()
 
     def close(self) -> None:
         if self._si is not None:
             with suppress(OSError, vmodl.MethodFault):  # the session is gone either way
                 Disconnect(self._si)
             self._si = None
+            self._content = None
 
     @property
     def content(self) -> vim.ServiceInstanceContent:
-        return self.call(lambda: self._service_instance.content)
+        """Fetched once at login: its managers are session-independent references."""
+        self._service_instance  # noqa: B018 (raises when not connected)
+        return self._content
 
     @property
     def _service_instance(self) -> vim.ServiceInstance:
@@ -145,7 +150,7 @@ class VCenterClient:
             return operation()
 
     def _login_again(self) -> None:
-        manager = self._service_instance.content.sessionManager
+        manager = self.content.sessionManager
         try:
             manager.Login(self.settings.username, self.settings.password.get_secret_value())
         except vim.fault.InvalidLogin:
@@ -179,7 +184,7 @@ class VCenterClient:
     def _retrieve_view(
         self, paths: dict[type, list[str]]
     ) -> list[vmodl.query.PropertyCollector.ObjectContent]:
-        content = self._service_instance.content
+        content = self.content
         with self._container_view(content, list(paths)) as view:
             traverse = vmodl.query.PropertyCollector.TraversalSpec(
                 name="view", type=vim.view.ContainerView, path="view", skip=False
@@ -208,7 +213,7 @@ class VCenterClient:
             propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=props)],
         )
         return self.call(
-            lambda: self._retrieve(self._service_instance.content.propertyCollector, [spec])
+            lambda: self._retrieve(self.content.propertyCollector, [spec])
         )
 
     @contextmanager

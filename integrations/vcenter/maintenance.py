@@ -161,9 +161,9 @@ def _drs_blocker(cluster: ClusterInfo) -> Blocker:
 def _immovable_vms(client: VCenterClient, cluster: ClusterInfo, host: HostInfo) -> list[Blocker]:
     """Powered-on VMs that no other host can run: passthrough, local storage, pinned."""
     vms = host.powered_on_vms
-    if not vms:
-        return []
     others = {h.name for h in cluster.hosts if h.name != host.name}
+    if not vms or not others:  # a single-host cluster is already refused as such
+        return []
     vm_refs = [client.managed_object(vim.VirtualMachine, vm.moid) for vm in vms]
     details = {
         o.obj._moId: props_of(o)

@@ -246,15 +246,29 @@ func createDatastore(ctx context.Context, name string, hosts []*object.HostSyste
 		return err
 	}
 	tempDirs = append(tempDirs, dir)
+	var mounts []types.DatastoreHostMount
+	var ds *object.Datastore
 	for _, host := range hosts {
 		dss, err := host.ConfigManager().DatastoreSystem(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := dss.CreateLocalDatastore(ctx, name, dir); err != nil {
+		if ds, err = dss.CreateLocalDatastore(ctx, name, dir); err != nil {
 			return err
 		}
+		mounts = append(mounts, types.DatastoreHostMount{
+			Key: host.Reference(),
+			MountInfo: types.HostMountInfo{
+				AccessMode: string(types.HostMountModeReadWrite),
+				Mounted:    types.NewBool(true),
+				Accessible: types.NewBool(true),
+			},
+		})
 	}
+	// Every host's create replaces the one datastore object (same path, same moref),
+	// leaving only the last host's mount; record all of them.
+	obj := simulator.Map.Get(ds.Reference()).(*simulator.Datastore)
+	simulator.Map.WithLock(obj, func() { obj.Host = mounts })
 	return nil
 }
 

@@ -1,0 +1,61 @@
+"""The one-read inventory against vcsim, checked against the fleet that built it."""
+
+from __future__ import annotations
+
+from integrations.vcenter import VCenterClient, read_inventory
+from simulators.vcsim.harness import VcsimProcess
+
+
+def test_inventory_matches_the_fleet(vcenter: VCenterClient, scenario_vcsim: VcsimProcess) -> None:
+    inventory = read_inventory(vcenter)
+
+    fleet_hosts = {h.name: (c.name, h) for _, c, h in scenario_vcsim.fleet.hosts()}
+    seen = {h.name: h for h in inventory.hosts()}
+    assert set(seen) == set(fleet_hosts)
+    for name, (cluster, spec) in fleet_hosts.items():
+        host = seen[name]
+        assert (host.datacenter, host.cluster) == ("dc-test", cluster)
+        assert (host.service_tag, host.vendor, host.model) == (
+            spec.service_tag,
+            "Dell Inc.",
+            spec.model,
+        )
+        assert host.connection_state == "connected"
+        assert host.power_state == "poweredOn"
+        assert host.in_maintenance is False
+        assert (host.cpu_cores, host.cpu_mhz_per_core, host.memory_mb) == (
+            spec.cpu_cores,
+            spec.cpu_mhz,
+            spec.memory_mb,
+        )
+    assert seen["drs-auto-1.test"].management_ip == "127.0.0.51"
+
+
+def test_vms_carry_power_state_and_reservations(vcenter: VCenterClient) -> None:
+    cluster = read_inventory(vcenter).cluster("ha-one")
+    assert cluster is not None
+    vms = sorted((vm for h in cluster.hosts for vm in h.vms), key=lambda vm: vm.name)
+    expected = [(f"ha-one-{h}-vm-{v}", True, 8192, 1000) for h in (1, 2, 3) for v in (0, 1)]
+    assert [(v.name, v.powered_on, v.memory_mb, v.cpu_reservation_mhz) for v in vms] == expected
+
+
+def test_cluster_drs_and_ha_settings(vcenter: VCenterClient) -> None:
+    inventory = read_inventory(vcenter)
+
+    ha_one, percent, manual = (inventory.cluster(n) for n in ("ha-one", "percent", "drs-manual"))
+    assert ha_one is not None and percent is not None and manual is not None
+    assert ha_one.drs.fully_automated
+    assert (ha_one.ha.policy, ha_one.ha.failover_hosts) == ("failover_hosts", ["ha-one-3.test"])
+    assert (percent.ha.policy, percent.ha.cpu_failover_percent) == ("percentage", 50)
+    assert (manual.drs.enabled, manual.drs.automation, manual.ha.enabled) == (True, "manual", False)
+    blockers = inventory.cluster("blockers")
+    assert blockers is not None
+    assert blockers.vm_host_pins == {"pinned-vm": ["blockers-1.test"]}
+
+
+def test_inventory_is_a_constant_number_of_round_trips(vcenter: VCenterClient) -> None:
+    """CreateContainerView, RetrievePropertiesEx, DestroyView: not one call per host."""
+    before = vcenter.round_trips
+    inventory = read_inventory(vcenter)
+    assert len(inventory.hosts()) > 3
+    assert vcenter.round_trips - before == 3
