@@ -10,6 +10,7 @@ as busy, so an update is never submitted twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import ssl
 from typing import Any
@@ -35,6 +36,18 @@ from integrations.redfish.models import ClientOptions, Credentials
 log = get_logger("integrations.redfish")
 V1 = "/redfish/v1"
 _SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "DELETE"})
+
+
+class _NoHeaderTraces(logging.Filter):
+    """httpcore's DEBUG trace prints raw response headers, X-Auth-Token included, before
+    the client has seen (and registered) the new token: drop those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("receive_response_headers.complete")
+
+
+for _name in ("httpcore.http11", "httpcore.http2"):
+    logging.getLogger(_name).addFilter(_NoHeaderTraces())
 
 
 def ssl_verify(options: ClientOptions) -> ssl.SSLContext | bool:

@@ -30,6 +30,7 @@ TIME_SCALE = 0.005  # a 3-minute iDRAC reset takes 0.9 s
 DELL_HOSTS = 70
 GENERIC_HOSTS = 10
 PASSWORD = "calvin"
+SECRET_PASSWORD = "Zq7-unlikely-passw0rd"
 
 IMAGES = {
     "BIOS_8MRPC_WN64_2.11.2.EXE": b"MZ fake BIOS DUP\n",
@@ -110,6 +111,7 @@ def simulator(
     tmp_path_factory: pytest.TempPathFactory, vcenter: VcenterRecorder
 ) -> Iterator[IdracSimulator]:
     hosts = [HostSpec(name=f"t{i}", service_tag=f"TST{i:04d}") for i in range(DELL_HOSTS)]
+    hosts.append(HostSpec(name="s", service_tag="SECRET1", idrac_password=SECRET_PASSWORD))
     hosts += [
         HostSpec(name=f"g{i}", service_tag=f"GEN{i:04d}", generic=True, model="Contoso X1")
         for i in range(GENERIC_HOSTS)
@@ -150,7 +152,7 @@ class _Pool:
     def __init__(self, sim: IdracSimulator) -> None:
         self._sim = sim
         self._free = {
-            generic: [t for t, h in sim.hosts.items() if h.generic == generic]
+            generic: [t for t, h in sim.hosts.items() if h.generic == generic and t != "SECRET1"]
             for generic in (False, True)
         }
 
@@ -174,6 +176,17 @@ def host(pool: _Pool) -> SimHostHandle:
 @pytest.fixture
 def generic_host(pool: _Pool) -> SimHostHandle:
     return pool.take(generic=True)
+
+
+@dataclass
+class SecretHostHandle(SimHostHandle):
+    password: str = SECRET_PASSWORD
+
+
+@pytest.fixture
+def secret_host(simulator: IdracSimulator) -> SecretHostHandle:
+    """The one host whose iDRAC password is not Dell's default."""
+    return SecretHostHandle("SECRET1", simulator.url_of("SECRET1"), simulator.control_url)
 
 
 @pytest.fixture(scope="session")
