@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import audit, db, dev, secrets, services, simulate
+from cli import vcenter as vcenter_cli
 
 app = typer.Typer(
     help="iDRAC Updater Orchestrator: rolling Dell firmware campaigns on VMware clusters.",
@@ -18,6 +19,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(audit.app, name="audit")
+app.add_typer(vcenter_cli.app, name="vcenter")
 
 if __name__ == "__main__":
     app()

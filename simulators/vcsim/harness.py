@@ -82,6 +82,7 @@ class VcsimProcess:
     port: int = 8989
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    control_port: int = 0
     _process: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _output: list[str] = field(default_factory=list, init=False, repr=False)
@@ -133,7 +134,7 @@ class VcsimProcess:
         topology = Path(self._workdir.name, "topology.json")
         topology.write_text(json.dumps(to_topology(self.fleet)))
         args = [str(binary), "-topology", str(topology), "-listen", f"{self.host}:{self.port}"]
-        args += ["-control", "127.0.0.1:0"]
+        args += ["-control", f"127.0.0.1:{self.control_port}"]
         if self.tls_cert and self.tls_key:
             args += ["-tls-cert", str(self.tls_cert), "-tls-key", str(self.tls_key)]
         self._process = subprocess.Popen(
