@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     )
     ldap_group_base_dn: str = Field(default="", description="Subtree searched for groups.")
     ldap_group_filter: str = Field(
-        default="(|(objectClass=groupOfNames)(objectClass=group))",
-        description="Filter selecting group entries (ANDed with member=<dn>).",
+        default="(objectClass=groupOfNames)",
+        description="Filter selecting group entries (ANDed with member=<dn>). "
+        "For Active Directory: (objectClass=group).",
     )
     ldap_nested_groups: bool = Field(
         default=True, description="Follow groups that are members of groups (nested)."

@@ -8,6 +8,7 @@ Synchronous (ldap3 is); the API calls it from a thread.
 
 from __future__ import annotations
 
+import math
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,14 +63,16 @@ class LdapAuthenticator:
                 validate=ssl.CERT_REQUIRED,
                 ca_certs_file=str(config.ca_file) if config.ca_file else None,
             )
-        self._server = Server(config.url, tls=tls, connect_timeout=config.timeout_s)
+        # ldap3 reads "ldap://host:389/" as a bad port: drop the (empty) DN part.
+        url = config.url.rstrip("/")
+        self._server = Server(url, tls=tls, connect_timeout=config.timeout_s)
 
     def _connect(self, user: str | None, password: str | None) -> Connection:
         connection = Connection(
             self._server,
             user=user,
             password=password,
-            receive_timeout=self._config.timeout_s,
+            receive_timeout=math.ceil(self._config.timeout_s),  # ldap3 packs an int
             raise_exceptions=False,
         )
         connection.open()
@@ -100,7 +103,7 @@ class LdapAuthenticator:
                     raise LdapAuthError("invalid credentials")
             finally:
                 user.unbind()
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise LdapUnavailableError(f"directory error: {type(exc).__name__}") from None
         return LdapIdentity(dn=user_dn, groups=groups)
 

@@ -31,6 +31,15 @@ class AuditRecord:
     detail: str | None = None
 
 
+def _clean(value: str | None, limit: int) -> str | None:
+    """Control characters escaped (PostgreSQL refuses NUL; logs and CSV should not carry
+    raw control bytes from an attacker-chosen user name), then cut to the column size."""
+    if value is None:
+        return None
+    escaped = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value)
+    return escaped[:limit]
+
+
 def append(engine: Engine, record: AuditRecord, at: datetime | None = None) -> AuditEvent:
     with _chain_lock, Session(engine) as session:
         if engine.dialect.name == "postgresql":
@@ -39,13 +48,13 @@ def append(engine: Engine, record: AuditRecord, at: datetime | None = None) -> A
         fields = ChainedFields(
             seq=(last.seq + 1) if last else 1,
             occurred_at=at or utcnow(),
-            actor=record.actor[:255],
+            actor=_clean(record.actor, 255) or "",
             role=record.role,
-            action=record.action[:128],
-            target=record.target[:512],
+            action=_clean(record.action, 128) or "",
+            target=_clean(record.target, 512) or "",
             outcome=record.outcome,
-            source=record.source,
-            detail=record.detail[:1000] if record.detail else None,
+            source=_clean(record.source, 64),
+            detail=_clean(record.detail, 1000),
         )
         prev = last.hash if last else GENESIS
         event = AuditEvent(**fields.__dict__, prev_hash=prev, hash=entry_hash(prev, fields))
