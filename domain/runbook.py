@@ -130,6 +130,8 @@ class JobsRequest(_Io):
 class MaintenanceRequest(_Io):
     host: HostRef
     timeout_s: int
+    max_concurrent: int = Field(ge=1, description="hosts of the cluster down at once")
+    min_hosts_online: int = Field(ge=0)
 
 
 class RollbackRequest(_Io):
@@ -151,13 +153,6 @@ class CapacityRequest(_Io):
         description="hosts this rollout is updating: down for capacity even if vCenter "
         "does not show them in maintenance yet"
     )
-
-
-class CapacityAnswer(_Io):
-    """How many more hosts of the cluster may enter maintenance now, and why not more."""
-
-    allowed: int
-    reason: str
 
 
 class ClusterRollout(_Io):

@@ -21,8 +21,8 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.names import Store, Vcenter
+    from domain.capacity import CapacityAnswer
     from domain.runbook import (
-        CapacityAnswer,
         CapacityRequest,
         ClusterResult,
         ClusterRollout,
@@ -154,7 +154,7 @@ class ClusterRolloutWorkflow:
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RETRY,
         )
-        if answer.allowed > 0:
+        if answer.may_enter > 0:
             return True
         self.waiting_reason = f"cluster capacity: {answer.reason}"
         await self.wait_for_change(at_most=CAPACITY_POLL)

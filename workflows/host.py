@@ -40,12 +40,26 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.temporal_names import TaskQueue
 
-# Transient trouble (BMC busy, vCenter hiccup) is retried; a verdict is not.
+# Transient trouble (BMC busy, vCenter hiccup) is retried; a verdict is not. Types are
+# matched by class name (Temporal does not follow inheritance).
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=5,
+    non_retryable_error_types=[
+        "MissingCredentialsError",
+        "AuthenticationError",
+        "UnsupportedError",
+        "NotFoundError",
+        "VerificationError",
+        "MaintenanceTimeoutError",
+        "MaintenanceBlockedError",
+        "ReconnectTimeoutError",
+        "HostNotBackError",
+        "JobFailedError",
+        "RedfishTLSError",
+    ],
 )
 MAINTENANCE_TIMEOUT = timedelta(minutes=30)
 FIRMWARE_JOBS_TIMEOUT = timedelta(hours=2)
@@ -75,7 +89,6 @@ class HostUpdateWorkflow:
     async def run(self, job: HostJob) -> HostOutcome:
         self.job = job
         self.started = workflow.now()
-        host = HostRequest(host=job.host)
 
         idrac = await redfish(
             Redfish.PREFLIGHT,
@@ -85,7 +98,12 @@ class HostUpdateWorkflow:
         )
         if not idrac.pending:
             return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
-        vc_check = await vcenter(Vcenter.PREFLIGHT, host, VcenterPreflight, timedelta(minutes=5))
+        vc_check = await vcenter(
+            Vcenter.PREFLIGHT,
+            self.maintenance(MAINTENANCE_TIMEOUT),
+            VcenterPreflight,
+            timedelta(minutes=5),
+        )
         blockers = idrac.blockers + vc_check.blockers
         if blockers:
             return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
@@ -105,7 +123,7 @@ class HostUpdateWorkflow:
         self.undo.append(self.leave_maintenance)
         await vcenter(
             Vcenter.ENTER_MAINTENANCE,
-            MaintenanceRequest(host=job.host, timeout_s=int(MAINTENANCE_TIMEOUT.total_seconds())),
+            self.maintenance(MAINTENANCE_TIMEOUT),
             None,
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
             heartbeat=timedelta(seconds=60),
@@ -153,7 +171,7 @@ class HostUpdateWorkflow:
         self.step = HostStep.WAIT_RECONNECT
         await vcenter(
             Vcenter.WAIT_RECONNECTED,
-            MaintenanceRequest(host=job.host, timeout_s=int(RECONNECT_TIMEOUT.total_seconds())),
+            self.maintenance(RECONNECT_TIMEOUT),
             None,
             RECONNECT_TIMEOUT + timedelta(minutes=5),
             heartbeat=timedelta(seconds=60),
@@ -215,6 +233,15 @@ class HostUpdateWorkflow:
         )
 
     # ---- plumbing ----------------------------------------------------------------------
+
+    def maintenance(self, timeout: timedelta) -> MaintenanceRequest:
+        policy = self.job.policy
+        return MaintenanceRequest(
+            host=self.job.host,
+            timeout_s=int(timeout.total_seconds()),
+            max_concurrent=policy.max_concurrent_per_cluster,
+            min_hosts_online=policy.min_hosts_online,
+        )
 
     def outcome(
         self, status: HostStatus, failed_step: HostStep | None = None, reason: str = ""

@@ -1,0 +1,65 @@
+"""Store activities of a campaign: per-host results and alerts (on the campaigns queue).
+
+Both are idempotent: a retried write finds its row (or an identical alert) and stops.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+from temporalio import activity
+
+from activities.names import Store
+from activities.resources import Resources
+from domain.runbook import HostOutcome
+from store.audit import AuditRecord, append
+from store.models import AuditEvent, HostUpdate, Server
+
+ACTOR = "orchestrator"
+ALERT_ACTION = "host.alert"
+
+
+class CampaignStoreActivities:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @activity.defn(name=Store.RECORD_HOST_OUTCOME)
+    def record_host_outcome(self, campaign_id: int, cluster: str, outcome: HostOutcome) -> None:
+        with Session(self.resources.engine) as session:
+            server = session.exec(
+                select(Server).where(Server.service_tag == outcome.service_tag)
+            ).one()
+            row = session.exec(
+                select(HostUpdate).where(
+                    HostUpdate.campaign_id == campaign_id, HostUpdate.server_id == server.id
+                )
+            ).first() or HostUpdate(campaign_id=campaign_id, server_id=server.id or 0)
+            row.status = outcome.status.value
+            row.step = outcome.failed_step.value if outcome.failed_step else None
+            row.detail = f"{cluster}: {outcome.reason}"[:2000] if outcome.reason else cluster
+            row.started_at, row.finished_at = outcome.started_at, outcome.finished_at
+            session.add(row)
+            session.commit()
+
+    @activity.defn(name=Store.RAISE_ALERT)
+    def raise_alert(self, campaign_id: int, service_tag: str, message: str) -> None:
+        """An audited alert naming the host and why it needs a human."""
+        target = f"campaign:{campaign_id}/host:{service_tag}"
+        with Session(self.resources.engine) as session:
+            already = session.exec(
+                select(AuditEvent).where(
+                    AuditEvent.action == ALERT_ACTION,
+                    AuditEvent.target == target,
+                    AuditEvent.detail == message[:1000],
+                )
+            ).first()
+        if already is None:
+            append(
+                self.resources.engine,
+                AuditRecord(
+                    actor=ACTOR, action=ALERT_ACTION, target=target, outcome="held", detail=message
+                ),
+            )
+        activity.logger.warning("host held in maintenance", extra={"target": target})
+
+    def all(self) -> list[object]:
+        return [self.record_host_outcome, self.raise_alert]

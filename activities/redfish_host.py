@@ -1,0 +1,188 @@
+"""Redfish activities of the host runbook: thin, idempotent wrappers over the iDRAC client.
+
+Idempotency is what makes a crashed worker harmless: staging looks for jobs already in the
+queue and for versions already installed before it creates a job, a reboot is skipped when
+no job waits for one, and verification only reads.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.heartbeat import heartbeating_task
+from activities.names import Redfish
+from activities.resources import Resources
+from domain.runbook import (
+    ComponentTarget,
+    HealthReport,
+    HostRequest,
+    IdracPreflight,
+    JobsRequest,
+    RebootRequest,
+    RollbackRequest,
+    StagedFirmware,
+    StageRequest,
+)
+from integrations.redfish.client import RedfishClient
+from integrations.redfish.flows import rollback_firmware
+from integrations.redfish.inventory import matches
+from integrations.redfish.models import FirmwareInventory, JobInfo, JobRef, JobStatus
+
+_HEALTHY = {None, "OK"}
+
+
+def not_installed(
+    inventory: FirmwareInventory, targets: list[ComponentTarget]
+) -> list[ComponentTarget]:
+    installed = inventory.installed()
+    return [
+        target
+        for target in targets
+        if not any(
+            matches(c, target.component_id) and c.version == target.version for c in installed
+        )
+    ]
+
+
+class RedfishActivities:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @activity.defn(name=Redfish.PREFLIGHT)
+    async def preflight(self, request: StageRequest) -> IdracPreflight:
+        async with self.resources.redfish(request.host) as client:
+            identity = await client.identity()
+            lifecycle = await client.lifecycle_status()
+            inventory = await client.firmware_inventory()
+            open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
+        blockers = []
+        if identity.service_tag.upper() != request.host.service_tag.upper():
+            blockers.append(
+                f"iDRAC {request.host.idrac_address} reports service tag {identity.service_tag}, "
+                f"expected {request.host.service_tag}: wrong address in the inventory"
+            )
+        if identity.health_rollup not in _HEALTHY:
+            blockers.append(f"server health is {identity.health_rollup}")
+        if not lifecycle.ready:
+            blockers.append(f"Lifecycle Controller not ready ({lifecycle.lc_status})")
+        if open_jobs:
+            listed = ", ".join(job.describe() for job in open_jobs)
+            blockers.append(f"job queue not empty: {listed}")
+        return IdracPreflight(
+            installed={c.component_id or c.name: c.version for c in inventory.installed()},
+            pending=not_installed(inventory, request.targets),
+            blockers=blockers,
+        )
+
+    @activity.defn(name=Redfish.STAGE_FIRMWARE)
+    async def stage_firmware(self, request: StageRequest) -> StagedFirmware:
+        """Create one OnReset job per component not yet at target, unless jobs already exist."""
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+            # Preflight saw an empty queue: any open job now is ours from an earlier attempt.
+            open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
+            if not open_jobs:
+                todo = not_installed(await client.firmware_inventory(), request.targets)
+                for target in todo:
+                    await client.simple_update(target.image_uri, apply_time="OnReset")
+                open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
+            jobs = [await self._settled(client, job.job_id) for job in open_jobs]
+        failed = [job.describe() for job in jobs if job.status is JobStatus.FAILED]
+        if failed:
+            raise ApplicationError(
+                f"staging failed: {'; '.join(failed)}", type="StagingFailed", non_retryable=True
+            )
+        return StagedFirmware(
+            job_ids=[job.job_id for job in jobs],
+            reboot_required=any(job.status is JobStatus.SCHEDULED for job in jobs),
+        )
+
+    async def _settled(self, client: RedfishClient, job_id: str) -> JobInfo:
+        """Follow a job until it waits for the reboot (or ends)."""
+        return await client.wait_for_job(
+            await _ref(client, job_id), stop_at=frozenset({JobStatus.SCHEDULED})
+        )
+
+    @activity.defn(name=Redfish.REBOOT_HOST)
+    async def reboot_host(self, request: RebootRequest) -> None:
+        grace = float(request.grace_period_s)
+        async with (
+            heartbeating_task(),
+            self.resources.redfish(request.host, reboot_grace_s=grace) as client,
+        ):
+            waiting = [j for j in await client.list_jobs() if j.status is JobStatus.SCHEDULED]
+            if not waiting:
+                activity.logger.info("no job waits for a reboot: already rebooted")
+                return
+            reset = "ForceRestart" if request.mode == "force" else "GracefulRestart"
+            await client.power.reboot(reset)
+
+    @activity.defn(name=Redfish.WAIT_FIRMWARE_JOBS)
+    async def wait_firmware_jobs(self, request: JobsRequest) -> None:
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+            for job_id in request.job_ids:
+                info = await client.wait_for_job(await _ref(client, job_id))
+                if info.status is JobStatus.FAILED:
+                    raise ApplicationError(
+                        f"firmware job failed: {info.describe()}",
+                        type="FirmwareJobFailed",
+                        non_retryable=True,
+                    )
+            await client.wait_until_ready()
+
+    @activity.defn(name=Redfish.VERIFY_FIRMWARE)
+    async def verify_firmware(self, request: StageRequest) -> None:
+        """The inventory, not the job state, proves the update (a job can lie)."""
+        async with self.resources.redfish(request.host) as client:
+            missing = not_installed(await client.firmware_inventory(), request.targets)
+        if missing:
+            wanted = ", ".join(f"{t.component_id} {t.version}" for t in missing)
+            raise ApplicationError(
+                f"jobs finished but the inventory does not show {wanted}",
+                type="VersionMismatch",
+                non_retryable=True,
+            )
+
+    @activity.defn(name=Redfish.ROLLBACK_FIRMWARE)
+    async def rollback_firmware(self, request: RollbackRequest) -> None:
+        """Cancel what has not been applied; reinstall Previous- images of what has."""
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+            if any(not j.status.terminal for j in await client.list_jobs()):
+                await client.clear_job_queue()
+            for component in request.component_ids:
+                previous = [
+                    c
+                    for c in (await client.firmware_inventory()).previous()
+                    if matches(c, component)
+                ]
+                if previous:
+                    await rollback_firmware(client, component, reboot=True)
+
+    @activity.defn(name=Redfish.HEALTH)
+    async def health(self, request: HostRequest) -> HealthReport:
+        async with self.resources.redfish(request.host) as client:
+            identity = await client.identity()
+            lifecycle = await client.lifecycle_status()
+        healthy = identity.health_rollup in _HEALTHY and identity.power_state == "On"
+        return HealthReport(
+            healthy=healthy and lifecycle.ready,
+            detail=f"power {identity.power_state}, health {identity.health_rollup}, "
+            f"LC {'ready' if lifecycle.ready else lifecycle.lc_status}",
+        )
+
+    def all(self) -> list[object]:
+        return [
+            self.preflight,
+            self.stage_firmware,
+            self.reboot_host,
+            self.wait_firmware_jobs,
+            self.verify_firmware,
+            self.rollback_firmware,
+            self.health,
+        ]
+
+
+async def _ref(client: RedfishClient, job_id: str) -> JobRef:
+    jobs = await client.dell_link("Jobs")
+    location = f"{jobs}/{job_id}" if jobs else f"/redfish/v1/TaskService/Tasks/{job_id}"
+    return JobRef(job_id=job_id, location=location)

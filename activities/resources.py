@@ -1,0 +1,66 @@
+"""What activities need from the outside, resolved at call time (never carried by workflows).
+
+Credentials are looked up in the store and decrypted for each call, so a rotated password
+is used from the next attempt on and no secret ever enters a Temporal payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from common.settings import Settings
+from domain.runbook import HostRef
+from integrations.redfish.client import RedfishClient
+from integrations.redfish.models import ClientOptions, Credentials
+from integrations.vcenter.client import VCenterClient, VCenterSettings
+from store.credentials import resolve_for_server, reveal
+from store.crypto import SecretBox
+from store.models import Server, Vcenter
+
+
+class MissingCredentialsError(LookupError):
+    """No credential profile applies; the message says which host and why."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    engine: Engine
+    secrets: SecretBox
+    redfish_options: ClientOptions = field(default_factory=ClientOptions)
+    vcenter_insecure: bool = False
+
+    def redfish(self, host: HostRef, **options: Any) -> RedfishClient:
+        """A client for the host's iDRAC; ``options`` override ClientOptions for this call."""
+        with Session(self.engine) as session:
+            server = session.exec(
+                select(Server).where(Server.service_tag == host.service_tag)
+            ).one()
+            resolution = resolve_for_server(session, server)
+            if resolution.profile_id is None:
+                raise MissingCredentialsError(f"{host.service_tag}: {resolution.reason}")
+            credential = reveal(session, self.secrets, resolution.profile_id)
+        return RedfishClient(
+            f"https://{host.idrac_address}",
+            Credentials(username=credential.username, password=credential.password),
+            self.redfish_options.model_copy(update=options),
+        )
+
+    def vcenter(self, vcenter_id: int | None) -> VCenterClient:
+        with Session(self.engine) as session:
+            row = session.get(Vcenter, vcenter_id) if vcenter_id is not None else None
+            if row is None or row.credential_profile_id is None:
+                raise MissingCredentialsError(f"vCenter {vcenter_id} has no credential profile")
+            credential = reveal(session, self.secrets, row.credential_profile_id)
+        return VCenterClient(
+            VCenterSettings(
+                url=row.address,
+                username=credential.username,
+                password=credential.password,
+                insecure=self.vcenter_insecure,
+            )
+        )

@@ -1,0 +1,128 @@
+"""vCenter activities of the host runbook and the rollout: sync pyvmomi on the thread pool.
+
+Each call logs in, does one job and logs out (pyvmomi sessions expire and are not
+thread-safe), with a heartbeat thread so a dead worker is noticed within a minute.
+"""
+
+from __future__ import annotations
+
+import time
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.heartbeat import heartbeating_thread
+from activities.names import Vcenter
+from activities.resources import Resources
+from domain.capacity import CapacityAnswer, CapacityPolicy, may_enter_maintenance
+from domain.runbook import CapacityRequest, HostRequest, MaintenanceRequest, VcenterPreflight
+from integrations.vcenter.capacity import cluster_facts
+from integrations.vcenter.errors import MaintenanceBlockedError
+from integrations.vcenter.inventory import read_inventory
+from integrations.vcenter.maintenance import (
+    MaintenanceOptions,
+    enter_maintenance,
+    exit_maintenance,
+    preflight_enter,
+)
+
+RECONNECT_POLL_S = 5.0
+
+
+def _options(request: MaintenanceRequest) -> MaintenanceOptions:
+    return MaintenanceOptions(
+        evacuation="drs",
+        timeout_s=float(request.timeout_s),
+        capacity=CapacityPolicy(
+            max_concurrent=request.max_concurrent,
+            min_hosts_online=max(1, request.min_hosts_online),
+        ),
+    )
+
+
+class VcenterActivities:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @activity.defn(name=Vcenter.PREFLIGHT)
+    def preflight(self, request: MaintenanceRequest) -> VcenterPreflight:
+        with self.resources.vcenter(request.host.vcenter_id) as client:
+            check = preflight_enter(client, request.host.name, _options(request))
+        return VcenterPreflight(
+            connected=not any(b.kind == "not_connected" for b in check.blockers),
+            in_maintenance=check.already_in_maintenance,
+            blockers=[str(b) for b in check.blockers],
+        )
+
+    @activity.defn(name=Vcenter.ENTER_MAINTENANCE)
+    def enter_maintenance(self, request: MaintenanceRequest) -> None:
+        with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
+            try:
+                enter_maintenance(client, request.host.name, _options(request))
+            except MaintenanceBlockedError as blocked:
+                # Something changed since preflight (another host went down): a verdict.
+                raise ApplicationError(
+                    str(blocked), type="MaintenanceBlocked", non_retryable=True
+                ) from None
+
+    @activity.defn(name=Vcenter.EXIT_MAINTENANCE)
+    def exit_maintenance(self, request: HostRequest) -> None:
+        with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
+            exit_maintenance(client, request.host.name)
+
+    @activity.defn(name=Vcenter.WAIT_RECONNECTED)
+    def wait_reconnected(self, request: MaintenanceRequest) -> None:
+        """After the reboot: connected again (it may well be already)."""
+        deadline = time.monotonic() + request.timeout_s
+        with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
+            while True:
+                host = read_inventory(client).host(request.host.name)
+                state = host.connection_state if host else "absent"
+                if state == "connected":
+                    return
+                if time.monotonic() > deadline:
+                    raise ApplicationError(
+                        f"{request.host.name} still {state} {request.timeout_s} s after the "
+                        "update; it stays in maintenance",
+                        type="ReconnectTimeout",
+                        non_retryable=True,
+                    )
+                time.sleep(RECONNECT_POLL_S)
+
+    @activity.defn(name=Vcenter.CAPACITY)
+    def capacity(self, request: CapacityRequest) -> CapacityAnswer:
+        """vCenter's answer, counting the rollout's own hosts as down already."""
+        with self.resources.vcenter(request.vcenter_id) as client:
+            cluster = read_inventory(client).cluster(request.cluster)
+        if cluster is None:
+            raise ApplicationError(
+                f"vCenter has no cluster named {request.cluster!r}",
+                type="ClusterNotFound",
+                non_retryable=True,
+            )
+        facts = cluster_facts(cluster)
+        busy = set(request.busy_hosts)
+        facts = facts.model_copy(
+            update={
+                "hosts": [
+                    h.model_copy(update={"available": False}) if h.name in busy else h
+                    for h in facts.hosts
+                ]
+            }
+        )
+        return may_enter_maintenance(
+            facts,
+            CapacityPolicy(
+                max_concurrent=request.max_concurrent,
+                min_hosts_online=max(1, request.min_hosts_online),
+            ),
+        )
+
+    def all(self) -> list[object]:
+        return [
+            self.preflight,
+            self.enter_maintenance,
+            self.exit_maintenance,
+            self.wait_reconnected,
+            self.capacity,
+        ]
