@@ -83,6 +83,7 @@ class VcsimProcess:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     control_port: int = 0
+    ready_timeout_s: float = READY_TIMEOUT_S
     _process: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _output: list[str] = field(default_factory=list, init=False, repr=False)
@@ -157,7 +158,7 @@ class VcsimProcess:
                     ready.set()
 
         threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(READY_TIMEOUT_S) or self._process.poll() is not None:
+        if not ready.wait(self.ready_timeout_s) or self._process.poll() is not None:
             self.stop()
             tail = "\n".join(self._output[-20:])
             raise VcsimError(f"vcsim did not become ready on {self.host}:{self.port}:\n{tail}")
