@@ -1,0 +1,283 @@
+"""The dry-run rollout plan: a hand-checked example, the caps, and properties."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from domain.components import ComponentKind
+from domain.estimates import estimate_host, history_key
+from domain.rollout import (
+    ClusterInventory,
+    HostInventory,
+    InstalledComponent,
+    PlanRequest,
+    RolloutPlan,
+    plan_rollout,
+)
+
+MIN = timedelta(minutes=1)
+BIOS, IDRAC, NIC = "159", "25227", "108255"
+TARGET = {BIOS: "2.19.1", IDRAC: "7.10.70.00"}
+
+
+def host(name: str, vms: int, bios: str, idrac: str, tag: str | None = None) -> HostInventory:
+    return HostInventory(
+        name=name,
+        service_tag=tag or name.upper().ljust(7, "0")[:7],
+        model="PowerEdge R650",
+        vm_count=vms,
+        components=[
+            InstalledComponent(component_id=BIOS, version=bios, name="BIOS"),
+            InstalledComponent(component_id=IDRAC, version=idrac, name="iDRAC"),
+        ],
+    )
+
+
+def example_request(**changes: object) -> PlanRequest:
+    clusters = [
+        ClusterInventory(
+            name="prod-a",
+            max_concurrent=2,
+            hosts=[
+                host("esx01", 12, "2.18.1", "7.00.00.00"),
+                host("esx02", 3, "2.19.1", "7.10.70.00"),  # compliant
+                host("esx03", 5, "2.18.1", "7.10.70.00"),  # BIOS only
+                host("esx04", 0, "2.18.1", "7.00.00.00"),
+            ],
+        ),
+        ClusterInventory(
+            name="edge-ny", max_concurrent=1, hosts=[host("ny01", 4, "2.18.1", "7.10.70.00")]
+        ),
+    ]
+    fields: dict[str, object] = {
+        "clusters": clusters,
+        "target": TARGET,
+        "global_max_concurrent": 3,
+    }
+    return PlanRequest.model_validate(fields | changes)
+
+
+def test_example_plan_by_hand() -> None:
+    plan = plan_rollout(example_request())
+    prod, edge = plan.clusters
+    # fewest VMs first; esx02 is compliant and skipped.
+    assert [h.name for h in prod.hosts] == ["esx04", "esx03", "esx01"]
+    assert [(s.name, s.reason) for s in prod.skipped] == [
+        ("esx02", "compliant: BIOS (159) 2.19.1, iDRAC (25227) 7.10.70.00 already at target")
+    ]
+    esx04, esx03, esx01 = prod.hosts
+    # esx04: BIOS + iDRAC, 0 VMs = 57 min; esx03: BIOS, 5 VMs = 43 + 2.5 = 45.5 min;
+    # esx01: BIOS + iDRAC, 12 VMs = 63 min.
+    assert (esx04.estimate.total, esx03.estimate.total) == (57 * MIN, 45.5 * MIN)
+    assert esx01.estimate.total == 63 * MIN
+    # Two slots in prod-a: esx04 and esx03 start at once; esx01 takes the first free slot.
+    assert (esx04.start, esx03.start, esx01.start) == (timedelta(0), timedelta(0), 45.5 * MIN)
+    assert (esx04.wave, esx03.wave, esx01.wave) == (1, 1, 2)
+    assert prod.finish == 108.5 * MIN and prod.waves == 2
+    (ny01,) = edge.hosts
+    assert (ny01.start, ny01.end) == (timedelta(0), 45 * MIN)
+    assert [c.component_id for c in ny01.changes] == [BIOS]
+    assert plan.makespan == 108.5 * MIN
+
+
+def test_global_cap_gives_the_free_slot_to_the_critical_path() -> None:
+    plan = plan_rollout(example_request(global_max_concurrent=1))
+    starts = sorted((h.start, h.name) for h in plan.hosts)
+    # Work left per slot: prod-a 165.5 / 2 = 82.75 > edge-ny 45, so prod-a goes first; after
+    # esx04 and esx03 prod-a has 63 / 2 = 31.5 left per slot, so ny01 comes before esx01.
+    assert [name for _, name in starts] == ["esx04", "esx03", "ny01", "esx01"]
+    assert plan.makespan == (57 + 45.5 + 63 + 45) * MIN
+
+
+def test_as_listed_keeps_the_operator_order() -> None:
+    plan = plan_rollout(example_request(order="as_listed"))
+    assert [h.name for h in plan.clusters[0].hosts] == ["esx01", "esx03", "esx04"]
+
+
+def test_history_for_the_same_model_and_components_is_used() -> None:
+    key = history_key("PowerEdge R650", [BIOS, IDRAC])
+    plan = plan_rollout(example_request(history={key: [90 * MIN] * 5}))
+    by_name = {h.name: h for h in plan.hosts}
+    assert by_name["esx01"].estimate.total == 90 * MIN
+    assert by_name["esx03"].estimate.total == 45.5 * MIN  # BIOS only: another key
+
+
+def test_missing_component_and_downgrade_are_reported() -> None:
+    bare = HostInventory(name="esx09", service_tag="ZZZ0009", components=[])
+    old = host("esx10", 1, "2.20.0", "7.10.70.00")
+    cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[bare, old])
+    plan = plan_rollout(PlanRequest(clusters=[cluster], target=TARGET, global_max_concurrent=1))
+    assert plan.skipped[0].reason == "not installed: 159, 25227"
+    (change,) = plan.hosts[0].changes
+    assert change.downgrade and change.render() == "BIOS (159): 2.20.0 -> 2.19.1  (downgrade)"
+
+
+def test_two_nics_with_one_component_id_update_once_if_any_differs() -> None:
+    nics = HostInventory(
+        name="esx11",
+        service_tag="NIC0011",
+        components=[
+            InstalledComponent(component_id=NIC, version="22.00.6", name="NIC.Embedded.1-1-1"),
+            InstalledComponent(component_id=NIC, version="21.80.9", name="NIC.Embedded.2-1-1"),
+        ],
+    )
+    cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[nics])
+    plan = plan_rollout(
+        PlanRequest(clusters=[cluster], target={NIC: "22.00.6"}, global_max_concurrent=1)
+    )
+    (change,) = plan.hosts[0].changes
+    assert change.current == ["21.80.9"] and change.kind is ComponentKind.NIC
+
+
+def test_render_text_reads_like_the_plan() -> None:
+    text = plan_rollout(example_request()).render_text()
+    assert text.splitlines()[:4] == [
+        "Rollout plan (dry run)",
+        "  4 hosts to update in 2 clusters, 1 skipped; at most 3 hosts at once",
+        "  order within a cluster: fewest VMs first, then host name",
+        "  estimated makespan: 1 h 49 min (working time; waiting for maintenance windows not"
+        " included)",
+    ]
+    assert "cluster prod-a: 3 to update, up to 2 at once, 2 waves, done after 1 h 49 min" in text
+    assert (
+        "  wave 2   +0:46 -> +1:49  esx01 [ESX0100] 12 VMs, 1 h 03 min (host reboot; components)"
+        in text
+    )
+    assert "      iDRAC (25227): 7.00.00.00 -> 7.10.70.00" in text
+    assert "  skipped  esx02 [ESX0200]: compliant:" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"global_max_concurrent": 0}, "global_max_concurrent"),
+        ({"target": {}}, "target"),
+        ({"target": {"bad id!": "1"}}, "target"),
+        ({"history": {"k": [timedelta(0)]}}, "history['k']"),
+    ],
+)
+def test_bad_requests_name_the_field(change: dict[str, object], words: str) -> None:
+    with pytest.raises(
+        ValidationError, match=r"(?s)" + words.replace("[", r"\[").replace("]", r"\]")
+    ):
+        example_request(**change)
+
+
+def test_duplicate_hosts_across_clusters_are_rejected() -> None:
+    twice = ClusterInventory(
+        name="x", max_concurrent=1, hosts=[host("esx01", 0, "1", "1", tag="OTHER01")]
+    )
+    request = example_request()
+    with pytest.raises(ValidationError, match="host names must be unique; repeated: esx01"):
+        PlanRequest(clusters=[*request.clusters, twice], target=TARGET, global_max_concurrent=1)
+
+
+# --- Properties
+
+VERSIONS = ["1.0.0", "1.1.0", "2.0.0"]
+IDS = [BIOS, IDRAC, NIC, "101560", "4242"]
+maybe_version = st.sampled_from([None, *VERSIONS])
+host_rows = st.tuples(
+    st.integers(0, 3),  # cluster
+    st.integers(0, 40),  # VMs
+    st.tuples(*[maybe_version] * len(IDS)),  # installed version per component id, or absent
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> PlanRequest:
+    targets = draw(st.tuples(*[maybe_version] * len(IDS)))
+    target = {cid: v for cid, v in zip(IDS, targets, strict=True) if v} or {BIOS: "2.0.0"}
+    caps = draw(st.tuples(*[st.integers(1, 4)] * 4))
+    hosts: list[list[HostInventory]] = [[] for _ in caps]
+    for serial, (cluster, vms, installed) in enumerate(draw(st.lists(host_rows, max_size=24))):
+        components = [
+            InstalledComponent(component_id=cid, version=v)
+            for cid, v in zip(IDS, installed, strict=True)
+            if v
+        ]
+        hosts[cluster].append(
+            HostInventory(
+                name=f"h{serial:03d}",
+                service_tag=f"TAG{serial:04d}",
+                vm_count=vms,
+                components=components,
+            )
+        )
+    return PlanRequest(
+        clusters=[
+            ClusterInventory(name=f"c{i}", max_concurrent=cap, hosts=members)
+            for i, (cap, members) in enumerate(zip(caps, hosts, strict=True))
+        ],
+        target=target,
+        global_max_concurrent=draw(st.integers(1, 6)),
+        order=draw(st.sampled_from(["fewest_vms", "as_listed"])),
+    )
+
+
+def needs_update(h: HostInventory, target: dict[str, str]) -> bool:
+    return any(
+        c.component_id in target and c.version != target[c.component_id] for c in h.components
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=requests())
+def test_every_host_is_planned_or_skipped_exactly_once(request: PlanRequest) -> None:
+    plan = plan_rollout(request)
+    planned = [h.name for h in plan.hosts]
+    skipped = [s.name for s in plan.skipped]
+    expected = {
+        h.name for c in request.clusters for h in c.hosts if needs_update(h, request.target)
+    }
+    assert len(planned) == len(set(planned)) and set(planned) == expected
+    assert set(skipped) == {h.name for c in request.clusters for h in c.hosts} - expected
+    assert len(skipped) == len(set(skipped))
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=requests())
+def test_the_plan_never_exceeds_concurrency(request: PlanRequest) -> None:
+    plan = plan_rollout(request)
+    caps = {c.name: c.max_concurrent for c in request.clusters}
+    for instant in {h.start for h in plan.hosts}:
+        active = [h for h in plan.hosts if h.start <= instant < h.end]
+        assert len(active) <= request.global_max_concurrent
+        for name, cap in caps.items():
+            assert sum(h.cluster == name for h in active) <= cap
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=requests())
+def test_schedule_is_sound_and_reasonably_tight(request: PlanRequest) -> None:
+    plan = plan_rollout(request)
+    assert plan == plan_rollout(request)  # deterministic
+    total = sum((h.estimate.total for h in plan.hosts), timedelta(0))
+    for cluster, ask in zip(plan.clusters, request.clusters, strict=True):
+        hosts = cluster.hosts
+        # The cluster's order is the start order, and each host runs for its estimate.
+        assert [h.start for h in hosts] == sorted(h.start for h in hosts)
+        assert all(h.end - h.start == h.estimate.total for h in hosts)
+        assert all(
+            h.estimate == estimate_host([c.kind for c in h.changes], h.vm_count) for h in hosts
+        )
+        work = sum((h.estimate.total for h in hosts), timedelta(0))
+        assert cluster.finish >= work / ask.max_concurrent
+        if request.order == "fewest_vms":
+            assert [h.vm_count for h in hosts] == sorted(h.vm_count for h in hosts)
+    if plan.hosts:
+        longest = max(h.estimate.total for h in plan.hosts)
+        lower = max(longest, total / request.global_max_concurrent)
+        assert lower <= plan.makespan <= total  # never worse than one host at a time
+    else:
+        assert plan.makespan == timedelta(0)
+
+
+def test_plan_round_trips_as_json() -> None:
+    plan = plan_rollout(example_request())
+    assert RolloutPlan.model_validate_json(plan.model_dump_json()) == plan
