@@ -20,7 +20,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.crud import (
@@ -284,7 +288,9 @@ async def start_campaign(campaign_id: Id, state: StateDep, _: Operator) -> Campa
             id=workflow_id,
             task_queue=TaskQueue.CAMPAIGNS,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes([CAMPAIGN_ID.value_set(str(campaign_id))]),
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(CAMPAIGN_ID, str(campaign_id))]
+            ),
         )
     except RPCError as exc:
         raise HTTPException(

@@ -1,0 +1,335 @@
+"""Every endpoint x every role: anonymous gets 401, a too-low role 403 (and changes
+nothing), a sufficient role the endpoint's success status. The table below is written out
+by hand on purpose: it is the specification the code is checked against, and a route
+missing from it fails the coverage test."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.worker import Worker
+
+from api.main import create_app
+from tests.integration.api.conftest import Api
+
+ROLES = ("anonymous", "viewer", "operator", "admin")
+RANK = {"public": -1, "viewer": 1, "operator": 2, "admin": 3, "anonymous": 0}
+PACKAGE_BYTES = b"DUP image bytes for the role matrix"
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    json: Any = None
+    content: bytes | None = None
+    params: dict[str, str] | None = None
+    check_unchanged: str | None = None  # GET this after a refusal: it must still exist
+
+
+def _u(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _tag() -> str:
+    return uuid.uuid4().hex[:7].upper()
+
+
+class Fixtures:
+    """Creates what a call needs, fresh when the call consumes it (deletes, aborts)."""
+
+    def __init__(self, admin: httpx.AsyncClient) -> None:
+        self.admin = admin
+
+    async def post(self, url: str, body: dict[str, Any]) -> int:
+        response = await self.admin.post(url, json=body)
+        assert response.status_code == 201, (url, response.text)
+        return int(response.json()["id"])
+
+    async def datacenter(self) -> int:
+        return await self.post("/datacenters", {"name": _u("dc"), "timezone": "Europe/Amsterdam"})
+
+    async def vcenter(self) -> int:
+        return await self.post("/vcenters", {"name": _u("vc"), "address": "vc.example.test"})
+
+    async def cluster(self) -> int:
+        return await self.post("/clusters", {"name": _u("cl"), "vcenter_id": await self.vcenter()})
+
+    async def server(self) -> int:
+        return await self.post("/servers", {"service_tag": _tag(), "idrac_address": "10.20.30.40"})
+
+    async def profile(self) -> int:
+        body = {"name": _u("p"), "scope": "host", "server_id": await self.server()}
+        return await self.post(
+            "/credential-profiles", {**body, "username": "root", "password": "x1-y2-z3"}
+        )
+
+    async def package(self, content: bytes = PACKAGE_BYTES) -> int:
+        body = {
+            "name": _u("pkg"),
+            "component_id": "159",
+            "version": _u("v"),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+        return await self.post("/packages", body)
+
+    async def window(self) -> int:
+        window = {
+            "kind": "weekly",
+            "timezone": "UTC",
+            "weekdays": [5],
+            "start": "22:00",
+            "duration_minutes": 120,
+        }
+        return await self.post("/windows", {"name": _u("w"), "window": window})
+
+    async def campaign(self, started: bool = False) -> int:
+        package = (await self.admin.get(f"/packages/{await self.package()}")).json()
+        tag = (await self.admin.get(f"/servers/{await self.server()}")).json()["service_tag"]
+        spec = {
+            "targets": {"service_tags": [tag]},
+            "firmware": [
+                {"component_id": "159", "version": package["version"], "package_id": package["id"]}
+            ],
+        }
+        campaign_id = await self.post("/campaigns", {"name": _u("c"), "spec": spec})
+        if started:
+            response = await self.admin.post(f"/campaigns/{campaign_id}/start")
+            assert response.status_code == 202, response.text
+        return campaign_id
+
+    async def token(self) -> int:
+        return await self.post("/auth/tokens", {"name": _u("t"), "role": "viewer"})
+
+    async def uploaded_package(self) -> str:
+        package_id = await self.package()
+        response = await self.admin.put(
+            f"/packages/{package_id}/file", params={"file_name": "fw.EXE"}, content=PACKAGE_BYTES
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["download_path"])
+
+
+Make = Callable[[Fixtures], Awaitable[Call]]
+
+
+def crud(
+    resource: str,
+    factory: str,
+    create: Callable[[Fixtures], Awaitable[dict[str, Any]]],
+    patch: dict[str, Any],
+) -> dict[str, tuple[str, int, Make]]:
+    """The five CRUD cells of an admin-managed inventory resource."""
+
+    async def one(f: Fixtures) -> int:
+        return int(await getattr(f, factory)())
+
+    async def listing(f: Fixtures) -> Call:
+        return Call("GET", f"/{resource}")
+
+    async def get(f: Fixtures) -> Call:
+        return Call("GET", f"/{resource}/{await one(f)}")
+
+    async def post(f: Fixtures) -> Call:
+        return Call("POST", f"/{resource}", json=await create(f))
+
+    async def update(f: Fixtures) -> Call:
+        ident = await one(f)
+        return Call("PATCH", f"/{resource}/{ident}", json=patch)
+
+    async def remove(f: Fixtures) -> Call:
+        ident = await one(f)
+        return Call("DELETE", f"/{resource}/{ident}", check_unchanged=f"/{resource}/{ident}")
+
+    param = "profile_id" if resource == "credential-profiles" else f"{resource.rstrip('s')}_id"
+    base, item = f"/{resource}", f"/{resource}/{{{param}}}"
+    return {
+        f"GET {base}": ("viewer", 200, listing),
+        f"POST {base}": ("admin", 201, post),
+        f"GET {item}": ("viewer", 200, get),
+        f"PATCH {item}": ("admin", 200, update),
+        f"DELETE {item}": ("admin", 204, remove),
+    }
+
+
+async def _dc_body(f: Fixtures) -> dict[str, Any]:
+    return {"name": _u("dc"), "timezone": "UTC"}
+
+
+async def _vc_body(f: Fixtures) -> dict[str, Any]:
+    return {"name": _u("vc"), "address": "vc2.example.test", "datacenter_id": await f.datacenter()}
+
+
+async def _cluster_body(f: Fixtures) -> dict[str, Any]:
+    return {"name": _u("cl"), "vcenter_id": await f.vcenter()}
+
+
+async def _server_body(f: Fixtures) -> dict[str, Any]:
+    return {"service_tag": _tag(), "idrac_address": "10.9.8.7", "cluster_id": await f.cluster()}
+
+
+async def _profile_body(f: Fixtures) -> dict[str, Any]:
+    return {
+        "name": _u("p"),
+        "scope": "host",
+        "server_id": await f.server(),
+        "username": "root",
+        "password": "pw-matrix-1",
+    }
+
+
+async def _package_body(f: Fixtures) -> dict[str, Any]:
+    return {"name": _u("pkg"), "component_id": "28897", "version": _u("v"), "sha256": "a" * 64}
+
+
+async def _window_body(f: Fixtures) -> dict[str, Any]:
+    return {
+        "name": _u("w"),
+        "window": {
+            "kind": "once",
+            "timezone": "UTC",
+            "starts_at": "2027-01-02T00:00:00Z",
+            "ends_at": "2027-01-02T06:00:00Z",
+        },
+    }
+
+
+def _simple(
+    role: str, ok: int, method: str, path: Callable[[Fixtures], Awaitable[str]], **extra: Any
+) -> tuple[str, int, Make]:
+    async def make(f: Fixtures) -> Call:
+        return Call(method, await path(f), **extra)
+
+    return (role, ok, make)
+
+
+async def _campaign_body(f: Fixtures) -> Call:
+    package = (await f.admin.get(f"/packages/{await f.package()}")).json()
+    tag = (await f.admin.get(f"/servers/{await f.server()}")).json()["service_tag"]
+    firmware = [{"component_id": "159", "version": package["version"], "package_id": package["id"]}]
+    spec = {"targets": {"service_tags": [tag]}, "firmware": firmware}
+    return Call("POST", "/campaigns", json={"name": _u("c"), "spec": spec})
+
+
+async def _upload(f: Fixtures) -> Call:
+    package_id = await f.package()
+    return Call(
+        "PUT", f"/packages/{package_id}/file", params={"file_name": "fw.EXE"}, content=PACKAGE_BYTES
+    )
+
+
+async def _abort(f: Fixtures) -> Call:
+    campaign_id = await f.campaign(started=True)
+    return Call("POST", f"/campaigns/{campaign_id}/abort", json={"reason": "role matrix"})
+
+
+async def _revoke(f: Fixtures) -> Call:
+    return Call("DELETE", f"/auth/tokens/{await f.token()}")
+
+
+async def _started(f: Fixtures) -> str:
+    return f"/campaigns/{await f.campaign(started=True)}"
+
+
+MATRIX: dict[str, tuple[str, int, Make]] = {
+    **crud("datacenters", "datacenter", _dc_body, {"timezone": "Asia/Tokyo"}),
+    **crud("vcenters", "vcenter", _vc_body, {"address": "vc9.example.test"}),
+    **crud("clusters", "cluster", _cluster_body, {"name": _u("renamed")}),
+    **crud("servers", "server", _server_body, {"health": "Warning", "model": "PowerEdge R650"}),
+    **crud("credential-profiles", "profile", _profile_body, {"password": "rotated-pw-2"}),
+    **crud("packages", "package", _package_body, {"applicable_models": ["PowerEdge R750"]}),
+    **crud("windows", "window", _window_body, {"name": _u("w2")}),
+    "GET /healthz": _simple("public", 200, "GET", lambda f: _const("/healthz")),
+    "GET /metrics": _simple("public", 200, "GET", lambda f: _const("/metrics")),
+    "POST /auth/login": (
+        "public",
+        401,
+        lambda f: _call(Call("POST", "/auth/login", json={"username": "x", "password": "y"})),
+    ),
+    "GET /repository/{sha256}/{file_name}": _simple(
+        "public", 200, "GET", lambda f: f.uploaded_package()
+    ),
+    "GET /auth/me": _simple("viewer", 200, "GET", lambda f: _const("/auth/me")),
+    "POST /auth/tokens": (
+        "admin",
+        201,
+        lambda f: _call(Call("POST", "/auth/tokens", json={"name": _u("t"), "role": "operator"})),
+    ),
+    "GET /auth/tokens": _simple("admin", 200, "GET", lambda f: _const("/auth/tokens")),
+    "DELETE /auth/tokens/{token_id}": ("admin", 204, _revoke),
+    "GET /servers/{server_id}/credential": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/servers/{}/credential", f.server())
+    ),
+    "PUT /packages/{package_id}/file": ("admin", 200, _upload),
+    "POST /campaigns": ("operator", 201, _campaign_body),
+    "GET /campaigns": _simple("viewer", 200, "GET", lambda f: _const("/campaigns")),
+    "GET /campaigns/{campaign_id}": _simple("viewer", 200, "GET", _started),
+    "GET /campaigns/{campaign_id}/hosts": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/campaigns/{}/hosts", f.campaign())
+    ),
+    "POST /campaigns/{campaign_id}/start": _simple(
+        "operator", 202, "POST", lambda f: _fmt("/campaigns/{}/start", f.campaign())
+    ),
+    "POST /campaigns/{campaign_id}/pause": _simple(
+        "operator", 202, "POST", lambda f: _suffix(_started(f), "/pause")
+    ),
+    "POST /campaigns/{campaign_id}/resume": _simple(
+        "operator", 202, "POST", lambda f: _suffix(_started(f), "/resume")
+    ),
+    "POST /campaigns/{campaign_id}/abort": ("operator", 202, _abort),
+    "GET /audit": _simple("viewer", 200, "GET", lambda f: _const("/audit")),
+    "GET /audit/export.csv": _simple("viewer", 200, "GET", lambda f: _const("/audit/export.csv")),
+}
+
+
+async def _const(value: str) -> str:
+    return value
+
+
+async def _call(value: Call) -> Call:
+    return value
+
+
+async def _fmt(template: str, ident: Awaitable[int]) -> str:
+    return template.format(await ident)
+
+
+async def _suffix(prefix: Awaitable[str], suffix: str) -> str:
+    return (await prefix) + suffix
+
+
+def test_matrix_covers_every_route(api: Api) -> None:
+    paths = create_app(api.settings).openapi()["paths"]
+    routes = {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+    assert routes == set(MATRIX)
+
+
+async def _send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
+    return await client.request(
+        call.method, call.url, json=call.json, content=call.content, params=call.params
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+async def test_cell(
+    api: Api, tokens: dict[str, str], contract_worker: Worker, endpoint: str, role: str
+) -> None:
+    required, success, make = MATRIX[endpoint]
+    async with api.async_client(tokens["admin"]) as admin:
+        call = await make(Fixtures(admin))
+        async with api.async_client(tokens.get(role)) as client:
+            response = await _send(client, call)
+        if required == "public" or RANK[role] >= RANK[required]:
+            assert response.status_code == success, response.text
+        else:
+            expected = 401 if role == "anonymous" else 403
+            assert response.status_code == expected, response.text
+            if call.check_unchanged:
+                assert (await admin.get(call.check_unchanged)).status_code == 200
