@@ -15,6 +15,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, SecretStr
 
+from common.logging import configure_logging
+from common.settings import get_settings
 from domain.capacity import CapacityAnswer, CapacityPolicy
 from integrations.vcenter import (
     MaintenanceBlockedError,
@@ -80,6 +82,8 @@ def _settings(
 @contextmanager
 def _session(settings: VCenterSettings) -> Iterator[VCenterClient]:
     """A connected client; vCenter errors become a one-line message and exit code 1."""
+    common = get_settings()
+    configure_logging(common.log_level, common.log_format)  # to stderr: stdout is the answer
     try:
         with VCenterClient(settings) as client:
             yield client

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pyVmomi import vim, vmodl
 
+from common.logging import get_logger
 from domain.capacity import (
     CapacityAnswer,
     CapacityPolicy,
@@ -32,6 +33,8 @@ from integrations.vcenter.errors import (
 )
 from integrations.vcenter.inventory import read_inventory
 from integrations.vcenter.models import ClusterInfo, HostInfo, Inventory
+
+log = get_logger(__name__)
 
 EvacuationPolicy = Literal["drs", "migrate"]
 CANCEL_GRACE_S = 30.0
@@ -94,7 +97,12 @@ def preflight_enter(
     client: VCenterClient, host_name: str, options: MaintenanceOptions
 ) -> Preflight:
     """Everything that would stop ``host_name`` from entering maintenance, before any change."""
-    inventory = read_inventory(client)
+    return _preflight(client, read_inventory(client), host_name, options)
+
+
+def _preflight(
+    client: VCenterClient, inventory: Inventory, host_name: str, options: MaintenanceOptions
+) -> Preflight:
     host, cluster = _find(inventory, host_name)
     if host.in_maintenance:
         return Preflight(
@@ -242,14 +250,17 @@ def enter_maintenance(
     client: VCenterClient, host_name: str, options: MaintenanceOptions
 ) -> MaintenanceResult:
     """Preflight, migrate if the policy says so, enter; cancel cleanly on timeout."""
-    check = preflight_enter(client, host_name, options)
-    if check.already_in_maintenance:
-        return MaintenanceResult(host=check.host, changed=False, in_maintenance=True)
-    if check.blockers:
-        raise MaintenanceBlockedError(check.host, [b.reason for b in check.blockers])
     deadline = time.monotonic() + options.timeout_s
     inventory = read_inventory(client)
+    check = _preflight(client, inventory, host_name, options)
+    if check.already_in_maintenance:
+        log.info("vcenter.maintenance.already", host=check.host)
+        return MaintenanceResult(host=check.host, changed=False, in_maintenance=True)
+    if check.blockers:
+        log.warning("vcenter.maintenance.blocked", host=check.host, blockers=len(check.blockers))
+        raise MaintenanceBlockedError(check.host, [b.reason for b in check.blockers])
     host, _ = _find(inventory, check.host)
+    log.info("vcenter.maintenance.enter", host=host.name, migrations=len(check.migrations))
     _migrate(client, inventory, host, check.migrations, deadline, options.poll_s)
     host_ref = client.managed_object(vim.HostSystem, host.moid)
     task = client.call(
@@ -308,6 +319,7 @@ def _cancelled(
     migrated: dict[str, str],
 ) -> MaintenanceResult:
     """Cancel a timed-out enter task and report what it left behind."""
+    log.warning("vcenter.maintenance.cancel", host=host_name, timeout_s=options.timeout_s)
     with suppress(vim.fault.InvalidState, vmodl.fault.NotSupported):
         client.call(task.CancelTask)  # may have just finished: the read below tells how
     wait_for_task(client, task, time.monotonic() + CANCEL_GRACE_S, options.poll_s)
