@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Annotated, Any, Literal, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +39,15 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+# Temporal's workflow sandbox wraps ``zoneinfo.ZoneInfo`` in a proxy (to block from_file and
+# friends) whose instances ``datetime`` refuses as tzinfo. ``zoneinfo`` itself re-exports the
+# C class from ``_zoneinfo``, so take it from there: the same class, unwrapped, whether this
+# module is re-imported in the sandbox or passed through (tests/unit/domain/test_sandbox.py).
+try:
+    from _zoneinfo import ZoneInfo
+except ImportError:  # an interpreter without the C accelerator
+    from zoneinfo import ZoneInfo
 
 # How far ahead the math looks past ``now`` (and past the last one-off window). A schedule
 # that stays open continuously for longer than this is reported as never closing, and a host
