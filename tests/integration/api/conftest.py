@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import pytest_asyncio
 import uvicorn
 from google.protobuf.duration_pb2 import Duration
+from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import (
@@ -39,6 +41,7 @@ from common.settings import Settings
 from domain.temporal_names import SEARCH_ATTRIBUTES, TaskQueue
 from tests.integration.api.contract_workflow import CampaignContractWorkflow
 from tests.services.ports import free_port
+from tests.services.postgres import ADMIN_DSN
 from tests.services.slapd import Slapd, running_slapd
 
 BASE = "dc=example,dc=test"
@@ -177,14 +180,24 @@ async def temporal_namespaces(temporal_env: WorkflowEnvironment) -> dict[str, Cl
 
 
 @pytest.fixture(scope="session")
+def fast_postgres_url(postgres_url: str) -> str:
+    """The session database without fsync per commit: the audit log commits on every
+    mutating request, and durability is not under test here."""
+    url = make_url(postgres_url)
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{url.database}" SET synchronous_commit TO off')
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
 def settings(
-    postgres_url: str,
+    fast_postgres_url: str,
     directory: Slapd,
     temporal_env: WorkflowEnvironment,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return Settings(
-        database_url=postgres_url,
+        database_url=fast_postgres_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_namespace=NAMESPACE,
         secret_key=SECRET_KEY,
