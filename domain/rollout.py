@@ -11,13 +11,17 @@ Rules (see docs/domain.md):
 - Order inside a cluster: ``fewest_vms`` (default) puts hosts with the fewest VMs first,
   then by name: the first hosts prove the firmware with the least to evacuate and the
   smallest blast radius. ``as_listed`` keeps the operator's order.
-- Schedule: clusters roll in parallel. A host starts as soon as its cluster has fewer than
-  ``max_concurrent`` hosts in flight and the whole campaign fewer than
-  ``global_max_concurrent``. When the global cap is the limit, the next free slot goes to
-  the cluster with the most estimated work left per allowed slot (the critical path), ties
-  by cluster order. A wave is the set of a cluster's hosts planned to start together.
-- Times are offsets from the campaign start; waiting for maintenance windows is not
-  included (windows decide *when*, the plan says *how long*).
+- Schedule: clusters roll in parallel from ``now``. A host starts as soon as its cluster has
+  fewer than ``max_concurrent`` hosts in flight, the whole campaign fewer than
+  ``global_max_concurrent``, and it fits the maintenance windows (``windows.wait_reason``:
+  it can finish before the window closes); otherwise its cluster waits for the next window
+  long enough for it. When the global cap is the limit, the next free slot goes to the
+  cluster with the most estimated work left per allowed slot (the critical path), ties by
+  cluster order. A wave is the set of a cluster's hosts planned to start together.
+- A host that fits no window within the look-ahead is listed as blocked, with the reason,
+  and its cluster goes on with the next host.
+- Times are offsets from ``now`` and include the waits for windows; the makespan is when
+  the last host is planned to finish.
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ import heapq
 import math
 import re
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.components import FACTS, ComponentKind, classify
 from domain.estimates import HostEstimate, estimate_host, history_key
-from domain.windows import format_duration
+from domain.windows import Window, format_duration, require_aware, wait_reason
 
 ComponentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
@@ -84,6 +88,9 @@ class PlanRequest(_Frozen):
     history: dict[str, list[timedelta]] = Field(
         default_factory=dict,
         description="history_key(model, component ids) -> past host durations",
+    )
+    windows: list[Window] = Field(
+        default_factory=list, description="Maintenance windows; empty: any time"
     )
 
     @field_validator("clusters")
@@ -144,11 +151,18 @@ class SkippedHost(_Frozen):
     reason: str
 
 
+class BlockedHost(SkippedHost):
+    """Needs an update but is longer than every window: the operator must add a window."""
+
+    estimate: HostEstimate
+
+
 class ClusterPlan(_Frozen):
     name: str
     max_concurrent: int
     hosts: list[PlannedHost]
     skipped: list[SkippedHost]
+    blocked: list[BlockedHost]
     waves: int
     finish: timedelta
 
@@ -157,6 +171,8 @@ class RolloutPlan(_Frozen):
     clusters: list[ClusterPlan]
     global_max_concurrent: int
     order: Order
+    now: datetime
+    windowed: bool
     makespan: timedelta
 
     @property
@@ -167,15 +183,27 @@ class RolloutPlan(_Frozen):
     def skipped(self) -> list[SkippedHost]:
         return [s for c in self.clusters for s in c.skipped]
 
+    @property
+    def blocked(self) -> list[BlockedHost]:
+        return [s for c in self.clusters for s in c.blocked]
+
     def render_text(self) -> str:
         """The dry run as the CLI prints it."""
+        finish = self.now + self.makespan
+        waits = (
+            "includes waiting for maintenance windows"
+            if self.windowed
+            else "no maintenance windows: straight through"
+        )
         lines = [
             "Rollout plan (dry run)",
             f"  {len(self.hosts)} hosts to update in {len(self.clusters)} clusters, "
-            f"{len(self.skipped)} skipped; at most {self.global_max_concurrent} hosts at once",
+            f"{len(self.skipped)} skipped, {len(self.blocked)} blocked; "
+            f"at most {self.global_max_concurrent} hosts at once",
             f"  order within a cluster: {ORDER_TEXT[self.order]}",
-            f"  estimated makespan: {format_duration(self.makespan, up=True)}"
-            " (working time; waiting for maintenance windows not included)",
+            f"  from {self.now:%Y-%m-%d %H:%M} UTC: estimated makespan "
+            f"{format_duration(self.makespan, up=True)}, done by {finish:%Y-%m-%d %H:%M} UTC "
+            f"({waits})",
         ]
         for cluster in self.clusters:
             lines += [
@@ -193,6 +221,7 @@ class RolloutPlan(_Frozen):
                     f"{host.estimate.basis})"
                 )
                 lines += [f"      {change.render()}" for change in host.changes]
+            lines += [f"  blocked  {b.name} [{b.service_tag}]: {b.reason}" for b in cluster.blocked]
             lines += [f"  skipped  {s.name} [{s.service_tag}]: {s.reason}" for s in cluster.skipped]
         return "\n".join(lines)
 
@@ -266,8 +295,13 @@ class _Pending(BaseModel):
     estimate: HostEstimate
 
 
-def plan_rollout(request: PlanRequest) -> RolloutPlan:
-    """Build the dry-run plan (rules in the module doc). Deterministic for a given request."""
+def _skip(cluster: str, host: HostInventory, reason: str) -> SkippedHost:
+    return SkippedHost(cluster=cluster, name=host.name, service_tag=host.service_tag, reason=reason)
+
+
+def plan_rollout(request: PlanRequest, now: datetime) -> RolloutPlan:
+    """Build the dry-run plan starting at ``now`` (rules in the module doc). Deterministic."""
+    now = require_aware(now)
     queues: list[deque[_Pending]] = []
     skipped: list[list[SkippedHost]] = []
     for cluster in request.clusters:
@@ -276,14 +310,7 @@ def plan_rollout(request: PlanRequest) -> RolloutPlan:
         for host in _ordered(cluster.hosts, request.order):
             changes, reason = _changes(host, request.target)
             if not changes:
-                passed.append(
-                    SkippedHost(
-                        cluster=cluster.name,
-                        name=host.name,
-                        service_tag=host.service_tag,
-                        reason=reason,
-                    )
-                )
+                passed.append(_skip(cluster.name, host, reason))
                 continue
             ids = [c.component_id for c in changes]
             estimate = estimate_host(
@@ -294,68 +321,113 @@ def plan_rollout(request: PlanRequest) -> RolloutPlan:
             queue.append(_Pending(host=host, changes=changes, estimate=estimate))
         queues.append(queue)
         skipped.append(passed)
-    planned = _schedule(request, queues)
+    planned, blocked = _Scheduler(request, now, queues).run()
     clusters = [
         ClusterPlan(
             name=cluster.name,
             max_concurrent=cluster.max_concurrent,
             hosts=hosts,
             skipped=passed,
+            blocked=stuck,
             waves=max((h.wave for h in hosts), default=0),
             finish=max((h.end for h in hosts), default=timedelta(0)),
         )
-        for cluster, hosts, passed in zip(request.clusters, planned, skipped, strict=True)
+        for cluster, hosts, passed, stuck in zip(
+            request.clusters, planned, skipped, blocked, strict=True
+        )
     ]
     return RolloutPlan(
         clusters=clusters,
         global_max_concurrent=request.global_max_concurrent,
         order=request.order,
+        now=now,
+        windowed=bool(request.windows),
         makespan=max((c.finish for c in clusters), default=timedelta(0)),
     )
 
 
-def _schedule(request: PlanRequest, queues: list[deque[_Pending]]) -> list[list[PlannedHost]]:
-    """Event-driven list scheduling under both caps (rules in the module doc)."""
-    caps = [c.max_concurrent for c in request.clusters]
-    work = [sum((p.estimate.total for p in q), timedelta(0)) for q in queues]
-    running: list[tuple[timedelta, int]] = []  # (end, cluster index)
-    in_flight = [0] * len(queues)
-    waves = [0] * len(queues)
-    last_start: list[timedelta | None] = [None] * len(queues)
-    planned: list[list[PlannedHost]] = [[] for _ in queues]
-    now = timedelta(0)
-    while any(queues) or running:
-        while len(running) < request.global_max_concurrent:
-            ready = [i for i, q in enumerate(queues) if q and in_flight[i] < caps[i]]
+class _Scheduler:
+    """Event-driven list scheduling under both caps and the windows (rules in the module doc).
+
+    Time is an offset from ``now``. Events are host completions and the instants a cluster's
+    next host fits a window again.
+    """
+
+    def __init__(self, request: PlanRequest, now: datetime, queues: list[deque[_Pending]]):
+        self.request, self.now, self.queues = request, now, queues
+        self.caps = [c.max_concurrent for c in request.clusters]
+        self.work = [sum((p.estimate.total for p in q), timedelta(0)) for q in queues]
+        self.in_flight = [0] * len(queues)
+        self.waves = [0] * len(queues)
+        self.last_start: list[timedelta | None] = [None] * len(queues)
+        self.wake: list[timedelta] = [timedelta(0)] * len(queues)
+        self.running: list[tuple[timedelta, int]] = []  # (end, cluster index), a heap
+        self.planned: list[list[PlannedHost]] = [[] for _ in queues]
+        self.blocked: list[list[BlockedHost]] = [[] for _ in queues]
+
+    def run(self) -> tuple[list[list[PlannedHost]], list[list[BlockedHost]]]:
+        t = timedelta(0)
+        while True:
+            self._start_what_fits(t)
+            waiting = [w for i, w in enumerate(self.wake) if self.queues[i] and w > t]
+            upcoming = [*waiting, *(end for end, _ in self.running[:1])]
+            if not upcoming:
+                return self.planned, self.blocked
+            t = min(upcoming)
+            while self.running and self.running[0][0] <= t:
+                _, i = heapq.heappop(self.running)
+                self.in_flight[i] -= 1
+
+    def _start_what_fits(self, t: timedelta) -> None:
+        while len(self.running) < self.request.global_max_concurrent:
+            ready = [
+                i
+                for i, q in enumerate(self.queues)
+                if q and self.in_flight[i] < self.caps[i] and self.wake[i] <= t
+            ]
             if not ready:
-                break
-            i = max(ready, key=lambda i: (work[i] / caps[i], -i))
-            pending = queues[i].popleft()
-            if last_start[i] != now:
-                waves[i], last_start[i] = waves[i] + 1, now
-            end = now + pending.estimate.total
-            heapq.heappush(running, (end, i))
-            in_flight[i] += 1
-            work[i] -= pending.estimate.total
-            host = pending.host
-            planned[i].append(
-                PlannedHost(
-                    cluster=request.clusters[i].name,
-                    name=host.name,
-                    service_tag=host.service_tag,
-                    vm_count=host.vm_count,
-                    changes=pending.changes,
-                    estimate=pending.estimate,
-                    wave=waves[i],
-                    start=now,
-                    end=end,
+                return
+            # The free slot goes to the critical path: most work left per allowed slot.
+            i = max(ready, key=lambda i: (self.work[i] / self.caps[i], -i))
+            pending = self.queues[i][0]
+            decision = wait_reason(self.request.windows, self.now + t, pending.estimate.total)
+            if decision.ready:
+                self._start(i, t)
+            elif decision.wake_at is None:
+                self.queues[i].popleft()
+                self.work[i] -= pending.estimate.total
+                host = pending.host
+                self.blocked[i].append(
+                    BlockedHost(
+                        cluster=self.request.clusters[i].name,
+                        name=host.name,
+                        service_tag=host.service_tag,
+                        reason=decision.reason,
+                        estimate=pending.estimate,
+                    )
                 )
+            else:
+                self.wake[i] = decision.wake_at - self.now
+
+    def _start(self, i: int, t: timedelta) -> None:
+        pending = self.queues[i].popleft()
+        if self.last_start[i] != t:
+            self.waves[i], self.last_start[i] = self.waves[i] + 1, t
+        end = t + pending.estimate.total
+        heapq.heappush(self.running, (end, i))
+        self.in_flight[i] += 1
+        self.work[i] -= pending.estimate.total
+        host = pending.host
+        self.planned[i].append(
+            PlannedHost(
+                cluster=self.request.clusters[i].name,
+                name=host.name,
+                service_tag=host.service_tag,
+                vm_count=host.vm_count,
+                changes=pending.changes,
+                estimate=pending.estimate,
+                wave=self.waves[i],
+                start=t,
+                end=end,
             )
-        if not running:
-            break
-        now, i = heapq.heappop(running)
-        in_flight[i] -= 1
-        while running and running[0][0] == now:
-            _, j = heapq.heappop(running)
-            in_flight[j] -= 1
-    return planned
+        )

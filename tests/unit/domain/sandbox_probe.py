@@ -30,6 +30,7 @@ class DomainProbeWorkflow:
         return PROBE
 
 
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 _WINDOW = WeeklyWindow(
     timezone="Europe/Amsterdam", weekdays=[5], start="02:00", duration_minutes=240
 )
@@ -50,7 +51,8 @@ _PLAN = plan_rollout(
         ],
         target={"159": "2"},
         global_max_concurrent=1,
-    )
+    ),
+    NOW,
 )
 PROBE = "\n".join(
     [

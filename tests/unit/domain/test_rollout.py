@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -19,8 +19,11 @@ from domain.rollout import (
     RolloutPlan,
     plan_rollout,
 )
+from domain.windows import OneOffWindow, WeeklyWindow, fits, wait_reason
 
 MIN = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # a Friday
 BIOS, IDRAC, NIC = "159", "25227", "108255"
 TARGET = {BIOS: "2.19.1", IDRAC: "7.10.70.00"}
 
@@ -63,7 +66,7 @@ def example_request(**changes: object) -> PlanRequest:
 
 
 def test_example_plan_by_hand() -> None:
-    plan = plan_rollout(example_request())
+    plan = plan_rollout(example_request(), NOW)
     prod, edge = plan.clusters
     # fewest VMs first; esx02 is compliant and skipped.
     assert [h.name for h in prod.hosts] == ["esx04", "esx03", "esx01"]
@@ -86,7 +89,7 @@ def test_example_plan_by_hand() -> None:
 
 
 def test_global_cap_gives_the_free_slot_to_the_critical_path() -> None:
-    plan = plan_rollout(example_request(global_max_concurrent=1))
+    plan = plan_rollout(example_request(global_max_concurrent=1), NOW)
     starts = sorted((h.start, h.name) for h in plan.hosts)
     # Work left per slot: prod-a 165.5 / 2 = 82.75 > edge-ny 45, so prod-a goes first; after
     # esx04 and esx03 prod-a has 63 / 2 = 31.5 left per slot, so ny01 comes before esx01.
@@ -95,13 +98,13 @@ def test_global_cap_gives_the_free_slot_to_the_critical_path() -> None:
 
 
 def test_as_listed_keeps_the_operator_order() -> None:
-    plan = plan_rollout(example_request(order="as_listed"))
+    plan = plan_rollout(example_request(order="as_listed"), NOW)
     assert [h.name for h in plan.clusters[0].hosts] == ["esx01", "esx03", "esx04"]
 
 
 def test_history_for_the_same_model_and_components_is_used() -> None:
     key = history_key("PowerEdge R650", [BIOS, IDRAC])
-    plan = plan_rollout(example_request(history={key: [90 * MIN] * 5}))
+    plan = plan_rollout(example_request(history={key: [90 * MIN] * 5}), NOW)
     by_name = {h.name: h for h in plan.hosts}
     assert by_name["esx01"].estimate.total == 90 * MIN
     assert by_name["esx03"].estimate.total == 45.5 * MIN  # BIOS only: another key
@@ -111,7 +114,9 @@ def test_missing_component_and_downgrade_are_reported() -> None:
     bare = HostInventory(name="esx09", service_tag="ZZZ0009", components=[])
     old = host("esx10", 1, "2.20.0", "7.10.70.00")
     cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[bare, old])
-    plan = plan_rollout(PlanRequest(clusters=[cluster], target=TARGET, global_max_concurrent=1))
+    plan = plan_rollout(
+        PlanRequest(clusters=[cluster], target=TARGET, global_max_concurrent=1), NOW
+    )
     assert plan.skipped[0].reason == "not installed: 159, 25227"
     (change,) = plan.hosts[0].changes
     assert change.downgrade and change.render() == "BIOS (159): 2.20.0 -> 2.19.1  (downgrade)"
@@ -128,20 +133,20 @@ def test_two_nics_with_one_component_id_update_once_if_any_differs() -> None:
     )
     cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[nics])
     plan = plan_rollout(
-        PlanRequest(clusters=[cluster], target={NIC: "22.00.6"}, global_max_concurrent=1)
+        PlanRequest(clusters=[cluster], target={NIC: "22.00.6"}, global_max_concurrent=1), NOW
     )
     (change,) = plan.hosts[0].changes
     assert change.current == ["21.80.9"] and change.kind is ComponentKind.NIC
 
 
 def test_render_text_reads_like_the_plan() -> None:
-    text = plan_rollout(example_request()).render_text()
+    text = plan_rollout(example_request(), NOW).render_text()
     assert text.splitlines()[:4] == [
         "Rollout plan (dry run)",
-        "  4 hosts to update in 2 clusters, 1 skipped; at most 3 hosts at once",
+        "  4 hosts to update in 2 clusters, 1 skipped, 0 blocked; at most 3 hosts at once",
         "  order within a cluster: fewest VMs first, then host name",
-        "  estimated makespan: 1 h 49 min (working time; waiting for maintenance windows not"
-        " included)",
+        "  from 2026-11-27 12:00 UTC: estimated makespan 1 h 49 min, done by 2026-11-27 13:48 UTC"
+        " (no maintenance windows: straight through)",
     ]
     assert "cluster prod-a: 3 to update, up to 2 at once, 2 waves, done after 1 h 49 min" in text
     assert (
@@ -150,6 +155,38 @@ def test_render_text_reads_like_the_plan() -> None:
     )
     assert "      iDRAC (25227): 7.00.00.00 -> 7.10.70.00" in text
     assert "  skipped  esx02 [ESX0200]: compliant:" in text
+
+
+SAT_NIGHT = WeeklyWindow(
+    timezone="Europe/Amsterdam", weekdays=["sat"], start="02:00", duration_minutes=100
+)
+
+
+def test_hosts_start_only_when_they_fit_the_window() -> None:
+    # Sat 28 Nov 02:00-03:40 CET = 01:00Z-02:40Z, i.e. +13:00 to +14:40 from NOW.
+    plan = plan_rollout(example_request(windows=[SAT_NIGHT]), NOW)
+    prod, edge = plan.clusters
+    esx04, esx03, esx01 = prod.hosts
+    assert (esx04.start, esx03.start) == (13 * HOUR, 13 * HOUR)
+    assert edge.hosts[0].start == 13 * HOUR
+    # esx01 (63 min) could follow esx03 at +13:45.5 but would end after 02:40Z: next Saturday.
+    assert esx01.start == 13 * HOUR + 7 * 24 * HOUR
+    assert plan.makespan == esx01.end == 13 * HOUR + 7 * 24 * HOUR + 63 * MIN
+    assert "done by 2026-12-05 02:03 UTC (includes waiting for maintenance windows)" in (
+        plan.render_text()
+    )
+
+
+def test_hosts_longer_than_every_window_are_blocked_not_dropped() -> None:
+    short = WeeklyWindow(timezone="UTC", weekdays=["sun"], start="01:00", duration_minutes=50)
+    plan = plan_rollout(example_request(windows=[short]), NOW)
+    prod = plan.clusters[0]
+    assert [h.name for h in prod.hosts] == ["esx03"]  # 45.5 min fits; the others need 57, 63
+    assert [b.name for b in prod.blocked] == ["esx04", "esx01"]
+    assert prod.blocked[0].reason == (
+        "outside window; no window in the next 400 days is long enough"
+    )
+    assert "  blocked  esx04 [ESX0400]: outside window; no window" in plan.render_text()
 
 
 @pytest.mark.parametrize(
@@ -189,6 +226,24 @@ host_rows = st.tuples(
 )
 
 
+WINDOW_SETS = [
+    [],
+    [SAT_NIGHT],
+    # An hour on weekend nights in New York: hosts needing more are blocked.
+    [
+        WeeklyWindow(
+            timezone="America/New_York", weekdays=[5, 6], start="01:00", duration_minutes=60
+        )
+    ],
+    [
+        WeeklyWindow(timezone="UTC", weekdays=[0, 2, 4], start="20:00", duration_minutes=240),
+        OneOffWindow(
+            timezone="Asia/Kolkata", starts_at="2026-11-28T09:00", ends_at="2026-11-28T21:00"
+        ),
+    ],
+]
+
+
 @st.composite
 def requests(draw: st.DrawFn) -> PlanRequest:
     targets = draw(st.tuples(*[maybe_version] * len(IDS)))
@@ -217,6 +272,7 @@ def requests(draw: st.DrawFn) -> PlanRequest:
         target=target,
         global_max_concurrent=draw(st.integers(1, 6)),
         order=draw(st.sampled_from(["fewest_vms", "as_listed"])),
+        windows=draw(st.sampled_from(WINDOW_SETS)),
     )
 
 
@@ -228,35 +284,43 @@ def needs_update(h: HostInventory, target: dict[str, str]) -> bool:
 
 @settings(max_examples=200, deadline=None)
 @given(request=requests())
-def test_every_host_is_planned_or_skipped_exactly_once(request: PlanRequest) -> None:
-    plan = plan_rollout(request)
+def test_every_host_is_planned_skipped_or_blocked_exactly_once(request: PlanRequest) -> None:
+    plan = plan_rollout(request, NOW)
     planned = [h.name for h in plan.hosts]
+    blocked = [b.name for b in plan.blocked]
     skipped = [s.name for s in plan.skipped]
+    everyone = {h.name for c in request.clusters for h in c.hosts}
     expected = {
         h.name for c in request.clusters for h in c.hosts if needs_update(h, request.target)
     }
-    assert len(planned) == len(set(planned)) and set(planned) == expected
-    assert set(skipped) == {h.name for c in request.clusters for h in c.hosts} - expected
-    assert len(skipped) == len(set(skipped))
+    assert len(planned) + len(blocked) == len(set(planned) | set(blocked))
+    assert set(planned) | set(blocked) == expected
+    assert len(skipped) == len(set(skipped)) and set(skipped) == everyone - expected
+    if not request.windows:
+        assert blocked == []
 
 
 @settings(max_examples=200, deadline=None)
 @given(request=requests())
-def test_the_plan_never_exceeds_concurrency(request: PlanRequest) -> None:
-    plan = plan_rollout(request)
+def test_the_plan_never_exceeds_concurrency_nor_the_windows(request: PlanRequest) -> None:
+    plan = plan_rollout(request, NOW)
     caps = {c.name: c.max_concurrent for c in request.clusters}
     for instant in {h.start for h in plan.hosts}:
         active = [h for h in plan.hosts if h.start <= instant < h.end]
         assert len(active) <= request.global_max_concurrent
         for name, cap in caps.items():
             assert sum(h.cluster == name for h in active) <= cap
+    for h in plan.hosts:
+        assert fits(request.windows, NOW + h.start, h.estimate.total)
+    for b in plan.blocked:  # blocked only when waiting would never help
+        assert wait_reason(request.windows, NOW, b.estimate.total)[:2] == (False, None)
 
 
 @settings(max_examples=200, deadline=None)
 @given(request=requests())
 def test_schedule_is_sound_and_reasonably_tight(request: PlanRequest) -> None:
-    plan = plan_rollout(request)
-    assert plan == plan_rollout(request)  # deterministic
+    plan = plan_rollout(request, NOW)
+    assert plan == plan_rollout(request, NOW)  # deterministic
     total = sum((h.estimate.total for h in plan.hosts), timedelta(0))
     for cluster, ask in zip(plan.clusters, request.clusters, strict=True):
         hosts = cluster.hosts
@@ -272,12 +336,13 @@ def test_schedule_is_sound_and_reasonably_tight(request: PlanRequest) -> None:
             assert [h.vm_count for h in hosts] == sorted(h.vm_count for h in hosts)
     if plan.hosts:
         longest = max(h.estimate.total for h in plan.hosts)
-        lower = max(longest, total / request.global_max_concurrent)
-        assert lower <= plan.makespan <= total  # never worse than one host at a time
+        assert plan.makespan >= max(longest, total / request.global_max_concurrent)
+        if not request.windows:  # work-conserving: never worse than one host at a time
+            assert plan.makespan <= total
     else:
         assert plan.makespan == timedelta(0)
 
 
 def test_plan_round_trips_as_json() -> None:
-    plan = plan_rollout(example_request())
+    plan = plan_rollout(example_request(), NOW)
     assert RolloutPlan.model_validate_json(plan.model_dump_json()) == plan
