@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Annotated, Any, Literal, NamedTuple
@@ -36,6 +36,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationInfo,
     field_validator,
 )
@@ -153,6 +154,17 @@ class OneOffWindow(_Frozen):
 
 
 Window = Annotated[WeeklyWindow | OneOffWindow, Field(discriminator="kind")]
+_WINDOW_LIST: TypeAdapter[list[WeeklyWindow | OneOffWindow]] = TypeAdapter(list[Window])
+
+
+def parse_windows(
+    items: Iterable[Mapping[str, Any] | BaseModel],
+) -> list[WeeklyWindow | OneOffWindow]:
+    """Windows from plain data, or from another model with the same fields (the campaign
+    spec's window models), so callers need not care which module defined them."""
+    return _WINDOW_LIST.validate_python(
+        [item.model_dump() if isinstance(item, BaseModel) else item for item in items]
+    )
 
 
 def _resolve(value: datetime, zone: str) -> datetime:

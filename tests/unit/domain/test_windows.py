@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from domain.campaign_spec import CampaignSpec
 from domain.windows import (
     NEVER_CLOSES,
     OneOffWindow,
@@ -18,6 +19,7 @@ from domain.windows import (
     fits,
     next_open,
     open_until,
+    parse_windows,
     wait_reason,
 )
 
@@ -244,6 +246,33 @@ def test_day_names_and_window_kinds_parse() -> None:
     assert isinstance(parsed[1], OneOffWindow)
 
 
+def test_campaign_spec_windows_convert_unchanged() -> None:
+    spec = CampaignSpec.model_validate(
+        {
+            "targets": {"clusters": ["prod-a"]},
+            "firmware": [{"component_id": "159", "version": "2.19.1", "package_id": 1}],
+            "windows": [
+                {
+                    "kind": "weekly",
+                    "timezone": AMS,
+                    "weekdays": [5],
+                    "start": "02:00",
+                    "duration_minutes": 240,
+                },
+                {
+                    "kind": "once",
+                    "timezone": "UTC",
+                    "starts_at": "2026-12-05T22:00:00+01:00",
+                    "ends_at": "2026-12-06T04:00:00+01:00",
+                },
+            ],
+        }
+    )
+    weekly_window, once = parse_windows(spec.windows)
+    assert weekly_window == weekly(AMS, [SAT], "02:00", 240)
+    assert (once.start_utc, once.end_utc) == (utc(2026, 12, 5, 21), utc(2026, 12, 6, 3))
+
+
 def test_naive_now_is_rejected_with_a_clear_error() -> None:
     w = weekly(AMS, [SAT], "02:00", 60)
     for call in (next_open, open_until):
@@ -272,7 +301,7 @@ weekly_windows = st.builds(
     timezone=zones,
     weekdays=st.sets(st.integers(0, 6), min_size=1).map(sorted),
     start=starts,
-    duration_minutes=st.integers(1, 3 * 24 * 60),
+    duration_minutes=st.integers(1, 7 * 24 * 60),
 )
 
 
