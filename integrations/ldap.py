@@ -29,6 +29,10 @@ class LdapAuthError(RuntimeError):
     """Wrong name or password, or an ambiguous user; the message is safe to log."""
 
 
+class LdapUnknownUserError(LdapAuthError):
+    """No (single) directory entry for the name: often a password typed into the name box."""
+
+
 @dataclass(frozen=True)
 class LdapConfig:
     url: str
@@ -82,7 +86,7 @@ class LdapAuthenticator:
 
     def authenticate(self, username: str, password: str) -> LdapIdentity:
         if not username or len(username) > MAX_USERNAME or "\x00" in username:
-            raise LdapAuthError("user name empty, too long or malformed")
+            raise LdapUnknownUserError("user name empty, too long or malformed")
         if not password:
             # An empty password is an unauthenticated bind, which many servers accept.
             raise LdapAuthError("empty password")
@@ -116,7 +120,7 @@ class LdapAuthenticator:
         )
         entries = [e for e in connection.response or [] if e.get("type") == "searchResEntry"]
         if len(entries) != 1:
-            raise LdapAuthError(f"{len(entries)} directory entries match the user name")
+            raise LdapUnknownUserError(f"{len(entries)} directory entries match the user name")
         return str(entries[0]["dn"])
 
     def _member_of(self, connection: Connection, dn: str) -> set[str]:

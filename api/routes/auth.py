@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -24,7 +25,12 @@ from api.security import (
 )
 from api.state import AppState
 from domain.roles import Role, highest
-from integrations.ldap import LdapAuthError, LdapUnavailableError, normalize_dn
+from integrations.ldap import (
+    LdapAuthError,
+    LdapUnavailableError,
+    LdapUnknownUserError,
+    normalize_dn,
+)
 from store.audit import AuditRecord, append
 from store.models import ApiToken, utcnow
 
@@ -102,7 +108,10 @@ def _audit_login(
 
 
 def _authenticate(state: AppState, username: str, password: str) -> tuple[Principal | None, str]:
-    """(principal, reason). Blocking: directory calls and scrypt run in a worker thread."""
+    """(principal, reason). Blocking: directory calls and scrypt run in a worker thread.
+
+    Raises LdapUnknownUserError when no such user exists, so that the caller does not
+    record the name (it is often a password typed into the wrong field)."""
     settings = state.settings
     breakglass = settings.breakglass_username
     if breakglass and settings.breakglass_password_hash and username == breakglass:
@@ -113,6 +122,8 @@ def _authenticate(state: AppState, username: str, password: str) -> tuple[Princi
         return None, "directory logins are not configured"
     try:
         identity = state.ldap.authenticate(username, password)
+    except LdapUnknownUserError:
+        raise
     except LdapAuthError as exc:
         return None, str(exc)
     mapping = {normalize_dn(dn): Role(role) for dn, role in settings.ldap_role_groups.items()}
@@ -120,6 +131,14 @@ def _authenticate(state: AppState, username: str, password: str) -> tuple[Princi
     if role is None:
         return None, "no group of this user maps to a role"
     return Principal(username, role, "ldap"), f"directory groups grant {role.value}"
+
+
+def _invalid_credentials() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="invalid credentials",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 @router.post("/login", response_model=LoginResponse, responses=LOGIN_ERRORS)
@@ -140,6 +159,19 @@ async def login(body: LoginRequest, request: Request, state: StateDep) -> LoginR
         principal, why = await anyio.to_thread.run_sync(
             _authenticate, state, username, body.password.get_secret_value()
         )
+    except LdapUnknownUserError as exc:
+        state.limiter.failed(username, source)
+        fingerprint = hashlib.sha256(username.encode()).hexdigest()[:12]
+        await anyio.to_thread.run_sync(
+            _audit_login,
+            state,
+            "(unknown user)",
+            source,
+            "failure",
+            None,
+            f"{exc}; name fingerprint {fingerprint}",
+        )
+        raise _invalid_credentials() from None
     except LdapUnavailableError as exc:
         await anyio.to_thread.run_sync(
             _audit_login, state, username, source, "error", None, str(exc)
@@ -150,11 +182,7 @@ async def login(body: LoginRequest, request: Request, state: StateDep) -> LoginR
     if principal is None:
         state.limiter.failed(username, source)
         await anyio.to_thread.run_sync(_audit_login, state, username, source, "failure", None, why)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="invalid credentials",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _invalid_credentials()
     state.limiter.succeeded(username, source)
     request.state.principal = principal
     await anyio.to_thread.run_sync(
