@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
+from integrations.vcenter.bulk import ScalarObject, retrieve_scalars
 from integrations.vcenter.errors import VCenterConnectionError, VCenterError
 
 T = TypeVar("T")
@@ -172,35 +173,31 @@ class VCenterClient:
             setattr(stub, name, counted)
 
     def retrieve_view(
-        self, paths: dict[type, list[str]]
-    ) -> list[vmodl.query.PropertyCollector.ObjectContent]:
+        self, paths: dict[type, list[str]], scalar_paths: dict[type, list[str]] | None = None
+    ) -> ViewRead:
         """Every object of the given types under the root folder, with the given properties.
 
-        One container view and one RetrievePropertiesEx (plus continuation pages if the
-        server pages), so the number of round trips does not grow with the inventory.
+        One container view, one RetrievePropertiesEx for ``paths`` and one for
+        ``scalar_paths`` (read by the fast scalar reader), plus continuation pages if the
+        server pages: the number of round trips does not grow with the inventory.
         """
-        return self.call(lambda: self._retrieve_view(paths))
+        return self.call(lambda: self._retrieve_view(paths, scalar_paths or {}))
 
     def _retrieve_view(
-        self, paths: dict[type, list[str]]
-    ) -> list[vmodl.query.PropertyCollector.ObjectContent]:
+        self, paths: dict[type, list[str]], scalar_paths: dict[type, list[str]]
+    ) -> ViewRead:
         content = self.content
-        with self._container_view(content, list(paths)) as view:
-            traverse = vmodl.query.PropertyCollector.TraversalSpec(
-                name="view", type=vim.view.ContainerView, path="view", skip=False
-            )
-            spec = vmodl.query.PropertyCollector.FilterSpec(
-                objectSet=[
-                    vmodl.query.PropertyCollector.ObjectSpec(
-                        obj=view, skip=True, selectSet=[traverse]
-                    )
-                ],
-                propSet=[
-                    vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=props)
-                    for kind, props in paths.items()
-                ],
-            )
-            return self._retrieve(content.propertyCollector, [spec])
+        with self._container_view(content, [*paths, *scalar_paths]) as view:
+            objects = self._retrieve(content.propertyCollector, [_view_spec(view, paths)])
+            scalars: list[ScalarObject] = []
+            if scalar_paths:
+                scalars, trips = retrieve_scalars(
+                    self._service_instance._stub,
+                    content.propertyCollector,
+                    _view_spec(view, scalar_paths),
+                )
+                self.round_trips += trips
+            return ViewRead(objects=objects, scalars=scalars)
 
     def retrieve_objects(
         self, objects: list[Any], kind: type, props: list[str]
@@ -212,9 +209,7 @@ class VCenterClient:
             objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=o) for o in objects],
             propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=props)],
         )
-        return self.call(
-            lambda: self._retrieve(self.content.propertyCollector, [spec])
-        )
+        return self.call(lambda: self._retrieve(self.content.propertyCollector, [spec]))
 
     @contextmanager
     def _container_view(self, content: Any, kinds: list[type]) -> Iterator[Any]:
@@ -236,6 +231,27 @@ class VCenterClient:
                 break
             result = collector.ContinueRetrievePropertiesEx(result.token)
         return objects
+
+
+@dataclass(frozen=True)
+class ViewRead:
+    objects: list[vmodl.query.PropertyCollector.ObjectContent]
+    scalars: list[ScalarObject]
+
+
+def _view_spec(view: Any, paths: dict[type, list[str]]) -> Any:
+    traverse = vmodl.query.PropertyCollector.TraversalSpec(
+        name="view", type=vim.view.ContainerView, path="view", skip=False
+    )
+    return vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[
+            vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])
+        ],
+        propSet=[
+            vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=props)
+            for kind, props in paths.items()
+        ],
+    )
 
 
 def props_of(obj: vmodl.query.PropertyCollector.ObjectContent) -> dict[str, Any]:

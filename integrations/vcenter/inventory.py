@@ -24,6 +24,7 @@ from integrations.vcenter.models import (
 
 MIB = 1024 * 1024
 
+# Complex values (systemInfo, configurationEx, vnics) go through pyvmomi's types.
 PATHS: dict[type, list[str]] = {
     vim.Folder: ["name", "parent"],
     vim.Datacenter: ["name", "parent"],
@@ -40,6 +41,10 @@ PATHS: dict[type, list[str]] = {
         "summary.hardware.memorySize",
         "config.network.vnic",
     ],
+}
+
+# Thousands of VMs with scalar values only: read by the fast scalar reader.
+VM_PATHS: dict[type, list[str]] = {
     vim.VirtualMachine: [
         "name",
         "runtime.host",
@@ -55,10 +60,12 @@ PATHS: dict[type, list[str]] = {
 
 
 def read_inventory(client: VCenterClient) -> Inventory:
-    objects = client.retrieve_view(PATHS)
+    read = client.retrieve_view(PATHS, VM_PATHS)
     by_kind: dict[type, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for obj in objects:
+    for obj in read.objects:
         by_kind[_kind(obj.obj)][obj.obj._moId] = props_of(obj)
+    for vm in read.scalars:
+        by_kind[vim.VirtualMachine][vm.moid] = vm.props
     return _assemble(by_kind)
 
 
@@ -122,11 +129,11 @@ def _assemble(by_kind: dict[type, dict[str, dict[str, Any]]]) -> Inventory:
 
 
 def _vm(moid: str, props: dict[str, Any], host_names: dict[str, str]) -> VmInfo:
-    host = props.get("runtime.host")
+    host = props.get("runtime.host")  # the scalar reader gives a reference as its moid
     return VmInfo(
         name=props["name"],
         moid=moid,
-        host=host_names.get(host._moId) if host is not None else None,
+        host=host_names.get(host) if host else None,
         power_state=str(props.get("runtime.powerState") or "unknown"),
         num_cpu=props.get("summary.config.numCpu") or 0,
         memory_mb=props.get("summary.config.memorySizeMB") or 0,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from integrations.vcenter import VCenterClient, VCenterConnectionError, read_inventory
+from integrations.vcenter.bulk import _invoke
 from simulators.vcsim.harness import VcsimProcess
 from tests.integration.vcenter.conftest import settings_for
 
@@ -53,3 +54,11 @@ def test_expired_session_logs_in_again(
 
     assert inventory.cluster("session") is not None
     assert vcenter.session_key() != first_key
+
+
+def test_scalar_reader_raises_vcenter_faults(vcenter: VCenterClient) -> None:
+    """A fault answer (HTTP 500) is raised as pyvmomi's fault, so re-login still works."""
+    stub = vcenter._service_instance._stub
+    missing = vim.HostSystem("host-does-not-exist", stub)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        _invoke(stub, missing, "ExitMaintenanceMode", [0])
