@@ -27,7 +27,6 @@ Rules (see docs/domain.md):
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from collections import deque
 from datetime import datetime, timedelta
@@ -189,34 +188,33 @@ class RolloutPlan(_Frozen):
 
     def render_text(self) -> str:
         """The dry run as the CLI prints it."""
-        finish = self.now + self.makespan
         waits = (
             "includes waiting for maintenance windows"
             if self.windowed
             else "no maintenance windows: straight through"
         )
         lines = [
-            "Rollout plan (dry run)",
+            "Rollout plan (dry run, times in UTC)",
             f"  {len(self.hosts)} hosts to update in {len(self.clusters)} clusters, "
             f"{len(self.skipped)} skipped, {len(self.blocked)} blocked; "
             f"at most {self.global_max_concurrent} hosts at once",
             f"  order within a cluster: {ORDER_TEXT[self.order]}",
-            f"  from {self.now:%Y-%m-%d %H:%M} UTC: estimated makespan "
-            f"{format_duration(self.makespan, up=True)}, done by {finish:%Y-%m-%d %H:%M} UTC "
-            f"({waits})",
+            f"  from {_stamp(_minute(self.now))}: estimated makespan "
+            f"{format_duration(self.makespan, up=True)}, done by "
+            f"{_stamp(_minute(self.now + self.makespan))} ({waits})",
         ]
         for cluster in self.clusters:
             lines += [
                 "",
                 f"cluster {cluster.name}: {len(cluster.hosts)} to update, "
-                f"up to {cluster.max_concurrent} at once, {cluster.waves} waves, "
+                f"up to {cluster.max_concurrent} at once, {_count(cluster.waves, 'wave')}, "
                 f"done after {format_duration(cluster.finish, up=True)}",
             ]
             for host in cluster.hosts:
                 reboot = "host reboot" if host.estimate.host_reboot else "no host reboot"
                 lines.append(
-                    f"  wave {host.wave:<3} {_offset(host.start)} -> {_offset(host.end)}  "
-                    f"{host.name} [{host.service_tag}] {host.vm_count} VMs, "
+                    f"  wave {host.wave:<3} {self._period(host)}  "
+                    f"{host.name} [{host.service_tag}] {_count(host.vm_count, 'VM')}, "
                     f"{format_duration(host.estimate.total, up=True)} ({reboot}; "
                     f"{host.estimate.basis})"
                 )
@@ -225,11 +223,29 @@ class RolloutPlan(_Frozen):
             lines += [f"  skipped  {s.name} [{s.service_tag}]: {s.reason}" for s in cluster.skipped]
         return "\n".join(lines)
 
+    def _period(self, host: PlannedHost) -> str:
+        """'Sat 2026-11-28 01:00 -> 01:57', with the end's date only when it differs."""
+        start, end = _minute(self.now + host.start), _minute(self.now + host.end)
+        shown_end = f"{end:%H:%M}" if end.date() == start.date() else _stamp(end)
+        return f"{_stamp(start)} -> {shown_end}"
 
-def _offset(value: timedelta) -> str:
-    """'+1:05': hours and minutes from the campaign start, rounded up like the durations."""
-    minutes = math.ceil(value.total_seconds() / 60)
-    return f"+{minutes // 60}:{minutes % 60:02d}"
+
+def _minute(instant: datetime) -> datetime:
+    """Shown to the minute, rounded up like the durations (a plan never looks early)."""
+    floor = instant.replace(second=0, microsecond=0)
+    return floor if floor == instant else floor + timedelta(minutes=1)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _stamp(instant: datetime) -> str:
+    """'Sat 2026-11-28 01:00', in English whatever the process locale (strftime's %a is not)."""
+    return f"{_DAYS[instant.weekday()]} {instant:%Y-%m-%d %H:%M}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # --- Planning

@@ -142,16 +142,18 @@ def test_two_nics_with_one_component_id_update_once_if_any_differs() -> None:
 def test_render_text_reads_like_the_plan() -> None:
     text = plan_rollout(example_request(), NOW).render_text()
     assert text.splitlines()[:4] == [
-        "Rollout plan (dry run)",
+        "Rollout plan (dry run, times in UTC)",
         "  4 hosts to update in 2 clusters, 1 skipped, 0 blocked; at most 3 hosts at once",
         "  order within a cluster: fewest VMs first, then host name",
-        "  from 2026-11-27 12:00 UTC: estimated makespan 1 h 49 min, done by 2026-11-27 13:48 UTC"
+        "  from Fri 2026-11-27 12:00: estimated makespan 1 h 49 min, done by Fri 2026-11-27 13:49"
         " (no maintenance windows: straight through)",
     ]
     assert "cluster prod-a: 3 to update, up to 2 at once, 2 waves, done after 1 h 49 min" in text
+    assert "cluster edge-ny: 1 to update, up to 1 at once, 1 wave, done after 45 min" in text
+    # esx01 starts at 12:45:30, shown rounded up like every time in the plan.
     assert (
-        "  wave 2   +0:46 -> +1:49  esx01 [ESX0100] 12 VMs, 1 h 03 min (host reboot; components)"
-        in text
+        "  wave 2   Fri 2026-11-27 12:46 -> 13:49  esx01 [ESX0100] 12 VMs, 1 h 03 min"
+        " (host reboot; components)" in text
     )
     assert "      iDRAC (25227): 7.00.00.00 -> 7.10.70.00" in text
     assert "  skipped  esx02 [ESX0200]: compliant:" in text
@@ -172,9 +174,9 @@ def test_hosts_start_only_when_they_fit_the_window() -> None:
     # esx01 (63 min) could follow esx03 at +13:45.5 but would end after 02:40Z: next Saturday.
     assert esx01.start == 13 * HOUR + 7 * 24 * HOUR
     assert plan.makespan == esx01.end == 13 * HOUR + 7 * 24 * HOUR + 63 * MIN
-    assert "done by 2026-12-05 02:03 UTC (includes waiting for maintenance windows)" in (
-        plan.render_text()
-    )
+    text = plan.render_text()
+    assert "done by Sat 2026-12-05 02:03 (includes waiting for maintenance windows)" in text
+    assert "  wave 2   Sat 2026-12-05 01:00 -> 02:03  esx01 [ESX0100]" in text
 
 
 def test_hosts_longer_than_every_window_are_blocked_not_dropped() -> None:
