@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.components import FACTS, ComponentKind, classify
 from domain.estimates import HostEstimate, estimate_host, history_key
@@ -100,17 +100,18 @@ class PlanRequest(_Frozen):
             ("host names", [h.name for c in clusters for h in c.hosts]),
             ("service tags", [h.service_tag for c in clusters for h in c.hosts]),
         ):
-            repeated = sorted({v for v in values if values.count(v) > 1})
+            repeated = sorted(v for v, n in Counter(values).items() if n > 1)
             if repeated:
                 raise ValueError(f"{label} must be unique; repeated: {', '.join(repeated)}")
         return clusters
 
-    @model_validator(mode="after")
-    def _positive_history(self) -> PlanRequest:
-        for key, samples in self.history.items():
+    @field_validator("history")
+    @classmethod
+    def _positive_history(cls, history: dict[str, list[timedelta]]) -> dict[str, list[timedelta]]:
+        for key, samples in history.items():
             if any(sample <= timedelta(0) for sample in samples):
-                raise ValueError(f"history[{key!r}]: past durations must be positive")
-        return self
+                raise ValueError(f"{key!r}: past durations must be positive")
+        return history
 
 
 # --- Output

@@ -192,19 +192,20 @@ def test_hosts_longer_than_every_window_are_blocked_not_dropped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "words"),
+    ("change", "field", "words"),
     [
-        ({"global_max_concurrent": 0}, "global_max_concurrent"),
-        ({"target": {}}, "target"),
-        ({"target": {"bad id!": "1"}}, "target"),
-        ({"history": {"k": [timedelta(0)]}}, "history['k']"),
+        ({"global_max_concurrent": 0}, "global_max_concurrent", "greater than or equal to 1"),
+        ({"target": {}}, "target", "at least 1 item"),
+        ({"target": {"bad id!": "1"}}, "target", "should match pattern"),
+        ({"history": {"k": [timedelta(0)]}}, "history", "'k': past durations must be positive"),
+        ({"order": "random"}, "order", "'fewest_vms' or 'as_listed'"),
     ],
 )
-def test_bad_requests_name_the_field(change: dict[str, object], words: str) -> None:
-    with pytest.raises(
-        ValidationError, match=r"(?s)" + words.replace("[", r"\[").replace("]", r"\]")
-    ):
+def test_bad_requests_name_the_field(change: dict[str, object], field: str, words: str) -> None:
+    with pytest.raises(ValidationError) as caught:
         example_request(**change)
+    (error,) = caught.value.errors()
+    assert error["loc"][0] == field and words in error["msg"]
 
 
 def test_duplicate_hosts_across_clusters_are_rejected() -> None:
