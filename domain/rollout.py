@@ -288,6 +288,8 @@ def _changes(host: HostInventory, target: dict[str, str]) -> tuple[list[Componen
                     downgrade=_is_downgrade(current, version),
                 )
             )
+    if not host.components:
+        return changes, "no firmware inventory: collect the host's inventory, then plan again"
     reasons = []
     if at_target:
         reasons.append(f"compliant: {', '.join(at_target)} already at target")

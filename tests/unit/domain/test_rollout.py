@@ -110,14 +110,22 @@ def test_history_for_the_same_model_and_components_is_used() -> None:
     assert by_name["esx03"].estimate.total == 45.5 * MIN  # BIOS only: another key
 
 
-def test_missing_component_and_downgrade_are_reported() -> None:
-    bare = HostInventory(name="esx09", service_tag="ZZZ0009", components=[])
+def test_missing_inventory_missing_component_and_downgrade_are_reported() -> None:
+    unknown = HostInventory(name="esx08", service_tag="ZZZ0008", components=[])
+    bare = HostInventory(
+        name="esx09",
+        service_tag="ZZZ0009",
+        components=[InstalledComponent(component_id="25806", version="4301X07")],
+    )
     old = host("esx10", 1, "2.20.0", "7.10.70.00")
-    cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[bare, old])
+    cluster = ClusterInventory(name="lab", max_concurrent=1, hosts=[unknown, bare, old])
     plan = plan_rollout(
         PlanRequest(clusters=[cluster], target=TARGET, global_max_concurrent=1), NOW
     )
-    assert plan.skipped[0].reason == "not installed: 159, 25227"
+    assert [s.reason for s in plan.skipped] == [
+        "no firmware inventory: collect the host's inventory, then plan again",
+        "not installed: 159, 25227",
+    ]
     (change,) = plan.hosts[0].changes
     assert change.downgrade and change.render() == "BIOS (159): 2.20.0 -> 2.19.1  (downgrade)"
 
