@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default=None,
         description="Where uploaded firmware packages are stored. Default: data_dir/packages.",
     )
+    package_repository_url: str | None = Field(
+        default=None,
+        description="Base URL iDRACs download packages from (this API's /repository/...). "
+        "Default: http://API_HOST:API_PORT.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -117,6 +122,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'idrac-orch.db').resolve()}"
+
+    @property
+    def effective_package_repository_url(self) -> str:
+        return (self.package_repository_url or f"http://{self.api_host}:{self.api_port}").rstrip(
+            "/"
+        )
 
     @property
     def effective_package_dir(self) -> Path:
