@@ -28,7 +28,7 @@ MIB = 1024 * 1024
 PATHS: dict[type, list[str]] = {
     vim.Folder: ["name", "parent"],
     vim.Datacenter: ["name", "parent"],
-    vim.ClusterComputeResource: ["name", "parent", "configurationEx"],
+    vim.ClusterComputeResource: ["name", "parent", "configurationEx", "resourcePool"],
     vim.HostSystem: [
         "name",
         "parent",
@@ -195,9 +195,11 @@ def _cluster(
 ) -> ClusterInfo:
     config = props.get("configurationEx")
     drs = getattr(config, "drsConfig", None)
+    pool = props.get("resourcePool")
     return ClusterInfo(
         name=props["name"],
         moid=moid,
+        resource_pool_moid=pool._moId if pool is not None else None,
         datacenter=datacenter,
         drs=DrsInfo(
             enabled=bool(getattr(drs, "enabled", False)),

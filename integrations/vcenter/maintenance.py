@@ -32,12 +32,14 @@ from integrations.vcenter.errors import (
     VCenterError,
 )
 from integrations.vcenter.inventory import read_inventory
-from integrations.vcenter.models import ClusterInfo, HostInfo, Inventory
+from integrations.vcenter.models import ClusterInfo, HostInfo, Inventory, VmInfo
 
 log = get_logger(__name__)
 
 EvacuationPolicy = Literal["drs", "migrate"]
 CANCEL_GRACE_S = 30.0
+CHECK_TIMEOUT_S = 60.0
+CHECK_POLL_S = 0.2
 
 
 class _Model(BaseModel):
@@ -191,7 +193,47 @@ def _immovable_vms(client: VCenterClient, cluster: ClusterInfo, host: HostInfo) 
         reason = _why_immovable(vm.name, props, mounts, others, host_moids, cluster)
         if reason:
             blockers.append(Blocker(kind="vm_cannot_move", subject=vm.name, reason=reason))
+    named = {b.subject for b in blockers}
+    blockers += _vcenter_migration_checks(
+        client, cluster, [vm for vm in vms if vm.name not in named]
+    )
     return blockers
+
+
+def _vcenter_migration_checks(
+    client: VCenterClient, cluster: ClusterInfo, vms: list[VmInfo]
+) -> list[Blocker]:
+    """Ask vCenter (CheckMigrate) about every VM our own rules let move."""
+    if not vms or cluster.resource_pool_moid is None:
+        return []
+    checker = client.content.vmProvisioningChecker
+    pool = client.managed_object(vim.ResourcePool, cluster.resource_pool_moid)
+    blockers = []
+    for vm in vms:
+        vm_ref = client.managed_object(vim.VirtualMachine, vm.moid)
+        try:
+            task = client.call(
+                lambda vm_ref=vm_ref: checker.CheckMigrate_Task(vm=vm_ref, pool=pool)
+            )
+        except (vmodl.fault.MethodNotFound, vmodl.fault.ManagedObjectNotFound):
+            log.warning("vcenter.check_migrate.unsupported", cluster=cluster.name)
+            return blockers
+        info = wait_for_task(client, task, time.monotonic() + CHECK_TIMEOUT_S, CHECK_POLL_S)
+        errors = _check_errors(info)
+        if errors:
+            reason = f"VM {vm.name} cannot migrate, vCenter says: {errors[0]}"
+            blockers.append(Blocker(kind="vm_cannot_move", subject=vm.name, reason=reason))
+    return blockers
+
+
+def _check_errors(info: vim.TaskInfo | None) -> list[str]:
+    """The first error of each target host, if no target host is free of errors."""
+    if info is None or info.state != vim.TaskInfo.State.success:
+        return []  # no verdict: the evacuation itself will tell
+    results = info.result or []
+    if not results or any(not r.error for r in results):
+        return []
+    return [fault_text(r.error[0]) for r in results]  # pyvmomi unwraps LocalizedMethodFault
 
 
 def _why_immovable(

@@ -76,6 +76,7 @@ class HaInfo(_Model):
 class ClusterInfo(_Model):
     name: str
     moid: str
+    resource_pool_moid: str | None = None
     datacenter: str | None
     drs: DrsInfo
     ha: HaInfo

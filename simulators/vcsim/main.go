@@ -26,6 +26,7 @@ import (
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/simulator/vpx"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -133,6 +134,9 @@ func main() {
 	}
 
 	simulator.Map.AddHandler(state)
+	simulator.Map.Put(&provisioningChecker{mo.VirtualMachineProvisioningChecker{
+		Self: *vpx.ServiceContent.VmProvisioningChecker,
+	}})
 	if *control != "" {
 		addr, err := serveControl(*control)
 		if err != nil {
@@ -742,20 +746,28 @@ func freeMemoryMB(host *simulator.HostSystem) int64 {
 	return free
 }
 
-// canRunOn applies the vSphere rules that keep a VM where it is: a passthrough
-// device, a datastore the target does not mount, a mandatory VM-host rule.
+// canRunOn applies the vSphere rules that keep a VM where it is.
 func canRunOn(cluster *simulator.ClusterComputeResource, vm *simulator.VirtualMachine, target types.ManagedObjectReference) bool {
+	return whyNot(cluster, vm, target) == ""
+}
+
+// whyNot says why vm cannot run on target (a passthrough device, a datastore the
+// target does not mount, a mandatory VM-host rule), or "" if it can.
+func whyNot(cluster *simulator.ClusterComputeResource, vm *simulator.VirtualMachine, target types.ManagedObjectReference) string {
 	for _, device := range vm.Config.Hardware.Device {
 		if _, ok := device.(*types.VirtualPCIPassthrough); ok {
-			return false
+			return "virtual machine " + vm.Name + " has a PCI passthrough device"
 		}
 	}
 	for _, ref := range vm.Datastore {
 		if !mounts(ref, target) {
-			return false
+			return "a datastore of " + vm.Name + " is not accessible from the target host"
 		}
 	}
-	return rulesAllow(cluster.ConfigurationEx.(*types.ClusterConfigInfoEx), vm.Self, target)
+	if !rulesAllow(cluster.ConfigurationEx.(*types.ClusterConfigInfoEx), vm.Self, target) {
+		return "a mandatory VM-host affinity rule keeps " + vm.Name + " off the target host"
+	}
+	return ""
 }
 
 func mounts(datastore, host types.ManagedObjectReference) bool {
@@ -984,4 +996,62 @@ func (s *sim) handleClearFaults(w http.ResponseWriter, r *http.Request) {
 	s.refuse = map[types.ManagedObjectReference]bool{}
 	s.mu.Unlock()
 	reply(w, http.StatusOK, map[string]string{"faults": "cleared"})
+}
+
+// provisioningChecker answers CheckMigrate_Task (vcsim 0.24 has none) with the rules
+// evacuation applies, so a preflight hears from vCenter why a VM cannot move.
+type provisioningChecker struct {
+	mo.VirtualMachineProvisioningChecker
+}
+
+// CheckMigrateTask runs as a task of the VM, as vCenter's does (its entity is the VM).
+func (c *provisioningChecker) CheckMigrateTask(req *types.CheckMigrate_Task) soap.HasFault {
+	vm := simulator.Map.Get(req.Vm)
+	if vm == nil {
+		return &methods.CheckMigrate_TaskBody{Fault_: simulator.Fault("", &types.ManagedObjectNotFound{Obj: req.Vm})}
+	}
+	task := simulator.CreateTask(vm, "checkMigrate", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		return state.checkMigrate(req.Vm, req.Host)
+	})
+	return &methods.CheckMigrate_TaskBody{Res: &types.CheckMigrate_TaskResponse{Returnval: task.Run()}}
+}
+
+// checkMigrate returns one result per target: the given host, or else every other
+// available host of the VM's cluster.
+func (s *sim) checkMigrate(ref types.ManagedObjectReference, host *types.ManagedObjectReference) (types.AnyType, types.BaseMethodFault) {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return nil, &types.ManagedObjectNotFound{Obj: ref}
+	}
+	source := simulator.Map.Get(*vm.Runtime.Host).(*simulator.HostSystem)
+	cluster := clusterOf(source)
+	if cluster == nil {
+		return []types.CheckResult{}, nil
+	}
+	targets := cluster.Host
+	if host != nil {
+		targets = []types.ManagedObjectReference{*host}
+	}
+	var results []types.CheckResult
+	for _, target := range targets {
+		candidate := simulator.Map.Get(target).(*simulator.HostSystem)
+		if target == source.Self || (host == nil && !available(candidate)) {
+			continue
+		}
+		results = append(results, s.checkOne(cluster, vm, target))
+	}
+	return results, nil
+}
+
+func (s *sim) checkOne(cluster *simulator.ClusterComputeResource, vm *simulator.VirtualMachine, target types.ManagedObjectReference) types.CheckResult {
+	vmRef, hostRef := vm.Self, target
+	result := types.CheckResult{Vm: &vmRef, Host: &hostRef}
+	reason := whyNot(cluster, vm, target)
+	if s.refuses(vm.Self) {
+		reason = "migration of " + vm.Name + " is refused (fault injected by the test harness)"
+	}
+	if reason != "" {
+		result.Error = []types.LocalizedMethodFault{{Fault: migrationFault(reason), LocalizedMessage: reason}}
+	}
+	return result
 }

@@ -143,20 +143,26 @@ def test_stuck_enter_is_cancelled_and_reports_the_vms_left(
     exit_maintenance(vcenter, "faults-1.test")
 
 
-def test_vm_refusing_to_migrate_times_out_and_is_named(
+def test_vm_vcenter_will_not_migrate_is_named_before_any_change(
     vcenter: VCenterClient, scenario_vcsim: VcsimProcess
 ) -> None:
+    """Nothing in the VM's properties says so; vCenter's CheckMigrate does."""
     host = "faults-2.test"
-    refusing = _vms_by_host(vcenter, "faults")[host]
+    before = _vms_by_host(vcenter, "faults")
+    refusing = before[host]
     assert refusing
     for vm in refusing:
         scenario_vcsim.set_vm_faults(vm, refuse_migration=True)
 
-    with pytest.raises(MaintenanceTimeoutError) as caught:
+    with pytest.raises(MaintenanceBlockedError) as caught:
         enter_maintenance(vcenter, host, MaintenanceOptions(timeout_s=1, **FAST))
 
-    assert caught.value.vms_on_host == refusing
-    assert f"Powered-on VMs still on the host: {', '.join(refusing)}" in str(caught.value)
+    assert caught.value.blockers == [
+        f"VM {vm} cannot migrate, vCenter says: MigrationFault: migration of {vm} is refused "
+        "(fault injected by the test harness)"
+        for vm in refusing
+    ]
+    assert _vms_by_host(vcenter, "faults") == before
     assert not _in_maintenance(vcenter, host)
 
 
