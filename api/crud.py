@@ -54,8 +54,12 @@ def invalid(field: str, message: str, where: str = "body") -> HTTPException:
     """A 422 shaped like FastAPI's own validation errors, naming the field."""
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[{"loc": [where, field], "msg": message, "type": "value_error"}],
+        detail=[{"loc": [*_path(where), field], "msg": message, "type": "value_error"}],
     )
+
+
+def _path(dotted: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
 
 
 def get_or_404(session: Session, model: type[M], ident: int) -> M:

@@ -5,7 +5,6 @@ The workflow contract (names, input, signals, update, query) is in docs/api.md.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -18,7 +17,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
-    WorkflowUpdateStage,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -70,7 +69,7 @@ from store.models import (
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERRORS)
 
 QUERY_TIMEOUT = timedelta(seconds=2)
-ACCEPT_TIMEOUT_S = 5.0
+ACCEPT_TIMEOUT = timedelta(seconds=5)
 Status = Literal[
     "created",
     "running",
@@ -359,17 +358,16 @@ async def abort_campaign(
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
     handle = await _started_handle(state, campaign)
     try:
-        await asyncio.wait_for(
-            handle.start_update(UPDATE_ABORT, body, wait_for_stage=WorkflowUpdateStage.ACCEPTED),
-            timeout=ACCEPT_TIMEOUT_S,
-        )
+        # The update handler only records the request and returns; the workflow winds
+        # down afterwards. So waiting for its result is waiting for acceptance.
+        await handle.execute_update(UPDATE_ABORT, body, rpc_timeout=ACCEPT_TIMEOUT)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause.message if exc.cause else "rejected"
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"abort rejected: {cause}") from None
-    except TimeoutError:
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"no campaign worker accepted the abort within {ACCEPT_TIMEOUT_S:g}s "
+            detail=f"no campaign worker accepted the abort within {ACCEPT_TIMEOUT.seconds}s "
             "(is a worker running?); it may still apply once a worker picks the workflow up",
         ) from None
     except RPCError as exc:

@@ -32,7 +32,7 @@ class CampaignContractWorkflow:
     @workflow.run
     async def run(self, start: CampaignStartInput) -> dict[str, Any]:
         self.campaign_id = start.campaign_id
-        await workflow.wait_condition(lambda: self.abort_reason is not None)
+        await workflow.wait_condition(lambda: self.abort_reason is not None and not self.paused)
         return {"aborted": self.abort_reason}
 
     @workflow.signal(name=SIGNAL_PAUSE)
