@@ -7,7 +7,9 @@ without a change), and every failure says what state the host is left in.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import suppress
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,8 +86,11 @@ class MaintenanceResult(_Model):
 
 class RebootObservation(_Model):
     host: str
-    went_to: str = Field(description="the state seen while the host was away")
+    went_to: str | None = Field(
+        description="state seen while the host was away; None if only its boot time told"
+    )
     connection_state: str
+    boot_time: datetime | None
 
 
 def _find(inventory: Inventory, name: str) -> tuple[HostInfo, ClusterInfo | None]:
@@ -410,10 +415,20 @@ def exit_maintenance(
     return MaintenanceResult(host=host.name, changed=True, in_maintenance=False)
 
 
-def connection_state(client: VCenterClient, host_moid: str) -> str:
+class HostLiveness(_Model):
+    connection_state: str
+    boot_time: datetime | None
+
+
+def host_liveness(client: VCenterClient, host_moid: str) -> HostLiveness:
     host_ref = client.managed_object(vim.HostSystem, host_moid)
-    found = client.retrieve_objects([host_ref], vim.HostSystem, ["runtime.connectionState"])
-    return str(props_of(found[0]).get("runtime.connectionState")) if found else "unknown"
+    paths = ["runtime.connectionState", "runtime.bootTime"]
+    found = client.retrieve_objects([host_ref], vim.HostSystem, paths)
+    props = props_of(found[0]) if found else {}
+    return HostLiveness(
+        connection_state=str(props.get("runtime.connectionState") or "unknown"),
+        boot_time=props.get("runtime.bootTime"),
+    )
 
 
 def wait_for_reboot(
@@ -423,31 +438,53 @@ def wait_for_reboot(
     down_timeout_s: float,
     up_timeout_s: float,
     poll_s: float = 1.0,
+    rebooted_after: datetime | None = None,
 ) -> RebootObservation:
-    """Wait for the host to drop (notResponding/disconnected), then to be connected again."""
+    """Wait for the host to drop (notResponding/disconnected), then to be connected again.
+
+    With ``rebooted_after`` (when the reboot was requested), a host already back with
+    a later boot time counts as rebooted even though its absence was not seen.
+    """
     host, _ = _find(read_inventory(client), host_name)
-    went_to = _poll_until(
-        client, host, lambda s: s != "connected", down_timeout_s, poll_s, "go away"
+
+    def away_or_rebooted(now: HostLiveness) -> bool:
+        return now.connection_state != "connected" or _booted_since(now, rebooted_after)
+
+    first = _poll_until(client, host, away_or_rebooted, down_timeout_s, poll_s, "go away")
+    went_to = None if first.connection_state == "connected" else first.connection_state
+    back = _poll_until(
+        client,
+        host,
+        lambda now: now.connection_state == "connected",
+        up_timeout_s,
+        poll_s,
+        "come back",
     )
-    _poll_until(client, host, lambda s: s == "connected", up_timeout_s, poll_s, "come back")
-    return RebootObservation(host=host.name, went_to=went_to, connection_state="connected")
+    return RebootObservation(
+        host=host.name, went_to=went_to, connection_state="connected", boot_time=back.boot_time
+    )
+
+
+def _booted_since(now: HostLiveness, since: datetime | None) -> bool:
+    return since is not None and now.boot_time is not None and now.boot_time > since
 
 
 def _poll_until(
     client: VCenterClient,
     host: HostInfo,
-    done: Any,
+    done: Callable[[HostLiveness], bool],
     timeout_s: float,
     poll_s: float,
     what: str,
-) -> str:
+) -> HostLiveness:
     deadline = time.monotonic() + timeout_s
     while True:
-        state = connection_state(client, host.moid)
-        if done(state):
-            return state
+        now = host_liveness(client, host.moid)
+        if done(now):
+            return now
         if time.monotonic() >= deadline:
             raise ReconnectTimeoutError(
-                f"{host.name} did not {what} within {timeout_s:g} s (connection state: {state})"
+                f"{host.name} did not {what} within {timeout_s:g} s "
+                f"(connection state: {now.connection_state})"
             )
         time.sleep(poll_s)

@@ -931,10 +931,15 @@ func (s *sim) setConnection(w http.ResponseWriter, r *http.Request, ref types.Ma
 	}
 	host := simulator.Map.Get(ref).(*simulator.HostSystem)
 	simulator.Map.WithLock(host, func() {
-		simulator.Map.Update(host, []types.PropertyChange{
+		changes := []types.PropertyChange{
 			{Name: "runtime.connectionState", Val: types.HostSystemConnectionState(body.State)},
 			{Name: "runtime.powerState", Val: power},
-		})
+		}
+		if power == types.HostSystemPowerStatePoweredOn && host.Runtime.PowerState != power {
+			booted := time.Now()
+			changes = append(changes, types.PropertyChange{Name: "runtime.bootTime", Val: &booted})
+		}
+		simulator.Map.Update(host, changes)
 	})
 	reply(w, http.StatusOK, map[string]string{"host": host.Name, "state": body.State})
 }

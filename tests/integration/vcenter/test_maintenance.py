@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
@@ -30,6 +31,10 @@ def _vms_by_host(vcenter: VCenterClient, cluster: str) -> dict[str, list[str]]:
     found = read_inventory(vcenter).cluster(cluster)
     assert found is not None
     return {h.name: [vm.name for vm in h.powered_on_vms] for h in found.hosts}
+
+
+def _vcenter_now(vcenter: VCenterClient) -> dt.datetime:
+    return vcenter.call(lambda: vcenter._service_instance.CurrentTime())
 
 
 def _in_maintenance(vcenter: VCenterClient, host: str) -> bool:
@@ -189,6 +194,7 @@ def test_rebooted_host_is_seen_going_away_and_coming_back(
 ) -> None:
     """The iDRAC simulator's contract: notResponding on reboot, connected when ESXi is up."""
     enter_maintenance(vcenter, "reboot-1.test", MaintenanceOptions(**FAST))
+    requested = _vcenter_now(vcenter)
     observed: list[str] = []
 
     def reboot() -> None:
@@ -208,7 +214,28 @@ def test_rebooted_host_is_seen_going_away_and_coming_back(
         rebooting.join()
     assert (seen.went_to, seen.connection_state) == ("notResponding", "connected")
     assert observed == ["down"]
+    assert seen.boot_time is not None and seen.boot_time > requested
     exit_maintenance(vcenter, "reboot-1.test", poll_s=0.1)
+
+
+def test_reboot_whose_absence_was_missed_is_known_by_boot_time(
+    vcenter: VCenterClient, scenario_vcsim: VcsimProcess
+) -> None:
+    """The host went and came back before we looked: its new boot time still tells."""
+    requested = _vcenter_now(vcenter)
+    scenario_vcsim.set_connection("RBT0002", "notResponding")
+    scenario_vcsim.set_connection("RBT0002", "connected")
+
+    seen = wait_for_reboot(
+        vcenter,
+        "reboot-2.test",
+        down_timeout_s=5,
+        up_timeout_s=5,
+        poll_s=0.1,
+        rebooted_after=requested,
+    )
+
+    assert (seen.went_to, seen.connection_state) == (None, "connected")
 
 
 def test_host_that_never_goes_away_times_out(vcenter: VCenterClient) -> None:
