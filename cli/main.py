@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import audit, db, dev, secrets, services, simulate
+from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app.command("api")(services.api)
 app.command("selftest")(services.selftest)
 app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(redfish_cli.app, name="redfish")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(audit.app, name="audit")
 app.add_typer(vcenter_cli.app, name="vcenter")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from common.logging import configure_logging
 from integrations.redfish.client import RedfishClient
@@ -17,17 +14,10 @@ from tests.integration.redfish.test_updates import BIOS
 
 
 @pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, structlog.get_config())
+def captured_logs(restore_logging: None) -> io.StringIO:
     stream = io.StringIO()
     configure_logging("DEBUG", "json", stream=stream)
-    try:
-        yield stream
-    finally:
-        root.handlers[:], level, config = saved
-        root.setLevel(level)
-        structlog.configure(**config)
+    return stream
 
 
 async def test_update_logs_leak_neither_password_nor_token(
