@@ -7,6 +7,7 @@ is used from the next attempt on and no secret ever enters a Temporal payload.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from integrations.redfish.models import ClientOptions, Credentials
 from integrations.vcenter.client import VCenterClient, VCenterSettings
 from store.credentials import resolve_for_server, reveal
 from store.crypto import SecretBox
+from store.db import make_engine
 from store.models import Server, Vcenter
 
 
@@ -32,7 +34,22 @@ class Resources:
     engine: Engine
     secrets: SecretBox
     redfish_options: ClientOptions = field(default_factory=ClientOptions)
+    vcenter_ca_bundle: Path | None = None
     vcenter_insecure: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Resources:
+        """The worker's resources; fails at start, not mid-campaign, without a secret key."""
+        return cls(
+            settings=settings,
+            engine=make_engine(settings.effective_database_url),
+            secrets=SecretBox.from_settings(settings),
+            redfish_options=ClientOptions(
+                ca_bundle=settings.idrac_ca_bundle, insecure=settings.idrac_insecure
+            ),
+            vcenter_ca_bundle=settings.vcenter_ca_bundle,
+            vcenter_insecure=settings.vcenter_insecure,
+        )
 
     def redfish(self, host: HostRef, **options: Any) -> RedfishClient:
         """A client for the host's iDRAC; ``options`` override ClientOptions for this call."""
@@ -61,6 +78,7 @@ class Resources:
                 url=row.address,
                 username=credential.username,
                 password=credential.password,
+                ca_bundle=self.vcenter_ca_bundle,
                 insecure=self.vcenter_insecure,
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -81,6 +82,18 @@ def _require_free(host: str, port: int, what: str) -> None:
             raise DevError(f"{what} port {host}:{port} is already in use") from None
 
 
+def dev_secret_key(settings: Settings) -> str:
+    """The configured key, else one generated once and kept in data_dir (embedded stack only)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.data_dir / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+        typer.echo(f"no IDRAC_ORCH_SECRET_KEY set: generated a development key in {path}")
+    return path.read_text().strip()
+
+
 class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -107,6 +120,7 @@ class Supervisor:
         s = self.settings
         return {
             **os.environ,
+            "IDRAC_ORCH_SECRET_KEY": dev_secret_key(s),
             "IDRAC_ORCH_DATA_DIR": str(s.data_dir.resolve()),
             "IDRAC_ORCH_DATABASE_URL": s.effective_database_url,
             "IDRAC_ORCH_TEMPORAL_ADDRESS": s.temporal_address,

@@ -12,10 +12,12 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
+from activities.resources import Resources
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
 from common.temporal import connect
 from domain.temporal_names import TaskQueue
+from store.crypto import SecretKeyMissingError
 from workers.main import run_workers
 from workflows.selftest import SelfTestWorkflow
 
@@ -50,12 +52,16 @@ def worker() -> None:
     settings = _settings()
 
     async def main() -> None:
+        try:
+            resources = Resources.from_settings(settings)
+        except SecretKeyMissingError as exc:
+            raise typer.BadParameter(str(exc), param_hint="IDRAC_ORCH_SECRET_KEY") from None
         client = await connect_with_retry(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_workers(client, stop)
+        await run_workers(client, resources, stop)
 
     asyncio.run(main())
 

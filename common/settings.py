@@ -106,6 +106,18 @@ class Settings(BaseSettings):
         default=None,
         description="Where uploaded firmware packages are stored. Default: data_dir/packages.",
     )
+    idrac_ca_bundle: Path | None = Field(
+        default=None, description="PEM CAs the worker trusts for iDRAC HTTPS certificates."
+    )
+    idrac_insecure: bool = Field(
+        default=False, description="Skip iDRAC certificate checks (explicit opt-in; lab only)."
+    )
+    vcenter_ca_bundle: Path | None = Field(
+        default=None, description="PEM CAs the worker trusts for vCenter certificates."
+    )
+    vcenter_insecure: bool = Field(
+        default=False, description="Skip vCenter certificate checks (explicit opt-in; lab only)."
+    )
     package_repository_url: str | None = Field(
         default=None,
         description="Base URL iDRACs download packages from (this API's /repository/...). "

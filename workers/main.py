@@ -9,57 +9,53 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.resources import Resources
 from common.logging import get_logger
 from domain.temporal_names import TaskQueue
-from workers.registry import ASYNC_ACTIVITIES, THREADED_ACTIVITIES, WORKFLOWS
+from workers.registry import QueueSpec, queue_specs
 
-VCENTER_CONCURRENCY = 4
 # Let a running firmware step finish (or reach a heartbeat) before the process exits.
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 
 log = get_logger(__name__)
 
 
-def build_workers(client: Client, executor: ThreadPoolExecutor) -> list[Worker]:
-    drain = {"graceful_shutdown_timeout": GRACEFUL_SHUTDOWN}
-    workers = [Worker(client, task_queue=TaskQueue.CAMPAIGNS, workflows=list(WORKFLOWS), **drain)]
-    workers += [
-        Worker(client, task_queue=queue, activities=list(activities), **drain)
-        for queue, activities in ASYNC_ACTIVITIES.items()
-    ]
-    workers += [
-        Worker(
-            client,
-            task_queue=queue,
-            activities=list(activities),
-            activity_executor=executor,
-            max_concurrent_activities=VCENTER_CONCURRENCY,
-            **drain,
-        )
-        for queue, activities in THREADED_ACTIVITIES.items()
-    ]
-    return workers
+def build_worker(client: Client, spec: QueueSpec, stack: ExitStack) -> Worker:
+    threaded: dict[str, Any] = {}
+    if spec.threaded and spec.activities:
+        executor = stack.enter_context(ThreadPoolExecutor(max_workers=spec.concurrency))
+        threaded = {"activity_executor": executor}
+    return Worker(
+        client,
+        task_queue=spec.queue,
+        workflows=list(spec.workflows),
+        activities=list(spec.activities),
+        max_concurrent_activities=spec.concurrency,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        **threaded,
+    )
 
 
 @asynccontextmanager
-async def running_workers(client: Client) -> AsyncIterator[None]:
+async def running_workers(client: Client, resources: Resources) -> AsyncIterator[None]:
     """Every task queue's worker polls inside this block; leaving it drains and shuts down."""
-    with ThreadPoolExecutor(max_workers=VCENTER_CONCURRENCY) as executor:
+    with ExitStack() as pools:
         async with AsyncExitStack() as stack:
-            for worker in build_workers(client, executor):
-                await stack.enter_async_context(worker)
+            for spec in queue_specs(resources):
+                await stack.enter_async_context(build_worker(client, spec, pools))
             yield
 
 
-async def run_workers(client: Client, stop: asyncio.Event) -> None:
+async def run_workers(client: Client, resources: Resources, stop: asyncio.Event) -> None:
     """Poll every task queue until ``stop`` is set."""
-    async with running_workers(client):
+    async with running_workers(client, resources):
         log.info("worker started", task_queues=[q.value for q in TaskQueue])
         await stop.wait()
         log.info("worker stopping")

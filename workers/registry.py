@@ -3,16 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from activities.campaign_plan import CampaignPlanActivities
+from activities.campaign_store import CampaignStoreActivities
+from activities.redfish_host import RedfishActivities
+from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
+from activities.vcenter_host import VcenterActivities
 from domain.temporal_names import TaskQueue
+from workflows.campaign import CampaignWorkflow
+from workflows.cluster import ClusterRolloutWorkflow
+from workflows.host import HostUpdateWorkflow
 from workflows.selftest import SelfTestWorkflow
 
-WORKFLOWS: Sequence[type] = (SelfTestWorkflow,)
-ASYNC_ACTIVITIES: dict[TaskQueue, Sequence[Callable[..., Any]]] = {
-    TaskQueue.REDFISH: (probe_redfish_queue,),
-}
-THREADED_ACTIVITIES: dict[TaskQueue, Sequence[Callable[..., Any]]] = {
-    TaskQueue.VCENTER: (probe_vcenter_queue,),
-}
+# Small on purpose: each vCenter activity holds a session, and vCenter is shared.
+VCENTER_CONCURRENCY = 4
+STORE_CONCURRENCY = 8
+REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    queue: TaskQueue
+    concurrency: int
+    workflows: Sequence[type] = ()
+    activities: Sequence[Callable[..., Any]] = ()
+    threaded: bool = False  # sync activities: they run on a thread pool of `concurrency`
+
+
+def queue_specs(resources: Resources) -> list[QueueSpec]:
+    return [
+        QueueSpec(
+            TaskQueue.CAMPAIGNS,
+            STORE_CONCURRENCY,
+            workflows=(
+                SelfTestWorkflow,
+                CampaignWorkflow,
+                ClusterRolloutWorkflow,
+                HostUpdateWorkflow,
+            ),
+            activities=(
+                *CampaignPlanActivities(resources).all(),
+                *CampaignStoreActivities(resources).all(),
+            ),
+            threaded=True,
+        ),
+        QueueSpec(
+            TaskQueue.REDFISH,
+            REDFISH_CONCURRENCY,
+            activities=(probe_redfish_queue, *RedfishActivities(resources).all()),
+        ),
+        QueueSpec(
+            TaskQueue.VCENTER,
+            VCENTER_CONCURRENCY,
+            activities=(probe_vcenter_queue, *VcenterActivities(resources).all()),
+            threaded=True,
+        ),
+    ]

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         HostStatus,
     )
     from domain.temporal_names import TaskQueue, rollout_search_attributes
-    from domain.windows import wait_reason
+    from domain.windows import parse_windows, wait_reason
 
 from workflows.host import RETRY, HostUpdateWorkflow
 
@@ -45,6 +45,7 @@ class ClusterRolloutWorkflow:
     @workflow.init
     def __init__(self, rollout: ClusterRollout) -> None:
         self.rollout = rollout
+        self.windows = parse_windows(rollout.windows)
         self.pending: list[HostJob] = list(rollout.hosts)
         self.running: dict[str, HostJob] = {}
         self.outcomes: list[HostOutcome] = []
@@ -123,7 +124,7 @@ class ClusterRolloutWorkflow:
 
     async def window_fits(self, job: HostJob) -> bool:
         decision = wait_reason(
-            self.rollout.windows, workflow.now(), timedelta(seconds=job.estimated_duration_s)
+            self.windows, workflow.now(), timedelta(seconds=job.estimated_duration_s)
         )
         if decision.ready:
             return True

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from activities.resources import Resources
+from common.settings import Settings
 from domain.temporal_names import CAMPAIGN_ID, TaskQueue
 from workers.main import running_workers
 from workflows.selftest import SelfTestWorkflow
 
 
 async def test_selftest_round_trip_reaches_every_task_queue(
-    temporal_env: WorkflowEnvironment,
+    temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     client = temporal_env.client
     workflow_id = f"selftest-{uuid.uuid4()}"
-    async with running_workers(client):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/orch.db", secret_key="smoke-key")
+    async with running_workers(client, Resources.from_settings(settings)):
         result = await client.execute_workflow(
             SelfTestWorkflow.run,
             id=workflow_id,

@@ -1,0 +1,152 @@
+"""plan_campaign: turn a campaign spec into per-cluster rollouts from the inventory store.
+
+The spec names clusters, ESXi hosts and service tags; the store knows which iDRAC, vCenter
+and cluster each is, and which uploaded package holds each target version. Whatever the
+spec names that the store does not know is reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.names import Store
+from activities.resources import Resources
+from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.components import FACTS, RebootType, classify
+from domain.estimates import estimate_host
+from domain.runbook import CampaignPlan, ClusterRollout, ComponentTarget, HostJob, HostRef
+from store.models import Cluster, Datacenter, FirmwarePackage, Server
+
+
+@dataclass(frozen=True)
+class _Row:
+    server: Server
+    cluster: Cluster
+    datacenter: str
+
+
+class CampaignPlanActivities:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @activity.defn(name=Store.PLAN_CAMPAIGN)
+    def plan_campaign(self, start: CampaignStartInput) -> CampaignPlan:
+        spec = start.spec
+        with Session(self.resources.engine) as session:
+            targets = self._targets(session, spec)
+            rows, unresolved = self._hosts(session, spec)
+        by_cluster: dict[tuple[int, str], list[_Row]] = {}
+        for row in rows:
+            by_cluster.setdefault((row.cluster.vcenter_id, row.cluster.name), []).append(row)
+        rollouts = [
+            ClusterRollout(
+                campaign_id=start.campaign_id,
+                cluster=cluster_name,
+                datacenter=members[0].datacenter,
+                vcenter_id=vcenter_id,
+                hosts=[self._job(start, row, targets) for row in members],
+                windows=spec.windows,
+                policy=spec.policy,
+            )
+            for (vcenter_id, cluster_name), members in sorted(by_cluster.items())
+        ]
+        return CampaignPlan(clusters=rollouts, unresolved=unresolved)
+
+    def _targets(self, session: Session, spec: CampaignSpec) -> list[ComponentTarget]:
+        base = self.resources.settings.effective_package_repository_url
+        targets = []
+        for index, wanted in enumerate(spec.firmware):
+            package = session.get(FirmwarePackage, wanted.package_id)
+            problem = None
+            if package is None:
+                problem = f"package {wanted.package_id} does not exist"
+            elif (package.component_id, package.version) != (wanted.component_id, wanted.version):
+                problem = (
+                    f"package {package.id} is component {package.component_id} version "
+                    f"{package.version}, not {wanted.component_id} {wanted.version}"
+                )
+            elif package.file_name is None:
+                problem = f"package {package.id} has no uploaded file yet"
+            if problem is not None or package is None:
+                raise ApplicationError(
+                    f"firmware[{index}]: {problem}", type="InvalidPlan", non_retryable=True
+                )
+            kind = classify(package.component_id, package.name)
+            targets.append(
+                ComponentTarget(
+                    component_id=package.component_id,
+                    version=package.version,
+                    image_uri=f"{base}/repository/{package.sha256}/{package.file_name}",
+                    needs_host_reboot=FACTS[kind].reboot is RebootType.HOST,
+                )
+            )
+        return targets
+
+    def _hosts(self, session: Session, spec: CampaignSpec) -> tuple[list[_Row], list[str]]:
+        query = (
+            select(Server, Cluster, Datacenter)
+            .join(Cluster, Server.cluster_id == Cluster.id)  # type: ignore[arg-type]
+            .join(Datacenter, Server.datacenter_id == Datacenter.id, isouter=True)  # type: ignore[arg-type]
+        )
+        rows = [
+            _Row(server, cluster, datacenter.name if datacenter else "")
+            for server, cluster, datacenter in session.exec(query).all()
+        ]
+        wanted = spec.targets
+        chosen = [
+            row
+            for row in rows
+            if row.cluster.name in wanted.clusters
+            or row.server.esxi_host in wanted.hosts
+            or row.server.service_tag in wanted.service_tags
+        ]
+        known_clusters = {row.cluster.name for row in rows}
+        known_hosts = {row.server.esxi_host for row in rows}
+        known_tags = {row.server.service_tag for row in rows}
+        unresolved = (
+            [
+                f"cluster {c}: no servers in a cluster of that name"
+                for c in wanted.clusters
+                if c not in known_clusters
+            ]
+            + [
+                f"host {h}: no server with that ESXi host name in a cluster"
+                for h in wanted.hosts
+                if h not in known_hosts
+            ]
+            + [
+                f"service tag {t}: no server with that tag in a cluster"
+                for t in wanted.service_tags
+                if t not in known_tags
+            ]
+        )
+        chosen.sort(key=lambda row: (row.server.esxi_host or "", row.server.service_tag))
+        return chosen, unresolved
+
+    @staticmethod
+    def _job(start: CampaignStartInput, row: _Row, targets: list[ComponentTarget]) -> HostJob:
+        server = row.server
+        estimate = estimate_host([classify(t.component_id) for t in targets], vm_count=0)
+        return HostJob(
+            campaign_id=start.campaign_id,
+            host=HostRef(
+                name=server.esxi_host or server.service_tag,
+                service_tag=server.service_tag,
+                idrac_address=server.idrac_address,
+                cluster=row.cluster.name,
+                datacenter=row.datacenter,
+                vcenter_id=row.cluster.vcenter_id,
+                server_id=server.id,
+            ),
+            targets=targets,
+            policy=start.spec.policy,
+            estimated_duration_s=max(1, int(estimate.total / timedelta(seconds=1))),
+        )
+
+    def all(self) -> list[object]:
+        return [self.plan_campaign]
