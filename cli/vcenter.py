@@ -30,8 +30,9 @@ from integrations.vcenter import (
     exit_maintenance,
     read_inventory,
 )
-from integrations.vcenter.maintenance import EvacuationPolicy, MaintenanceResult
+from integrations.vcenter.maintenance import MaintenanceResult
 from integrations.vcenter.models import Inventory
+from integrations.vcenter.preflight import EvacuationPolicy
 
 app = typer.Typer(help="Inventory, capacity and maintenance mode on vCenter.", no_args_is_help=True)
 maintenance_app = typer.Typer(help="Enter or leave maintenance mode.", no_args_is_help=True)

@@ -12,13 +12,9 @@ from integrations.vcenter.errors import (
     VCenterError,
 )
 from integrations.vcenter.inventory import read_inventory
-from integrations.vcenter.maintenance import (
-    MaintenanceOptions,
-    enter_maintenance,
-    exit_maintenance,
-    preflight_enter,
-    wait_for_reboot,
-)
+from integrations.vcenter.maintenance import enter_maintenance, exit_maintenance
+from integrations.vcenter.preflight import MaintenanceOptions, preflight_enter
+from integrations.vcenter.reboot import wait_for_reboot
 
 __all__ = [
     "MaintenanceBlockedError",

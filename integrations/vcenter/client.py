@@ -125,7 +125,8 @@ class VCenterClient:
     @property
     def content(self) -> vim.ServiceInstanceContent:
         """Fetched once at login: its managers are session-independent references."""
-        self._service_instance  # noqa: B018 (raises when not connected)
+        if self._content is None:
+            raise VCenterError("not connected: call connect() or use the client as a context")
         return self._content
 
     @property

@@ -12,6 +12,7 @@ from typing import Any
 from pyVmomi import vim
 
 from integrations.vcenter.client import VCenterClient, props_of
+from integrations.vcenter.errors import NotFoundError
 from integrations.vcenter.models import (
     ClusterInfo,
     DatacenterInfo,
@@ -260,3 +261,10 @@ def _pins(
         for vm in vm_group.vm or []:
             pins[vm_names.get(vm._moId, vm._moId)] = allowed
     return pins
+
+
+def find_host(inventory: Inventory, name: str) -> tuple[HostInfo, ClusterInfo | None]:
+    host = inventory.host(name)
+    if host is None:
+        raise NotFoundError(f"no host named {name!r} (host name or service tag)")
+    return host, inventory.cluster_of(host)

@@ -7,11 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.capacity import AdmissionControl
 
 
-class _Model(BaseModel):
+class FrozenModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class VmInfo(_Model):
+class VmInfo(FrozenModel):
     name: str
     moid: str
     host: str | None
@@ -28,7 +28,7 @@ class VmInfo(_Model):
         return self.power_state == "poweredOn"
 
 
-class HostInfo(_Model):
+class HostInfo(FrozenModel):
     name: str
     moid: str
     datacenter: str | None
@@ -54,7 +54,7 @@ class HostInfo(_Model):
         return [vm for vm in self.vms if vm.powered_on]
 
 
-class DrsInfo(_Model):
+class DrsInfo(FrozenModel):
     enabled: bool
     automation: str | None = Field(description="manual, partiallyAutomated, fullyAutomated")
 
@@ -63,7 +63,7 @@ class DrsInfo(_Model):
         return self.enabled and self.automation == "fullyAutomated"
 
 
-class HaInfo(_Model):
+class HaInfo(FrozenModel):
     enabled: bool
     admission_control_enabled: bool
     policy: AdmissionControl = "none"
@@ -73,7 +73,7 @@ class HaInfo(_Model):
     memory_failover_percent: int = 0
 
 
-class ClusterInfo(_Model):
+class ClusterInfo(FrozenModel):
     name: str
     moid: str
     resource_pool_moid: str | None = None
@@ -87,13 +87,13 @@ class ClusterInfo(_Model):
     hosts: list[HostInfo] = Field(default_factory=list)
 
 
-class DatacenterInfo(_Model):
+class DatacenterInfo(FrozenModel):
     name: str
     clusters: list[ClusterInfo] = Field(default_factory=list)
     standalone_hosts: list[HostInfo] = Field(default_factory=list)
 
 
-class Inventory(_Model):
+class Inventory(FrozenModel):
     datacenters: list[DatacenterInfo]
 
     def clusters(self) -> list[ClusterInfo]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def test_wrong_password_is_named_without_the_password(
     scenario_vcsim: VcsimProcess, ca_bundle: tuple[Path, ...]
 ) -> None:
     settings = settings_for(scenario_vcsim, ca_bundle[0])
-    wrong = type(settings)(**{**settings.__dict__, "password": SecretStr("hunter2-wrong")})
+    wrong = dataclasses.replace(settings, password=SecretStr("hunter2-wrong"))
     with pytest.raises(VCenterConnectionError) as caught:
         VCenterClient(wrong).connect()
     assert "refused the login of user 'administrator@vsphere.local'" in str(caught.value)
