@@ -32,6 +32,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "firmware": dict(host.firmware),
         "previous": dict(host.previous),
         "update_jobs": host.update_jobs,
+        "requests": host.requests,
         "flashes": dict(host.flashes),
         "sessions": len(host.sessions),
         "jobs": {jid: job.state for jid, job in host.jobs.items()},

@@ -84,6 +84,7 @@ class SimHost:
     sessions: dict[str, Session] = field(default_factory=dict)
     jobs: dict[str, SimJob] = field(default_factory=dict)
     update_jobs: int = 0
+    requests: int = 0
     flashes: dict[str, int] = field(default_factory=dict)
     pending_power_cycle: dict[str, str] = field(default_factory=dict)
     busy_left: int = 0

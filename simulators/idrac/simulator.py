@@ -180,7 +180,9 @@ class IdracSimulator:
     async def _handle(self, request: Request) -> Response:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        return await handle(self._by_address[request.local_address], request)
+        host = self._by_address[request.local_address]
+        host.requests += 1
+        return await handle(host, request)
 
     async def _handle_control(self, request: Request) -> Response:
         return await handle_control(self.hosts, request)
