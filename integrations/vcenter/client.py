@@ -8,6 +8,7 @@ thread-pool worker; an expired session (NotAuthenticated) is renewed once per ca
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -27,6 +28,10 @@ from integrations.vcenter.errors import VCenterConnectionError, VCenterError
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 60.0
+
+# pyVim.connect keeps the last connection in a module global (pyvmomi #868):
+# serialise connect/disconnect so concurrent activity threads do not race on it.
+_CONNECT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -91,16 +96,17 @@ class VCenterClient:
     def connect(self) -> None:
         host, port, path = parse_url(self.settings.url)
         try:
-            self._si = SmartConnect(
-                protocol="https",
-                host=host,
-                port=port,
-                path=path,
-                user=self.settings.username,
-                pwd=self.settings.password.get_secret_value(),
-                sslContext=self.settings.ssl_context(),
-                httpConnectionTimeout=self.settings.timeout_s,
-            )
+            with _CONNECT_LOCK:
+                self._si = SmartConnect(
+                    protocol="https",
+                    host=host,
+                    port=port,
+                    path=path,
+                    user=self.settings.username,
+                    pwd=self.settings.password.get_secret_value(),
+                    sslContext=self.settings.ssl_context(),
+                    httpConnectionTimeout=self.settings.timeout_s,
+                )
         except vim.fault.InvalidLogin:
             raise VCenterConnectionError(
                 f"{host}:{port} refused the login of user {self.settings.username!r}"
@@ -117,7 +123,7 @@ class VCenterClient:
 
     def close(self) -> None:
         if self._si is not None:
-            with suppress(OSError, vmodl.MethodFault):  # the session is gone either way
+            with _CONNECT_LOCK, suppress(OSError, vmodl.MethodFault):  # gone either way
                 Disconnect(self._si)
             self._si = None
             self._content = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,17 @@ def test_scalar_reader_raises_vcenter_faults(vcenter: VCenterClient) -> None:
     missing = vim.HostSystem("host-does-not-exist", stub)
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         _invoke(stub, missing, "ExitMaintenanceMode", [0])
+
+
+def test_one_client_per_thread_works_concurrently(
+    scenario_vcsim: VcsimProcess, ca_bundle: tuple[Path, ...]
+) -> None:
+    """How thread-pool activities use it: each thread its own session."""
+
+    def read_once(_: int) -> int:
+        with VCenterClient(settings_for(scenario_vcsim, ca_bundle[0])) as client:
+            return len(read_inventory(client).hosts())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(read_once, range(8)))
+    assert counts == [len(scenario_vcsim.fleet.hosts())] * 8
