@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import HTTPException, Path, Query, status
+from fastapi import HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "descripti
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Message, "description": "duplicate, or still referenced"}
 }
+
+
+def json_response(model: BaseModel) -> Response:
+    """Serialise once with pydantic-core, skipping FastAPI's second validation pass: for the
+    hot inventory reads, where the model was just built from the row."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def not_found(kind: str, ident: object) -> HTTPException:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
+import anyio
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
 from api.deps import StateDep
+from api.state import AppState
 from common.settings import Settings
 from domain.roles import Role
 from store.crypto import derive_key
@@ -107,23 +109,28 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Login tokens are checked in the event loop (no I/O); API tokens need the database."""
     if credentials is None:
         raise _unauthorized("authentication required: send Authorization: Bearer <token>")
     token, now = credentials.credentials, datetime.now(UTC)
     if token.startswith(API_TOKEN_PREFIX):
-        with Session(state.engine) as session:
-            principal = _from_api_token(token, session, now)
+        principal = await anyio.to_thread.run_sync(_lookup_api_token, state, token, now)
     else:
         principal = _from_login_token(token, signing_key(state.settings))
     if principal is None:
         raise _unauthorized("token invalid, expired or revoked")
     request.state.principal = principal
     return principal
+
+
+def _lookup_api_token(state: AppState, token: str, now: datetime) -> Principal | None:
+    with Session(state.engine) as session:
+        return _from_api_token(token, session, now)
 
 
 def require(role: Role) -> Callable[[Principal], Principal]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import col, select
 
@@ -23,6 +23,7 @@ from api.crud import (
     check_refs,
     delete,
     get_or_404,
+    json_response,
     paginate,
     save,
 )
@@ -125,7 +126,7 @@ def list_servers(
     model: Annotated[str | None, Query(max_length=64)] = None,
     health: Health | None = None,
     service_tag: Annotated[str | None, Query(max_length=16)] = None,
-) -> Page[ServerOut]:
+) -> Response:
     statement = select(Server).order_by(col(Server.id))
     for column, value in (
         (Server.datacenter_id, datacenter_id),
@@ -137,9 +138,10 @@ def list_servers(
         if value is not None:
             statement = statement.where(column == value)
     items, total = paginate(session, statement, limit, offset)
-    return Page(
+    page = Page[ServerOut](
         items=[ServerOut.model_validate(i) for i in items], total=total, limit=limit, offset=offset
     )
+    return json_response(page)
 
 
 @router.post("", response_model=ServerOut, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
@@ -149,8 +151,8 @@ def create_server(body: ServerCreate, session: SessionDep, _: Admin) -> Server:
 
 
 @router.get("/{server_id}", response_model=ServerOut, responses=NOT_FOUND)
-def get_server(server_id: Id, session: SessionDep, _: Viewer) -> Server:
-    return get_or_404(session, Server, server_id)
+def get_server(server_id: Id, session: SessionDep, _: Viewer) -> Response:
+    return json_response(ServerOut.model_validate(get_or_404(session, Server, server_id)))
 
 
 @router.patch("/{server_id}", response_model=ServerOut, responses={**NOT_FOUND, **CONFLICT})
