@@ -167,22 +167,23 @@ async def logout(host: SimHost, request: Request, match: re.Match[str]) -> Respo
     return Response(204)
 
 
-def _single(request: Request, path: str, document: dict[str, Any]) -> Response:
+def _single(host: SimHost, request: Request, path: str, document: dict[str, Any]) -> Response:
     """A one-member collection; with $expand the member's body is inlined."""
-    if _expanded(request):
+    if _expanded(host, request):
         return Response.json(
             200, {"@odata.id": path, "Members": [document], "Members@odata.count": 1}
         )
     return Response.json(200, r.collection(path, [document["@odata.id"]]))
 
 
-def _expanded(request: Request) -> bool:
-    return request.query.get("$expand", "").startswith(("*", "."))
+def _expanded(host: SimHost, request: Request) -> bool:
+    """iDRAC honours $expand; the generic BMC, like many, ignores it (clients must cope)."""
+    return not host.generic and request.query.get("$expand", "").startswith(("*", "."))
 
 
 @router.add("GET", rf"{V1}/Systems")
 async def systems(host: SimHost, request: Request, __: re.Match[str]) -> Response:
-    return _single(request, f"{V1}/Systems", r.system(host))
+    return _single(host, request, f"{V1}/Systems", r.system(host))
 
 
 @router.add("GET", rf"{V1}/Systems/{SYS_ID}")
@@ -207,7 +208,7 @@ async def reset(host: SimHost, request: Request, __: re.Match[str]) -> Response:
 
 @router.add("GET", rf"{V1}/Managers")
 async def managers(host: SimHost, request: Request, __: re.Match[str]) -> Response:
-    return _single(request, f"{V1}/Managers", r.manager(host))
+    return _single(host, request, f"{V1}/Managers", r.manager(host))
 
 
 @router.add("GET", rf"{V1}/Managers/{MGR_ID}")
@@ -225,7 +226,7 @@ async def manager_reset(host: SimHost, _: Request, __: re.Match[str]) -> Respons
 
 @router.add("GET", rf"{V1}/Chassis")
 async def chassis_collection(host: SimHost, request: Request, __: re.Match[str]) -> Response:
-    return _single(request, f"{V1}/Chassis", r.chassis(host))
+    return _single(host, request, f"{V1}/Chassis", r.chassis(host))
 
 
 @router.add("GET", rf"{V1}/Chassis/{SYS_ID}")
@@ -244,7 +245,7 @@ async def update_service(host: SimHost, _: Request, __: re.Match[str]) -> Respon
 async def firmware_inventory(host: SimHost, request: Request, __: re.Match[str]) -> Response:
     members = r.firmware_members(host)
     path = f"{V1}/UpdateService/FirmwareInventory"
-    if _expanded(request):
+    if _expanded(host, request):
         document = {
             "@odata.id": path,
             "Members": list(members.values()),
@@ -374,7 +375,7 @@ async def jobservice_job(host: SimHost, request: Request, match: re.Match[str]) 
 @router.add("GET", rf"(?:{DELL}|{V1}/Managers/iDRAC\.Embedded\.1)/Jobs", dell_only=True)
 async def dell_jobs(host: SimHost, request: Request, __: re.Match[str]) -> Response:
     path = r.dell_path(host, "Jobs")
-    if _expanded(request):
+    if _expanded(host, request):
         members = [r.dell_job(host, j) for j in host.jobs.values()]
         return Response.json(
             200, {"@odata.id": path, "Members": members, "Members@odata.count": len(members)}
