@@ -76,30 +76,37 @@ async def sweep(urls: list[str], ca: Path, concurrency: int) -> tuple[int, int, 
     options = ClientOptions(ca_bundle=ca, connect_timeout_s=10, read_timeout_s=60, retries=2)
     credentials = Credentials(username="root", password="calvin")  # noqa: S106 (simulator default)
     timeout = httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s)
-    tls = ssl_verify(options)  # one SSLContext for all hosts: loading the CA once
-    gate = asyncio.Semaphore(concurrency)
+    tls = ssl_verify(options)  # one SSLContext for all hosts: the CA is loaded once
     errors = data = sent = 0
+    queue = list(reversed(urls))
 
-    async def one(url: str) -> None:
-        # One connection pool per host: httpcore's pool scans all its connections on
-        # every request, so one pool shared by 1,000 hosts turns quadratic.
+    async def survey(url: str, http: httpx.AsyncClient) -> None:
         nonlocal errors, data, sent
-        async with gate, httpx.AsyncClient(verify=tls, timeout=timeout) as http:
-            client = RedfishClient(url, credentials, options, http=http)
-            try:
-                await client.transport.login()
-                before = client.transport.requests_sent
-                await client.identity()
-                await client.firmware_inventory()
-                data += client.transport.requests_sent - before
-            except RedfishError as exc:
-                errors += 1
-                print(f"error: {exc}", file=sys.stderr)
-            finally:
-                await client.aclose()
-                sent += client.transport.requests_sent
+        client = RedfishClient(url, credentials, options, http=http)
+        try:
+            await client.transport.login()
+            before = client.transport.requests_sent
+            await client.identity()
+            await client.firmware_inventory()
+            data += client.transport.requests_sent - before
+        except RedfishError as exc:
+            errors += 1
+            print(f"error: {exc}", file=sys.stderr)
+        finally:
+            await client.aclose()
+            sent += client.transport.requests_sent
 
-    await asyncio.gather(*(one(url) for url in urls))
+    async def worker() -> None:
+        # One small connection pool per worker: httpcore scans every pooled connection on
+        # each request, so a single pool holding 1,000 hosts' connections turns quadratic.
+        limits = httpx.Limits(max_keepalive_connections=1)
+        async with httpx.AsyncClient(
+            verify=tls, timeout=timeout, limits=limits, trust_env=False
+        ) as http:
+            while queue:
+                await survey(queue.pop(), http)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return errors, data, sent
 
 
