@@ -20,7 +20,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # More connections than the API has worker threads (40): a request holding a thread
+    # must never wait on a connection held by a request waiting for a thread.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
