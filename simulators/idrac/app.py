@@ -20,7 +20,7 @@ Route = Callable[[SimHost, Request, re.Match[str]], Awaitable[Response]]
 APPLY_TIMES = ("Immediate", "OnReset")
 
 
-def error(status: int, message_id: str, message: str, headers=None) -> Response:
+def error(status: int, message_id: str, message: str) -> Response:
     """Dell's error envelope (reference §10)."""
     return Response.json(
         status,
@@ -39,7 +39,6 @@ def error(status: int, message_id: str, message: str, headers=None) -> Response:
                 ],
             }
         },
-        headers,
     )
 
 
@@ -62,7 +61,9 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Route, bool]] = []
 
-    def add(self, method: str, pattern: str, *, dell_only: bool = False):
+    def add(
+        self, method: str, pattern: str, *, dell_only: bool = False
+    ) -> Callable[[Route], Route]:
         def register(route: Route) -> Route:
             self._routes.append((method, re.compile(f"^{pattern}$"), route, dell_only))
             return route

@@ -289,7 +289,9 @@ class SimHost:
         self.lc_ready = True
 
     # -- iDRAC reset ----------------------------------------------------------------
-    async def reset_idrac(self, before_back: Callable[[], None] | None = None, extra: float = 0.0):
+    async def reset_idrac(
+        self, before_back: Callable[[], None] | None = None, extra: float = 0.0
+    ) -> None:
         """The iDRAC reboots: offline, all sessions gone, LC busy for a while after."""
         self._mark_stale()
         self.sessions.clear()

@@ -43,7 +43,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def json(cls, status: int, document: Any, headers: list[tuple[str, str]] | None = None):
+    def json(
+        cls, status: int, document: Any, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
         body = json.dumps(document).encode()
         return cls(status, body, [("Content-Type", "application/json"), *(headers or [])])
 

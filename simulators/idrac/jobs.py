@@ -59,7 +59,9 @@ class SimJob:
         if percent is not None:
             self.percent = percent
 
-    def complete(self, message: str = "Job completed successfully.", message_id: str = "RED001"):
+    def complete(
+        self, message: str = "Job completed successfully.", message_id: str = "RED001"
+    ) -> None:
         self.set("Completed", message, message_id, 100)
         self._finish()
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from types import TracebackType
+from typing import Any, TypeVar
 
 from simulators.idrac.simulator import IdracSimulator
+
+T = TypeVar("T")
 
 
 class SimulatorThread:
@@ -27,9 +31,9 @@ class SimulatorThread:
         self.call(self.simulator.start())
         return self.simulator
 
-    def call(self, coro) -> object:
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the simulator's loop and wait for its result."""
-        future: Future[object] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout=120)
 
     def stop(self) -> None:

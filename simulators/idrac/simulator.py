@@ -14,12 +14,14 @@ import logging
 import resource
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from simulators.fleet import Fleet, HostSpec
 from simulators.idrac.app import handle
+from simulators.idrac.components import COMPONENTS
 from simulators.idrac.control import handle_control
 from simulators.idrac.host import FetchError, SimHost, Timings
 from simulators.idrac.http import HttpServer, Request, Response
@@ -77,6 +79,7 @@ class IdracSimulator:
         self._control_address = control_address
         self._control_port = control_port
         self._state_dir = state_dir or Path(tempfile.mkdtemp(prefix="idrac-sim-"))
+        _check_firmware_keys(hosts)
         addresses = assign_addresses(hosts, base_address)
         self.hosts = {
             spec.service_tag: SimHost(spec, address, self, timings or Timings())
@@ -89,7 +92,7 @@ class IdracSimulator:
         self.ca_path: Path | None = None
 
     @classmethod
-    def from_fleet(cls, fleet: Fleet, **options) -> IdracSimulator:
+    def from_fleet(cls, fleet: Fleet, **options: Any) -> IdracSimulator:
         return cls([h for _, _, h in fleet.hosts()], **options)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -186,6 +189,16 @@ class IdracSimulator:
 
     async def _handle_control(self, request: Request) -> Response:
         return await handle_control(self.hosts, request)
+
+
+def _check_firmware_keys(hosts: list[HostSpec]) -> None:
+    for host in hosts:
+        unknown = sorted(set(host.firmware) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(
+                f"host {host.service_tag}: firmware components {unknown} unknown to the iDRAC "
+                f"simulator (known: {', '.join(COMPONENTS)})"
+            )
 
 
 def _raise_fd_limit(wanted: int) -> None:
