@@ -40,7 +40,12 @@ def generated_hosts(count: int) -> list[HostSpec]:
 def assign_addresses(hosts: list[HostSpec], base_address: str) -> list[str]:
     """Each host's own idrac_address, else the next unused address counting up from BASE."""
     taken = {h.idrac_address for h in hosts if h.idrac_address}
-    candidate = ipaddress.ip_address(base_address)
+    try:
+        candidate = ipaddress.ip_address(base_address)
+    except ValueError:
+        raise ValueError(f"base address {base_address!r} is not an IP address") from None
+    if not candidate.is_loopback:
+        raise ValueError(f"base address {base_address} is not loopback (use 127.0.0.0/8)")
     addresses: list[str] = []
     for host in hosts:
         if host.idrac_address:

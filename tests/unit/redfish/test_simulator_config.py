@@ -32,3 +32,11 @@ def test_addresses_never_leave_loopback() -> None:
 def test_time_scale_must_be_positive() -> None:
     with pytest.raises(ValueError, match="time_scale must be > 0"):
         IdracSimulator([], time_scale=0)
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"), [("10.0.0.1", "is not loopback"), ("127.20.0", "is not an IP address")]
+)
+def test_base_address_must_be_a_loopback_ip(base: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        assign_addresses([HostSpec(name="a", service_tag="AAAAA")], base)
