@@ -80,8 +80,12 @@ class LdapAuthenticator:
             raise_exceptions=False,
         )
         connection.open()
-        if self._config.start_tls:
-            connection.start_tls()
+        if self._config.start_tls and not connection.start_tls():
+            # Never fall back to sending the password in clear text.
+            connection.unbind()
+            raise LdapUnavailableError(
+                f"StartTLS failed: {connection.result.get('description') or 'no TLS'}"
+            )
         return connection
 
     def authenticate(self, username: str, password: str) -> LdapIdentity:

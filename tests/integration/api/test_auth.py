@@ -7,7 +7,7 @@ import pytest
 from api.routes.auth import _authenticate
 from api.state import AppState
 from common.settings import Settings
-from integrations.ldap import LdapAuthError
+from integrations.ldap import LdapAuthError, LdapUnavailableError
 from tests.integration.api.conftest import BREAKGLASS_PASSWORD, PASSWORDS, Api
 
 
@@ -130,3 +130,12 @@ def test_api_token_is_scoped_to_its_role_and_revocable(api: Api, tokens: dict[st
         assert admin.delete(f"/auth/tokens/{token_id}").status_code == 204
     with api.client(token) as automation:
         assert automation.get("/servers").status_code == 401
+
+
+def test_start_tls_failure_never_falls_back_to_clear_text(api: Api) -> None:
+    """The test directory speaks no TLS: with StartTLS required, nobody logs in."""
+    strict = api.settings.model_copy(update={"ldap_start_tls": True})
+    state = AppState.build(strict, engine=None)  # type: ignore[arg-type]
+    assert state.ldap is not None
+    with pytest.raises(LdapUnavailableError, match=r"StartTLS failed|directory error"):
+        state.ldap.authenticate("alice", PASSWORDS["alice"])
