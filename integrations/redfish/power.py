@@ -2,8 +2,8 @@
 
 - Stale "Ready": right after a reset the Lifecycle Controller still answers Ready
   (OMAM sleeps before polling). When a transition is expected we first wait, for at
-  most ``lc_settle_s``, to see it leave Ready, then require ``ready_confirmations``
-  consecutive Ready answers (Ironic needed three good answers in a row).
+  most ``lc_settle_s``, to see it leave Ready; after any transition we require
+  ``ready_confirmations`` consecutive Ready answers (Ironic needed three in a row).
 - GracefulRestart may be ignored by the OS: after ``reboot_grace_s`` without the host
   going down we send ForceRestart.
 - "Went down" is proven by PowerState Off or a new LastResetTime, not by a fixed sleep.
@@ -52,11 +52,15 @@ class PowerControl:
                 await asyncio.sleep(poll)
         deadline = time.monotonic() + self._options.lc_ready_timeout_s
         streak = 0
-        status = None
+        in_transition = expect_transition
         while True:
             status = await self._status()
-            streak = streak + 1 if status is not None and status.ready else 0
-            if status is not None and streak >= self._options.ready_confirmations:
+            ready = status is not None and status.ready
+            in_transition = in_transition or not ready
+            streak = streak + 1 if ready else 0
+            # A steady Ready needs no proof; one that follows a transition must hold.
+            needed = self._options.ready_confirmations if in_transition else 1
+            if status is not None and streak >= needed:
                 return status
             if time.monotonic() > deadline:
                 seen = (

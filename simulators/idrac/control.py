@@ -27,7 +27,10 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "generic": host.generic,
         "power_state": "On" if host.power_on else "Off",
         "server_status": host.server_status,
-        "lc_status": "Ready" if host.lc_reports_ready else "NotReady",
+        # The truth, not what Redfish reports (which may be a stale "Ready").
+        "lc_status": "Ready"
+        if host.lc_ready and not host.faults.lc_stuck_not_ready
+        else "NotReady",
         "idrac_online": host.idrac_online,
         "firmware": dict(host.firmware),
         "previous": dict(host.previous),

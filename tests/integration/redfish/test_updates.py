@@ -136,8 +136,11 @@ async def test_job_queue_list_and_clear(host, make_client, image_dir) -> None:
 
 
 async def test_forced_clear_waits_out_the_stale_ready(host, make_client) -> None:
-    """JID_CLEARALL_FORCE restarts LC services, but LCStatus keeps saying Ready for a while."""
-    async with make_client(host) as client:
+    """JID_CLEARALL_FORCE restarts LC services, but LCStatus keeps saying Ready for a while.
+
+    One confirmation only, so that the settle step alone must see through the stale Ready.
+    """
+    async with make_client(host, ready_confirmations=1) as client:
         await client.clear_job_queue(force=True)
         await client.wait_until_ready(expect_transition=True)
     assert host.state()["lc_status"] == "Ready"
