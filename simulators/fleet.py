@@ -50,6 +50,9 @@ class HostFaults(_Strict):
         default=0.0, ge=0, description="extra offline seconds on every iDRAC reset"
     )
     busy_503: int = Field(default=0, ge=0, description="answer the next N requests with 503")
+    submit_busy: int = Field(
+        default=0, ge=0, description="answer the next N update submissions with 503 RAC0679"
+    )
     session_limit: bool = Field(default=False, description="session creation answers RAC0218")
     wrong_credentials: bool = Field(default=False, description="reject every login")
     lc_stuck_not_ready: bool = Field(

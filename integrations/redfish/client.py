@@ -224,13 +224,13 @@ class RedfishClient:
         parameters: dict[str, Any] = {"Targets": targets or [], "Oem": {}}
         if apply_time:
             parameters["@Redfish.OperationApplyTime"] = apply_time
-        # Bytes, not a file handle: a retry after a busy answer must send the image again.
-        image = await asyncio.to_thread(file.read_bytes)
-        files = {
-            "UpdateParameters": (None, json.dumps(parameters), "application/json"),
-            "UpdateFile": (file.name, image, "application/octet-stream"),
-        }
-        response = await self.transport.request("POST", caps.multipart_push_uri, files=files)
+        # Streamed from the file; httpx rewinds it if a busy answer makes us send it again.
+        with file.open("rb") as image:
+            files = {
+                "UpdateParameters": (None, json.dumps(parameters), "application/json"),
+                "UpdateFile": (file.name, image, "application/octet-stream"),
+            }
+            response = await self.transport.request("POST", caps.multipart_push_uri, files=files)
         return self._job_ref(response)
 
     def _job_ref(self, response: httpx.Response) -> JobRef:

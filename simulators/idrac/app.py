@@ -280,6 +280,9 @@ async def simple_update(host: SimHost, request: Request, __: re.Match[str]) -> R
             "Base.1.12.PropertyValueNotInList",
             f"TransferProtocol {protocol!r} is not supported.",
         )
+    refused = _job_operation_running(host)
+    if refused:
+        return refused
     job = host.start_update(apply_time=apply_time, image_uri=image_uri)
     return _accepted(job.id)
 
@@ -317,8 +320,24 @@ async def multipart_upload(host: SimHost, request: Request, __: re.Match[str]) -
     if apply_time not in APPLY_TIMES:
         return error(400, "Base.1.12.PropertyValueNotInList", f"{apply_time!r} is not supported.")
     upload = (file_part.get_filename() or "", file_part.get_payload(decode=True) or b"")
+    refused = _job_operation_running(host)
+    if refused:
+        return refused
     job = host.start_update(apply_time=apply_time, upload=upload)
     return _accepted(job.id)
+
+
+def _job_operation_running(host: SimHost) -> Response | None:
+    """Injected RAC0679: an update submission refused because a job operation runs."""
+    if host.submit_busy_left <= 0:
+        return None
+    host.submit_busy_left -= 1
+    return error(
+        503,
+        "IDRAC.2.8.RAC0679",
+        "A job operation is already running. Retry the operation after the existing job is "
+        "completed.",
+    )
 
 
 def _accepted(job_id: str) -> Response:

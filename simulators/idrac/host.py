@@ -88,14 +88,14 @@ class SimHost:
     flashes: dict[str, int] = field(default_factory=dict)
     pending_power_cycle: dict[str, str] = field(default_factory=dict)
     busy_left: int = 0
+    submit_busy_left: int = 0
     max_sessions: int = 8
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _rebooting: bool = False
     _session_serial: int = 0
 
     def __post_init__(self) -> None:
-        self.faults = self.spec.faults.model_copy()
-        self.busy_left = self.faults.busy_503
+        self.set_faults(self.spec.faults.model_copy())
         self.firmware = {
             key: self.spec.firmware.get(key, c.default_version) for key, c in COMPONENTS.items()
         }
@@ -112,6 +112,7 @@ class SimHost:
     def set_faults(self, faults: HostFaults) -> None:
         self.faults = faults
         self.busy_left = faults.busy_503
+        self.submit_busy_left = faults.submit_busy
 
     # -- sessions -------------------------------------------------------------------
     def credentials_ok(self, username: str, password: str) -> bool:

@@ -82,6 +82,15 @@ async def test_short_503_burst_is_retried(host, make_client) -> None:
         assert (await client.identity()).service_tag == host.tag
 
 
+async def test_busy_upload_is_retried_and_submitted_once(host, make_client, image_dir):
+    """RAC0679 refuses the multipart push twice; the retries carry the whole image again."""
+    host.set_faults(submit_busy=2)
+    async with make_client(host) as client:
+        outcome = await update_firmware(client, file=image_dir / BIOS, reboot=True)
+    assert [c.after for c in outcome.changes] == ["2.11.2"]
+    assert host.state()["update_jobs"] == 1
+
+
 async def test_long_503_burst_gives_up_with_the_message_id(host, make_client) -> None:
     host.set_faults(busy_503=1000)
     async with make_client(host, retries=3) as client:
