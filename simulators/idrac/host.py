@@ -93,6 +93,7 @@ class SimHost:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _rebooting: bool = False
     _session_serial: int = 0
+    _job_serial: int = 0
 
     def __post_init__(self) -> None:
         self.set_faults(self.spec.faults.model_copy())
@@ -154,23 +155,23 @@ class SimHost:
         upload: tuple[str, bytes] | None = None,
     ) -> SimJob:
         """Create the job for SimpleUpdate / multipart push and run it in the background."""
-        job_id = str(len(self.jobs) + 1) if self.generic else new_job_id()
-        job = SimJob(id=job_id, name="Firmware Update", job_type="FirmwareUpdate")
-        self.jobs[job.id] = job
-        self.update_jobs += 1
+        job = self._new_update_job("Firmware Update")
         self._spawn(self._run_update(job, apply_time, image_uri, upload))
         return job
 
     def start_rollback(self, component: Component, apply_time: str) -> SimJob:
-        job = SimJob(
-            id=str(len(self.jobs) + 1) if self.generic else new_job_id(),
-            name=f"Firmware Rollback: {component.name}",
-            job_type="FirmwareUpdate",
-        )
-        self.jobs[job.id] = job
-        self.update_jobs += 1
+        job = self._new_update_job(f"Firmware Rollback: {component.name}")
         info = ImageInfo(component, self.previous[component.key])
         self._spawn(self._run_update(job, apply_time, None, None, rollback=info))
+        return job
+
+    def _new_update_job(self, name: str) -> SimJob:
+        """Dell JIDs on an iDRAC, plain serial numbers on a generic BMC."""
+        self._job_serial += 1
+        job_id = str(self._job_serial) if self.generic else new_job_id()
+        job = SimJob(id=job_id, name=name, job_type="FirmwareUpdate")
+        self.jobs[job.id] = job
+        self.update_jobs += 1
         return job
 
     def _spawn(self, coro: Awaitable[None]) -> None:
