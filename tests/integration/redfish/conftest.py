@@ -39,6 +39,7 @@ IMAGES = {
     "iDRAC-with-Lifecycle-Controller_Firmware_XXXXX_WN64_7.10.30.00_A00.EXE": b"MZ fake\n",
     "Diagnostics_Application_R30YT_WN64_4302A01_A00.EXE": b"MZ fake diags\n",
     "CPLD_Firmware_WN64_1.0.7_A00.EXE": b"MZ fake cpld\n",
+    "Network_Firmware_6FD9P_WN64_22.00.7_A00.EXE": b"MZ fake nic\n",
     "firmimgFIT.d9": b"idrac-sim: component=idrac version=7.20.10.50\n...",
     "README.txt": b"not an update package\n",
 }

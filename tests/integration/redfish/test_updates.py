@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from integrations.redfish.flows import rollback_firmware, update_firmware
+from integrations.redfish.inventory import diff_inventory
 from integrations.redfish.models import JobStatus
 
 BIOS = "BIOS_8MRPC_WN64_2.11.2.EXE"
 IDRAC = "iDRAC-with-Lifecycle-Controller_Firmware_XXXXX_WN64_7.10.30.00_A00.EXE"
 DIAGS = "Diagnostics_Application_R30YT_WN64_4302A01_A00.EXE"
 CPLD = "CPLD_Firmware_WN64_1.0.7_A00.EXE"
+NIC = "Network_Firmware_6FD9P_WN64_22.00.7_A00.EXE"
 
 
 def statuses(seen: list) -> list[JobStatus]:
@@ -157,3 +159,27 @@ async def test_reboot_waits_for_the_host_to_come_back(host, make_client, vcenter
         "Ready",
     )
     assert vcenter.states_of(host.tag) == ["notResponding", "connected"]
+
+
+async def test_two_staged_components_apply_in_one_reboot(host, make_client, image_server):
+    """Stage BIOS and NIC for the next reset, reboot once: both land, each flashed once."""
+    async with make_client(host) as client:
+        before = await client.firmware_inventory()
+        refs = [
+            await client.simple_update(f"{image_server}/{name}", apply_time="OnReset")
+            for name in (BIOS, NIC)
+        ]
+        for ref in refs:
+            info = await client.wait_for_job(ref, stop_at=frozenset({JobStatus.SCHEDULED}))
+            assert info.status is JobStatus.SCHEDULED
+        await client.power.reboot()
+        for ref in refs:
+            assert (await client.wait_for_job(ref)).status is JobStatus.COMPLETED
+        changes = diff_inventory(before, await client.firmware_inventory())
+    assert sorted((c.component_id, c.after) for c in changes) == [
+        ("108255", "22.00.7"),
+        ("159", "2.11.2"),
+    ]
+    assert host.state()["flashes"] == {"bios": 1, "nic": 1}
+    reboot_jobs = [j for j in host.state()["jobs"].values() if j == "RebootCompleted"]
+    assert len(reboot_jobs) == 1
