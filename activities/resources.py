@@ -36,6 +36,7 @@ class Resources:
     redfish_options: ClientOptions = field(default_factory=ClientOptions)
     vcenter_ca_bundle: Path | None = None
     vcenter_insecure: bool = False
+    vcenter_poll_s: float = 5.0  # how often a waiting activity re-reads vCenter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
@@ -62,7 +63,7 @@ class Resources:
                 raise MissingCredentialsError(f"{host.service_tag}: {resolution.reason}")
             credential = reveal(session, self.secrets, resolution.profile_id)
         return RedfishClient(
-            f"https://{host.idrac_address}",
+            f"https://{host.idrac_address}:{self.settings.idrac_port}",
             Credentials(username=credential.username, password=credential.password),
             self.redfish_options.model_copy(update=options),
         )

@@ -26,9 +26,6 @@ from integrations.vcenter.maintenance import (
     preflight_enter,
 )
 
-RECONNECT_POLL_S = 5.0
-
-
 def _options(request: MaintenanceRequest) -> MaintenanceOptions:
     return MaintenanceOptions(
         evacuation="drs",
@@ -87,7 +84,7 @@ class VcenterActivities:
                         type="ReconnectTimeout",
                         non_retryable=True,
                     )
-                time.sleep(RECONNECT_POLL_S)
+                time.sleep(self.resources.vcenter_poll_s)
 
     @activity.defn(name=Vcenter.CAPACITY)
     def capacity(self, request: CapacityRequest) -> CapacityAnswer:

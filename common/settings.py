@@ -106,6 +106,9 @@ class Settings(BaseSettings):
         default=None,
         description="Where uploaded firmware packages are stored. Default: data_dir/packages.",
     )
+    idrac_port: int = Field(
+        default=443, ge=1, le=65535, description="HTTPS port of every iDRAC (443 on real ones)."
+    )
     idrac_ca_bundle: Path | None = Field(
         default=None, description="PEM CAs the worker trusts for iDRAC HTTPS certificates."
     )

@@ -48,6 +48,7 @@ class ClusterRolloutWorkflow:
         self.windows = parse_windows(rollout.windows)
         self.pending: list[HostJob] = list(rollout.hosts)
         self.running: dict[str, HostJob] = {}
+        self.host_tasks: list[asyncio.Task[None]] = []
         self.outcomes: list[HostOutcome] = []
         self.paused = False
         self.stop_reason: str | None = None
@@ -105,7 +106,7 @@ class ClusterRolloutWorkflow:
                 self.pending.pop(0)
                 self.start_host(job)
         self.waiting_reason = "waiting for running hosts to finish" if self.running else None
-        await workflow.wait_condition(lambda: not self.running)
+        await asyncio.gather(*self.host_tasks)  # each host's runbook and its bookkeeping
         await self.return_unused_slots()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ClusterResult(
@@ -182,7 +183,7 @@ class ClusterRolloutWorkflow:
     def start_host(self, job: HostJob) -> None:
         self.waiting_reason = None
         self.running[job.host.service_tag] = job
-        asyncio.create_task(self.run_host(job))  # noqa: RUF006  (tracked via self.running)
+        self.host_tasks.append(asyncio.create_task(self.run_host(job)))
 
     async def run_host(self, job: HostJob) -> None:
         tag = job.host.service_tag
@@ -211,7 +212,14 @@ class ClusterRolloutWorkflow:
         await self.finish_host(job, outcome)
 
     async def finish_host(self, job: HostJob, outcome: HostOutcome) -> None:
+        # Bookkeeping first, in one step: the rollout loop wakes on it and must see the
+        # host gone from `running` (capacity) and its outcome (thresholds) together.
+        del self.running[job.host.service_tag]
         self.outcomes.append(outcome)
+        failures = sum(o.counts_as_failure for o in self.outcomes)
+        threshold = self.rollout.policy.cluster_failure_threshold
+        if failures >= threshold:
+            self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
         await workflow.execute_activity(
             Store.RECORD_HOST_OUTCOME,
             args=[job.campaign_id, self.rollout.cluster, outcome],
@@ -219,16 +227,11 @@ class ClusterRolloutWorkflow:
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=RETRY,
         )
-        failures = sum(o.counts_as_failure for o in self.outcomes)
-        threshold = self.rollout.policy.cluster_failure_threshold
-        if failures >= threshold:
-            self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 "host_finished", outcome
             )
-        del self.running[job.host.service_tag]
 
     async def return_unused_slots(self) -> None:
         parent = workflow.info().parent

@@ -1,0 +1,272 @@
+"""A whole simulated lab for campaign tests: vcsim, the iDRAC fleet, a package server, a
+PostgreSQL inventory that describes them, and the worker's resources pointed at it all."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+from sqlmodel import Session
+
+from activities.resources import Resources
+from common.settings import Settings
+from integrations.redfish.models import ClientOptions
+from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
+from simulators.idrac.runner import SimulatorThread
+from simulators.idrac.simulator import IdracSimulator
+from simulators.vcsim.harness import VcsimProcess
+from store.credentials import set_secret
+from store.crypto import SecretBox
+from store.db import make_engine
+from store.migrate import upgrade
+from store.models import (
+    Campaign,
+    Cluster,
+    CredentialProfile,
+    Datacenter,
+    FirmwarePackage,
+    Server,
+    Vcenter,
+)
+from tests.services.ports import free_port
+
+SECRET_KEY = "campaign-lab-key"
+TIME_SCALE = 0.005
+# Dell's DUP file names tell the simulator what an image contains.
+BIOS_IMAGES = {"2.11.2": "BIOS_8MRPC_WN64_2.11.2.EXE", "2.12.0": "BIOS_8MRPC_WN64_2.12.0.EXE"}
+BIOS_TARGET = "2.11.2"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *_: Any) -> None:
+        """Keep test output clean."""
+
+
+@dataclass
+class Lab:
+    fleet: Fleet
+    vcsim: VcsimProcess
+    idrac: IdracSimulator
+    settings: Settings
+    resources: Resources
+    bios_packages: dict[str, int]
+    server_ids: dict[str, int] = field(default_factory=dict)
+
+    def idrac_state(self, tag: str) -> dict[str, Any]:
+        url = f"{self.idrac.control_url}/hosts/{tag}"
+        return httpx.get(url, timeout=10).raise_for_status().json()
+
+    def set_faults(self, tag: str, **faults: Any) -> None:
+        url = f"{self.idrac.control_url}/hosts/{tag}/faults"
+        httpx.post(url, json=faults, timeout=10).raise_for_status()
+
+    def new_campaign(self, name: str) -> int:
+        with Session(self.resources.engine) as session:
+            row = Campaign(name=name, spec={}, created_by="tests")
+            session.add(row)
+            session.commit()
+            assert row.id is not None
+            return row.id
+
+    @contextmanager
+    def vcenter(self) -> Iterator[Any]:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the simulator's self-signed certificate
+        si = SmartConnect(
+            host=self.vcsim.host,
+            port=self.vcsim.port,
+            user=self.fleet.vcenter.username,
+            pwd=self.fleet.vcenter.password,
+            sslContext=context,
+        )
+        try:
+            yield si.RetrieveContent()
+        finally:
+            Disconnect(si)
+
+    def hosts_in_maintenance(self) -> dict[str, set[str]]:
+        """cluster -> names of its hosts vCenter shows in maintenance (or not connected)."""
+        with self.vcenter() as content:
+            view = content.viewManager.CreateContainerView(
+                content.rootFolder, [vim.HostSystem], True
+            )
+            down: dict[str, set[str]] = {}
+            for host in view.view:
+                if host.runtime.inMaintenanceMode:
+                    down.setdefault(host.parent.name, set()).add(host.name)
+            return down
+
+
+def lab_fleet(base: str) -> Fleet:
+    """Two DRS clusters in Amsterdam: four hosts (HA reserves one) and three (no HA)."""
+
+    def host(cluster: str, index: int, octet: int) -> HostSpec:
+        tag = f"{cluster[:1].upper()}LAB{index:03d}"
+        return HostSpec(
+            name=f"esx-{cluster}-{index}.lab.test", service_tag=tag, idrac_address=f"{base}.{octet}"
+        )
+
+    alpha = ClusterSpec(
+        name="alpha",
+        vms_per_host=1,
+        ha=HaSpec(enabled=True, admission_control="failover_level", failover_level=1),
+        hosts=[host("alpha", i, i) for i in range(1, 5)],
+    )
+    bravo = ClusterSpec(
+        name="bravo",
+        vms_per_host=1,
+        ha=HaSpec(enabled=False, admission_control="none"),
+        hosts=[host("bravo", i, 10 + i) for i in range(1, 4)],
+    )
+    return Fleet(
+        datacenters=[
+            DatacenterSpec(name="dc-lab", timezone="Europe/Amsterdam", clusters=[alpha, bravo])
+        ]
+    )
+
+
+def _serve_files(root: Path, stack: ExitStack) -> str:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stack.callback(server.server_close)
+    stack.callback(server.shutdown)
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _seed(
+    engine: Any, fleet: Fleet, lab_dir: Path, vcsim: VcsimProcess
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The inventory an operator would have entered through the API, as rows."""
+    box = SecretBox(SECRET_KEY)
+    with Session(engine) as session:
+        idrac_login = CredentialProfile(
+            name="idrac-default",
+            scope="global",
+            scope_key="global",
+            username="root",
+            secret_ciphertext=b"",
+            key_id="",
+        )
+        set_secret(idrac_login, box, "calvin")
+        # A vCenter login must not match any iDRAC: it is scoped to vcsim's address alone.
+        vcenter_login = CredentialProfile(
+            name="vcsim",
+            scope="cidr",
+            scope_key=f"cidr:{vcsim.host}/32",
+            cidr=f"{vcsim.host}/32",
+            username=fleet.vcenter.username,
+            secret_ciphertext=b"",
+            key_id="",
+        )
+        set_secret(vcenter_login, box, fleet.vcenter.password)
+        dc = Datacenter(name="dc-lab", timezone="Europe/Amsterdam")
+        session.add_all([idrac_login, vcenter_login, dc])
+        session.commit()
+        vc = Vcenter(
+            name="vcsim",
+            address=vcsim.url,
+            datacenter_id=dc.id,
+            credential_profile_id=vcenter_login.id,
+        )
+        session.add(vc)
+        session.commit()
+        clusters = {c.name: Cluster(name=c.name, vcenter_id=vc.id) for _, c in fleet.clusters()}
+        session.add_all(clusters.values())
+        session.commit()
+        servers = [
+            Server(
+                service_tag=host.service_tag,
+                idrac_address=host.idrac_address or "",
+                model=host.model,
+                datacenter_id=dc.id,
+                cluster_id=clusters[cluster.name].id,
+                esxi_host=host.name,
+            )
+            for _, cluster, host in fleet.hosts()
+        ]
+        packages = {
+            version: _package(lab_dir, version, name) for version, name in BIOS_IMAGES.items()
+        }
+        session.add_all([*servers, *packages.values()])
+        session.commit()
+        return {s.service_tag: s.id for s in servers}, {v: p.id for v, p in packages.items()}
+
+
+def _package(lab_dir: Path, version: str, file_name: str) -> FirmwarePackage:
+    """An uploaded package: its file where the repository URL says it is."""
+    image = f"MZ simulated BIOS {version}\n".encode()
+    sha = hashlib.sha256(image).hexdigest()
+    (lab_dir / "repository" / sha).mkdir(parents=True)
+    (lab_dir / "repository" / sha / file_name).write_bytes(image)
+    return FirmwarePackage(
+        name="BIOS",
+        component_id="159",
+        version=version,
+        sha256=sha,
+        file_name=file_name,
+        size_bytes=len(image),
+    )
+
+
+@contextmanager
+def running_lab(postgres_url: str, lab_dir: Path) -> Iterator[Lab]:
+    """Everything the campaign needs, on loopback; stopped in reverse order afterwards."""
+    base = f"127.23.{random.randint(0, 250)}"
+    fleet = lab_fleet(base)
+    with ExitStack() as stack:
+        vcsim = stack.enter_context(VcsimProcess(fleet, port=free_port()))
+        idrac = IdracSimulator(
+            [h for _, _, h in fleet.hosts()],
+            port=0,
+            time_scale=TIME_SCALE,
+            vcenter_control=vcsim.control_url,
+            state_dir=lab_dir / "idrac-state",
+        )
+        stack.enter_context(SimulatorThread(idrac))
+        repository = _serve_files(lab_dir, stack)
+        upgrade(postgres_url)
+        engine = make_engine(postgres_url)
+        stack.callback(engine.dispose)
+        server_ids, packages = _seed(engine, fleet, lab_dir, vcsim)
+        settings = Settings(
+            database_url=postgres_url,
+            secret_key=SECRET_KEY,
+            package_repository_url=repository,
+            idrac_port=idrac.port,
+        )
+        resources = Resources(
+            settings=settings,
+            engine=engine,
+            secrets=SecretBox(SECRET_KEY),
+            redfish_options=ClientOptions(
+                ca_bundle=idrac.ca_path,
+                poll_interval_s=0.05,
+                backoff_s=0.05,
+                backoff_max_s=0.5,
+                connect_timeout_s=2,
+                read_timeout_s=10,
+                job_timeout_s=60,
+                task_404_grace_s=3,
+                idrac_offline_timeout_s=30,
+                host_back_timeout_s=60,
+                lc_ready_timeout_s=30,
+                lc_settle_s=2,
+            ),
+            vcenter_insecure=True,
+            vcenter_poll_s=0.2,
+        )
+        yield Lab(fleet, vcsim, idrac, settings, resources, packages, server_ids)

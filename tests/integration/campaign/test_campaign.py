@@ -1,0 +1,207 @@
+"""A campaign end to end on real parts: Temporal dev server, our workers and activities,
+vcsim, the iDRAC simulator over HTTPS, and the PostgreSQL inventory."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from sqlmodel import Session, select
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
+from domain.runbook import CampaignResult, CampaignState, HostStatus
+from domain.temporal_names import TaskQueue
+from store.models import AuditEvent, HostUpdate
+from tests.integration.campaign.lab import BIOS_TARGET, Lab, running_lab
+from workers.main import running_workers
+from workflows.campaign import CampaignWorkflow
+
+POLICY = {
+    "max_concurrent_per_cluster": 2,
+    "min_hosts_online": 2,
+    "global_max_concurrent": 3,
+    "cluster_failure_threshold": 1,
+    "campaign_failure_threshold": 2,
+    "on_failure": "rollback",
+    "reboot": {"mode": "graceful", "grace_period_s": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def lab(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(postgres_url, tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="module")
+async def workers(temporal_env: WorkflowEnvironment, lab: Lab) -> AsyncIterator[None]:
+    async with running_workers(temporal_env.client, lab.resources):
+        yield
+
+
+class MaintenanceSampler:
+    """Reads vCenter's maintenance state throughout a campaign, the way an auditor would."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.peak: dict[str, int] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for cluster, hosts in self.lab.hosts_in_maintenance().items():
+                self.peak[cluster] = max(self.peak.get(cluster, 0), len(hosts))
+            self.samples += 1
+            time.sleep(0.05)
+
+    def __enter__(self) -> MaintenanceSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _spec(lab: Lab, clusters: list[str], version: str, **policy: object) -> CampaignSpec:
+    firmware = {"component_id": "159", "version": version, "package_id": lab.bios_packages[version]}
+    return CampaignSpec.model_validate(
+        {"targets": {"clusters": clusters}, "firmware": [firmware], "policy": {**POLICY, **policy}}
+    )
+
+
+async def _start(env: WorkflowEnvironment, lab: Lab, spec: CampaignSpec) -> WorkflowHandle:
+    campaign_id = lab.new_campaign(f"test-{uuid.uuid4().hex[:6]}")
+    return await env.client.start_workflow(
+        CampaignWorkflow.run,
+        CampaignStartInput(campaign_id=campaign_id, spec=spec),
+        id=f"campaign-{campaign_id}",
+        task_queue=TaskQueue.CAMPAIGNS,
+        execution_timeout=timedelta(minutes=5),
+    )
+
+
+async def _run_campaign(
+    env: WorkflowEnvironment, lab: Lab, clusters: list[str], **policy: object
+) -> CampaignResult:
+    handle = await _start(env, lab, _spec(lab, clusters, BIOS_TARGET, **policy))
+    return await handle.result()
+
+
+@pytest.mark.usefixtures("workers")
+async def test_rolling_campaign_updates_every_host_once_within_capacity(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    failing = "BLAB002"
+    lab.set_faults(failing, job_fails="RED007")
+    try:
+        with MaintenanceSampler(lab) as sampler:
+            result = await _run_campaign(temporal_env, lab, ["alpha", "bravo"])
+    finally:
+        lab.set_faults(failing, job_fails=None)
+
+    outcomes = {o.service_tag: o for c in result.clusters for o in c.outcomes}
+    alpha = [tag for _, c, h in lab.fleet.hosts() if c.name == "alpha" for tag in [h.service_tag]]
+    for tag in alpha:
+        assert outcomes[tag].status is HostStatus.UPDATED, outcomes[tag]
+        state = lab.idrac_state(tag)
+        assert state["firmware"]["bios"] == BIOS_TARGET
+        assert state["update_jobs"] == 1  # flashed exactly once
+    # bravo: the failing host is rolled back and stops its cluster (threshold 1).
+    assert outcomes[failing].status is HostStatus.ROLLED_BACK
+    assert "RED007" in outcomes[failing].reason
+    assert lab.idrac_state(failing)["firmware"]["bios"] != BIOS_TARGET
+    bravo = next(c for c in result.clusters if c.cluster == "bravo")
+    assert bravo.stopped_reason and "cluster threshold" in bravo.stopped_reason
+    assert result.state is CampaignState.FINISHED_WITH_FAILURES
+
+    # Capacity: never more hosts of a cluster in maintenance than the policy allows,
+    # and nobody left in maintenance at the end.
+    assert sampler.samples > 10
+    assert sampler.peak.get("alpha", 0) <= 2 and sampler.peak.get("bravo", 0) <= 1
+    assert sampler.peak.get("alpha", 0) >= 1  # the sampler did see the rollout
+    assert lab.hosts_in_maintenance() == {}
+
+    with Session(lab.resources.engine) as session:
+        rows = session.exec(select(HostUpdate)).all()
+    assert {r.server_id for r in rows} >= {lab.server_ids[t] for t in alpha}
+
+
+@pytest.mark.usefixtures("workers")
+async def test_hold_policy_keeps_a_failed_host_in_maintenance_and_alerts(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    failing = "BLAB003"
+    lab.set_faults(failing, version_unchanged=True)
+    try:
+        result = await _run_campaign(temporal_env, lab, ["bravo"], on_failure="hold")
+    finally:
+        lab.set_faults(failing, version_unchanged=False)
+    held = next(o for c in result.clusters for o in c.outcomes if o.service_tag == failing)
+    assert held.status is HostStatus.HELD
+    assert "inventory does not show 159" in held.reason
+    assert lab.hosts_in_maintenance() == {"bravo": {"esx-bravo-3.lab.test"}}
+    with Session(lab.resources.engine) as session:
+        alerts = session.exec(select(AuditEvent).where(AuditEvent.action == "host.alert")).all()
+    assert any(failing in a.target for a in alerts)
+
+
+@pytest.mark.usefixtures("workers")
+async def test_abort_is_validated_and_lets_the_running_host_finish(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    spec = _spec(lab, ["alpha"], "2.12.0", max_concurrent_per_cluster=1, global_max_concurrent=1)
+    handle = await _start(temporal_env, lab, spec)
+    deadline = time.monotonic() + 60
+    while not (await handle.query(CampaignWorkflow.status)).hosts_in_flight:
+        assert time.monotonic() < deadline, "no host started"
+        await asyncio.sleep(0.05)
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(CampaignWorkflow.abort, AbortRequest(reason="  "))
+    assert "reason: must not be blank" in str(refused.value.cause)
+    accepted = await handle.execute_update(
+        CampaignWorkflow.abort, AbortRequest(reason="vendor recalled 2.12.0")
+    )
+    assert accepted.startswith("accepted")
+
+    result = await handle.result()
+    assert result.state is CampaignState.ABORTED
+    assert result.stop_reason == "aborted by an operator: vendor recalled 2.12.0"
+    (alpha,) = result.clusters
+    assert [o.status for o in alpha.outcomes] == [HostStatus.UPDATED]  # finished, not cut
+    assert len(alpha.not_started) == 3
+    assert "alpha" not in lab.hosts_in_maintenance()
+
+
+@pytest.mark.usefixtures("workers")
+async def test_a_spec_whose_package_does_not_match_fails_before_any_host(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    spec = CampaignSpec.model_validate(
+        {
+            "targets": {"clusters": ["alpha"]},
+            "firmware": [
+                {
+                    "component_id": "159",
+                    "version": "9.9.9",
+                    "package_id": lab.bios_packages["2.12.0"],
+                }
+            ],
+        }
+    )
+    handle = await _start(temporal_env, lab, spec)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "firmware[0]: package" in str(failed.value.cause.cause)
+    assert "not 159 9.9.9" in str(failed.value.cause.cause)
