@@ -16,15 +16,16 @@ from activities.names import Vcenter
 from activities.resources import Resources
 from domain.capacity import CapacityAnswer, CapacityPolicy, may_enter_maintenance
 from domain.runbook import CapacityRequest, HostRequest, MaintenanceRequest, VcenterPreflight
-from integrations.vcenter.capacity import cluster_facts
-from integrations.vcenter.errors import MaintenanceBlockedError
-from integrations.vcenter.inventory import read_inventory
-from integrations.vcenter.maintenance import (
+from integrations.vcenter import (
+    MaintenanceBlockedError,
     MaintenanceOptions,
+    cluster_facts,
     enter_maintenance,
     exit_maintenance,
     preflight_enter,
+    read_inventory,
 )
+
 
 def _options(request: MaintenanceRequest) -> MaintenanceOptions:
     return MaintenanceOptions(
