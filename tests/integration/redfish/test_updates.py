@@ -183,3 +183,13 @@ async def test_two_staged_components_apply_in_one_reboot(host, make_client, imag
     assert host.state()["flashes"] == {"bios": 1, "nic": 1}
     reboot_jobs = [j for j in host.state()["jobs"].values() if j == "RebootCompleted"]
     assert len(reboot_jobs) == 1
+
+
+async def test_idrac_rollback_resets_the_idrac_again(host, make_client, image_dir) -> None:
+    seen: list = []
+    async with make_client(host) as client:
+        await update_firmware(client, file=image_dir / IDRAC, apply_time="Immediate")
+        outcome = await rollback_firmware(client, "idrac", on_progress=seen.append)
+    assert JobStatus.IDRAC_OFFLINE in statuses(seen)
+    assert [(c.before, c.after) for c in outcome.changes] == [("7.10.30.00", "7.00.00.00")]
+    assert not outcome.rebooted, "an iDRAC rollback needs no host reboot"
