@@ -52,18 +52,22 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})
-        status_code = 500
+        recorded = False
 
-        async def observe(message: Message) -> None:
-            nonlocal status_code
-            if message["type"] == "http.response.start":
-                status_code = message["status"]
+        async def record_then_send(message: Message) -> None:
+            # Written before the response starts: a client that saw the answer can already
+            # find the entry, and a crash cannot lose the entry of an answered request.
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                recorded = True
+                await self._record(scope, message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, observe)
+            await self.app(scope, receive, record_then_send)
         finally:
-            await self._record(scope, status_code)
+            if not recorded:
+                await self._record(scope, 500)
 
     async def _record(self, scope: Scope, status_code: int) -> None:
         principal = principal_of(scope)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
@@ -33,6 +34,17 @@ MAX_ID = 2_147_483_647  # INTEGER on both databases
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id.")]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 RefId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+UtcInstant = Annotated[AwareDatetime, AfterValidator(_utc)]
+"""A point in time with an offset, stored in UTC (the database column's convention)."""
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
 

@@ -1,10 +1,15 @@
-"""FastAPI dependencies: settings, database sessions and the Temporal client."""
+"""FastAPI dependencies: settings, database sessions and the Temporal client.
+
+Trivial dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the
+thread pool, and each such hop costs more than the work it does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -12,20 +17,24 @@ from sqlmodel import Session
 from api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.orch
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_engine(state: StateDep) -> Engine:
+async def get_engine(state: StateDep) -> Engine:
     return state.engine
 
 
-def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with Session(engine) as session:
+async def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    """Opening a session does no I/O; closing returns the connection, so it runs in a thread."""
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        await anyio.to_thread.run_sync(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

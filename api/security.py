@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -133,8 +133,8 @@ def _lookup_api_token(state: AppState, token: str, now: datetime) -> Principal |
         return _from_api_token(token, session, now)
 
 
-def require(role: Role) -> Callable[[Principal], Principal]:
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.role.includes(role):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail=f"requires role {role.value} or higher"

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from api.crud import ERRORS, Limit, Offset, Page, paginate
+from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate
 from api.deps import SessionDep, StateDep
 from api.security import Viewer
 from store.models import AuditEvent
@@ -77,8 +77,8 @@ def filters(
     actor: Annotated[str | None, Query(max_length=255)] = None,
     action: Annotated[str | None, Query(max_length=128, examples=["create_server"])] = None,
     outcome: Outcome = None,
-    since: Annotated[AwareDatetime | None, Query(description="Inclusive, with offset")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Exclusive, with offset")] = None,
+    since: Annotated[UtcInstant | None, Query(description="Inclusive, with offset")] = None,
+    until: Annotated[UtcInstant | None, Query(description="Exclusive, with offset")] = None,
 ) -> AuditFilters:
     return AuditFilters(actor=actor, action=action, outcome=outcome, since=since, until=until)
 

@@ -96,6 +96,12 @@ def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             "offset",
         ),
         ("windows.0.kind", "monthly", ("windows", 0), "tag"),
+        (
+            "windows.1.starts_at",
+            "0001-01-01T00:01:00+00:04",
+            ("windows", 1, "once", "starts_at"),
+            "out of range",
+        ),
         ("policy.max_concurrent_per_cluster", 0, ("policy", "max_concurrent_per_cluster"), ">="),
         ("policy.global_max_concurrent", 0, ("policy", "global_max_concurrent"), ">="),
         ("policy.min_hosts_online", -1, ("policy", "min_hosts_online"), ">="),
