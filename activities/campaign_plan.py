@@ -37,6 +37,7 @@ class CampaignPlanActivities:
     @activity.defn(name=Store.PLAN_CAMPAIGN)
     def plan_campaign(self, start: CampaignStartInput) -> CampaignPlan:
         spec = start.spec
+        heartbeat = self.resources.settings.activity_heartbeat_timeout_s
         with Session(self.resources.engine) as session:
             targets = self._targets(session, spec)
             rows, unresolved = self._hosts(session, spec)
@@ -49,7 +50,7 @@ class CampaignPlanActivities:
                 cluster=cluster_name,
                 datacenter=members[0].datacenter,
                 vcenter_id=vcenter_id,
-                hosts=[self._job(start, row, targets) for row in members],
+                hosts=[self._job(start, row, targets, heartbeat) for row in members],
                 windows=spec.windows,
                 policy=spec.policy,
             )
@@ -129,7 +130,12 @@ class CampaignPlanActivities:
         return chosen, unresolved
 
     @staticmethod
-    def _job(start: CampaignStartInput, row: _Row, targets: list[ComponentTarget]) -> HostJob:
+    def _job(
+        start: CampaignStartInput,
+        row: _Row,
+        targets: list[ComponentTarget],
+        heartbeat_timeout_s: int,
+    ) -> HostJob:
         server = row.server
         estimate = estimate_host([classify(t.component_id) for t in targets], vm_count=0)
         return HostJob(
@@ -146,6 +152,7 @@ class CampaignPlanActivities:
             targets=targets,
             policy=start.spec.policy,
             estimated_duration_s=max(1, int(estimate.total / timedelta(seconds=1))),
+            heartbeat_timeout_s=heartbeat_timeout_s,
         )
 
     def all(self) -> list[object]:

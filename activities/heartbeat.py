@@ -11,12 +11,19 @@ from collections.abc import AsyncIterator, Iterator
 
 from temporalio import activity
 
-INTERVAL_S = 10.0
+DEFAULT_INTERVAL_S = 10.0
+
+
+def _interval() -> float:
+    """A third of the step's heartbeat timeout: two beats may be lost before it expires."""
+    timeout = activity.info().heartbeat_timeout
+    return timeout.total_seconds() / 3 if timeout else DEFAULT_INTERVAL_S
 
 
 @contextlib.contextmanager
-def heartbeating_thread(interval_s: float = INTERVAL_S) -> Iterator[None]:
+def heartbeating_thread() -> Iterator[None]:
     """For sync (thread-pool) activities around a blocking pyvmomi call."""
+    interval_s = _interval()
     stop = threading.Event()
     context = contextvars.copy_context()  # activity.heartbeat needs the activity's context
 
@@ -34,8 +41,9 @@ def heartbeating_thread(interval_s: float = INTERVAL_S) -> Iterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def heartbeating_task(interval_s: float = INTERVAL_S) -> AsyncIterator[None]:
+async def heartbeating_task() -> AsyncIterator[None]:
     """For async activities around an await that may take minutes (a reboot, a download)."""
+    interval_s = _interval()
 
     async def beat() -> None:
         while True:

@@ -46,10 +46,13 @@ class Resources:
             engine=make_engine(settings.effective_database_url),
             secrets=SecretBox.from_settings(settings),
             redfish_options=ClientOptions(
-                ca_bundle=settings.idrac_ca_bundle, insecure=settings.idrac_insecure
+                ca_bundle=settings.idrac_ca_bundle,
+                insecure=settings.idrac_insecure,
+                poll_interval_s=settings.idrac_poll_interval_s,
             ),
             vcenter_ca_bundle=settings.vcenter_ca_bundle,
             vcenter_insecure=settings.vcenter_insecure,
+            vcenter_poll_s=settings.vcenter_poll_interval_s,
         )
 
     def redfish(self, host: HostRef, **options: Any) -> RedfishClient:

@@ -115,6 +115,18 @@ class Settings(BaseSettings):
     idrac_insecure: bool = Field(
         default=False, description="Skip iDRAC certificate checks (explicit opt-in; lab only)."
     )
+    activity_heartbeat_timeout_s: int = Field(
+        default=60,
+        ge=3,
+        description="How long a long-running step may stay silent (a dead worker) before "
+        "Temporal retries it on another worker.",
+    )
+    idrac_poll_interval_s: float = Field(
+        default=10.0, gt=0, description="How often the worker polls an iDRAC job or reboot."
+    )
+    vcenter_poll_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the worker re-reads vCenter while it waits."
+    )
     vcenter_ca_bundle: Path | None = Field(
         default=None, description="PEM CAs the worker trusts for vCenter certificates."
     )

@@ -46,6 +46,9 @@ class HostJob(_Io):
     targets: list[ComponentTarget]
     policy: Policy
     estimated_duration_s: int = Field(gt=0, description="how long the runbook should take")
+    heartbeat_timeout_s: int = Field(
+        default=60, gt=0, description="silence after which a long step is retried elsewhere"
+    )
 
 
 class HostStep(StrEnum):

@@ -126,7 +126,7 @@ class HostUpdateWorkflow:
             self.maintenance(MAINTENANCE_TIMEOUT),
             None,
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
-            heartbeat=timedelta(seconds=60),
+            heartbeat=self.heartbeat,
         )
 
         self.step = HostStep.STAGE_FIRMWARE
@@ -136,7 +136,7 @@ class HostUpdateWorkflow:
             StageRequest(host=job.host, targets=idrac.pending),
             StagedFirmware,
             timedelta(minutes=30),
-            heartbeat=timedelta(seconds=60),
+            heartbeat=self.heartbeat,
         )
         if staged.reboot_required:
             self.step = HostStep.REBOOT
@@ -149,7 +149,7 @@ class HostUpdateWorkflow:
                 ),
                 None,
                 timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
-                heartbeat=timedelta(seconds=60),
+                heartbeat=self.heartbeat,
             )
 
         self.step = HostStep.WAIT_JOBS
@@ -158,7 +158,7 @@ class HostUpdateWorkflow:
             JobsRequest(host=job.host, job_ids=staged.job_ids),
             None,
             FIRMWARE_JOBS_TIMEOUT,
-            heartbeat=timedelta(seconds=60),
+            heartbeat=self.heartbeat,
         )
         self.step = HostStep.VERIFY
         await redfish(
@@ -174,7 +174,7 @@ class HostUpdateWorkflow:
             self.maintenance(RECONNECT_TIMEOUT),
             None,
             RECONNECT_TIMEOUT + timedelta(minutes=5),
-            heartbeat=timedelta(seconds=60),
+            heartbeat=self.heartbeat,
         )
         if job.policy.exit_maintenance_on_success:
             self.step = HostStep.EXIT_MAINTENANCE
@@ -208,7 +208,7 @@ class HostUpdateWorkflow:
             ),
             None,
             FIRMWARE_JOBS_TIMEOUT,
-            heartbeat=timedelta(seconds=60),
+            heartbeat=self.heartbeat,
         )
         self.rolled_back = True
 
@@ -233,6 +233,11 @@ class HostUpdateWorkflow:
         )
 
     # ---- plumbing ----------------------------------------------------------------------
+
+    @property
+    def heartbeat(self) -> timedelta:
+        """How long a long step may stay silent before Temporal retries it elsewhere."""
+        return timedelta(seconds=self.job.heartbeat_timeout_s)
 
     def maintenance(self, timeout: timedelta) -> MaintenanceRequest:
         policy = self.job.policy

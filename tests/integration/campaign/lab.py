@@ -45,7 +45,9 @@ from tests.services.ports import free_port
 SECRET_KEY = "campaign-lab-key"
 TIME_SCALE = 0.005
 # Dell's DUP file names tell the simulator what an image contains.
-BIOS_IMAGES = {"2.11.2": "BIOS_8MRPC_WN64_2.11.2.EXE", "2.12.0": "BIOS_8MRPC_WN64_2.12.0.EXE"}
+BIOS_IMAGES = {
+    version: f"BIOS_8MRPC_WN64_{version}.EXE" for version in ("2.11.2", "2.12.0", "2.13.0")
+}
 BIOS_TARGET = "2.11.2"
 
 

@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -20,7 +20,7 @@ from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
 from domain.runbook import CampaignResult, CampaignState, HostStatus
 from domain.temporal_names import TaskQueue
 from store.models import AuditEvent, HostUpdate
-from tests.integration.campaign.lab import BIOS_TARGET, Lab, running_lab
+from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from workers.main import running_workers
 from workflows.campaign import CampaignWorkflow
 
@@ -33,12 +33,6 @@ POLICY = {
     "on_failure": "rollback",
     "reboot": {"mode": "graceful", "grace_period_s": 3},
 }
-
-
-@pytest.fixture(scope="module")
-def lab(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with running_lab(postgres_url, tmp_path_factory.mktemp("lab")) as running:
-        yield running
 
 
 @pytest_asyncio.fixture(scope="module")

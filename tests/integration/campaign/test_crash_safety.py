@@ -1,0 +1,139 @@
+"""Crash safety: kill -9 the worker at random moments of a running campaign, restart it,
+and restart the Temporal server once; every host still ends updated exactly once and
+none is left in maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.runbook import CampaignState, HostStatus
+from domain.temporal_names import TaskQueue
+from tests.integration.campaign.lab import Lab
+from tests.services.temporal import TemporalDevServer
+from workflows.campaign import CampaignWorkflow
+
+KILLS = 10
+TARGET = "2.13.0"
+
+
+class WorkerProcess:
+    """`idrac-orch worker`, configured for the lab through its environment, as in production."""
+
+    def __init__(self, lab: Lab, temporal: TemporalDevServer, log: Path) -> None:
+        settings = lab.settings
+        self.env = {
+            **os.environ,
+            "IDRAC_ORCH_TEMPORAL_ADDRESS": temporal.address,
+            "IDRAC_ORCH_DATABASE_URL": settings.effective_database_url,
+            "IDRAC_ORCH_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+            "IDRAC_ORCH_PACKAGE_REPOSITORY_URL": settings.effective_package_repository_url,
+            "IDRAC_ORCH_IDRAC_PORT": str(settings.idrac_port),
+            "IDRAC_ORCH_IDRAC_CA_BUNDLE": str(lab.idrac.ca_path),
+            "IDRAC_ORCH_IDRAC_POLL_INTERVAL_S": "0.05",
+            "IDRAC_ORCH_VCENTER_INSECURE": "true",
+            "IDRAC_ORCH_VCENTER_POLL_INTERVAL_S": "0.2",
+            "IDRAC_ORCH_ACTIVITY_HEARTBEAT_TIMEOUT_S": "3",
+            "IDRAC_ORCH_LOG_LEVEL": "WARNING",
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "worker"], env=self.env, stdout=out, stderr=out
+            )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.kills += 1
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def temporal(tmp_path: Path) -> Iterator[TemporalDevServer]:
+    server = TemporalDevServer(tmp_path / "temporal")
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_kill_nine_and_server_restart_never_reflash_or_strand(
+    lab: Lab, temporal: TemporalDevServer, tmp_path: Path
+) -> None:
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1_000_000)))
+    chaos = random.Random(seed)
+    hosts = [h.service_tag for _, _, h in lab.fleet.hosts()]
+    jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in hosts}
+    spec = CampaignSpec.model_validate(
+        {
+            "targets": {"clusters": ["alpha", "bravo"]},
+            "firmware": [
+                {"component_id": "159", "version": TARGET, "package_id": lab.bios_packages[TARGET]}
+            ],
+            "policy": {
+                "max_concurrent_per_cluster": 2,
+                "min_hosts_online": 1,
+                "global_max_concurrent": 3,
+                "reboot": {"mode": "graceful", "grace_period_s": 3},
+            },
+        }
+    )
+    campaign_id = lab.new_campaign(f"crash-{uuid.uuid4().hex[:6]}")
+    worker = WorkerProcess(lab, temporal, tmp_path / "worker.log")
+    worker.start()
+    client = await temporal.client()
+    handle = await client.start_workflow(
+        CampaignWorkflow.run,
+        CampaignStartInput(campaign_id=campaign_id, spec=spec),
+        id=f"campaign-{campaign_id}",
+        task_queue=TaskQueue.CAMPAIGNS,
+        execution_timeout=timedelta(minutes=10),
+    )
+    try:
+        while worker.kills < KILLS:
+            await asyncio.sleep(chaos.uniform(0.5, 2.5))
+            worker.kill()
+            if worker.kills == KILLS // 2:  # once, mid-campaign: the server goes down too
+                temporal.stop()
+                temporal.start()
+                client = await temporal.client()
+                handle = client.get_workflow_handle_for(CampaignWorkflow.run, handle.id)
+            worker.start()
+        result = await handle.result()
+    finally:
+        worker.stop()
+
+    context = f"seed {seed}; worker log {worker.log}"
+    assert worker.kills == KILLS
+    assert result.state is CampaignState.COMPLETED, context
+    outcomes = {o.service_tag: o.status for c in result.clusters for o in c.outcomes}
+    assert outcomes == {tag: HostStatus.UPDATED for tag in hosts}, context
+    for tag in hosts:
+        state = lab.idrac_state(tag)
+        assert state["firmware"]["bios"] == TARGET, (tag, context)
+        assert state["update_jobs"] - jobs_before[tag] == 1, (
+            tag,
+            "flashed more than once",
+            context,
+        )
+    assert lab.hosts_in_maintenance() == {}, context
