@@ -7,22 +7,24 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
 from sqlmodel import Session, select
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
-from domain.runbook import CampaignResult, CampaignState, HostStatus
+from domain.runbook import CampaignResult, CampaignState, ClusterStatus, HostStatus
 from domain.temporal_names import TaskQueue
 from store.models import AuditEvent, HostUpdate
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from workers.main import running_workers
 from workflows.campaign import CampaignWorkflow
+from workflows.cluster import ClusterRolloutWorkflow
 
 POLICY = {
     "max_concurrent_per_cluster": 2,
@@ -67,10 +69,21 @@ class MaintenanceSampler:
         self._thread.join()
 
 
-def _spec(lab: Lab, clusters: list[str], version: str, **policy: object) -> CampaignSpec:
+def _spec(
+    lab: Lab,
+    clusters: list[str],
+    version: str,
+    windows: list[dict[str, str]] | None = None,
+    **policy: object,
+) -> CampaignSpec:
     firmware = {"component_id": "159", "version": version, "package_id": lab.bios_packages[version]}
     return CampaignSpec.model_validate(
-        {"targets": {"clusters": clusters}, "firmware": [firmware], "policy": {**POLICY, **policy}}
+        {
+            "targets": {"clusters": clusters},
+            "firmware": [firmware],
+            "windows": windows or [],
+            "policy": {**POLICY, **policy},
+        }
     )
 
 
@@ -129,6 +142,21 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     with Session(lab.resources.engine) as session:
         rows = session.exec(select(HostUpdate)).all()
     assert {r.server_id for r in rows} >= {lab.server_ids[t] for t in alpha}
+
+
+@pytest.mark.usefixtures("workers")
+async def test_hosts_already_at_target_are_skipped_untouched(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    alpha = [h.service_tag for _, c, h in lab.fleet.hosts() if c.name == "alpha"]
+    jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in alpha}
+    result = await _run_campaign(temporal_env, lab, ["alpha"])
+    assert result.state is CampaignState.COMPLETED
+    (cluster,) = result.clusters
+    assert {o.service_tag: o.status for o in cluster.outcomes} == {
+        tag: HostStatus.COMPLIANT for tag in alpha
+    }
+    assert {tag: lab.idrac_state(tag)["update_jobs"] for tag in alpha} == jobs_before
 
 
 @pytest.mark.usefixtures("workers")
@@ -199,3 +227,80 @@ async def test_a_spec_whose_package_does_not_match_fails_before_any_host(
         await handle.result()
     assert "firmware[0]: package" in str(failed.value.cause.cause)
     assert "not 159 9.9.9" in str(failed.value.cause.cause)
+
+
+async def _cluster_status(
+    env: WorkflowEnvironment, campaign_id: int, cluster: str
+) -> ClusterStatus:
+    handle = env.client.get_workflow_handle_for(
+        ClusterRolloutWorkflow.run, f"campaign-{campaign_id}-cluster-{cluster}"
+    )
+    return await handle.query(ClusterRolloutWorkflow.status)
+
+
+async def _eventually(probe: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not await probe():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.usefixtures("workers")
+async def test_a_window_that_opens_later_holds_every_host_until_it_opens(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    opens = datetime.now(UTC) + timedelta(seconds=4)
+    window = {
+        "kind": "once",
+        "timezone": "Europe/Amsterdam",
+        "starts_at": opens.isoformat(),
+        "ends_at": (opens + timedelta(hours=2)).isoformat(),
+    }
+    spec = _spec(lab, ["alpha"], "2.12.0", windows=[window])
+    handle = await _start(temporal_env, lab, spec)
+    campaign_id = int(handle.id.rsplit("-", 1)[1])
+
+    async def waiting_for_window() -> bool:
+        try:
+            status = await _cluster_status(temporal_env, campaign_id, "alpha")
+        except RPCError:
+            return False  # the cluster rollout has not started yet
+        return "outside window; next opens" in (status.waiting_reason or "")
+
+    await _eventually(waiting_for_window, "cluster never said it waits for the window")
+    assert datetime.now(UTC) < opens  # nothing may have started yet
+    assert (await handle.query(CampaignWorkflow.status)).hosts_in_flight == []
+    result = await handle.result()
+    assert result.state is CampaignState.COMPLETED
+    first_start = min(o.started_at for c in result.clusters for o in c.outcomes)
+    assert first_start >= opens
+
+
+@pytest.mark.usefixtures("workers")
+async def test_pause_stops_new_hosts_and_resume_finishes_the_campaign(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    spec = _spec(lab, ["alpha"], "2.13.0", max_concurrent_per_cluster=1, global_max_concurrent=1)
+    handle = await _start(temporal_env, lab, spec)
+    await handle.signal(CampaignWorkflow.pause)
+    campaign_id = int(handle.id.rsplit("-", 1)[1])
+
+    async def paused() -> bool:
+        try:
+            status = await _cluster_status(temporal_env, campaign_id, "alpha")
+        except RPCError:
+            return False
+        return status.state == "paused" and status.waiting_reason == "paused by an operator"
+
+    await _eventually(paused, "cluster never reported paused")
+    assert (await handle.query(CampaignWorkflow.status)).state is CampaignState.PAUSED
+    before = await _cluster_status(temporal_env, campaign_id, "alpha")
+    await asyncio.sleep(1.0)
+    after = await _cluster_status(temporal_env, campaign_id, "alpha")
+    assert len(after.outcomes) + len(after.running) <= len(before.outcomes) + len(before.running)
+    assert after.pending  # hosts are still waiting: pause held them
+
+    await handle.signal(CampaignWorkflow.resume)
+    result = await handle.result()
+    assert result.state is CampaignState.COMPLETED
+    assert all(o.status is HostStatus.UPDATED for c in result.clusters for o in c.outcomes)
