@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
 from tests.integration.campaign.lab import Lab, running_lab
+from tests.replay.histories import record_all, recorded_names
 from tests.services.postgres import fresh_database
 
 
@@ -14,3 +18,14 @@ from tests.services.postgres import fresh_database
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with fresh_database() as url, running_lab(url, tmp_path_factory.mktemp("lab")) as running:
         yield running
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def record_histories(
+    request: pytest.FixtureRequest, temporal_env: WorkflowEnvironment
+) -> AsyncIterator[None]:
+    """With IDRAC_ORCH_RECORD_HISTORIES set, keep each scenario's histories for replay tests."""
+    yield
+    if os.environ.get("IDRAC_ORCH_RECORD_HISTORIES"):
+        scenario = request.node.name.removeprefix("test_")
+        await record_all(temporal_env.client, scenario, recorded_names())
