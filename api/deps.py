@@ -28,13 +28,20 @@ async def get_engine(state: StateDep) -> Engine:
     return state.engine
 
 
+# Closing a session returns its connection to the pool. It must never queue behind
+# endpoints that are themselves waiting for a connection (they hold the default thread
+# pool's tokens): under load that deadlocks until the pool times out. So closes get
+# threads of their own.
+_closers = anyio.CapacityLimiter(8)
+
+
 async def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
-    """Opening a session does no I/O; closing returns the connection, so it runs in a thread."""
+    """Opening a session does no I/O; closing does (a ROLLBACK), so it runs in a thread."""
     session = Session(engine)
     try:
         yield session
     finally:
-        await anyio.to_thread.run_sync(session.close)
+        await anyio.to_thread.run_sync(session.close, limiter=_closers)
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

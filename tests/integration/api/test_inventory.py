@@ -271,3 +271,22 @@ def test_metrics_and_health(api: Api, admin: httpx.Client) -> None:
     assert metrics.status_code == 200
     assert 'idrac_orch_http_requests_total{method="GET",route="/servers"' in metrics.text
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+async def test_many_concurrent_reads_all_succeed(api: Api, tokens: dict[str, str]) -> None:
+    """More requests in flight than worker threads and pooled connections together: each
+    must still get its answer (a session closed on the shared thread pool once deadlocked
+    here until the pool timed out)."""
+    import asyncio
+
+    limits = httpx.Limits(max_connections=150)
+    async with httpx.AsyncClient(
+        base_url=api.url,
+        headers={"Authorization": f"Bearer {tokens['viewer']}"},
+        limits=limits,
+        timeout=120,
+    ) as client:
+        responses = await asyncio.gather(
+            *(client.get("/servers", params={"limit": 5}) for _ in range(150))
+        )
+    assert [r.status_code for r in responses] == [200] * 150
