@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import audit, db, dev, secrets, services, simulate
+from cli import campaign as campaign_cli
 from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
 
@@ -22,6 +23,7 @@ app.add_typer(redfish_cli.app, name="redfish")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(audit.app, name="audit")
 app.add_typer(vcenter_cli.app, name="vcenter")
+app.add_typer(campaign_cli.app, name="campaign")
 
 if __name__ == "__main__":
     app()

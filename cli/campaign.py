@@ -1,0 +1,523 @@
+"""`idrac-orch campaign ...`: start, watch, pause, resume, abort and dry-run campaigns.
+
+Every command goes through the HTTP API, never the database or Temporal directly, so the
+API checks roles and records the audit trail exactly as for any other client.
+
+Exit codes: 0 done; 1 the API refused or could not be reached (one line on stderr saying
+why); 2 bad usage or an unreadable or invalid campaign file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from datetime import time as clock
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import yaml
+from pydantic import ValidationError
+
+from api.routes.campaigns import CampaignCreate
+from domain.rollout import (
+    ClusterInventory,
+    HostInventory,
+    InstalledComponent,
+    PlanRequest,
+    plan_rollout,
+)
+from domain.runbook import CampaignStatus
+from domain.windows import parse_windows
+
+app = typer.Typer(
+    help="Campaigns through the API: start, status, pause, resume, abort, plan (dry run).",
+    no_args_is_help=True,
+)
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+FINAL_STATUSES = frozenset(
+    {"aborted", "completed", "failed", "terminated", "canceled", "timed_out"}
+)
+EXIT_API, EXIT_USAGE = 1, 2
+PAGE = 500
+
+ApiUrl = Annotated[
+    str,
+    typer.Option("--api-url", envvar="IDRAC_ORCH_API_URL", help="Base URL of the idrac-orch API."),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="IDRAC_ORCH_API_TOKEN",
+        show_default=False,
+        help="Bearer token: an API token (ido_...) or a login token. Prefer the environment "
+        "variable (a command line is visible to other users); it is never printed.",
+    ),
+]
+CampaignId = Annotated[int, typer.Argument(min=1, help="Campaign id.", show_default=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class CliError(Exception):
+    """A one-line reason for the operator, and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int = EXIT_API) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- talking to the API ------------------------------------------------------------------
+
+
+def field_errors(errors: list[dict[str, Any]]) -> str:
+    """FastAPI/pydantic errors as `invalid spec.policy.x: msg; ...`, named as in the file."""
+    parts = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", [])]
+        field = ".".join(loc[1:] if loc[:1] == ["body"] else loc) or "request"
+        parts.append(f"{field}: {error.get('msg', 'invalid')}")
+    return "invalid " + "; ".join(parts)
+
+
+def _explain(response: httpx.Response) -> str:
+    try:
+        detail: Any = response.json().get("detail", response.text)
+    except (ValueError, AttributeError):
+        detail = response.text
+    code = response.status_code
+    if code == 422 and isinstance(detail, list):
+        return field_errors(detail)
+    text = " ".join(str(detail).split())[:300] or response.reason_phrase
+    reasons = {
+        401: f"not authenticated ({text}): pass --token or set IDRAC_ORCH_API_TOKEN",
+        403: f"permission denied: {text}",
+        404: f"not found: {text}",
+        409: f"conflict: {text}",
+        429: f"too many requests: {text}",
+        503: f"service unavailable: {text}",
+    }
+    return reasons.get(code, f"the API answered HTTP {code}: {text}")
+
+
+class Api:
+    """The API calls the CLI makes; any failure becomes a CliError with a readable reason."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise CliError(f"cannot reach the API at {self.url}: {type(exc).__name__}") from None
+        if response.is_success:
+            return response.json() if response.content else None
+        raise CliError(_explain(response))
+
+    def every(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """All items of a paged list endpoint."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.call("GET", path, params={**params, "limit": PAGE, "offset": len(items)})
+            items.extend(page["items"])
+            if not page["items"] or len(items) >= page["total"]:
+                return items
+
+
+@contextmanager
+def _session(url: str, token: str | None) -> Iterator[Api]:
+    """An API client; a CliError ends the command with its one-line reason."""
+    api = Api(url, token)
+    try:
+        yield api
+    except CliError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.code) from None
+    finally:
+        api.http.close()
+
+
+# --- the campaign file -------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads 22:00 as the base-60 integer 1320; a window start must stay "22:00"."""
+
+
+def _int_or_clock(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    return text if ":" in text else int(yaml.SafeLoader.construct_yaml_int(loader, node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_or_clock)
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates and times as the ISO strings the API expects."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime | date | clock):
+        return value.isoformat()
+    return value
+
+
+def load_campaign_file(path: Path) -> dict[str, Any]:
+    """The body of POST /campaigns, read from YAML or JSON (JSON is YAML)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe loader subclass)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read: {exc.strerror}", EXIT_USAGE) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise CliError(f"{path}: not valid YAML or JSON{where}", EXIT_USAGE) from None
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: expected a mapping with name and spec", EXIT_USAGE)
+    return _plain(data)
+
+
+def validate_campaign_file(path: Path) -> CampaignCreate:
+    """The same model the API validates POST /campaigns with, so errors read the same."""
+    try:
+        return CampaignCreate.model_validate(load_campaign_file(path))
+    except ValidationError as exc:
+        errors = [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors(include_input=False)]
+        raise CliError(f"{path}: {field_errors(errors)}", EXIT_USAGE) from None
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+@app.command("start")
+def start(
+    file: Annotated[
+        Path | None,
+        typer.Argument(dir_okay=False, help="Campaign file (YAML or JSON).", show_default=False),
+    ] = None,
+    existing: Annotated[
+        int | None,
+        typer.Option("--id", min=1, help="Start an already created campaign instead (idempotent)."),
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Create the campaign from FILE and start it; prints the campaign id on stdout."""
+    if (file is None) == (existing is None):
+        raise typer.BadParameter("give either FILE or --id, not both", param_hint="FILE / --id")
+    with _session(api_url, token) as api:
+        if file is not None:
+            body = load_campaign_file(file)
+            existing = int(api.call("POST", "/campaigns", json=body)["id"])
+            typer.echo(f"campaign {existing} created", err=True)
+        try:
+            started = api.call("POST", f"/campaigns/{existing}/start")
+        except CliError as exc:
+            raise CliError(
+                f"campaign {existing} not started: {exc}; "
+                f"retry with `idrac-orch campaign start --id {existing}`"
+            ) from None
+        typer.echo(
+            f"campaign {existing} {started['status']} as workflow {started['workflow_id']}",
+            err=True,
+        )
+        typer.echo(str(existing))
+
+
+@app.command("status")
+def status(
+    campaign_id: CampaignId,
+    as_json: AsJson = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Refresh until the campaign has ended.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between refreshes with --watch.")
+    ] = 5.0,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """State, live workflow status and per-host outcomes of one campaign."""
+    with _session(api_url, token) as api:
+        reader = StatusReader(api)
+        while True:
+            detail, hosts = reader.read(campaign_id)
+            if as_json:
+                typer.echo(json.dumps({**detail, "hosts": hosts}, separators=(",", ":")))
+            else:
+                if watch and sys.stdout.isatty():
+                    typer.echo("\033[H\033[J", nl=False)
+                typer.echo(render_status(detail, hosts))
+            if not watch or detail["status"] in FINAL_STATUSES:
+                return
+            sys.stdout.flush()
+            time.sleep(interval)
+
+
+@app.command("pause")
+def pause(campaign_id: CampaignId, api_url: ApiUrl = DEFAULT_API_URL, token: Token = None) -> None:
+    """No new host starts; hosts already in flight finish."""
+    with _session(api_url, token) as api:
+        api.call("POST", f"/campaigns/{campaign_id}/pause")
+    typer.echo(f"campaign {campaign_id}: paused (hosts in flight finish, no new host starts)")
+
+
+@app.command("resume")
+def resume(campaign_id: CampaignId, api_url: ApiUrl = DEFAULT_API_URL, token: Token = None) -> None:
+    """Resume a paused campaign."""
+    with _session(api_url, token) as api:
+        api.call("POST", f"/campaigns/{campaign_id}/resume")
+    typer.echo(f"campaign {campaign_id}: running")
+
+
+@app.command("abort")
+def abort(
+    campaign_id: CampaignId,
+    reason: Annotated[str, typer.Option("--reason", help="Why (audited).", show_default=False)],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Stop the campaign: no new host starts; hosts in flight finish or compensate."""
+    with _session(api_url, token) as api:
+        api.call("POST", f"/campaigns/{campaign_id}/abort", json={"reason": reason})
+    typer.echo(f"campaign {campaign_id}: aborting (hosts in flight finish or compensate)")
+
+
+@app.command("plan")
+def plan(
+    file: Annotated[
+        Path,
+        typer.Argument(dir_okay=False, help="Campaign file (YAML or JSON).", show_default=False),
+    ],
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Plan as if starting at this instant (ISO 8601 with offset); default: now.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: AsJson = False,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Dry run: which hosts get what, in which order and waves, and the makespan.
+
+    Computed here from the file and the inventory read through the API (the API has no
+    plan endpoint); nothing is created or changed.
+    """
+    start_at = _instant(now)
+    with _session(api_url, token) as api:
+        body = validate_campaign_file(file)
+        request, unresolved, notes = build_plan_request(api, body)
+        rollout = plan_rollout(request, start_at)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"plan": rollout.model_dump(mode="json"), "unresolved": unresolved, "notes": notes}
+            )
+        )
+        return
+    typer.echo(rollout.render_text())
+    for line in unresolved:
+        typer.echo(f"unresolved target: {line}")
+    for line in notes:
+        typer.echo(f"note: {line}")
+
+
+def _instant(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("not an ISO 8601 instant", param_hint="--now") from None
+    if value.utcoffset() is None:
+        raise typer.BadParameter(
+            "needs a UTC offset, e.g. 2026-12-05T21:00:00+00:00", param_hint="--now"
+        )
+    return value
+
+
+# --- plan: the spec plus inventory read through the API ----------------------------------
+
+
+def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, list[str], list[str]]:
+    """The rollout planner's input, chosen the way the campaign's plan activity chooses.
+
+    Returns the request, targets that matched nothing, and caveats for the reader.
+    """
+    spec, policy = body.spec, body.spec.policy
+    clusters = {c["id"]: c for c in api.every("/clusters")}
+    servers = [s for s in api.every("/servers") if s["cluster_id"] in clusters]
+    wanted = spec.targets
+    chosen = [
+        s
+        for s in servers
+        if clusters[s["cluster_id"]]["name"] in wanted.clusters
+        or s["esxi_host"] in wanted.hosts
+        or s["service_tag"] in wanted.service_tags
+    ]
+    unresolved = [
+        *(
+            f"cluster {c}: no servers in a cluster of that name"
+            for c in wanted.clusters
+            if c not in {clusters[s["cluster_id"]]["name"] for s in servers}
+        ),
+        *(
+            f"host {h}: no server with that ESXi host name in a cluster"
+            for h in wanted.hosts
+            if h not in {s["esxi_host"] for s in servers}
+        ),
+        *(
+            f"service tag {t}: no server with that tag in a cluster"
+            for t in wanted.service_tags
+            if t not in {s["service_tag"] for s in servers}
+        ),
+    ]
+    if not chosen:
+        raise CliError("no targeted server is in the inventory: " + "; ".join(unresolved))
+    size = Counter(s["cluster_id"] for s in servers)
+    names = Counter(c["name"] for c in clusters.values())
+    notes = [
+        "VM counts are not in the inventory: evacuation is estimated for 0 VMs per host",
+        "vCenter's live capacity (HA admission control, hosts already in maintenance) "
+        "may allow fewer hosts at once than planned",
+    ]
+    inventories = []
+    for cluster_id in sorted(
+        {s["cluster_id"] for s in chosen},
+        key=lambda i: (clusters[i]["vcenter_id"], clusters[i]["name"]),
+    ):
+        cluster = clusters[cluster_id]
+        name = cluster["name"]
+        if names[name] > 1:
+            name = f"{name} (vCenter {cluster['vcenter_id']})"
+        spare = size[cluster_id] - policy.min_hosts_online
+        if spare < 1:
+            notes.append(
+                f"cluster {name}: {size[cluster_id]} hosts and min_hosts_online "
+                f"{policy.min_hosts_online} leave none to take down; the campaign will wait"
+            )
+        inventories.append(
+            ClusterInventory(
+                name=name,
+                max_concurrent=max(1, min(policy.max_concurrent_per_cluster, spare)),
+                hosts=[
+                    _host(s) for s in sorted(chosen, key=_host_key) if s["cluster_id"] == cluster_id
+                ],
+            )
+        )
+    windows = [
+        *spec.windows,
+        *(api.call("GET", f"/windows/{i}")["window"] for i in body.window_ids),
+    ]
+    request = PlanRequest(
+        clusters=inventories,
+        target={item.component_id: item.version for item in spec.firmware},
+        global_max_concurrent=policy.global_max_concurrent,
+        windows=parse_windows(windows),
+    )
+    return request, unresolved, notes
+
+
+def _host_key(server: dict[str, Any]) -> tuple[str, str]:
+    return (server["esxi_host"] or "", server["service_tag"])
+
+
+def _host(server: dict[str, Any]) -> HostInventory:
+    return HostInventory(
+        name=server["esxi_host"] or server["service_tag"],
+        service_tag=server["service_tag"],
+        model=server["model"] or "",
+        components=[
+            InstalledComponent(
+                component_id=item["component_id"], version=item["version"], name=item["name"]
+            )
+            for item in server["firmware_inventory"] or []
+        ],
+    )
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+class StatusReader:
+    """The campaign record and its per-host results; server tags cached across refreshes."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.tags: dict[int, str] = {}
+
+    def read(self, campaign_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        detail = self.api.call("GET", f"/campaigns/{campaign_id}")
+        hosts = self.api.every(f"/campaigns/{campaign_id}/hosts")
+        return detail, [{**row, "service_tag": self._tag(row["server_id"])} for row in hosts]
+
+    def _tag(self, server_id: int) -> str:
+        if server_id not in self.tags:
+            try:
+                self.tags[server_id] = self.api.call("GET", f"/servers/{server_id}")["service_tag"]
+            except CliError:
+                self.tags[server_id] = f"server {server_id}"
+        return self.tags[server_id]
+
+
+def _when(value: str | None) -> str:
+    if value is None:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_status(detail: dict[str, Any], hosts: list[dict[str, Any]]) -> str:
+    """A readable summary: stored record, live workflow state, then every host result."""
+    lines = [
+        f"campaign {detail['id']} {detail['name']!r}: {detail['status']}",
+        f"  created by {detail['created_by']} at {_when(detail['created_at'])}"
+        f", started {_when(detail['started_at'])}",
+    ]
+    if detail["abort_reason"]:
+        lines.append(f"  abort reason: {detail['abort_reason']}")
+    live = detail.get("live")
+    if live is not None:
+        lines.append(f"  workflow {detail['workflow_id']}: {live['execution_status'] or 'unknown'}")
+        if live["available"]:
+            lines.extend(_live_lines(live["status"]))
+        elif live["detail"]:
+            lines.append(f"  live status unavailable: {live['detail']}")
+    counts = Counter(row["status"] for row in hosts)
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    lines.append(f"hosts finished: {len(hosts)}" + (f" ({summary})" if summary else ""))
+    width = max((len(row["service_tag"]) for row in hosts), default=0)
+    for row in hosts:
+        step = f" at {row['step']}" if row["step"] else ""
+        lines.append(
+            f"  {row['service_tag']:<{width}}  {row['status']:<11} {_when(row['started_at'])}"
+            f" -> {_when(row['finished_at'])}{step}  {row['detail'] or ''}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _live_lines(status: dict[str, Any]) -> list[str]:
+    try:
+        live = CampaignStatus.model_validate(status)
+    except ValidationError:  # another workflow version: show what it says
+        return ["  live: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items()))]
+    lines = [f"  live state: {live.state.value}"]
+    if live.stop_reason:
+        lines.append(f"  stop reason: {live.stop_reason}")
+    lines.append(f"  clusters: {', '.join(live.clusters) or '-'}")
+    lines.append(f"  hosts in flight: {', '.join(live.hosts_in_flight) or '-'}")
+    lines.extend(f"  unresolved target: {item}" for item in live.unresolved)
+    return lines
