@@ -26,6 +26,7 @@ from integrations.redfish.models import ClientOptions
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
+from simulators.vcsim.harness import READY_TIMEOUT_S as VCSIM_READY_TIMEOUT_S
 from simulators.vcsim.harness import VcsimProcess
 from store.credentials import set_secret
 from store.crypto import SecretBox
@@ -175,13 +176,15 @@ def _seed(
             key_id="",
         )
         set_secret(vcenter_login, box, fleet.vcenter.password)
-        dc = Datacenter(name="dc-lab", timezone="Europe/Amsterdam")
-        session.add_all([idrac_login, vcenter_login, dc])
+        datacenters = {
+            dc.name: Datacenter(name=dc.name, timezone=dc.timezone) for dc in fleet.datacenters
+        }
+        session.add_all([idrac_login, vcenter_login, *datacenters.values()])
         session.commit()
         vc = Vcenter(
             name="vcsim",
             address=vcsim.url,
-            datacenter_id=dc.id,
+            datacenter_id=datacenters[fleet.datacenters[0].name].id,
             credential_profile_id=vcenter_login.id,
         )
         session.add(vc)
@@ -194,11 +197,11 @@ def _seed(
                 service_tag=host.service_tag,
                 idrac_address=host.idrac_address or "",
                 model=host.model,
-                datacenter_id=dc.id,
+                datacenter_id=datacenters[dc.name].id,
                 cluster_id=clusters[cluster.name].id,
                 esxi_host=host.name,
             )
-            for _, cluster, host in fleet.hosts()
+            for dc, cluster, host in fleet.hosts()
         ]
         packages = {
             version: _package(lab_dir, version, name) for version, name in BIOS_IMAGES.items()
@@ -225,16 +228,27 @@ def _package(lab_dir: Path, version: str, file_name: str) -> FirmwarePackage:
 
 
 @contextmanager
-def running_lab(postgres_url: str, lab_dir: Path) -> Iterator[Lab]:
-    """Everything the campaign needs, on loopback; stopped in reverse order afterwards."""
-    base = f"127.23.{random.randint(0, 250)}"
-    fleet = lab_fleet(base)
+def running_lab(
+    postgres_url: str,
+    lab_dir: Path,
+    fleet: Fleet | None = None,
+    time_scale: float = TIME_SCALE,
+    vcsim_ready_timeout_s: float = VCSIM_READY_TIMEOUT_S,
+) -> Iterator[Lab]:
+    """Everything the campaign needs, on loopback; stopped in reverse order afterwards.
+
+    Default: the two-cluster ``lab_fleet`` on a random 127.23.x network. Benchmarks pass
+    their own (larger) fleet, with its iDRAC addresses, and their own time scale.
+    """
+    fleet = fleet or lab_fleet(f"127.23.{random.randint(0, 250)}")
     with ExitStack() as stack:
-        vcsim = stack.enter_context(VcsimProcess(fleet, port=free_port()))
+        vcsim = stack.enter_context(
+            VcsimProcess(fleet, port=free_port(), ready_timeout_s=vcsim_ready_timeout_s)
+        )
         idrac = IdracSimulator(
             [h for _, _, h in fleet.hosts()],
             port=0,
-            time_scale=TIME_SCALE,
+            time_scale=time_scale,
             vcenter_control=vcsim.control_url,
             state_dir=lab_dir / "idrac-state",
         )
