@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml | $(PYTHON)
 
 install: $(STAMP)
 
+# A rolling BIOS campaign over a simulated datacenter (examples/fleet-demo.yaml).
+# DEMO_ARGS=--keep leaves the stack up afterwards to explore the Web UI.
 demo: $(STAMP)
 	bash scripts/system-deps.sh
-	@echo "The rolling-campaign demo arrives with the campaign workflows; starting the embedded stack."
-	$(VENV)/bin/idrac-orch dev
+	$(PYTHON) -m simulators.vcsim.harness build
+	$(VENV)/bin/idrac-orch demo $(DEMO_ARGS)
 
 dev: $(STAMP)
 	$(VENV)/bin/idrac-orch dev

@@ -172,13 +172,13 @@ def _temporal_ready(settings: Settings) -> bool:
 
 def _api_ready(settings: Settings) -> bool:
     try:
-        response = httpx.get(f"{_api_url(settings)}/healthz", timeout=3)
+        response = httpx.get(f"{api_url(settings)}/healthz", timeout=3)
     except httpx.HTTPError:
         return False
     return response.status_code == 200
 
 
-def _api_url(settings: Settings) -> str:
+def api_url(settings: Settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
@@ -192,36 +192,41 @@ def _worker_ready(settings: Settings) -> bool:
     return result.returncode == 0
 
 
+def start_stack(supervisor: Supervisor) -> None:
+    """Temporal, then a worker and the API; returns once all three answer."""
+    settings = supervisor.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    binary = temporal_binary()
+    _require_free(settings.temporal_host, settings.temporal_port, "Temporal")
+    _require_free(settings.temporal_host, settings.temporal_ui_port, "Temporal UI")
+    _require_free(settings.api_host, settings.api_port, "API")
+    supervisor.spawn("temporal", temporal_command(binary, settings))
+    supervisor.wait_until("Temporal", lambda: _temporal_ready(settings))
+    supervisor.spawn("worker", [sys.executable, "-m", "cli.main", "worker"])
+    supervisor.spawn("api", [sys.executable, "-m", "cli.main", "api"])
+    supervisor.wait_until("API", lambda: _api_ready(settings))
+    supervisor.wait_until("worker", lambda: _worker_ready(settings))
+
+
+def stack_urls(supervisor: Supervisor) -> list[str]:
+    settings = supervisor.settings
+    return [
+        f"  Temporal Web UI  http://{settings.temporal_host}:{settings.temporal_ui_port}",
+        f"  Temporal gRPC    {settings.temporal_address}",
+        f"  API              {api_url(settings)}  (health: /healthz, docs: /docs)",
+        f"  logs             {supervisor.log_dir.resolve()}",
+    ]
+
+
 def run_dev() -> None:
     """Start Temporal (with the Web UI), a worker and the API; stop them all on Ctrl-C."""
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     stopping = stop_event()
-    supervisor = Supervisor(settings)
+    supervisor = Supervisor(get_settings())
     try:
-        binary = temporal_binary()
-        _require_free(settings.temporal_host, settings.temporal_port, "Temporal")
-        _require_free(settings.temporal_host, settings.temporal_ui_port, "Temporal UI")
-        _require_free(settings.api_host, settings.api_port, "API")
-        supervisor.spawn("temporal", temporal_command(binary, settings))
-        supervisor.wait_until("Temporal", lambda: _temporal_ready(settings))
-        supervisor.spawn("worker", [sys.executable, "-m", "cli.main", "worker"])
-        supervisor.spawn("api", [sys.executable, "-m", "cli.main", "api"])
-        supervisor.wait_until("API", lambda: _api_ready(settings))
-        supervisor.wait_until("worker", lambda: _worker_ready(settings))
-        typer.echo(
-            "\n".join(
-                [
-                    "idrac-orch dev is up:",
-                    f"  Temporal Web UI  http://{settings.temporal_host}:{settings.temporal_ui_port}",
-                    f"  Temporal gRPC    {settings.temporal_address}",
-                    f"  API              {_api_url(settings)}  (health: /healthz, docs: /docs)",
-                    f"  logs             {supervisor.log_dir.resolve()}",
-                    "Press Ctrl-C to stop.",
-                ]
-            )
-        )
-        _wait_for_stop_or_crash(supervisor, stopping)
+        start_stack(supervisor)
+        typer.echo("\n".join(["idrac-orch dev is up:", *stack_urls(supervisor)]))
+        typer.echo("Press Ctrl-C to stop.")
+        wait_for_stop_or_crash(supervisor, stopping)
     except RuntimeError as exc:  # DevError, or a missing temporal binary
         typer.echo(f"error: {exc}", err=True)
         supervisor.stop()
@@ -229,7 +234,7 @@ def run_dev() -> None:
     supervisor.stop()
 
 
-def _wait_for_stop_or_crash(supervisor: Supervisor, stopping: threading.Event) -> None:
+def wait_for_stop_or_crash(supervisor: Supervisor, stopping: threading.Event) -> None:
     while not stopping.wait(1.0):
         supervisor.check_alive()
     typer.echo("stopping...")

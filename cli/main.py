@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, db, dev, secrets, services, simulate
+from cli import audit, db, demo, dev, secrets, services, simulate
 from cli import campaign as campaign_cli
 from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command("dev")(dev.run_dev)
+app.command("demo")(demo.demo)
 app.command("worker")(services.worker)
 app.command("api")(services.api)
 app.command("selftest")(services.selftest)
