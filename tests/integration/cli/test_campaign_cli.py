@@ -22,10 +22,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+from cli.campaign import render_status
 from cli.main import app
+from domain.runbook import CampaignState, CampaignStatus
 from store.db import make_engine
 from store.models import HostUpdate
 from tests.conftest import ROOT
+from tests.integration.api.conftest import serve
 from tests.integration.cli.conftest import COMPLIANT, CliApi
 from tests.services.ports import free_port
 
@@ -290,3 +293,65 @@ def test_yaml_clock_times_and_json_files_are_read_as_written(
         for path in (EXAMPLE, unquoted, as_json)
     ]
     assert plans[0] == plans[1] == plans[2]
+
+
+async def test_a_start_that_fails_after_create_says_how_to_retry(
+    cli_api: CliApi, campaign_worker: Worker
+) -> None:
+    """The same database behind an API whose Temporal is down (nothing on that port)."""
+    no_temporal = cli_api.settings.model_copy(
+        update={"temporal_address": f"127.0.0.1:{free_port()}"}
+    )
+    with serve(no_temporal) as down_url:
+        result = await asyncio.to_thread(cli, cli_api, "start", str(EXAMPLE), url=down_url)
+    assert result.exit_code == 1 and result.stdout == ""
+    campaign_id = int(result.stderr.split()[1])
+    assert result.stderr.splitlines()[0] == f"campaign {campaign_id} created"
+    reason = result.stderr.splitlines()[1]
+    assert reason.startswith(
+        f"error: campaign {campaign_id} not started: service unavailable: Temporal at "
+    )
+    assert reason.endswith(f"retry with `idrac-orch campaign start --id {campaign_id}`")
+
+    retried = await acli(cli_api, "start", "--id", str(campaign_id))
+    assert _ok(retried).strip() == str(campaign_id)
+    _ok(await acli(cli_api, "abort", str(campaign_id), "--reason", "test done"))
+
+
+def test_live_campaign_status_is_summarised() -> None:
+    """The real workflow's status query shape (domain CampaignStatus), as the API relays it."""
+    live = CampaignStatus(
+        campaign_id=7,
+        state=CampaignState.PAUSED,
+        stop_reason=None,
+        clusters=["ams-prod", "nyc-prod"],
+        hosts_in_flight=["AMS0003"],
+        outcomes=[],
+        unresolved=["service tag ZZZ9999: no server with that tag in a cluster"],
+    )
+    detail = {
+        "id": 7,
+        "name": "BIOS",
+        "status": "paused",
+        "created_by": "alice",
+        "created_at": "2026-11-27T13:00:00Z",
+        "started_at": None,
+        "abort_reason": None,
+        "workflow_id": "campaign-7",
+        "live": {
+            "available": True,
+            "execution_status": "RUNNING",
+            "status": live.model_dump(mode="json"),
+            "detail": None,
+        },
+    }
+    assert render_status(detail, []).splitlines() == [
+        "campaign 7 'BIOS': paused",
+        "  created by alice at 2026-11-27 13:00 UTC, started -",
+        "  workflow campaign-7: RUNNING",
+        "  live state: paused",
+        "  clusters: ams-prod, nyc-prod",
+        "  hosts in flight: AMS0003",
+        "  unresolved target: service tag ZZZ9999: no server with that tag in a cluster",
+        "hosts finished: 0",
+    ]
