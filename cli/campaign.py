@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from api.routes.campaigns import CampaignCreate
+from domain.campaign_spec import Targets
 from domain.rollout import (
     ClusterInventory,
     HostInventory,
@@ -354,47 +355,23 @@ def _instant(text: str | None) -> datetime:
 
 
 def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, list[str], list[str]]:
-    """The rollout planner's input, chosen the way the campaign's plan activity chooses.
+    """The rollout planner's input, hosts chosen the way the campaign's plan activity does.
 
-    Returns the request, targets that matched nothing, and caveats for the reader.
+    Returns the request, the targets that matched nothing, and caveats for the reader.
     """
-    spec, policy = body.spec, body.spec.policy
+    policy = body.spec.policy
     clusters = {c["id"]: c for c in api.every("/clusters")}
     servers = [s for s in api.every("/servers") if s["cluster_id"] in clusters]
-    wanted = spec.targets
-    chosen = [
-        s
-        for s in servers
-        if clusters[s["cluster_id"]]["name"] in wanted.clusters
-        or s["esxi_host"] in wanted.hosts
-        or s["service_tag"] in wanted.service_tags
-    ]
-    unresolved = [
-        *(
-            f"cluster {c}: no servers in a cluster of that name"
-            for c in wanted.clusters
-            if c not in {clusters[s["cluster_id"]]["name"] for s in servers}
-        ),
-        *(
-            f"host {h}: no server with that ESXi host name in a cluster"
-            for h in wanted.hosts
-            if h not in {s["esxi_host"] for s in servers}
-        ),
-        *(
-            f"service tag {t}: no server with that tag in a cluster"
-            for t in wanted.service_tags
-            if t not in {s["service_tag"] for s in servers}
-        ),
-    ]
+    chosen, unresolved = _select(body.spec.targets, clusters, servers)
     if not chosen:
         raise CliError("no targeted server is in the inventory: " + "; ".join(unresolved))
-    size = Counter(s["cluster_id"] for s in servers)
-    names = Counter(c["name"] for c in clusters.values())
     notes = [
         "VM counts are not in the inventory: evacuation is estimated for 0 VMs per host",
         "vCenter's live capacity (HA admission control, hosts already in maintenance) "
         "may allow fewer hosts at once than planned",
     ]
+    size = Counter(s["cluster_id"] for s in servers)
+    repeated = {n for n, k in Counter(c["name"] for c in clusters.values()).items() if k > 1}
     inventories = []
     for cluster_id in sorted(
         {s["cluster_id"] for s in chosen},
@@ -402,34 +379,68 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
     ):
         cluster = clusters[cluster_id]
         name = cluster["name"]
-        if names[name] > 1:
+        if name in repeated:
             name = f"{name} (vCenter {cluster['vcenter_id']})"
+        # As vCenter's capacity answer: the hosts beyond min_hosts_online may go down.
         spare = size[cluster_id] - policy.min_hosts_online
         if spare < 1:
             notes.append(
                 f"cluster {name}: {size[cluster_id]} hosts and min_hosts_online "
                 f"{policy.min_hosts_online} leave none to take down; the campaign will wait"
             )
+        members = sorted((s for s in chosen if s["cluster_id"] == cluster_id), key=_host_key)
         inventories.append(
             ClusterInventory(
                 name=name,
                 max_concurrent=max(1, min(policy.max_concurrent_per_cluster, spare)),
-                hosts=[
-                    _host(s) for s in sorted(chosen, key=_host_key) if s["cluster_id"] == cluster_id
-                ],
+                hosts=[_host(s) for s in members],
             )
         )
-    windows = [
-        *spec.windows,
-        *(api.call("GET", f"/windows/{i}")["window"] for i in body.window_ids),
-    ]
+    stored = [api.call("GET", f"/windows/{i}")["window"] for i in body.window_ids]
     request = PlanRequest(
         clusters=inventories,
-        target={item.component_id: item.version for item in spec.firmware},
+        target={item.component_id: item.version for item in body.spec.firmware},
         global_max_concurrent=policy.global_max_concurrent,
-        windows=parse_windows(windows),
+        windows=parse_windows([*body.spec.windows, *stored]),
     )
     return request, unresolved, notes
+
+
+def _select(
+    wanted: Targets, clusters: dict[int, dict[str, Any]], servers: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Servers in a cluster matching any target (union), and the targets matching none."""
+    cluster_of = {s["id"]: clusters[s["cluster_id"]]["name"] for s in servers}
+    chosen = [
+        s
+        for s in servers
+        if cluster_of[s["id"]] in wanted.clusters
+        or s["esxi_host"] in wanted.hosts
+        or s["service_tag"] in wanted.service_tags
+    ]
+    known = {
+        "clusters": set(cluster_of.values()),
+        "hosts": {s["esxi_host"] for s in servers},
+        "service_tags": {s["service_tag"] for s in servers},
+    }
+    unresolved = [
+        *(
+            f"cluster {c}: no servers in a cluster of that name"
+            for c in wanted.clusters
+            if c not in known["clusters"]
+        ),
+        *(
+            f"host {h}: no server with that ESXi host name in a cluster"
+            for h in wanted.hosts
+            if h not in known["hosts"]
+        ),
+        *(
+            f"service tag {t}: no server with that tag in a cluster"
+            for t in wanted.service_tags
+            if t not in known["service_tags"]
+        ),
+    ]
+    return chosen, unresolved
 
 
 def _host_key(server: dict[str, Any]) -> tuple[str, str]:
