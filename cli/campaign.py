@@ -189,10 +189,13 @@ def load_campaign_file(path: Path) -> dict[str, Any]:
     return _plain(data)
 
 
-def validate_campaign_file(path: Path) -> CampaignCreate:
-    """The same model the API validates POST /campaigns with, so errors read the same."""
+def checked(path: Path, body: dict[str, Any]) -> CampaignCreate:
+    """The model the API validates POST /campaigns with: the same errors, before any request.
+
+    References (clusters, hosts, packages, windows) only the API can check.
+    """
     try:
-        return CampaignCreate.model_validate(load_campaign_file(path))
+        return CampaignCreate.model_validate(body)
     except ValidationError as exc:
         errors = [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors(include_input=False)]
         raise CliError(f"{path}: {field_errors(errors)}", EXIT_USAGE) from None
@@ -220,6 +223,7 @@ def start(
     with _session(api_url, token) as api:
         if file is not None:
             body = load_campaign_file(file)
+            checked(file, body)
             existing = int(api.call("POST", "/campaigns", json=body)["id"])
             typer.echo(f"campaign {existing} created", err=True)
         try:
@@ -320,7 +324,7 @@ def plan(
     """
     start_at = _instant(now)
     with _session(api_url, token) as api:
-        body = validate_campaign_file(file)
+        body = checked(file, load_campaign_file(file))
         request, unresolved, notes = build_plan_request(api, body)
         rollout = plan_rollout(request, start_at)
     if as_json:

@@ -222,15 +222,16 @@ def test_plan_reports_targets_the_inventory_does_not_know(cli_api: CliApi, tmp_p
     assert "error: no targeted server is in the inventory: cluster lon-prod" in result.stderr
 
 
-def test_plan_names_the_invalid_field_before_asking_the_api(
-    cli_api: CliApi, tmp_path: Path
-) -> None:
+def test_an_invalid_spec_is_refused_before_any_request(cli_api: CliApi, tmp_path: Path) -> None:
     path = _campaign_file(tmp_path, policy={"max_concurrent_per_cluster": 0})
-    result = cli(cli_api, "plan", str(path), url=f"http://127.0.0.1:{free_port()}")
-    assert result.exit_code == 2
-    assert "invalid spec.policy.max_concurrent_per_cluster: Input should be greater" in (
-        result.stderr
-    )
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: no request may be made
+    for command in ("plan", "start"):
+        result = cli(cli_api, command, str(path), url=nowhere)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            f"error: {path}: invalid spec.policy.max_concurrent_per_cluster: "
+            "Input should be greater than or equal to 1"
+        )
 
 
 def test_api_refusals_are_one_clear_line(cli_api: CliApi, tmp_path: Path) -> None:
