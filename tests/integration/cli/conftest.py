@@ -26,6 +26,7 @@ from domain.temporal_names import TaskQueue
 from simulators.fleet import Fleet
 from tests.integration.api.conftest import _ensure_namespace, serve
 from tests.integration.api.contract_workflow import CampaignContractWorkflow
+from tests.services.postgres import fresh_database
 
 NAMESPACE = "cli-campaign-tests"
 BREAKGLASS_PASSWORD = "bg-Cli-Campaign-Pass-40917"
@@ -68,11 +69,18 @@ async def campaign_worker(cli_temporal: Client) -> AsyncIterator[Worker]:
 
 
 @pytest.fixture(scope="session")
+def cli_database() -> Iterator[str]:
+    """A database of our own: the example file names package 1 and fleet-small's clusters."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def cli_settings(
-    postgres_url: str, cli_temporal: Client, tmp_path_factory: pytest.TempPathFactory
+    cli_database: str, cli_temporal: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     return Settings(
-        database_url=postgres_url,
+        database_url=cli_database,
         temporal_address=cli_temporal.service_client.config.target_host,
         temporal_namespace=NAMESPACE,
         secret_key="sk-cli-campaign-tests-5521",
