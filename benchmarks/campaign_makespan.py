@@ -1,0 +1,415 @@
+"""Campaign makespan: 200 hosts in 20 clusters, one BIOS campaign, time-scaled simulators.
+
+    .venv/bin/python -m benchmarks.campaign_makespan [--time-scale 0.1 --global-cap 20
+        --idrac-poll-s 0.5 --vcenter-poll-s 0.5 --heartbeat-s 10]
+
+Everything is real and on loopback (see docs/benchmarks.md): vcsim, the iDRAC simulator
+over HTTPS, a PostgreSQL inventory, a Temporal dev server and the worker as its own
+process (`python -m cli.main worker`, configured by IDRAC_ORCH_* like production).
+
+Clusters differ in how many hosts vCenter lets go at once (HA failover level 1 and
+min_hosts_online 2 leave n - 2 of a small cluster; the policy caps at 4):
+5 x 3 hosts (1 at a time), 5 x 4 (2), 5 x 5 (3), 5 x 28 (4).
+
+The last stdout line is JSON:
+- makespan_ratio: campaign wall time (start request to result) / lower bound, the lower
+  bound being max(slowest cluster's ceil(hosts / allowed), ceil(hosts / global cap)) x
+  device_s;
+- overhead_s_per_host: mean HostOutcome (finished_at - started_at) - device_s;
+- redfish_requests_per_host: the iDRAC simulator's request counters / hosts;
+- worker_peak_rss_mb: peak RSS of the worker process (psutil, sampled every 0.2 s).
+device_s is computed from the simulator's scaled timings (``device_seconds``), not
+measured, so it holds no orchestration time at all. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from activities.names import Vcenter
+from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.capacity import (
+    CapacityPolicy,
+    ClusterFacts,
+    HaAdmission,
+    HostResources,
+    VmLoad,
+    may_enter_maintenance,
+)
+from domain.runbook import CampaignResult, HostStatus
+from domain.temporal_names import TaskQueue
+from integrations.vcenter import VCenterClient, VCenterSettings, read_inventory
+from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
+from simulators.idrac.host import Timings
+from tests.integration.campaign.lab import Lab, running_lab
+from tests.integration.campaign.test_crash_safety import WorkerProcess
+from tests.services.postgres import fresh_database
+from tests.services.temporal import TemporalDevServer
+from workers.registry import VCENTER_CONCURRENCY
+from workflows.campaign import CampaignWorkflow
+
+TARGET = "2.13.0"  # the simulator's BIOS starts at 1.10.2: every host needs the update
+# (hosts per cluster, clusters of that size): 200 hosts, 20 clusters
+SHAPE = ((3, 5), (4, 5), (5, 5), (28, 5))
+MAX_PER_CLUSTER = 4
+MIN_HOSTS_ONLINE = 2
+GRACE_S = 60
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def bench_fleet() -> Fleet:
+    """20 HA clusters (failover level 1) on 127.24.<cluster>.<host>."""
+    clusters: list[ClusterSpec] = []
+    for size, count in SHAPE:
+        for _ in range(count):
+            c = len(clusters) + 1
+            hosts = [
+                HostSpec(
+                    name=f"esx-{c:02d}-{h:02d}.bench.test",
+                    service_tag=f"BM{c:02d}{h:03d}",
+                    idrac_address=f"127.24.{c}.{h}",
+                )
+                for h in range(1, size + 1)
+            ]
+            clusters.append(
+                ClusterSpec(
+                    name=f"c{c:02d}-{size}h",
+                    vms_per_host=1,
+                    ha=HaSpec(enabled=True, admission_control="failover_level", failover_level=1),
+                    hosts=hosts,
+                )
+            )
+    return Fleet(datacenters=[DatacenterSpec(name="dc-bench", timezone="UTC", clusters=clusters)])
+
+
+def allowed_at_once(cluster: ClusterSpec) -> int:
+    """What vCenter's capacity answer allows this cluster with nobody down (domain rules)."""
+    facts = ClusterFacts(
+        name=cluster.name,
+        hosts=[
+            HostResources(
+                name=h.name,
+                cpu_mhz=h.cpu_cores * h.cpu_mhz,
+                memory_mb=h.memory_mb,
+                available=True,
+            )
+            for h in cluster.hosts
+        ],
+        vms=[
+            VmLoad(name=vm.name, host=h.name, cpu_mhz=0, memory_mb=vm.memory_mb)
+            for h in cluster.hosts
+            for vm in cluster.vms_of(h)
+        ],
+        ha=HaAdmission(
+            enabled=cluster.ha.enabled,
+            policy=cluster.ha.admission_control,
+            failover_level=cluster.ha.failover_level,
+            failover_hosts=cluster.ha.failover_hosts,
+        ),
+    )
+    policy = CapacityPolicy(max_concurrent=MAX_PER_CLUSTER, min_hosts_online=MIN_HOSTS_ONLINE)
+    return may_enter_maintenance(facts, policy).may_enter
+
+
+def device_seconds(time_scale: float) -> float:
+    """What the simulated server itself takes for a BIOS update with a graceful reboot.
+
+    Download the image; then GracefulRestart: OS shutdown, power off, the BIOS applied
+    during POST, POST, and the Lifecycle Controller becoming ready after POST.
+    """
+    timings = Timings()  # the simulator's defaults: the benchmark does not change them
+    idrac_seconds = (
+        timings.download
+        + timings.graceful_shutdown
+        + timings.power_off
+        + timings.apply_on_reboot
+        + timings.post
+        + timings.lc_after_post
+    )
+    return idrac_seconds * time_scale
+
+
+def campaign_spec(lab: Lab, global_cap: int) -> CampaignSpec:
+    return CampaignSpec.model_validate(
+        {
+            "targets": {"clusters": [c.name for _, c in lab.fleet.clusters()]},
+            "firmware": [
+                {"component_id": "159", "version": TARGET, "package_id": lab.bios_packages[TARGET]}
+            ],
+            "policy": {
+                "max_concurrent_per_cluster": MAX_PER_CLUSTER,
+                "min_hosts_online": MIN_HOSTS_ONLINE,
+                "global_max_concurrent": global_cap,
+                "reboot": {"mode": "graceful", "grace_period_s": GRACE_S},
+            },
+        }
+    )
+
+
+class RssSampler:
+    """Peak resident memory of one process, sampled on a thread."""
+
+    def __init__(self, pid: int, every_s: float = 0.2) -> None:
+        self.process = psutil.Process(pid)
+        self.every_s = every_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_bytes = max(self.peak_bytes, self.process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+            self._stop.wait(self.every_s)
+
+    @contextmanager
+    def running(self) -> Iterator[RssSampler]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+
+@dataclass
+class StepStats:
+    """Per activity type, summed per host: time queued (scheduled->started) and running."""
+
+    queued_s: float = 0.0
+    running_s: float = 0.0
+    calls: int = 0
+
+
+async def activity_breakdown(client: Client, workflow_ids: list[str]) -> dict[str, StepStats]:
+    """Where the time of these workflows went, from their Temporal histories."""
+    stats: dict[str, StepStats] = defaultdict(StepStats)
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        scheduled: dict[int, tuple[str, float]] = {}
+        started: dict[int, float] = {}
+        for event in history.events:
+            at = event.event_time.ToDatetime().timestamp()
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                name = event.activity_task_scheduled_event_attributes.activity_type.name
+                scheduled[event.event_id] = (name, at)
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                started[event.activity_task_started_event_attributes.scheduled_event_id] = at
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                sid = event.activity_task_completed_event_attributes.scheduled_event_id
+                name, at_scheduled = scheduled[sid]
+                step = stats[name]
+                step.calls += 1
+                step.queued_s += started[sid] - at_scheduled
+                step.running_s += at - started[sid]
+    return stats
+
+
+async def watch(handle: WorkflowHandle[Any, Any], hosts: int, every_s: float = 10.0) -> None:
+    """Progress to stderr until cancelled."""
+    began = time.monotonic()
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            status = await handle.query(CampaignWorkflow.status)
+        except Exception as error:  # progress only; the result decides
+            log(f"status query failed: {error}")
+            continue
+        log(
+            f"{time.monotonic() - began:6.0f} s: {len(status.outcomes)}/{hosts} hosts done, "
+            f"{len(status.hosts_in_flight)} in flight"
+        )
+
+
+async def run_campaign(
+    lab: Lab, temporal: TemporalDevServer, global_cap: int
+) -> tuple[CampaignResult, float, dict[str, StepStats]]:
+    client = await temporal.client()
+    campaign_id = lab.new_campaign(f"makespan-{uuid.uuid4().hex[:6]}")
+    hosts = len(lab.fleet.hosts())
+    began = time.monotonic()
+    handle = await client.start_workflow(
+        CampaignWorkflow.run,
+        CampaignStartInput(campaign_id=campaign_id, spec=campaign_spec(lab, global_cap)),
+        id=f"campaign-{campaign_id}",
+        task_queue=TaskQueue.CAMPAIGNS,
+        execution_timeout=timedelta(minutes=30),
+    )
+    progress = asyncio.create_task(watch(handle, hosts))
+    try:
+        result = await handle.result()
+    finally:
+        progress.cancel()
+    makespan_s = time.monotonic() - began
+    log(f"campaign {result.state.value} in {makespan_s:.1f} s; reading histories")
+    host_ids = [
+        f"campaign-{campaign_id}-host-{o.service_tag}" for c in result.clusters for o in c.outcomes
+    ]
+    cluster_ids = [f"campaign-{campaign_id}-cluster-{c.cluster}" for c in result.clusters]
+    breakdown = await activity_breakdown(client, host_ids + cluster_ids)
+    return result, makespan_s, breakdown
+
+
+def vcenter_call_s(lab: Lab, samples: int = 3) -> float:
+    """Median wall time of what every vCenter activity does: log in, read, log out."""
+    settings = VCenterSettings(
+        url=lab.vcsim.url,
+        username=lab.fleet.vcenter.username,
+        password=SecretStr(lab.fleet.vcenter.password),
+        insecure=True,  # the simulator's self-signed certificate
+    )
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        with VCenterClient(settings) as client:
+            read_inventory(client)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def redfish_requests(lab: Lab) -> int:
+    hosts = httpx.get(f"{lab.idrac.control_url}/hosts", timeout=30).raise_for_status().json()
+    return sum(h["requests"] for h in hosts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-scale", type=float, default=0.1)
+    parser.add_argument("--global-cap", type=int, default=20)
+    parser.add_argument("--idrac-poll-s", type=float, default=0.5)
+    parser.add_argument("--vcenter-poll-s", type=float, default=0.5)
+    parser.add_argument("--heartbeat-s", type=int, default=10)
+    args = parser.parse_args()
+
+    fleet = bench_fleet()
+    clusters = [c for _, c in fleet.clusters()]
+    hosts = len(fleet.hosts())
+    device_s = device_seconds(args.time_scale)
+    rounds = max(
+        max(math.ceil(len(c.hosts) / allowed_at_once(c)) for c in clusters),
+        math.ceil(hosts / args.global_cap),
+    )
+    lower_bound_s = rounds * device_s
+    log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host; ")
+    log(f"lower bound {rounds} rounds = {lower_bound_s:.1f} s")
+
+    with (
+        tempfile.TemporaryDirectory(prefix="campaign-makespan-") as tmp,
+        fresh_database(prefix="idrac_orch_bench") as url,
+    ):
+        work = Path(tmp)
+        started = time.monotonic()
+        log("building vcsim, the iDRAC simulator and the inventory")
+        with running_lab(
+            url, work / "lab", fleet=fleet, time_scale=args.time_scale, vcsim_ready_timeout_s=600
+        ) as lab:
+            log(
+                f"lab ready in {time.monotonic() - started:.1f} s; starting Temporal and the worker"
+            )
+            temporal = TemporalDevServer(work / "temporal")
+            temporal.start()
+            worker = WorkerProcess(lab, temporal, work / "worker.log")
+            worker.env.update(
+                {
+                    "IDRAC_ORCH_IDRAC_POLL_INTERVAL_S": str(args.idrac_poll_s),
+                    "IDRAC_ORCH_VCENTER_POLL_INTERVAL_S": str(args.vcenter_poll_s),
+                    "IDRAC_ORCH_ACTIVITY_HEARTBEAT_TIMEOUT_S": str(args.heartbeat_s),
+                }
+            )
+            requests_before = redfish_requests(lab)
+            vcenter_s = vcenter_call_s(lab)
+            log(f"one vCenter login + inventory read + logout: {vcenter_s:.2f} s")
+            try:
+                worker.start()
+                assert worker.process is not None
+                with RssSampler(worker.process.pid).running() as rss:
+                    result, makespan_s, breakdown = asyncio.run(
+                        run_campaign(lab, temporal, args.global_cap)
+                    )
+            finally:
+                worker.stop()
+                temporal.stop()
+            requests = redfish_requests(lab) - requests_before
+
+    outcomes = [o for c in result.clusters for o in c.outcomes]
+    not_updated = [o.service_tag for o in outcomes if o.status is not HostStatus.UPDATED]
+    if len(outcomes) != hosts or not_updated:
+        log(f"WARNING: {len(outcomes)} outcomes, not updated: {not_updated}")
+    walls = [(o.finished_at - o.started_at).total_seconds() for o in outcomes]
+    first = min(o.started_at for o in outcomes)
+    last = max(o.finished_at for o in outcomes)
+    log("per host, mean seconds by activity (queued / running / calls):")
+    for name, step in sorted(breakdown.items(), key=lambda kv: -kv[1].running_s):
+        log(
+            f"  {name:32s} {step.queued_s / hosts:6.2f} / {step.running_s / hosts:6.2f} "
+            f"/ {step.calls / hosts:5.2f}"
+        )
+    vcenter_calls = sum(breakdown[name].calls for name in Vcenter if name in breakdown)
+    # All vCenter activities share VCENTER_CONCURRENCY threads: a floor on the makespan.
+    vcenter_bound_s = vcenter_calls * vcenter_s / VCENTER_CONCURRENCY
+    log(
+        f"{vcenter_calls / hosts:.2f} vCenter activities per host x {vcenter_s:.2f} s "
+        f"/ {VCENTER_CONCURRENCY} threads = {vcenter_bound_s:.0f} s of vCenter queue"
+    )
+    print(
+        json.dumps(
+            {
+                "makespan_ratio": round(makespan_s / lower_bound_s, 3),
+                "overhead_s_per_host": round(statistics.mean(walls) - device_s, 3),
+                "redfish_requests_per_host": round(requests / hosts, 1),
+                "worker_peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
+                "makespan_s": round(makespan_s, 1),
+                "hosts_makespan_s": round((last - first).total_seconds(), 1),
+                "lower_bound_s": round(lower_bound_s, 1),
+                "device_s_per_host": round(device_s, 2),
+                "host_wall_s_mean": round(statistics.mean(walls), 2),
+                "host_wall_s_max": round(max(walls), 2),
+                "vcenter_call_s": round(vcenter_s, 2),
+                "vcenter_calls_per_host": round(vcenter_calls / hosts, 2),
+                "vcenter_queue_bound_s": round(vcenter_bound_s, 1),
+                "hosts": hosts,
+                "hosts_updated": len(outcomes) - len(not_updated),
+                "clusters": len(clusters),
+                "global_cap": args.global_cap,
+                "time_scale": args.time_scale,
+                "idrac_poll_s": args.idrac_poll_s,
+                "vcenter_poll_s": args.vcenter_poll_s,
+                "campaign_state": result.state.value,
+                "activity_s_per_host": {
+                    name: round((s.queued_s + s.running_s) / hosts, 2)
+                    for name, s in sorted(breakdown.items())
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
