@@ -145,18 +145,16 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.ROLLBACK_FIRMWARE)
     async def rollback_firmware(self, request: RollbackRequest) -> None:
-        """Cancel what has not been applied; reinstall Previous- images of what has."""
+        """Cancel what has not been applied; reinstall the Previous- image of what this run
+        applied. A component not at its target was never changed by us: it is left alone
+        (its Previous- image may be an older campaign's, which must not be undone)."""
         async with heartbeating_task(), self.resources.redfish(request.host) as client:
             if any(not j.status.terminal for j in await client.list_jobs()):
                 await client.clear_job_queue()
-            for component in request.component_ids:
-                previous = [
-                    c
-                    for c in (await client.firmware_inventory()).previous()
-                    if matches(c, component)
-                ]
-                if previous:
-                    await rollback_firmware(client, component, reboot=True)
+            inventory = await client.firmware_inventory()
+            applied = [t for t in request.targets if t not in not_installed(inventory, [t])]
+            for target in applied:
+                await rollback_firmware(client, target.component_id, reboot=True)
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:

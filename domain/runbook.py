@@ -138,8 +138,10 @@ class MaintenanceRequest(_Io):
 
 
 class RollbackRequest(_Io):
+    """Undo this run's targets: only a component now AT its target version is reverted."""
+
     host: HostRef
-    component_ids: list[str]
+    targets: list[ComponentTarget]
 
 
 class HealthReport(_Io):

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ChildWorkflowHandle, ExternalWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.names import Store
@@ -196,8 +198,10 @@ class CampaignWorkflow:
         ):
             slot = self.slot_queue.pop(0)
             self.slots_in_use.add(slot.service_tag)
-            await workflow.get_external_workflow_handle(slot.cluster_workflow_id).signal(
-                ClusterRolloutWorkflow.slot_granted, slot.service_tag
+            await signal_if_running(
+                workflow.get_external_workflow_handle(slot.cluster_workflow_id),
+                ClusterRolloutWorkflow.slot_granted,
+                slot.service_tag,
             )
 
     async def halt(self, reason: str) -> None:
@@ -211,7 +215,7 @@ class CampaignWorkflow:
 
     async def tell_clusters(self, signal: object, *args: object) -> None:
         for handle in list(self.clusters.values()):
-            await handle.signal(signal, *args)  # type: ignore[arg-type]
+            await signal_if_running(handle, signal, *args)
 
     def final_state(self, results: list[ClusterResult]) -> CampaignState:
         if self.abort_reason is not None:
@@ -227,3 +231,17 @@ class CampaignWorkflow:
     def set_state(self, state: CampaignState) -> None:
         self.state = state
         workflow.upsert_search_attributes([CAMPAIGN_STATUS.value_set(state.value)])
+
+
+async def signal_if_running(
+    handle: ChildWorkflowHandle[Any, Any] | ExternalWorkflowHandle[Any],
+    signal: Any,
+    *args: Any,
+) -> None:
+    """Signal a cluster rollout; one that has already finished has nothing left to hear."""
+    try:
+        await handle.signal(signal, *args)
+    except ApplicationError as error:
+        # The server's verdict arrives as the failure's type or as its message prefix.
+        if "ExternalWorkflowExecutionNotFound" not in f"{error.type} {error.message}":
+            raise

@@ -203,9 +203,7 @@ class HostUpdateWorkflow:
             raise HostHeld("policy is hold")
         await redfish(
             Redfish.ROLLBACK_FIRMWARE,
-            RollbackRequest(
-                host=self.job.host, component_ids=[t.component_id for t in self.job.targets]
-            ),
+            RollbackRequest(host=self.job.host, targets=self.job.targets),
             None,
             FIRMWARE_JOBS_TIMEOUT,
             heartbeat=self.heartbeat,

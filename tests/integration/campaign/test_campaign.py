@@ -304,3 +304,31 @@ async def test_pause_stops_new_hosts_and_resume_finishes_the_campaign(
     result = await handle.result()
     assert result.state is CampaignState.COMPLETED
     assert all(o.status is HostStatus.UPDATED for c in result.clusters for o in c.outcomes)
+
+
+@pytest.mark.usefixtures("workers")
+async def test_campaign_failure_threshold_halts_the_campaign(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    failing = ["ALAB001", "ALAB002"]
+    for tag in failing:
+        lab.set_faults(tag, job_fails="SUP0518")
+    try:
+        result = await _run_campaign(
+            temporal_env,
+            lab,
+            ["alpha"],
+            max_concurrent_per_cluster=1,
+            global_max_concurrent=1,
+            cluster_failure_threshold=2,
+            campaign_failure_threshold=2,
+        )
+    finally:
+        for tag in failing:
+            lab.set_faults(tag, job_fails=None)
+    assert result.state is CampaignState.HALTED
+    assert result.stop_reason == "2 failed host(s) reached the campaign threshold of 2"
+    (alpha,) = result.clusters
+    assert [o.service_tag for o in alpha.outcomes] == failing
+    assert alpha.not_started == ["ALAB003", "ALAB004"]
+    assert "alpha" not in lab.hosts_in_maintenance()
