@@ -71,8 +71,10 @@ from workers.registry import VCENTER_CONCURRENCY
 from workflows.campaign import CampaignWorkflow
 
 TARGET = "2.13.0"  # the simulator's BIOS starts at 1.10.2: every host needs the update
-# (hosts per cluster, clusters of that size): 200 hosts, 20 clusters
-SHAPE = ((3, 5), (4, 5), (5, 5), (28, 5))
+# Cluster sizes; COPIES clusters of each: 200 hosts in 20 clusters (--copies 1 for a
+# 40-host fleet that shows how the per-host overhead grows with the fleet).
+SIZES = (3, 4, 5, 28)
+COPIES = 5
 MAX_PER_CLUSTER = 4
 MIN_HOSTS_ONLINE = 2
 GRACE_S = 60
@@ -82,11 +84,11 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def bench_fleet() -> Fleet:
-    """20 HA clusters (failover level 1) on 127.24.<cluster>.<host>."""
+def bench_fleet(copies: int = COPIES) -> Fleet:
+    """HA clusters (failover level 1) on 127.24.<cluster>.<host>."""
     clusters: list[ClusterSpec] = []
-    for size, count in SHAPE:
-        for _ in range(count):
+    for size in SIZES:
+        for _ in range(copies):
             c = len(clusters) + 1
             hosts = [
                 HostSpec(
@@ -306,9 +308,10 @@ def main() -> None:
     parser.add_argument("--idrac-poll-s", type=float, default=0.5)
     parser.add_argument("--vcenter-poll-s", type=float, default=0.5)
     parser.add_argument("--heartbeat-s", type=int, default=10)
+    parser.add_argument("--copies", type=int, default=COPIES, help="clusters of each size")
     args = parser.parse_args()
 
-    fleet = bench_fleet()
+    fleet = bench_fleet(args.copies)
     clusters = [c for _, c in fleet.clusters()]
     hosts = len(fleet.hosts())
     device_s = device_seconds(args.time_scale)
@@ -317,7 +320,7 @@ def main() -> None:
         math.ceil(hosts / args.global_cap),
     )
     lower_bound_s = rounds * device_s
-    log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host; ")
+    log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host")
     log(f"lower bound {rounds} rounds = {lower_bound_s:.1f} s")
 
     with (
