@@ -320,6 +320,8 @@ async def _signal(state: StateDep, campaign_id: int, signal: str, new_status: st
                 status.HTTP_409_CONFLICT, detail="the campaign workflow is no longer running"
             ) from None
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=exc.message) from None
+    if campaign.status not in ("running", "paused"):  # e.g. aborting: a resume must not hide it
+        return campaign
     return await anyio.to_thread.run_sync(lambda: _update(state, campaign_id, status=new_status))
 
 
@@ -357,28 +359,42 @@ async def abort_campaign(
 ) -> Campaign:
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
     handle = await _started_handle(state, campaign)
+    # Recorded before asking: the workflow may close right after accepting, and a reader in
+    # that gap must already see "aborting" (it then closes as "aborted", not "completed").
+    previous = (campaign.status, campaign.abort_reason)
+    aborting = await anyio.to_thread.run_sync(
+        lambda: _update(state, campaign_id, status="aborting", abort_reason=body.reason)
+    )
     try:
         # The update handler only records the request and returns; the workflow winds
         # down afterwards. So waiting for its result is waiting for acceptance.
         await handle.execute_update(UPDATE_ABORT, body, rpc_timeout=ACCEPT_TIMEOUT)
-    except WorkflowUpdateFailedError as exc:
+    except Exception as exc:
+        await anyio.to_thread.run_sync(
+            lambda: _update(state, campaign_id, status=previous[0], abort_reason=previous[1])
+        )
+        raise _abort_refused(exc) from None
+    return aborting
+
+
+def _abort_refused(exc: Exception) -> Exception:
+    """The HTTP answer for an abort the workflow did not accept."""
+    if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause.message if exc.cause else "rejected"
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"abort rejected: {cause}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise HTTPException(
+        return HTTPException(status.HTTP_409_CONFLICT, detail=f"abort rejected: {cause}")
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail=f"no campaign worker accepted the abort within {ACCEPT_TIMEOUT.seconds}s "
             "(is a worker running?); it may still apply once a worker picks the workflow up",
-        ) from None
-    except RPCError as exc:
+        )
+    if isinstance(exc, RPCError):
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(
+            return HTTPException(
                 status.HTTP_409_CONFLICT, detail="the campaign workflow is no longer running"
-            ) from None
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=exc.message) from None
-    return await anyio.to_thread.run_sync(
-        lambda: _update(state, campaign_id, status="aborting", abort_reason=body.reason)
-    )
+            )
+        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=exc.message)
+    return exc
 
 
 @router.get("/{campaign_id}", response_model=CampaignDetail, responses=NOT_FOUND)
@@ -397,6 +413,17 @@ async def get_campaign(campaign_id: Id, state: StateDep, _: Viewer) -> CampaignD
     )
 
 
+async def _final(handle: WorkflowHandle[Any, Any], execution: str | None) -> LiveStatus:
+    """A finished campaign's result (final state, every host's outcome) in place of a query."""
+    try:
+        result = await handle.result(rpc_timeout=QUERY_TIMEOUT)
+    except Exception as exc:
+        detail = f"the final result could not be read ({type(exc).__name__})"
+        return LiveStatus(available=False, execution_status=execution, status=None, detail=detail)
+    status_dict = result if isinstance(result, dict) else {"value": result}
+    return LiveStatus(available=True, execution_status=execution, status=status_dict, detail=None)
+
+
 async def _live(state: StateDep, campaign: Campaign) -> LiveStatus:
     """Live state from Temporal; any failure degrades to the stored record plus a reason."""
     try:
@@ -410,6 +437,8 @@ async def _live(state: StateDep, campaign: Campaign) -> LiveStatus:
             detail=f"Temporal unavailable ({type(exc).__name__}); showing the stored state",
         )
     execution = description.status.name if description.status else None
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await _final(handle, execution)
     if description.status != WorkflowExecutionStatus.RUNNING:
         return LiveStatus(available=False, execution_status=execution, status=None, detail=None)
     try:

@@ -192,9 +192,15 @@ async def test_abort_validator_rejection_is_a_409(
         second = await operator.post(f"/campaigns/{cid}/abort", json={"reason": "two"})
         assert second.status_code == 409
         assert second.json()["detail"] == "abort rejected: already aborting: one"
-        await operator.post(f"/campaigns/{cid}/resume")
+        stored = (await operator.get(f"/campaigns/{cid}")).json()
+        assert (stored["status"], stored["abort_reason"]) == ("aborting", "one")  # kept
+        resumed = await operator.post(f"/campaigns/{cid}/resume")
+        assert resumed.json()["status"] == "aborting"  # a resume does not hide the abort
         handle = temporal_namespaces[NAMESPACE].get_workflow_handle(f"campaign-{cid}")
         assert await handle.result() == {"aborted": "one"}
+        final = (await operator.get(f"/campaigns/{cid}")).json()
+        assert final["status"] == "aborted"
+        assert final["live"]["status"] == {"aborted": "one"}  # the workflow's final result
 
 
 async def test_without_a_worker_status_degrades_and_abort_fails_clearly(
