@@ -29,6 +29,8 @@ _SECRET_IN_TEXT = [
         r"(?i)((?:pass(?:word|wd)?|secret|token|api[-_]?key|pwd)['\"]?\s*[=:]\s*['\"]?)[^\s'\",;&]+"
     ),
     re.compile(r"(?i)(x-auth-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",;]+"),
+    # Header tuples as HTTP libraries print them: (b'X-Auth-Token', b'...')
+    re.compile(r"(?i)((?:x-auth-token|authorization|cookie)['\"],\s*b?['\"])[^'\"]+"),
     re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(://[^/\s:@]+:)[^@\s/]+(@)"),
 ]

@@ -46,6 +46,7 @@ def test_secret_keys_are_masked_at_any_depth(log_stream: io.StringIO) -> None:
         ("Authorization: Bearer eyJhbGciOi.abc.def", "eyJhbGciOi.abc.def"),
         ("connect postgresql://orch:s3cr3t@db:5432/orch", "s3cr3t"),
         ('{"Password": "Sup3r"}', "Sup3r"),
+        ("send_request_headers [(b'X-Auth-Token', b'a1b2c3d4e5')]", "a1b2c3d4e5"),
     ],
 )
 def test_secrets_inside_free_text_are_masked(text: str, secret: str) -> None:
