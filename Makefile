@@ -43,7 +43,8 @@ test: lint vcsim
 bench: $(STAMP) vcsim
 	@mkdir -p benchmarks/results
 	@for b in benchmarks/*.py; do \
-		echo "== $$b"; $(PYTHON) $$b | tee benchmarks/results/$$(basename $$b .py).log | tail -n 1; \
+		name=$$(basename $$b .py); echo "== $$name"; \
+		$(PYTHON) -m benchmarks.$$name | tee benchmarks/results/$$name.log | tail -n 1; \
 	done
 
 clean:
