@@ -105,6 +105,11 @@ async def _run_campaign(
     return await handle.result()
 
 
+async def _found(env: WorkflowEnvironment, query: str) -> set[str]:
+    """What an operator filtering the Temporal Web UI with this query would see."""
+    return {execution.id async for execution in env.client.list_workflows(query)}
+
+
 @pytest.mark.usefixtures("workers")
 async def test_rolling_campaign_updates_every_host_once_within_capacity(
     temporal_env: WorkflowEnvironment, lab: Lab
@@ -142,6 +147,14 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     with Session(lab.resources.engine) as session:
         rows = session.exec(select(HostUpdate)).all()
     assert {r.server_id for r in rows} >= {lab.server_ids[t] for t in alpha}
+
+    # The Web UI can filter the whole campaign tree by its search attributes.
+    campaign = f"campaign-{result.campaign_id}"
+    tree = await _found(temporal_env, f"CampaignId = '{result.campaign_id}'")
+    assert campaign in tree and f"{campaign}-cluster-alpha" in tree
+    assert {f"{campaign}-host-{tag}" for tag in alpha} <= tree
+    assert campaign in await _found(temporal_env, "CampaignStatus = 'finished_with_failures'")
+    assert await _found(temporal_env, f"ServiceTag = '{failing}'") == {f"{campaign}-host-{failing}"}
 
 
 @pytest.mark.usefixtures("workers")
