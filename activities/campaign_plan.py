@@ -18,9 +18,9 @@ from activities.names import Store
 from activities.resources import Resources
 from domain.campaign_spec import CampaignSpec, CampaignStartInput
 from domain.components import FACTS, RebootType, classify
-from domain.estimates import estimate_host
+from domain.estimates import estimate_host, history_key
 from domain.runbook import CampaignPlan, ClusterRollout, ComponentTarget, HostJob, HostRef
-from store.models import Cluster, Datacenter, FirmwarePackage, Server
+from store.models import Campaign, Cluster, Datacenter, FirmwarePackage, HostUpdate, Server
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,24 @@ class _Row:
     server: Server
     cluster: Cluster
     datacenter: str
+
+
+def past_durations(session: Session) -> dict[str, list[timedelta]]:
+    """How long earlier successful host updates took, by server model and component set."""
+    query = (
+        select(HostUpdate, Server, Campaign)
+        .join(Server, HostUpdate.server_id == Server.id)  # type: ignore[arg-type]
+        .join(Campaign, HostUpdate.campaign_id == Campaign.id)  # type: ignore[arg-type]
+        .where(HostUpdate.status == "updated")
+    )
+    history: dict[str, list[timedelta]] = {}
+    for update, server, campaign in session.exec(query).all():
+        if update.started_at is None or update.finished_at is None:
+            continue
+        components = [item["component_id"] for item in campaign.spec.get("firmware", [])]
+        key = history_key(server.model or "", components)
+        history.setdefault(key, []).append(update.finished_at - update.started_at)
+    return history
 
 
 class CampaignPlanActivities:
@@ -41,6 +59,7 @@ class CampaignPlanActivities:
         with Session(self.resources.engine) as session:
             targets = self._targets(session, spec)
             rows, unresolved = self._hosts(session, spec)
+            history = past_durations(session)
         by_cluster: dict[tuple[int, str], list[_Row]] = {}
         for row in rows:
             by_cluster.setdefault((row.cluster.vcenter_id, row.cluster.name), []).append(row)
@@ -50,7 +69,7 @@ class CampaignPlanActivities:
                 cluster=cluster_name,
                 datacenter=members[0].datacenter,
                 vcenter_id=vcenter_id,
-                hosts=[self._job(start, row, targets, heartbeat) for row in members],
+                hosts=[self._job(start, row, targets, heartbeat, history) for row in members],
                 windows=spec.windows,
                 policy=spec.policy,
             )
@@ -135,9 +154,12 @@ class CampaignPlanActivities:
         row: _Row,
         targets: list[ComponentTarget],
         heartbeat_timeout_s: int,
+        history: dict[str, list[timedelta]],
     ) -> HostJob:
         server = row.server
-        estimate = estimate_host([classify(t.component_id) for t in targets], vm_count=0)
+        key = history_key(server.model or "", [t.component_id for t in targets])
+        kinds = [classify(t.component_id) for t in targets]
+        estimate = estimate_host(kinds, vm_count=0, history=history.get(key, ()))
         return HostJob(
             campaign_id=start.campaign_id,
             host=HostRef(
