@@ -160,14 +160,24 @@ class CapacityRequest(_Io):
     )
 
 
+class ClusterProgress(_Io):
+    """What a rollout carries into its next run when it continues as new."""
+
+    outcomes: list[HostOutcome] = Field(default_factory=list)
+    paused: bool = False
+    slots_requested: list[str] = Field(default_factory=list)
+    slots_granted: list[str] = Field(default_factory=list)
+
+
 class ClusterRollout(_Io):
     campaign_id: int
     cluster: str
     datacenter: str
     vcenter_id: int | None
-    hosts: list[HostJob]
+    hosts: list[HostJob] = Field(description="hosts still to do, in order")
     windows: list[Window]
     policy: Policy
+    progress: ClusterProgress = Field(default_factory=ClusterProgress)
 
 
 class ClusterResult(_Io):

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.capacity import CapacityAnswer
     from domain.runbook import (
         CapacityRequest,
+        ClusterProgress,
         ClusterResult,
         ClusterRollout,
         ClusterStatus,
@@ -49,12 +50,12 @@ class ClusterRolloutWorkflow:
         self.pending: list[HostJob] = list(rollout.hosts)
         self.running: dict[str, HostJob] = {}
         self.host_tasks: list[asyncio.Task[None]] = []
-        self.outcomes: list[HostOutcome] = []
-        self.paused = False
+        self.outcomes: list[HostOutcome] = list(rollout.progress.outcomes)
+        self.paused = rollout.progress.paused
         self.stop_reason: str | None = None
         self.waiting_reason: str | None = None
-        self.slots_requested: set[str] = set()
-        self.slots_granted: set[str] = set()
+        self.slots_requested: set[str] = set(rollout.progress.slots_requested)
+        self.slots_granted: set[str] = set(rollout.progress.slots_granted)
 
     # ---- operator and campaign messages ------------------------------------------------
 
@@ -96,6 +97,8 @@ class ClusterRolloutWorkflow:
     @workflow.run
     async def run(self, rollout: ClusterRollout) -> ClusterResult:
         while self.pending and self.stop_reason is None:
+            if not self.running and workflow.info().is_continue_as_new_suggested():
+                await self.continue_as_new()
             job = self.pending[0]
             if (
                 await self.not_paused()
@@ -114,6 +117,24 @@ class ClusterRolloutWorkflow:
             outcomes=self.outcomes,
             not_started=[job.host.service_tag for job in self.pending],
             stopped_reason=self.stop_reason,
+        )
+
+    async def continue_as_new(self) -> None:
+        """A long wait (days of windows or capacity polls) must not grow one history forever;
+        between hosts, nothing is in flight, so the rollout restarts from its progress."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            self.rollout.model_copy(
+                update={
+                    "hosts": self.pending,
+                    "progress": ClusterProgress(
+                        outcomes=self.outcomes,
+                        paused=self.paused,
+                        slots_requested=sorted(self.slots_requested),
+                        slots_granted=sorted(self.slots_granted),
+                    ),
+                }
+            )
         )
 
     async def not_paused(self) -> bool:

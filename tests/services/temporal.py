@@ -20,7 +20,8 @@ READY_TIMEOUT_S = 60.0
 
 
 class TemporalDevServer:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_args: list[str] | None = None) -> None:
+        self.extra_args = extra_args or []
         self.settings = Settings(
             data_dir=data_dir,
             temporal_address=f"127.0.0.1:{free_port()}",
@@ -37,7 +38,9 @@ class TemporalDevServer:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self._process = subprocess.Popen(
-                temporal_command(temporal_binary(), self.settings), stdout=out, stderr=out
+                [*temporal_command(temporal_binary(), self.settings), *self.extra_args],
+                stdout=out,
+                stderr=out,
             )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not self._answers_now():

@@ -1,0 +1,69 @@
+"""A cluster rollout whose history grows long continues as new between hosts, carrying
+its progress, and the campaign still ends with every host updated once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.runbook import CampaignState, HostStatus
+from domain.temporal_names import TaskQueue
+from tests.integration.campaign.lab import BIOS_TARGET, Lab
+from tests.services.temporal import TemporalDevServer
+from workers.main import running_workers
+from workflows.campaign import CampaignWorkflow
+
+# Far below the production default (4,096 events), so a 4-host cluster must continue.
+SUGGEST_AFTER_EVENTS = 40
+
+
+@pytest.fixture
+def temporal(tmp_path: Path) -> Iterator[TemporalDevServer]:
+    flag = f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}"
+    server = TemporalDevServer(tmp_path / "temporal", ["--dynamic-config-value", flag])
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_cluster_rollout_continues_as_new_and_keeps_its_progress(
+    lab: Lab, temporal: TemporalDevServer
+) -> None:
+    client = await temporal.client()
+    spec = CampaignSpec.model_validate(
+        {
+            "targets": {"clusters": ["alpha"]},
+            "firmware": [
+                {
+                    "component_id": "159",
+                    "version": BIOS_TARGET,
+                    "package_id": lab.bios_packages[BIOS_TARGET],
+                }
+            ],
+            "policy": {"max_concurrent_per_cluster": 1, "min_hosts_online": 1},
+        }
+    )
+    campaign_id = lab.new_campaign("continue-as-new")
+    jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in lab.server_ids}
+    async with running_workers(client, lab.resources):
+        result = await client.execute_workflow(
+            CampaignWorkflow.run,
+            CampaignStartInput(campaign_id=campaign_id, spec=spec),
+            id=f"campaign-{campaign_id}",
+            task_queue=TaskQueue.CAMPAIGNS,
+            execution_timeout=timedelta(minutes=5),
+        )
+    cluster_id = f"campaign-{campaign_id}-cluster-alpha"
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{cluster_id}'")]
+    assert len(runs) >= 2, "the rollout never continued as new"
+    assert result.state is CampaignState.COMPLETED
+    (alpha,) = result.clusters
+    tags = [f"ALAB00{i}" for i in range(1, 5)]
+    assert sorted(o.service_tag for o in alpha.outcomes) == tags  # carried across runs
+    assert all(o.status is HostStatus.UPDATED for o in alpha.outcomes)
+    for tag in tags:
+        assert lab.idrac_state(tag)["update_jobs"] - jobs_before[tag] == 1
