@@ -145,11 +145,17 @@ def _print_outcome(tag: str, status: str, reason: str | None) -> None:
 def _follow(api: httpx.Client, campaign_id: int) -> set[str]:
     """Print each host's outcome as it lands, until the workflow closes; return who printed."""
     seen: set[str] = set()
+    waiting: dict[str, str | None] = {}
     deadline = time.monotonic() + CAMPAIGN_TIMEOUT_S
     while time.monotonic() < deadline:
         detail = api.get(f"/campaigns/{campaign_id}").raise_for_status().json()
         live = detail.get("live") or {}
         status = live.get("status") or {}
+        for cluster in live.get("clusters") or []:
+            reason = cluster.get("waiting_reason")
+            if reason and waiting.get(cluster["cluster"]) != reason:
+                typer.echo(f"  {cluster['cluster']:<12} waits: {reason}")
+            waiting[cluster["cluster"]] = reason
         for outcome in status.get("outcomes", []):
             if outcome["service_tag"] not in seen:
                 seen.add(outcome["service_tag"])

@@ -126,6 +126,11 @@ class LiveStatus(BaseModel):
     execution_status: str | None = Field(examples=["RUNNING"])
     status: dict[str, Any] | None = Field(description="The workflow's `status` query result.")
     detail: str | None = Field(examples=["no worker answered the status query within 2s"])
+    clusters: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Each running cluster rollout's `status` query: state, why it waits "
+        "(window, capacity, pause), hosts running with their current step, pending hosts.",
+    )
 
 
 class CampaignDetail(CampaignOut):
@@ -453,4 +458,33 @@ async def _live(state: StateDep, campaign: Campaign) -> LiveStatus:
             "showing the stored state",
         )
     status_dict = result if isinstance(result, dict) else {"value": result}
-    return LiveStatus(available=True, execution_status=execution, status=status_dict, detail=None)
+    clusters = await _cluster_statuses(await state.temporal_client(), campaign, status_dict)
+    return LiveStatus(
+        available=True,
+        execution_status=execution,
+        status=status_dict,
+        detail=None,
+        clusters=clusters,
+    )
+
+
+async def _cluster_statuses(
+    client: Client, campaign: Campaign, status_dict: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Ask each cluster rollout, and each of its running hosts, where it stands."""
+    found = []
+    for name in status_dict.get("clusters") or []:
+        handle = client.get_workflow_handle(f"{campaign.workflow_id}-cluster-{name}")
+        try:
+            cluster = await handle.query(QUERY_STATUS, rpc_timeout=QUERY_TIMEOUT)
+        except Exception:  # noqa: S112  (finished or not started: the campaign status covers it)
+            continue
+        running = cluster.get("running") or {}
+        for tag in running:
+            host = client.get_workflow_handle(f"{campaign.workflow_id}-host-{tag}")
+            try:
+                running[tag] = await host.query("current_step", rpc_timeout=QUERY_TIMEOUT)
+            except Exception:  # noqa: S112  (just finished: the next read shows its outcome)
+                continue
+        found.append(cluster)
+    return found
