@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -173,13 +174,14 @@ def campaign_spec(lab: Lab, global_cap: int) -> CampaignSpec:
     )
 
 
-class RssSampler:
-    """Peak resident memory of one process, sampled on a thread."""
+class ProcessSampler:
+    """Peak resident memory and CPU seconds used of one process, sampled on a thread."""
 
     def __init__(self, pid: int, every_s: float = 0.2) -> None:
         self.process = psutil.Process(pid)
         self.every_s = every_s
         self.peak_bytes = 0
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -187,12 +189,14 @@ class RssSampler:
         while not self._stop.is_set():
             try:
                 self.peak_bytes = max(self.peak_bytes, self.process.memory_info().rss)
+                cpu = self.process.cpu_times()
+                self.cpu_s = cpu.user + cpu.system
             except psutil.NoSuchProcess:
                 return
             self._stop.wait(self.every_s)
 
     @contextmanager
-    def running(self) -> Iterator[RssSampler]:
+    def running(self) -> Iterator[ProcessSampler]:
         self._thread.start()
         try:
             yield self
@@ -352,7 +356,7 @@ def main() -> None:
             try:
                 worker.start()
                 assert worker.process is not None
-                with RssSampler(worker.process.pid).running() as rss:
+                with ProcessSampler(worker.process.pid).running() as sampled:
                     result, makespan_s, breakdown = asyncio.run(
                         run_campaign(lab, temporal, args.global_cap)
                     )
@@ -387,7 +391,12 @@ def main() -> None:
                 "makespan_ratio": round(makespan_s / lower_bound_s, 3),
                 "overhead_s_per_host": round(statistics.mean(walls) - device_s, 3),
                 "redfish_requests_per_host": round(requests / hosts, 1),
-                "worker_peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
+                "worker_peak_rss_mb": round(sampled.peak_bytes / 2**20, 1),
+                # CPU context: the worker's own, this process's (the iDRAC simulator runs
+                # here) and the machine's load, which other users may share.
+                "worker_cpu_s": round(sampled.cpu_s, 1),
+                "harness_cpu_s": round(time.process_time(), 1),
+                "load_avg_1m": round(os.getloadavg()[0], 2),
                 "makespan_s": round(makespan_s, 1),
                 "hosts_makespan_s": round((last - first).total_seconds(), 1),
                 "lower_bound_s": round(lower_bound_s, 1),
