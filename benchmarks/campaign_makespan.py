@@ -1,7 +1,10 @@
 """Campaign makespan: 200 hosts in 20 clusters, one BIOS campaign, time-scaled simulators.
 
     .venv/bin/python -m benchmarks.campaign_makespan [--time-scale 0.1 --global-cap 20
-        --idrac-poll-s 0.5 --vcenter-poll-s 0.5 --heartbeat-s 10]
+        --idrac-poll-s 0.5 --vcenter-poll-s 0.5 --heartbeat-s 10 --copies 5]
+
+About 13-16 minutes on the shared 2-core development machine (the worker is CPU-bound;
+see docs/benchmarks.md).
 
 Everything is real and on loopback (see docs/benchmarks.md): vcsim, the iDRAC simulator
 over HTTPS, a PostgreSQL inventory, a Temporal dev server and the worker as its own
@@ -17,7 +20,9 @@ The last stdout line is JSON:
   device_s;
 - overhead_s_per_host: mean HostOutcome (finished_at - started_at) - device_s;
 - redfish_requests_per_host: the iDRAC simulator's request counters / hosts;
-- worker_peak_rss_mb: peak RSS of the worker process (psutil, sampled every 0.2 s).
+- worker_peak_rss_mb: peak RSS of the worker process (psutil, sampled every 0.2 s);
+plus diagnostics (worker CPU seconds, time per activity type from the histories, the
+cost of one vCenter call).
 device_s is computed from the simulator's scaled timings (``device_seconds``), not
 measured, so it holds no orchestration time at all. Progress goes to stderr.
 """
