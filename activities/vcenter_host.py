@@ -25,6 +25,7 @@ from integrations.vcenter import (
     preflight_enter,
     read_inventory,
 )
+from integrations.vcenter.reboot import host_liveness
 
 
 def _options(request: MaintenanceRequest) -> MaintenanceOptions:
@@ -73,9 +74,15 @@ class VcenterActivities:
         """After the reboot: connected again (it may well be already)."""
         deadline = time.monotonic() + request.timeout_s
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
-            while True:
-                host = read_inventory(client).host(request.host.name)
-                state = host.connection_state if host else "absent"
+            host = read_inventory(client).host(request.host.name)
+            if host is None:
+                raise ApplicationError(
+                    f"vCenter has no host named {request.host.name!r}",
+                    type="HostNotFound",
+                    non_retryable=True,
+                )
+            while True:  # then one property of one host per poll, not the whole inventory
+                state = host_liveness(client, host.moid).connection_state
                 if state == "connected":
                     return
                 if time.monotonic() > deadline:
