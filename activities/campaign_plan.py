@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.names import Store
 from activities.resources import Resources
-from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.campaign_spec import CampaignSpec, CampaignStartInput, FirmwareTarget
 from domain.components import FACTS, RebootType, classify
 from domain.estimates import estimate_host, history_key
 from domain.runbook import CampaignPlan, ClusterRollout, ComponentTarget, HostJob, HostRef
@@ -28,6 +28,20 @@ class _Row:
     server: Server
     cluster: Cluster
     datacenter: str
+
+
+def _package_problem(package: FirmwarePackage | None, wanted: FirmwareTarget) -> str | None:
+    """Why the spec's package cannot be used, or None."""
+    if package is None:
+        return f"package {wanted.package_id} does not exist"
+    if (package.component_id, package.version) != (wanted.component_id, wanted.version):
+        return (
+            f"package {package.id} is component {package.component_id} version "
+            f"{package.version}, not {wanted.component_id} {wanted.version}"
+        )
+    if package.file_name is None:
+        return f"package {package.id} has no uploaded file yet"
+    return None
 
 
 def past_durations(session: Session) -> dict[str, list[timedelta]]:
@@ -82,16 +96,7 @@ class CampaignPlanActivities:
         targets = []
         for index, wanted in enumerate(spec.firmware):
             package = session.get(FirmwarePackage, wanted.package_id)
-            problem = None
-            if package is None:
-                problem = f"package {wanted.package_id} does not exist"
-            elif (package.component_id, package.version) != (wanted.component_id, wanted.version):
-                problem = (
-                    f"package {package.id} is component {package.component_id} version "
-                    f"{package.version}, not {wanted.component_id} {wanted.version}"
-                )
-            elif package.file_name is None:
-                problem = f"package {package.id} has no uploaded file yet"
+            problem = _package_problem(package, wanted)
             if problem is not None or package is None:
                 raise ApplicationError(
                     f"firmware[{index}]: {problem}", type="InvalidPlan", non_retryable=True
