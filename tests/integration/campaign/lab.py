@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from activities.resources import Resources
 from common.settings import Settings
+from domain.campaign_spec import CampaignSpec
 from integrations.redfish.models import ClientOptions
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
 from simulators.idrac.runner import SimulatorThread
@@ -74,6 +75,27 @@ class Lab:
     def set_faults(self, tag: str, **faults: Any) -> None:
         url = f"{self.idrac.control_url}/hosts/{tag}/faults"
         httpx.post(url, json=faults, timeout=10).raise_for_status()
+
+    def bios_spec(
+        self,
+        targets: dict[str, list[str]],
+        version: str,
+        *,
+        package_version: str | None = None,
+        windows: list[dict[str, str]] | None = None,
+        policy: dict[str, object] | None = None,
+    ) -> CampaignSpec:
+        """A campaign bringing TARGETS' BIOS to VERSION from the lab's package for it
+        (or, to test a mismatch, the package of PACKAGE_VERSION)."""
+        package = self.bios_packages[package_version or version]
+        return CampaignSpec.model_validate(
+            {
+                "targets": targets,
+                "firmware": [{"component_id": "159", "version": version, "package_id": package}],
+                "windows": windows or [],
+                "policy": policy or {},
+            }
+        )
 
     def new_campaign(self, name: str) -> int:
         with Session(self.resources.engine) as session:

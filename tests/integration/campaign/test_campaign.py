@@ -76,14 +76,8 @@ def _spec(
     windows: list[dict[str, str]] | None = None,
     **policy: object,
 ) -> CampaignSpec:
-    firmware = {"component_id": "159", "version": version, "package_id": lab.bios_packages[version]}
-    return CampaignSpec.model_validate(
-        {
-            "targets": {"clusters": clusters},
-            "firmware": [firmware],
-            "windows": windows or [],
-            "policy": {**POLICY, **policy},
-        }
+    return lab.bios_spec(
+        {"clusters": clusters}, version, windows=windows, policy={**POLICY, **policy}
     )
 
 
@@ -223,18 +217,7 @@ async def test_abort_is_validated_and_lets_the_running_host_finish(
 async def test_a_spec_whose_package_does_not_match_fails_before_any_host(
     temporal_env: WorkflowEnvironment, lab: Lab
 ) -> None:
-    spec = CampaignSpec.model_validate(
-        {
-            "targets": {"clusters": ["alpha"]},
-            "firmware": [
-                {
-                    "component_id": "159",
-                    "version": "9.9.9",
-                    "package_id": lab.bios_packages["2.12.0"],
-                }
-            ],
-        }
-    )
+    spec = lab.bios_spec({"clusters": ["alpha"]}, "9.9.9", package_version="2.12.0")
     handle = await _start(temporal_env, lab, spec)
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.campaign_spec import CampaignStartInput
 from domain.runbook import CampaignState, HostStatus
 from domain.temporal_names import TaskQueue
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -34,18 +34,10 @@ async def test_cluster_rollout_continues_as_new_and_keeps_its_progress(
     lab: Lab, temporal: TemporalDevServer
 ) -> None:
     client = await temporal.client()
-    spec = CampaignSpec.model_validate(
-        {
-            "targets": {"clusters": ["alpha"]},
-            "firmware": [
-                {
-                    "component_id": "159",
-                    "version": BIOS_TARGET,
-                    "package_id": lab.bios_packages[BIOS_TARGET],
-                }
-            ],
-            "policy": {"max_concurrent_per_cluster": 1, "min_hosts_online": 1},
-        }
+    spec = lab.bios_spec(
+        {"clusters": ["alpha"]},
+        BIOS_TARGET,
+        policy={"max_concurrent_per_cluster": 1, "min_hosts_online": 1},
     )
     campaign_id = lab.new_campaign("continue-as-new")
     jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in lab.server_ids}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.campaign_spec import CampaignStartInput
 from domain.runbook import CampaignState, HostStatus
 from domain.temporal_names import TaskQueue
 from tests.integration.campaign.lab import Lab
@@ -84,19 +84,15 @@ async def test_kill_nine_and_server_restart_never_reflash_or_strand(
     chaos = random.Random(seed)
     hosts = [h.service_tag for _, _, h in lab.fleet.hosts()]
     jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in hosts}
-    spec = CampaignSpec.model_validate(
-        {
-            "targets": {"clusters": ["alpha", "bravo"]},
-            "firmware": [
-                {"component_id": "159", "version": TARGET, "package_id": lab.bios_packages[TARGET]}
-            ],
-            "policy": {
-                "max_concurrent_per_cluster": 2,
-                "min_hosts_online": 1,
-                "global_max_concurrent": 3,
-                "reboot": {"mode": "graceful", "grace_period_s": 3},
-            },
-        }
+    spec = lab.bios_spec(
+        {"clusters": ["alpha", "bravo"]},
+        TARGET,
+        policy={
+            "max_concurrent_per_cluster": 2,
+            "min_hosts_online": 1,
+            "global_max_concurrent": 3,
+            "reboot": {"mode": "graceful", "grace_period_s": 3},
+        },
     )
     campaign_id = lab.new_campaign(f"crash-{uuid.uuid4().hex[:6]}")
     worker = WorkerProcess(lab, temporal, tmp_path / "worker.log")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from activities.campaign_plan import CampaignPlanActivities
-from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.campaign_spec import CampaignStartInput
 from domain.components import classify
 from domain.estimates import estimate_host
 from store.models import Campaign, HostUpdate
@@ -16,18 +16,7 @@ from tests.integration.campaign.lab import BIOS_TARGET, Lab
 
 
 def _start(lab: Lab, targets: dict[str, list[str]]) -> CampaignStartInput:
-    spec = CampaignSpec.model_validate(
-        {
-            "targets": targets,
-            "firmware": [
-                {
-                    "component_id": "159",
-                    "version": BIOS_TARGET,
-                    "package_id": lab.bios_packages[BIOS_TARGET],
-                }
-            ],
-        }
-    )
+    spec = lab.bios_spec(targets, BIOS_TARGET)
     return CampaignStartInput(campaign_id=lab.new_campaign("plan"), spec=spec)
 
 
