@@ -1,11 +1,14 @@
 """What activities need from the outside, resolved at call time (never carried by workflows).
 
 Credentials are looked up in the store and decrypted for each call, so a rotated password
-is used from the next attempt on and no secret ever enters a Temporal payload.
+is used from the next attempt on and no secret ever enters a Temporal payload. Logged-in
+vCenter sessions are kept between calls (keyed by those credentials).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from domain.runbook import HostRef
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
 from integrations.vcenter.client import VCenterClient, VCenterSettings
+from integrations.vcenter.pool import SessionPool
 from store.credentials import resolve_for_server, reveal
 from store.crypto import SecretBox
 from store.db import make_engine
@@ -37,6 +41,7 @@ class Resources:
     vcenter_ca_bundle: Path | None = None
     vcenter_insecure: bool = False
     vcenter_poll_s: float = 5.0  # how often a waiting activity re-reads vCenter
+    vcenter_sessions: SessionPool = field(default_factory=SessionPool)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
@@ -71,18 +76,22 @@ class Resources:
             self.redfish_options.model_copy(update=options),
         )
 
-    def vcenter(self, vcenter_id: int | None) -> VCenterClient:
+    @contextmanager
+    def vcenter(self, vcenter_id: int | None) -> Iterator[VCenterClient]:
+        """A logged-in session to that vCenter, for this thread until the block ends."""
+        with self.vcenter_sessions.session(self._vcenter_settings(vcenter_id)) as client:
+            yield client
+
+    def _vcenter_settings(self, vcenter_id: int | None) -> VCenterSettings:
         with Session(self.engine) as session:
             row = session.get(Vcenter, vcenter_id) if vcenter_id is not None else None
             if row is None or row.credential_profile_id is None:
                 raise MissingCredentialsError(f"vCenter {vcenter_id} has no credential profile")
             credential = reveal(session, self.secrets, row.credential_profile_id)
-        return VCenterClient(
-            VCenterSettings(
-                url=row.address,
-                username=credential.username,
-                password=credential.password,
-                ca_bundle=self.vcenter_ca_bundle,
-                insecure=self.vcenter_insecure,
-            )
+        return VCenterSettings(
+            url=row.address,
+            username=credential.username,
+            password=credential.password,
+            ca_bundle=self.vcenter_ca_bundle,
+            insecure=self.vcenter_insecure,
         )

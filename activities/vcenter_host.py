@@ -1,7 +1,8 @@
 """vCenter activities of the host runbook and the rollout: sync pyvmomi on the thread pool.
 
-Each call logs in, does one job and logs out (pyvmomi sessions expire and are not
-thread-safe), with a heartbeat thread so a dead worker is noticed within a minute.
+Each call borrows a logged-in session (one thread at a time: pyvmomi stubs are not
+thread-safe), reads only the cluster it is about, and heartbeats from a thread so a
+dead worker is noticed within a minute.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from integrations.vcenter import (
     enter_maintenance,
     exit_maintenance,
     preflight_enter,
-    read_inventory,
+    read_scope,
 )
 from integrations.vcenter.reboot import host_liveness
 
@@ -74,7 +75,7 @@ class VcenterActivities:
         """After the reboot: connected again (it may well be already)."""
         deadline = time.monotonic() + request.timeout_s
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
-            host = read_inventory(client).host(request.host.name)
+            host = read_scope(client, host=request.host.name).host(request.host.name)
             if host is None:
                 raise ApplicationError(
                     f"vCenter has no host named {request.host.name!r}",
@@ -98,7 +99,7 @@ class VcenterActivities:
     def capacity(self, request: CapacityRequest) -> CapacityAnswer:
         """vCenter's answer, counting the rollout's own hosts as down already."""
         with self.resources.vcenter(request.vcenter_id) as client:
-            cluster = read_inventory(client).cluster(request.cluster)
+            cluster = read_scope(client, cluster=request.cluster).cluster(request.cluster)
         if cluster is None:
             raise ApplicationError(
                 f"vCenter has no cluster named {request.cluster!r}",

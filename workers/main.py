@@ -47,6 +47,7 @@ def build_worker(client: Client, spec: QueueSpec, stack: ExitStack) -> Worker:
 async def running_workers(client: Client, resources: Resources) -> AsyncIterator[None]:
     """Every task queue's worker polls inside this block; leaving it drains and shuts down."""
     with ExitStack() as pools:
+        pools.callback(resources.vcenter_sessions.close)  # after the last activity ended
         async with AsyncExitStack() as stack:
             for spec in queue_specs(resources):
                 await stack.enter_async_context(build_worker(client, spec, pools))

@@ -11,7 +11,7 @@ from integrations.vcenter.errors import (
     VCenterConnectionError,
     VCenterError,
 )
-from integrations.vcenter.inventory import read_inventory
+from integrations.vcenter.inventory import read_inventory, read_scope
 from integrations.vcenter.maintenance import enter_maintenance, exit_maintenance
 from integrations.vcenter.preflight import MaintenanceOptions, preflight_enter
 from integrations.vcenter.reboot import wait_for_reboot
@@ -33,5 +33,6 @@ __all__ = [
     "exit_maintenance",
     "preflight_enter",
     "read_inventory",
+    "read_scope",
     "wait_for_reboot",
 ]

@@ -13,7 +13,7 @@ from domain.capacity import (
 )
 from integrations.vcenter.client import VCenterClient
 from integrations.vcenter.errors import NotFoundError
-from integrations.vcenter.inventory import read_inventory
+from integrations.vcenter.inventory import read_scope
 from integrations.vcenter.models import ClusterInfo, HostInfo, VmInfo
 
 
@@ -57,7 +57,7 @@ def cluster_facts(cluster: ClusterInfo) -> ClusterFacts:
 def cluster_capacity(
     client: VCenterClient, cluster_name: str, policy: CapacityPolicy
 ) -> CapacityAnswer:
-    cluster = read_inventory(client).cluster(cluster_name)
+    cluster = read_scope(client, cluster=cluster_name).cluster(cluster_name)
     if cluster is None:
         raise NotFoundError(f"no cluster named {cluster_name!r}")
     return may_enter_maintenance(cluster_facts(cluster), policy)

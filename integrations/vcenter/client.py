@@ -180,22 +180,29 @@ class VCenterClient:
             setattr(stub, name, counted)
 
     def retrieve_view(
-        self, paths: dict[type, list[str]], scalar_paths: dict[type, list[str]] | None = None
+        self,
+        paths: dict[type, list[str]],
+        scalar_paths: dict[type, list[str]] | None = None,
+        root: Any = None,
     ) -> ViewRead:
-        """Every object of the given types under the root folder, with the given properties.
+        """Every object of the given types under ``root`` (default: the root folder).
 
         One container view, one RetrievePropertiesEx for ``paths`` and one for
         ``scalar_paths`` (read by the fast scalar reader), plus continuation pages if the
         server pages: the number of round trips does not grow with the inventory.
         """
-        return self.call(lambda: self._retrieve_view(paths, scalar_paths or {}))
+        return self.call(lambda: self._retrieve_view(paths, scalar_paths or {}, root))
 
     def _retrieve_view(
-        self, paths: dict[type, list[str]], scalar_paths: dict[type, list[str]]
+        self, paths: dict[type, list[str]], scalar_paths: dict[type, list[str]], root: Any
     ) -> ViewRead:
         content = self.content
-        with self._container_view(content, [*paths, *scalar_paths]) as view:
-            objects = self._retrieve(content.propertyCollector, [_view_spec(view, paths)])
+        with self._container_view(content, root, [*paths, *scalar_paths]) as view:
+            objects = (
+                self._retrieve(content.propertyCollector, [_view_spec(view, paths)])
+                if paths
+                else []
+            )
             scalars: list[ScalarObject] = []
             if scalar_paths:
                 scalars, trips = retrieve_scalars(
@@ -219,8 +226,9 @@ class VCenterClient:
         return self.call(lambda: self._retrieve(self.content.propertyCollector, [spec]))
 
     @contextmanager
-    def _container_view(self, content: Any, kinds: list[type]) -> Iterator[Any]:
-        view = content.viewManager.CreateContainerView(content.rootFolder, kinds, True)
+    def _container_view(self, content: Any, root: Any, kinds: list[type]) -> Iterator[Any]:
+        container = content.rootFolder if root is None else root
+        view = content.viewManager.CreateContainerView(container, kinds, True)
         try:
             yield view
         finally:

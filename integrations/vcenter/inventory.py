@@ -1,4 +1,5 @@
-"""The whole inventory in one PropertyCollector read, turned into plain models.
+"""The inventory in one PropertyCollector read, turned into plain models: the whole
+vCenter (`read_inventory`) or just the cluster around one host or cluster (`read_scope`).
 
 VirtualMachine.resourceConfig is deliberately not read: reservations come from
 summary.config (vcsim 0.24's PropertyCollector dies on resourceConfig).
@@ -11,6 +12,7 @@ from typing import Any
 
 from pyVmomi import vim
 
+from integrations.vcenter.bulk import ScalarObject
 from integrations.vcenter.client import VCenterClient, props_of
 from integrations.vcenter.errors import NotFoundError
 from integrations.vcenter.models import (
@@ -60,9 +62,18 @@ VM_PATHS: dict[type, list[str]] = {
 }
 
 
+# Names and parents of the tree above the VMs: enough to find where a host or cluster is.
+SKELETON_PATHS: dict[type, list[str]] = {
+    kind: ["name", "parent"]
+    for kind in (vim.Folder, vim.Datacenter, vim.ComputeResource, vim.HostSystem)
+}
+
+ByKind = dict[type, dict[str, dict[str, Any]]]
+
+
 def read_inventory(client: VCenterClient) -> Inventory:
     read = client.retrieve_view(PATHS, VM_PATHS)
-    by_kind: dict[type, dict[str, dict[str, Any]]] = defaultdict(dict)
+    by_kind: ByKind = defaultdict(dict)
     for obj in read.objects:
         by_kind[_kind(obj.obj)][obj.obj._moId] = props_of(obj)
     for vm in read.scalars:
@@ -70,11 +81,70 @@ def read_inventory(client: VCenterClient) -> Inventory:
     return _assemble(by_kind)
 
 
+def read_scope(client: VCenterClient, *, host: str = "", cluster: str = "") -> Inventory:
+    """The inventory cut down to the cluster (or standalone host) that holds the host
+    named ``host``, or to the cluster named ``cluster``: every datacenter, that one
+    cluster with all its hosts and VMs, nothing else.
+
+    A call about one host must not cost a read of every host and VM in vCenter: that
+    grows with the fleet and made pyVmomi's parsing the worker's bottleneck. A name
+    that is no host or no single cluster (a service tag, a name used twice) falls back
+    to the whole inventory, so lookups behave exactly as with `read_inventory`.
+    """
+    skeleton = client.retrieve_view({}, SKELETON_PATHS).scalars
+    root = _scope_root(skeleton, host, cluster)
+    if root is None:
+        return read_inventory(client)
+    by_kind: ByKind = defaultdict(dict)
+    for obj in skeleton:
+        if obj.kind in ("Folder", "Datacenter"):
+            by_kind[getattr(vim, obj.kind)][obj.moid] = obj.props
+    if root.kind == "ClusterComputeResource":
+        ref = client.managed_object(vim.ClusterComputeResource, root.moid)
+        found = client.retrieve_objects([ref], vim.ClusterComputeResource, _CLUSTER_PATHS)
+        by_kind[vim.ClusterComputeResource][root.moid] = {**root.props, **props_of(found[0])}
+    else:
+        ref = client.managed_object(vim.ComputeResource, root.moid)
+    read = client.retrieve_view({vim.HostSystem: PATHS[vim.HostSystem]}, VM_PATHS, root=ref)
+    for obj in read.objects:
+        by_kind[vim.HostSystem][obj.obj._moId] = props_of(obj)
+    for vm in read.scalars:
+        by_kind[vim.VirtualMachine][vm.moid] = vm.props
+    return _assemble(by_kind)
+
+
+_CLUSTER_PATHS = [p for p in PATHS[vim.ClusterComputeResource] if p not in ("name", "parent")]
+
+
+def _scope_root(skeleton: list[ScalarObject], host: str, cluster: str) -> ScalarObject | None:
+    """The compute resource to read: the named cluster, or the host's parent."""
+    if host:
+        parents = [
+            o.props.get("parent")
+            for o in skeleton
+            if o.kind == "HostSystem" and o.props.get("name") == host
+        ]
+        wanted = {parents[0]} if len(parents) == 1 else set()
+        matches = [o for o in skeleton if o.moid in wanted and "ComputeResource" in o.kind]
+    else:
+        matches = [
+            o
+            for o in skeleton
+            if o.kind == "ClusterComputeResource" and o.props.get("name") == cluster
+        ]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _kind(obj: Any) -> type:
     return next(kind for kind in PATHS if isinstance(obj, kind))
 
 
-def _assemble(by_kind: dict[type, dict[str, dict[str, Any]]]) -> Inventory:
+def _moid(reference: Any) -> str:
+    """A parent as the scalar reader gives it (a moid) or as pyVmomi does (an object)."""
+    return reference if isinstance(reference, str) else reference._moId
+
+
+def _assemble(by_kind: ByKind) -> Inventory:
     parents = {
         moid: props.get("parent")
         for kind in (vim.Folder, vim.Datacenter, vim.ClusterComputeResource, vim.HostSystem)
@@ -88,7 +158,7 @@ def _assemble(by_kind: dict[type, dict[str, dict[str, Any]]]) -> Inventory:
             if moid in dc_names:
                 return dc_names[moid]
             parent = parents.get(moid)
-            moid = parent._moId if parent is not None else ""
+            moid = _moid(parent) if parent is not None else ""
             seen += 1
         return None
 
@@ -103,7 +173,7 @@ def _assemble(by_kind: dict[type, dict[str, dict[str, Any]]]) -> Inventory:
     hosts_by_cluster: dict[str | None, list[HostInfo]] = defaultdict(list)
     for moid, props in by_kind[vim.HostSystem].items():
         parent = props.get("parent")
-        cluster = cluster_names.get(parent._moId) if parent is not None else None
+        cluster = cluster_names.get(_moid(parent)) if parent is not None else None
         host = _host(moid, props, cluster, datacenter_of(moid), vms_by_host[props["name"]])
         hosts_by_cluster[cluster].append(host)
 

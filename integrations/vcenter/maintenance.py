@@ -18,7 +18,7 @@ from integrations.vcenter.errors import (
     TaskFailedError,
     VCenterError,
 )
-from integrations.vcenter.inventory import find_host, read_inventory
+from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import FrozenModel, HostInfo, Inventory
 from integrations.vcenter.preflight import MaintenanceOptions, check_host, preflight_enter
 
@@ -48,7 +48,7 @@ def enter_maintenance(
 ) -> MaintenanceResult:
     """Preflight, migrate if the policy says so, enter; cancel cleanly on timeout."""
     deadline = time.monotonic() + options.timeout_s
-    inventory = read_inventory(client)
+    inventory = read_scope(client, host=host_name)
     check = check_host(client, inventory, host_name, options)
     if check.already_in_maintenance:
         log.info("vcenter.maintenance.already", host=check.host)
@@ -120,7 +120,7 @@ def _cancelled(
     with suppress(vim.fault.InvalidState, vmodl.fault.NotSupported):
         client.call(task.CancelTask)  # may have just finished: the read below tells how
     wait_for_task(client, task, time.monotonic() + CANCEL_GRACE_S, options.poll_s)
-    host, _ = find_host(read_inventory(client), host_name)
+    host, _ = find_host(read_scope(client, host=host_name), host_name)
     if host.in_maintenance:  # it finished while we were cancelling
         return MaintenanceResult(
             host=host.name, changed=True, in_maintenance=True, migrated=migrated
@@ -137,7 +137,7 @@ def _words(host: HostInfo) -> str:
 
 def _state_words(client: VCenterClient, host_name: str) -> str:
     try:
-        host, _ = find_host(read_inventory(client), host_name)
+        host, _ = find_host(read_scope(client, host=host_name), host_name)
     except VCenterError as exc:
         return f"unknown ({exc})"
     return _words(host)
@@ -146,7 +146,7 @@ def _state_words(client: VCenterClient, host_name: str) -> str:
 def exit_maintenance(
     client: VCenterClient, host_name: str, timeout_s: float = 900.0, poll_s: float = 0.5
 ) -> MaintenanceResult:
-    host, _ = find_host(read_inventory(client), host_name)
+    host, _ = find_host(read_scope(client, host=host_name), host_name)
     if not host.in_maintenance:
         return MaintenanceResult(host=host.name, changed=False, in_maintenance=False)
     if not host.connected:

@@ -21,7 +21,7 @@ from domain.capacity import (
 )
 from integrations.vcenter.capacity import cluster_facts, host_resources, vm_load
 from integrations.vcenter.client import VCenterClient, fault_text, props_of, wait_for_task
-from integrations.vcenter.inventory import find_host, read_inventory
+from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo, Inventory, VmInfo
 
 log = get_logger(__name__)
@@ -64,7 +64,7 @@ def preflight_enter(
     client: VCenterClient, host_name: str, options: MaintenanceOptions
 ) -> Preflight:
     """Everything that would stop ``host_name`` from entering maintenance, before any change."""
-    return check_host(client, read_inventory(client), host_name, options)
+    return check_host(client, read_scope(client, host=host_name), host_name, options)
 
 
 def check_host(

@@ -11,7 +11,7 @@ from pyVmomi import vim
 
 from integrations.vcenter.client import VCenterClient, props_of
 from integrations.vcenter.errors import ReconnectTimeoutError
-from integrations.vcenter.inventory import find_host, read_inventory
+from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import FrozenModel, HostInfo
 
 
@@ -54,7 +54,7 @@ def wait_for_reboot(
     With ``rebooted_after`` (when the reboot was requested), a host already back with
     a later boot time counts as rebooted even though its absence was not seen.
     """
-    host, _ = find_host(read_inventory(client), host_name)
+    host, _ = find_host(read_scope(client, host=host_name), host_name)
 
     def away_or_rebooted(now: HostLiveness) -> bool:
         return now.connection_state != "connected" or _booted_since(now, rebooted_after)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.vcenter import VCenterClient, read_inventory
+from integrations.vcenter import VCenterClient, read_inventory, read_scope
 from simulators.vcsim.harness import VcsimProcess
 
 
@@ -59,3 +59,36 @@ def test_inventory_is_a_constant_number_of_round_trips(vcenter: VCenterClient) -
     inventory = read_inventory(vcenter)
     assert len(inventory.hosts()) > 3
     assert vcenter.round_trips - before == 4
+
+
+def test_scope_of_a_host_is_its_cluster_exactly_as_the_full_read_sees_it(
+    vcenter: VCenterClient,
+) -> None:
+    full = read_inventory(vcenter)
+    for host in full.hosts():
+        scoped = read_scope(vcenter, host=host.name)
+        assert scoped.clusters() == [full.cluster_of(host)], host.name
+        assert [dc.name for dc in scoped.datacenters] == ["dc-test"]
+
+
+def test_scope_of_a_cluster_reads_that_cluster_only(vcenter: VCenterClient) -> None:
+    full = read_inventory(vcenter)
+    for cluster in full.clusters():
+        before = vcenter.round_trips
+        scoped = read_scope(vcenter, cluster=cluster.name)
+        # names + parents (view, read, destroy), the cluster's settings, its hosts and VMs
+        # (view, read, read, destroy): constant, whatever the size of vCenter
+        assert vcenter.round_trips - before == 8
+        assert scoped.clusters() == [cluster]
+        assert scoped.hosts() == cluster.hosts
+
+
+def test_scope_by_service_tag_or_unknown_name_falls_back_to_the_whole_inventory(
+    vcenter: VCenterClient,
+) -> None:
+    full = read_inventory(vcenter)
+    host = full.hosts()[0]
+    assert host.service_tag
+    by_tag = read_scope(vcenter, host=host.service_tag)
+    assert by_tag == full
+    assert read_scope(vcenter, cluster="no-such-cluster").cluster("no-such-cluster") is None
