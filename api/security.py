@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -45,8 +46,14 @@ def signing_key(settings: Settings) -> bytes:
     if settings.token_signing_key is not None:
         return settings.token_signing_key.get_secret_value().encode()
     if settings.secret_key is not None:
-        return derive_key(settings.secret_key.get_secret_value(), b"login tokens")
+        return _derived_signing_key(settings.secret_key.get_secret_value())
     return _PROCESS_KEY
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_signing_key(secret_key: str) -> bytes:
+    # HKDF on every request showed in profiles; the derivation is a pure function of the key.
+    return derive_key(secret_key, b"login tokens")
 
 
 _PROCESS_KEY = secrets.token_bytes(32)
