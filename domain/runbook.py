@@ -59,8 +59,8 @@ class HostStep(StrEnum):
     WAIT_JOBS = "wait_jobs"
     VERIFY = "verify"
     WAIT_RECONNECT = "wait_reconnect"
-    EXIT_MAINTENANCE = "exit_maintenance"
     POST_HEALTH = "post_health"
+    EXIT_MAINTENANCE = "exit_maintenance"
     COMPENSATE = "compensate"
     DONE = "done"
 
@@ -192,6 +192,11 @@ class HostSlot(_Io):
 
     cluster_workflow_id: str
     service_tag: str
+    work_per_slot_s: float = Field(
+        default=0.0,
+        description="the cluster's estimated seconds of work left per host it may run at "
+        "once: the campaign serves the critical path first, as the rollout plan does",
+    )
 
 
 class ClusterStatus(_Io):

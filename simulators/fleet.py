@@ -61,6 +61,10 @@ class HostFaults(_Strict):
     graceful_ignored: bool = Field(
         default=False, description="the OS ignores GracefulRestart (needs ForceRestart)"
     )
+    critical_after_boot: bool = Field(
+        default=False,
+        description="a part fails its self-test at the next boot: health Critical from then on",
+    )
 
 
 class HostSpec(_Strict):

@@ -190,13 +190,16 @@ class CampaignWorkflow:
         return await handle
 
     async def grant_slots(self) -> None:
-        """First come, first served, up to the global cap; nothing new once stopping."""
+        """Up to the global cap, nothing new once stopping. The cluster with the most work
+        left per allowed slot goes first (then first come, first served): it sets the
+        campaign's end, and smaller clusters fill the slots it cannot use."""
         while (
             self.slot_queue
             and self.stop_reason is None
             and len(self.slots_in_use) < self.policy.global_max_concurrent
         ):
-            slot = self.slot_queue.pop(0)
+            slot = max(self.slot_queue, key=lambda queued: queued.work_per_slot_s)
+            self.slot_queue.remove(slot)
             self.slots_in_use.add(slot.service_tag)
             await signal_if_running(
                 workflow.get_external_workflow_handle(slot.cluster_workflow_id),

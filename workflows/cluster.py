@@ -4,7 +4,8 @@ while hosts remain and nobody said stop:
     paused?               -> wait for resume
     outside a window?     -> sleep until one opens that the next host fits in
     cluster at capacity?  -> wait for a host to finish (vCenter decides what "full" is)
-    no campaign slot?     -> wait for the campaign's global cap
+    no campaign slot?     -> wait for the campaign's global cap (a long wait: go round,
+                             window and capacity may have changed meanwhile)
     start the host's runbook (a child workflow) and go round again
 wait for running hosts to finish; they always finish their runbook, even on abort.
 """
@@ -34,11 +35,12 @@ with workflow.unsafe.imports_passed_through():
         HostStatus,
     )
     from domain.temporal_names import TaskQueue, rollout_search_attributes
-    from domain.windows import parse_windows, wait_reason
+    from domain.windows import WaitDecision, parse_windows, wait_reason
 
 from workflows.host import RETRY, HostUpdateWorkflow
 
 CAPACITY_POLL = timedelta(minutes=1)
+FRESH_CAPACITY_ANSWER = timedelta(seconds=10)
 
 
 @workflow.defn
@@ -56,6 +58,7 @@ class ClusterRolloutWorkflow:
         self.waiting_reason: str | None = None
         self.slots_requested: set[str] = set(rollout.progress.slots_requested)
         self.slots_granted: set[str] = set(rollout.progress.slots_granted)
+        self.allowed_at_once = 1  # hosts vCenter lets go at once, as of its last answer
 
     # ---- operator and campaign messages ------------------------------------------------
 
@@ -144,10 +147,13 @@ class ClusterRolloutWorkflow:
         await workflow.wait_condition(lambda: not self.paused or self.stop_reason is not None)
         return False
 
+    def window_decision(self, job: HostJob) -> WaitDecision:
+        """Whether the host's estimated duration fits in a window starting now."""
+        duration = timedelta(seconds=job.estimated_duration_s)
+        return wait_reason(self.windows, workflow.now(), duration)
+
     async def window_fits(self, job: HostJob) -> bool:
-        decision = wait_reason(
-            self.windows, workflow.now(), timedelta(seconds=job.estimated_duration_s)
-        )
+        decision = self.window_decision(job)
         if decision.ready:
             return True
         self.waiting_reason = decision.reason
@@ -177,6 +183,7 @@ class ClusterRolloutWorkflow:
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RETRY,
         )
+        self.allowed_at_once = len(self.running) + answer.may_enter
         if answer.may_enter > 0:
             return True
         self.waiting_reason = f"cluster capacity: {answer.reason}"
@@ -193,13 +200,26 @@ class ClusterRolloutWorkflow:
             self.slots_requested.add(tag)
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 "request_slot",
-                HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+                HostSlot(
+                    cluster_workflow_id=workflow.info().workflow_id,
+                    service_tag=tag,
+                    work_per_slot_s=sum(j.estimated_duration_s for j in self.pending)
+                    / max(1, self.allowed_at_once),
+                ),
             )
         self.waiting_reason = "waiting for a campaign-wide host slot"
+        asked_at = workflow.now()
         await workflow.wait_condition(
             lambda: tag in self.slots_granted or self.stop_reason is not None
         )
-        return False
+        # A slot granted at once finds vCenter's answer still fresh: start without asking
+        # again. After a longer wait, go round: window and capacity are checked anew.
+        return (
+            self.stop_reason is None
+            and not self.paused
+            and workflow.now() - asked_at < FRESH_CAPACITY_ANSWER
+            and self.window_decision(job).ready
+        )
 
     def start_host(self, job: HostJob) -> None:
         self.waiting_reason = None

@@ -1,7 +1,10 @@
 """HostUpdateWorkflow: the runbook for one ESXi host, as an operator would run it.
 
-    preflight -> enter maintenance -> stage firmware -> reboot -> wait for jobs
-    -> verify versions -> wait for vCenter reconnect -> exit maintenance -> health
+    preflight (iDRAC and vCenter at once) -> enter maintenance -> stage firmware
+    -> reboot -> wait for jobs -> verify versions -> wait for vCenter reconnect
+    -> health -> exit maintenance
+
+The health check comes before exit: a host that is not healthy keeps no VMs.
 
 Each step that changes the host pushes its undo first (saga). On failure the undo stack
 runs in reverse: firmware is rolled back (policy "rollback") or the host is held in
@@ -11,6 +14,7 @@ carry VMs again). Activities are idempotent, so a crash and retry never re-flash
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -90,20 +94,22 @@ class HostUpdateWorkflow:
         self.job = job
         self.started = workflow.now()
 
-        idrac = await redfish(
-            Redfish.PREFLIGHT,
-            StageRequest(host=job.host, targets=job.targets),
-            IdracPreflight,
-            timedelta(minutes=5),
+        idrac, vc_check = await asyncio.gather(  # both only read
+            redfish(
+                Redfish.PREFLIGHT,
+                StageRequest(host=job.host, targets=job.targets),
+                IdracPreflight,
+                timedelta(minutes=5),
+            ),
+            vcenter(
+                Vcenter.PREFLIGHT,
+                self.maintenance(MAINTENANCE_TIMEOUT),
+                VcenterPreflight,
+                timedelta(minutes=5),
+            ),
         )
         if not idrac.pending:
             return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
-        vc_check = await vcenter(
-            Vcenter.PREFLIGHT,
-            self.maintenance(MAINTENANCE_TIMEOUT),
-            VcenterPreflight,
-            timedelta(minutes=5),
-        )
         blockers = idrac.blockers + vc_check.blockers
         if blockers:
             return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
@@ -176,13 +182,13 @@ class HostUpdateWorkflow:
             RECONNECT_TIMEOUT + timedelta(minutes=5),
             heartbeat=self.heartbeat,
         )
-        if job.policy.exit_maintenance_on_success:
-            self.step = HostStep.EXIT_MAINTENANCE
-            await vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
         self.step = HostStep.POST_HEALTH
         health = await redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
         if not health.healthy:
             raise StepFailed(f"unhealthy after the update: {health.detail}")
+        if job.policy.exit_maintenance_on_success:
+            self.step = HostStep.EXIT_MAINTENANCE
+            await vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
         self.step = HostStep.DONE
 
     # ---- compensation ------------------------------------------------------------------

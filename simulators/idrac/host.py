@@ -81,6 +81,7 @@ class SimHost:
     lc_stale_until: float = 0.0
     idrac_online: bool = True
     last_reset_time: str = field(default_factory=lambda: _iso_now())
+    health: str = "OK"
     sessions: dict[str, Session] = field(default_factory=dict)
     jobs: dict[str, SimJob] = field(default_factory=dict)
     update_jobs: int = 0
@@ -112,6 +113,8 @@ class SimHost:
 
     def set_faults(self, faults: HostFaults) -> None:
         self.faults = faults
+        if not faults.critical_after_boot:
+            self.health = "OK"
         self.busy_left = faults.busy_503
         self.submit_busy_left = faults.submit_busy
 
@@ -388,6 +391,8 @@ class SimHost:
             self._apply(job)
             job.complete()
         await self._sleep(self.timings.post)
+        if self.faults.critical_after_boot:
+            self.health = "Critical"
         self.server_status = "OutOfPOST"
         await self.services.notify_vcenter(self, "connected")
         await self._sleep(self.timings.lc_after_post)

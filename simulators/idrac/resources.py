@@ -65,7 +65,7 @@ def service_root(host: SimHost) -> dict[str, Any]:
 
 
 def system(host: SimHost) -> dict[str, Any]:
-    health = "OK"
+    health = host.health
     doc: dict[str, Any] = {
         "@odata.id": system_path(host),
         "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",

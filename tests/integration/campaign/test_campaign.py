@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
-from domain.runbook import CampaignResult, CampaignState, ClusterStatus, HostStatus
+from domain.runbook import CampaignResult, CampaignState, ClusterStatus, HostStatus, HostStep
 from domain.temporal_names import TaskQueue
 from store.models import AuditEvent, HostUpdate
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -328,3 +328,28 @@ async def test_campaign_failure_threshold_halts_the_campaign(
     assert [o.service_tag for o in alpha.outcomes] == failing
     assert alpha.not_started == ["ALAB003", "ALAB004"]
     assert "alpha" not in lab.hosts_in_maintenance()
+
+
+@pytest.mark.usefixtures("workers")
+async def test_a_host_unhealthy_after_its_update_never_leaves_maintenance(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    """Health is checked before exit: a host that came back Critical gets no VMs back."""
+    hosts = ["ALAB001", "ALAB002"]
+    failing = "ALAB002"
+    assert all(lab.idrac_state(tag)["firmware"]["bios"] != "2.11.2" for tag in hosts)
+    spec = lab.bios_spec(
+        {"service_tags": hosts}, "2.11.2", policy={**POLICY, "max_concurrent_per_cluster": 1}
+    )
+    lab.set_faults(failing, critical_after_boot=True)
+    try:
+        result = await (await _start(temporal_env, lab, spec)).result()
+    finally:
+        lab.set_faults(failing, critical_after_boot=False)
+    outcomes = {o.service_tag: o for c in result.clusters for o in c.outcomes}
+    assert outcomes["ALAB001"].status is HostStatus.UPDATED
+    held = outcomes[failing]
+    assert (held.status, held.failed_step) == (HostStatus.HELD, HostStep.POST_HEALTH)
+    assert "health Critical" in held.reason
+    # (bravo-3 is still held by the hold-policy test above)
+    assert lab.hosts_in_maintenance()["alpha"] == {"esx-alpha-2.lab.test"}
