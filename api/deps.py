@@ -28,11 +28,6 @@ async def get_engine(state: StateDep) -> Engine:
     return state.engine
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
-"""For hot read endpoints that open and close their connection inside the endpoint's own
-worker thread, sparing the session's separate close (one more thread hop per request)."""
-
-
 # Closing a session returns its connection to the pool. It must never queue behind
 # endpoints that are themselves waiting for a connection (they hold the default thread
 # pool's tokens): under load that deadlocks until the pool times out. So closes get

@@ -32,6 +32,7 @@ from common.logging import get_logger
 from common.settings import Settings, get_settings
 from store.db import make_engine
 from store.migrate import upgrade
+from store.server_reads import AsyncReadPool
 
 log = get_logger(__name__)
 ROUTERS = (
@@ -59,8 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(url)
         engine = make_engine(url)
         app.state.orch = AppState.build(settings, engine)
+        app.state.orch.reads = AsyncReadPool.for_url(url)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
         yield
+        if app.state.orch.reads is not None:
+            await app.state.orch.reads.close()
         engine.dispose()
 
     app = FastAPI(

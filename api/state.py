@@ -12,6 +12,7 @@ from api.ratelimit import LoginLimiter
 from common.settings import Settings
 from common.temporal import connect
 from integrations.ldap import LdapAuthenticator, LdapConfig
+from store.server_reads import AsyncReadPool
 
 TEMPORAL_CONNECT_TIMEOUT_S = 5.0
 
@@ -44,6 +45,8 @@ class AppState:
     temporal: Client | None = None
     ldap: LdapAuthenticator | None = None
     limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300))
+    reads: AsyncReadPool | None = None
+    """Event-loop connections for the hot server reads (PostgreSQL only)."""
     _connect_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod

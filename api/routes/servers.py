@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
-from sqlalchemy import func, select
 
 from api.crud import (
     CONFLICT,
@@ -28,9 +28,10 @@ from api.crud import (
     not_found,
     save,
 )
-from api.deps import EngineDep, SessionDep
+from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
 from domain.campaign_spec import SERVICE_TAG
+from store import server_reads
 from store.credentials import resolve_for_server
 from store.models import Cluster, Datacenter, Server
 
@@ -96,7 +97,6 @@ class ServerOut(BaseModel):
 
 
 _SERVER_PAGE = TypeAdapter(Page[ServerOut])
-_TOTAL = "__total"
 
 
 class CredentialExplanation(BaseModel):
@@ -121,8 +121,8 @@ def _check(session: SessionDep, body: _ServerFields) -> None:
 
 
 @router.get("", response_model=Page[ServerOut])
-def list_servers(
-    engine: EngineDep,
+async def list_servers(
+    state: StateDep,
     _: Viewer,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -132,39 +132,21 @@ def list_servers(
     health: Health | None = None,
     service_tag: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    # The hot path of a 10,000-server inventory: plain rows on a plain connection (no ORM,
-    # and the connection is returned in this same worker thread: no second thread hop),
-    # the total in the same round trip, and one validation + serialisation pass.
-    table = Server.__table__  # type: ignore[attr-defined]
-    conditions = [
-        table.c[column] == value
-        for column, value in (
-            ("datacenter_id", datacenter_id),
-            ("cluster_id", cluster_id),
-            ("model", model),
-            ("health", health),
-            ("service_tag", service_tag.upper() if service_tag else None),
+    # The hot path of a 10,000-server inventory (store/server_reads.py): plain rows, the
+    # total in the same query, one validation + serialisation pass for the whole page.
+    filters = {
+        "datacenter_id": datacenter_id,
+        "cluster_id": cluster_id,
+        "model": model,
+        "health": health,
+        "service_tag": service_tag.upper() if service_tag else None,
+    }
+    if state.reads is not None:
+        items, total = await server_reads.server_page_async(state.reads, filters, limit, offset)
+    else:
+        items, total = await anyio.to_thread.run_sync(
+            server_reads.server_page, state.engine, filters, limit, offset
         )
-        if value is not None
-    ]
-    total_of = select(func.count()).select_from(table).where(*conditions)
-    statement = (
-        select(table, total_of.scalar_subquery().label(_TOTAL))
-        .where(*conditions)
-        .order_by(table.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    with engine.connect() as connection:
-        result = connection.execute(statement)
-        keys = list(result.keys())
-        items = [dict(zip(keys, row, strict=True)) for row in result.all()]
-        if items:
-            total = items[0][_TOTAL]
-        else:  # past the last page (or nothing matches): the subquery had no row to ride on
-            total = connection.execute(total_of).scalar_one() if offset else 0
-    for item in items:
-        del item[_TOTAL]
     page = _SERVER_PAGE.validate_python(
         {"items": items, "total": total, "limit": limit, "offset": offset}
     )
@@ -178,13 +160,14 @@ def create_server(body: ServerCreate, session: SessionDep, _: Admin) -> Server:
 
 
 @router.get("/{server_id}", response_model=ServerOut, responses=NOT_FOUND)
-def get_server(server_id: Id, engine: EngineDep, _: Viewer) -> Response:
-    table = Server.__table__  # type: ignore[attr-defined]
-    with engine.connect() as connection:
-        row = connection.execute(select(table).where(table.c.id == server_id)).mappings().first()
+async def get_server(server_id: Id, state: StateDep, _: Viewer) -> Response:
+    if state.reads is not None:
+        row = await server_reads.get_server_async(state.reads, server_id)
+    else:
+        row = await anyio.to_thread.run_sync(server_reads.get_server, state.engine, server_id)
     if row is None:
         raise not_found("server", server_id)
-    return json_response(ServerOut.model_validate(dict(row)))
+    return json_response(ServerOut.model_validate(row))
 
 
 @router.patch("/{server_id}", response_model=ServerOut, responses={**NOT_FOUND, **CONFLICT})
