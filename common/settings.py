@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     vcenter_poll_interval_s: float = Field(
         default=5.0, gt=0, description="How often the worker re-reads vCenter while it waits."
     )
+    vcenter_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="vCenter calls one worker runs at once, each on its own thread and "
+        "logged-in session.",
+    )
     vcenter_ca_bundle: Path | None = Field(
         default=None, description="PEM CAs the worker trusts for vCenter certificates."
     )

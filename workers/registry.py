@@ -18,8 +18,6 @@ from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import HostUpdateWorkflow
 from workflows.selftest import SelfTestWorkflow
 
-# Small on purpose: each vCenter activity holds a session, and vCenter is shared.
-VCENTER_CONCURRENCY = 4
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
 
@@ -57,7 +55,7 @@ def queue_specs(resources: Resources) -> list[QueueSpec]:
         ),
         QueueSpec(
             TaskQueue.VCENTER,
-            VCENTER_CONCURRENCY,
+            resources.settings.vcenter_concurrency,  # small: vCenter is shared
             activities=(probe_vcenter_queue, *VcenterActivities(resources).all()),
             threaded=True,
         ),
