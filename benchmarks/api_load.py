@@ -6,7 +6,14 @@ break-glass admin, then runs closed-loop clients that each alternate between
 ``GET /servers/{id}`` (random id) and ``GET /servers?cluster_id=..&limit=100&offset=..``
 (a filtered page of 100). The last stdout line is one JSON object.
 
-    .venv/bin/python benchmarks/api_load.py [--clients 200] [--duration 30] [--servers 10000]
+    .venv/bin/python -m benchmarks.api_load [--clients 200] [--duration 30] [--servers 10000]
+        [--api-workers 1] [--think-ms 0]
+
+The defaults are the issue's mode: 200 closed-loop clients with zero think time. By
+Little's law their mean latency is then ``clients / rps`` whatever the server does, so the
+JSON also reports that figure (``little_floor_ms``). ``--api-workers N`` runs uvicorn with
+N worker processes, as production would; ``--think-ms T`` makes each client pause a random
+exponential time of mean T ms between requests (operators and automation do not hammer).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -102,7 +110,7 @@ def seed(url: str, servers: int) -> list[int]:
 
 
 @contextmanager
-def api_process(url: str, port: int) -> Iterator[str]:
+def api_process(url: str, port: int, workers: int = 1) -> Iterator[tuple[str, int]]:
     env = {
         **os.environ,
         "IDRAC_ORCH_DATABASE_URL": url,
@@ -126,6 +134,8 @@ def api_process(url: str, port: int) -> Iterator[str]:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env=env,
     )
@@ -141,10 +151,60 @@ def api_process(url: str, port: int) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the API did not start")
             time.sleep(0.2)
-        yield base
+        if workers > 1:  # every worker answers /metrics once it is up
+            while len(_children(process.pid)) < workers and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(1.0)
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (Linux /proc; 0 for one that is gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as handle:
+                    if handle.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -193,9 +253,12 @@ async def client_loop(
     clusters: list[int],
     results: dict[str, Samples],
     rng: random.Random,
+    think_ms: float = 0.0,
 ) -> None:
     per_cluster = servers // len(clusters)
     turn = rng.randrange(2)
+    if think_ms > 0:  # clients start spread out, not all at once
+        await _think(rng, think_ms, stop_at)
     while time.monotonic() < stop_at:
         if turn % 2 == 0:
             name, target = "get_server", f"/servers/{rng.randint(1, servers)}"
@@ -217,7 +280,16 @@ async def client_loop(
             results[name].latencies_ms.append(elapsed)
         else:
             results[name].errors += 1
+        if think_ms > 0:
+            await _think(rng, think_ms, stop_at)
     await connection.close()
+
+
+async def _think(rng: random.Random, think_ms: float, stop_at: float) -> None:
+    """A random exponential pause of mean think_ms, cut at the end of the run (so the last
+    pauses do not stretch the measured duration)."""
+    pause = rng.expovariate(1000.0 / think_ms)
+    await asyncio.sleep(min(pause, max(stop_at - time.monotonic(), 0.0)))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -231,6 +303,7 @@ def summary(samples: Samples, duration: float) -> dict[str, float | int]:
     values = samples.latencies_ms
     return {
         "rps": round(len(values) / duration, 1),
+        "mean_ms": round(statistics.fmean(values), 1) if values else float("nan"),
         "p50_ms": round(statistics.median(values), 1) if values else float("nan"),
         "p95_ms": percentile(values, 0.95),
         "p99_ms": percentile(values, 0.99),
@@ -239,8 +312,23 @@ def summary(samples: Samples, duration: float) -> dict[str, float | int]:
     }
 
 
+def little_floor_ms(clients: int, rps: float, think_ms: float) -> float:
+    """Little's law for a closed loop: clients = rps x (mean latency + think time). At a
+    given throughput the mean latency is therefore clients / rps - think time, whatever the
+    server does; only more throughput (or fewer busy clients) brings it down."""
+    if rps <= 0:
+        return float("nan")
+    return round(max(clients / rps * 1000 - think_ms, 0.0), 1)
+
+
 async def run_load(
-    base: str, token: str, clients: int, duration: float, servers: int, clusters: list[int]
+    base: str,
+    token: str,
+    clients: int,
+    duration: float,
+    servers: int,
+    clusters: list[int],
+    think_ms: float = 0.0,
 ) -> dict[str, Samples]:
     results = {"get_server": Samples(), "list_servers": Samples()}
     host, port = base.removeprefix("http://").split(":")
@@ -254,6 +342,7 @@ async def run_load(
                 clusters,
                 results,
                 random.Random(i),
+                think_ms,
             )
             for i in range(clients)
         )
@@ -267,7 +356,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=0, help="0: a free loopback port")
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean of each client's random exponential pause between requests (default 0)",
+    )
     args = parser.parse_args()
+    if args.api_workers < 1 or args.think_ms < 0:
+        parser.error("--api-workers must be >= 1 and --think-ms >= 0")
     import socket
 
     port = args.port
@@ -279,26 +379,51 @@ def main() -> None:
     with scratch_database() as url:
         clusters = seed(url, args.servers)
         print(f"seeded {args.servers} servers in {len(clusters)} clusters", file=sys.stderr)
-        with api_process(url, port) as base:
+        with api_process(url, port, args.api_workers) as (base, api_pid):
             login = httpx.post(
                 f"{base}/auth/login", json={"username": "bench", "password": BREAKGLASS_PASSWORD}
             )
             login.raise_for_status()
             token = login.json()["access_token"]
+            api_pids = [api_pid, *_children(api_pid)]
+            pg_pids = postgres_pids()
+            cpu_before = (cpu_seconds(api_pids), cpu_seconds(pg_pids), own_cpu_seconds())
+            load_before = os.getloadavg()[0]
             started = time.monotonic()
             results = asyncio.run(
-                run_load(base, token, args.clients, args.duration, args.servers, clusters)
+                run_load(
+                    base,
+                    token,
+                    args.clients,
+                    args.duration,
+                    args.servers,
+                    clusters,
+                    args.think_ms,
+                )
             )
             elapsed = time.monotonic() - started
+            load_after = os.getloadavg()[0]
+            cpu_after = (
+                cpu_seconds(api_pids),
+                cpu_seconds(sorted(set(pg_pids) | set(postgres_pids()))),
+                own_cpu_seconds(),
+            )
     endpoints = {name: summary(samples, elapsed) for name, samples in results.items()}
     everything = Samples(
         [v for s in results.values() for v in s.latencies_ms],
         sum(s.errors for s in results.values()),
     )
+    overall = summary(everything, elapsed)
+    floor = little_floor_ms(args.clients, float(overall["rps"]), args.think_ms)
+    for values in endpoints.values():
+        # Each client alternates the two requests, so both see the same queue: the mix's floor.
+        values["little_floor_ms"] = floor
+    used = [round(after - before, 1) for before, after in zip(cpu_before, cpu_after, strict=True)]
     print(
         json.dumps(
             {
-                **summary(everything, elapsed),
+                **overall,
+                "little_floor_ms": floor,
                 "endpoints": endpoints,
                 "targets_p99_ms": TARGETS_P99_MS,
                 "targets_met": {
@@ -307,8 +432,12 @@ def main() -> None:
                 },
                 "servers": args.servers,
                 "clients": args.clients,
+                "api_workers": args.api_workers,
+                "think_ms": args.think_ms,
                 "duration_s": round(elapsed, 1),
                 "cpus": os.cpu_count(),
+                "cpu_s": {"api": used[0], "postgres": used[1], "load_generator": used[2]},
+                "load_avg_1m": {"start": round(load_before, 2), "end": round(load_after, 2)},
             }
         )
     )
