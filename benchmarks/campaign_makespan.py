@@ -259,7 +259,7 @@ async def watch(handle: WorkflowHandle[Any, Any], hosts: int, every_s: float = 1
 
 
 async def run_campaign(
-    lab: Lab, temporal: TemporalDevServer, global_cap: int
+    lab: Lab, temporal: TemporalDevServer, global_cap: int, keep_histories: Path | None
 ) -> tuple[CampaignResult, float, dict[str, StepStats]]:
     client = await temporal.client()
     campaign_id = lab.new_campaign(f"makespan-{uuid.uuid4().hex[:6]}")
@@ -284,7 +284,16 @@ async def run_campaign(
     ]
     cluster_ids = [f"campaign-{campaign_id}-cluster-{c.cluster}" for c in result.clusters]
     breakdown = await activity_breakdown(client, host_ids + cluster_ids)
+    if keep_histories is not None:
+        for workflow_id in [handle.id, *cluster_ids, *host_ids]:
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+            await asyncio.to_thread(save, keep_histories / f"{workflow_id}.json", history.to_json())
     return result, makespan_s, breakdown
+
+
+def save(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 def vcenter_call_s(lab: Lab, samples: int = 3) -> float:
@@ -319,6 +328,9 @@ def main() -> None:
     parser.add_argument("--vcenter-poll-s", type=float, default=0.5)
     parser.add_argument("--heartbeat-s", type=int, default=10)
     parser.add_argument("--copies", type=int, default=COPIES, help="clusters of each size")
+    parser.add_argument(
+        "--keep-histories", type=Path, help="save every workflow's history here (JSON)"
+    )
     args = parser.parse_args()
 
     fleet = bench_fleet(args.copies)
@@ -364,7 +376,7 @@ def main() -> None:
                 assert worker.process is not None
                 with ProcessSampler(worker.process.pid).running() as sampled:
                     result, makespan_s, breakdown = asyncio.run(
-                        run_campaign(lab, temporal, args.global_cap)
+                        run_campaign(lab, temporal, args.global_cap, args.keep_histories)
                     )
             finally:
                 worker.stop()
@@ -410,6 +422,10 @@ def main() -> None:
                 "device_s_per_host": round(device_s, 2),
                 "host_wall_s_mean": round(statistics.mean(walls), 2),
                 "host_wall_s_max": round(max(walls), 2),
+                # Campaign slots not running a host's runbook: hand-overs, start and tail.
+                "slot_idle_s_per_host": round(
+                    (args.global_cap * (last - first).total_seconds() - sum(walls)) / hosts, 2
+                ),
                 "vcenter_call_s": round(vcenter_s, 2),
                 "vcenter_calls_per_host": round(vcenter_calls / hosts, 2),
                 "vcenter_queue_bound_s": round(vcenter_bound_s, 1),

@@ -198,7 +198,7 @@ class ClusterRolloutWorkflow:
             return True
         if tag not in self.slots_requested:
             self.slots_requested.add(tag)
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            await self.tell_campaign(
                 "request_slot",
                 HostSlot(
                     cluster_workflow_id=workflow.info().workflow_id,
@@ -261,25 +261,28 @@ class ClusterRolloutWorkflow:
         threshold = self.rollout.policy.cluster_failure_threshold
         if failures >= threshold:
             self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
-        await workflow.execute_activity(
-            Store.RECORD_HOST_OUTCOME,
-            args=[job.campaign_id, self.rollout.cluster, outcome],
-            task_queue=TaskQueue.CAMPAIGNS,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=RETRY,
+        # The store and the campaign hear it at once: the campaign's slot is free now.
+        await asyncio.gather(
+            workflow.execute_activity(
+                Store.RECORD_HOST_OUTCOME,
+                args=[job.campaign_id, self.rollout.cluster, outcome],
+                task_queue=TaskQueue.CAMPAIGNS,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+            ),
+            self.tell_campaign("host_finished", outcome),
         )
+
+    async def tell_campaign(self, signal: str, arg: object) -> None:
+        """Signal the parent campaign; a standalone rollout has nobody to tell."""
         parent = workflow.info().parent
         if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                "host_finished", outcome
-            )
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(signal, arg)
 
     async def return_unused_slots(self) -> None:
-        parent = workflow.info().parent
         started = {o.service_tag for o in self.outcomes}
         for tag in sorted(self.slots_granted - started):
-            assert parent is not None
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            await self.tell_campaign(
                 "release_slot",
                 HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
             )
