@@ -169,6 +169,7 @@ class ClusterRolloutWorkflow:
             self.waiting_reason = f"{len(self.running)} hosts updating, the policy allows {limit}"
             await self.wait_for_change()
             return False
+        finished = len(self.outcomes)  # a host may finish while vCenter answers
         answer: CapacityAnswer = await workflow.execute_activity(
             Vcenter.CAPACITY,
             CapacityRequest(
@@ -187,7 +188,7 @@ class ClusterRolloutWorkflow:
         if answer.may_enter > 0:
             return True
         self.waiting_reason = f"cluster capacity: {answer.reason}"
-        await self.wait_for_change(at_most=CAPACITY_POLL)
+        await self.wait_for_change(at_most=CAPACITY_POLL, finished=finished)
         return False
 
     async def campaign_slot(self, job: HostJob) -> bool:
@@ -293,9 +294,12 @@ class ClusterRolloutWorkflow:
         """A durable timer that an operator's pause or stop cuts short."""
         await self.wait_for_change(at_most=max(wake_at - workflow.now(), timedelta(seconds=1)))
 
-    async def wait_for_change(self, at_most: timedelta | None = None) -> None:
-        """Until a host finishes, or an operator pauses or stops (or ``at_most`` passes)."""
-        finished = len(self.outcomes)
+    async def wait_for_change(
+        self, at_most: timedelta | None = None, finished: int | None = None
+    ) -> None:
+        """Until a host finishes (after the first ``finished`` outcomes: default, the ones
+        known now), or an operator pauses or stops (or ``at_most`` passes)."""
+        finished = len(self.outcomes) if finished is None else finished
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: (
