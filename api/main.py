@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -62,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.orch = AppState.build(settings, engine)
         app.state.orch.reads = AsyncReadPool.for_url(url)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
+        # What start-up loaded (FastAPI, pydantic schemas, SQLAlchemy metadata, ~180,000
+        # objects) lives as long as the process: keep it out of the cyclic collector's full
+        # passes, each of which otherwise stopped every request for ~70 ms.
+        gc.freeze()
         yield
+        gc.unfreeze()
         if app.state.orch.reads is not None:
             await app.state.orch.reads.close()
         engine.dispose()
