@@ -29,7 +29,7 @@ from api.routes import (
     windows,
 )
 from api.state import AppState
-from common.logging import get_logger
+from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
 from store.db import make_engine
 from store.migrate import upgrade
@@ -50,6 +50,14 @@ ROUTERS = (
     campaigns,
     audit,
 )
+
+
+def create_app_from_environment() -> FastAPI:
+    """What each of uvicorn's worker processes builds: settings and logging from the
+    environment, as the parent process had them."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

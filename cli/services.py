@@ -18,6 +18,7 @@ from common.settings import Settings, get_settings
 from common.temporal import connect
 from domain.temporal_names import TaskQueue
 from store.crypto import SecretKeyMissingError
+from store.migrate import DatabaseUnavailableError, upgrade
 from workers.main import run_workers
 from workflows.selftest import SelfTestWorkflow
 
@@ -68,11 +69,17 @@ def worker() -> None:
 
 def api() -> None:
     """Serve the HTTP API (migrations are applied at start)."""
-    from api.main import create_app
-
     settings = _settings()
+    if settings.api_workers > 1:
+        # Once, here: worker processes migrating a fresh database at once would collide.
+        try:
+            upgrade(settings.effective_database_url)
+        except DatabaseUnavailableError as exc:
+            raise typer.BadParameter(str(exc), param_hint="IDRAC_ORCH_DATABASE_URL") from None
     uvicorn.run(
-        create_app(settings),
+        "api.main:create_app_from_environment",
+        factory=True,
+        workers=settings.api_workers,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API processes `idrac-orch api` starts (about one per core; each has its "
+        "own database connections).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Minimum log level."
     )
