@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path
     # Outermost first: the request id and metrics wrap the audit, which wraps routing.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
