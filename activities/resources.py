@@ -2,13 +2,13 @@
 
 Credentials are looked up in the store and decrypted for each call, so a rotated password
 is used from the next attempt on and no secret ever enters a Temporal payload. Logged-in
-vCenter sessions and Redfish clients are kept between calls, keyed by those credentials.
+vCenter sessions are kept between calls (keyed by those credentials).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from common.settings import Settings
 from domain.runbook import HostRef
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
-from integrations.redfish.pool import RedfishClientPool
 from integrations.vcenter.client import VCenterClient, VCenterSettings
 from integrations.vcenter.pool import SessionPool
 from store.credentials import resolve_for_server, reveal
@@ -43,7 +42,6 @@ class Resources:
     vcenter_insecure: bool = False
     vcenter_poll_s: float = 5.0  # how often a waiting activity re-reads vCenter
     vcenter_sessions: SessionPool = field(default_factory=SessionPool)
-    redfish_clients: RedfishClientPool = field(default_factory=RedfishClientPool)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
@@ -62,20 +60,8 @@ class Resources:
             vcenter_poll_s=settings.vcenter_poll_interval_s,
         )
 
-    @asynccontextmanager
-    async def redfish(self, host: HostRef, **options: Any) -> AsyncIterator[RedfishClient]:
-        """A logged-in client for the host's iDRAC, kept for the runbook's next step;
-        ``options`` override ClientOptions for this call."""
-        url = f"https://{host.idrac_address}:{self.settings.idrac_port}"
-        credentials = self._idrac_credentials(host)
-        chosen = self.redfish_options.model_copy(update=options)
-        key = (url, credentials.username, credentials.password.get_secret_value(), chosen)
-        async with self.redfish_clients.client(
-            key, lambda: RedfishClient(url, credentials, chosen)
-        ) as client:
-            yield client
-
-    def _idrac_credentials(self, host: HostRef) -> Credentials:
+    def redfish(self, host: HostRef, **options: Any) -> RedfishClient:
+        """A client for the host's iDRAC; ``options`` override ClientOptions for this call."""
         with Session(self.engine) as session:
             server = session.exec(
                 select(Server).where(Server.service_tag == host.service_tag)
@@ -84,7 +70,11 @@ class Resources:
             if resolution.profile_id is None:
                 raise MissingCredentialsError(f"{host.service_tag}: {resolution.reason}")
             credential = reveal(session, self.secrets, resolution.profile_id)
-        return Credentials(username=credential.username, password=credential.password)
+        return RedfishClient(
+            f"https://{host.idrac_address}:{self.settings.idrac_port}",
+            Credentials(username=credential.username, password=credential.password),
+            self.redfish_options.model_copy(update=options),
+        )
 
     @contextmanager
     def vcenter(self, vcenter_id: int | None) -> Iterator[VCenterClient]:

@@ -49,7 +49,6 @@ async def running_workers(client: Client, resources: Resources) -> AsyncIterator
     with ExitStack() as pools:
         pools.callback(resources.vcenter_sessions.close)  # after the last activity ended
         async with AsyncExitStack() as stack:
-            stack.push_async_callback(resources.redfish_clients.aclose)  # after the workers
             for spec in queue_specs(resources):
                 await stack.enter_async_context(build_worker(client, spec, pools))
             yield

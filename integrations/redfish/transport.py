@@ -60,9 +60,11 @@ def ssl_verify(options: ClientOptions) -> ssl.SSLContext | bool:
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
+    """The certificate was refused. Other TLS errors (a handshake cut short by an iDRAC
+    that is resetting: SSLEOFError, SSLZeroReturnError) are connection trouble, retried."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLError):
+        if isinstance(seen, ssl.SSLCertVerificationError):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
