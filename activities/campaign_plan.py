@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating_thread
 from activities.names import Store
 from activities.resources import Resources
 from domain.campaign_spec import CampaignSpec, CampaignStartInput, FirmwareTarget
@@ -70,7 +71,7 @@ class CampaignPlanActivities:
     def plan_campaign(self, start: CampaignStartInput) -> CampaignPlan:
         spec = start.spec
         heartbeat = self.resources.settings.activity_heartbeat_timeout_s
-        with Session(self.resources.engine) as session:
+        with heartbeating_thread(), Session(self.resources.engine) as session:
             targets = self._targets(session, spec)
             rows, unresolved = self._hosts(session, spec)
             history = past_durations(session)

@@ -1,6 +1,7 @@
 """Redfish activities of the host runbook: thin, idempotent wrappers over the iDRAC client.
 
-Idempotency is what makes a crashed worker harmless: staging looks for jobs already in the
+Every activity heartbeats, so a killed worker's step is retried within the heartbeat
+timeout. Idempotency is what makes a crashed worker harmless: staging looks for jobs already in the
 queue and for versions already installed before it creates a job, a reboot is skipped when
 no job waits for one, and verification only reads.
 """
@@ -51,7 +52,7 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.PREFLIGHT)
     async def preflight(self, request: StageRequest) -> IdracPreflight:
-        async with self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
             identity = await client.identity()
             lifecycle = await client.lifecycle_status()
             inventory = await client.firmware_inventory()
@@ -133,7 +134,7 @@ class RedfishActivities:
     @activity.defn(name=Redfish.VERIFY_FIRMWARE)
     async def verify_firmware(self, request: StageRequest) -> None:
         """The inventory, not the job state, proves the update (a job can lie)."""
-        async with self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
             missing = not_installed(await client.firmware_inventory(), request.targets)
         if missing:
             wanted = ", ".join(f"{t.component_id} {t.version}" for t in missing)
@@ -158,7 +159,7 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
-        async with self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), self.resources.redfish(request.host) as client:
             identity = await client.identity()
             lifecycle = await client.lifecycle_status()
         healthy = identity.health_rollup in _HEALTHY and identity.power_state == "On"

@@ -46,7 +46,7 @@ class VcenterActivities:
 
     @activity.defn(name=Vcenter.PREFLIGHT)
     def preflight(self, request: MaintenanceRequest) -> VcenterPreflight:
-        with self.resources.vcenter(request.host.vcenter_id) as client:
+        with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
             check = preflight_enter(client, request.host.name, _options(request))
         return VcenterPreflight(
             connected=not any(b.kind == "not_connected" for b in check.blockers),
@@ -98,7 +98,7 @@ class VcenterActivities:
     @activity.defn(name=Vcenter.CAPACITY)
     def capacity(self, request: CapacityRequest) -> CapacityAnswer:
         """vCenter's answer, counting the rollout's own hosts as down already."""
-        with self.resources.vcenter(request.vcenter_id) as client:
+        with heartbeating_thread(), self.resources.vcenter(request.vcenter_id) as client:
             cluster = read_scope(client, cluster=request.cluster).cluster(request.cluster)
         if cluster is None:
             raise ApplicationError(

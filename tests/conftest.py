@@ -5,11 +5,13 @@ A missing service is an error, never a skip: CI must not go green without it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import structlog
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,6 +24,20 @@ from tests.services.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_FLEET = ROOT / "examples" / "fleet-small.yaml"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo any configure_logging() done by the code under test (a CLI run, log capture):
+    a handler left on a CliRunner's closed stream breaks every later test that logs."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, structlog.get_config())
+    try:
+        yield
+    finally:
+        root.handlers[:], level, config = saved
+        root.setLevel(level)
+        structlog.configure(**config)
 
 
 @pytest_asyncio.fixture(scope="session")

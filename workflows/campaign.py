@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import RETRY
 
+PLAN_HEARTBEAT = timedelta(seconds=30)
 FINAL_STATES = {
     CampaignState.COMPLETED,
     CampaignState.FINISHED_WITH_FAILURES,
@@ -152,6 +153,7 @@ class CampaignWorkflow:
             result_type=CampaignPlan,
             task_queue=TaskQueue.CAMPAIGNS,
             start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=PLAN_HEARTBEAT,  # a worker killed while planning
             retry_policy=RETRY,
         )
         self.set_state(CampaignState.RUNNING)

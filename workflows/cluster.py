@@ -106,7 +106,7 @@ class ClusterRolloutWorkflow:
             if (
                 await self.not_paused()
                 and await self.window_fits(job)
-                and await self.cluster_has_room()
+                and await self.cluster_has_room(job)
                 and await self.campaign_slot(job)
             ):
                 self.pending.pop(0)
@@ -163,7 +163,7 @@ class ClusterRolloutWorkflow:
             await self.sleep_until(decision.wake_at)
         return False
 
-    async def cluster_has_room(self) -> bool:
+    async def cluster_has_room(self, job: HostJob) -> bool:
         limit = self.rollout.policy.max_concurrent_per_cluster
         if len(self.running) >= limit:
             self.waiting_reason = f"{len(self.running)} hosts updating, the policy allows {limit}"
@@ -182,6 +182,7 @@ class ClusterRolloutWorkflow:
             result_type=CapacityAnswer,
             task_queue=TaskQueue.VCENTER,
             start_to_close_timeout=timedelta(minutes=2),
+            heartbeat_timeout=timedelta(seconds=job.heartbeat_timeout_s),  # a killed worker
             retry_policy=RETRY,
         )
         self.allowed_at_once = len(self.running) + answer.may_enter

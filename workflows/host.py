@@ -15,7 +15,6 @@ carry VMs again). Activities are idempotent, so a crash and retry never re-flash
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -95,13 +94,13 @@ class HostUpdateWorkflow:
         self.started = workflow.now()
 
         idrac, vc_check = await asyncio.gather(  # both only read
-            redfish(
+            self.redfish(
                 Redfish.PREFLIGHT,
                 StageRequest(host=job.host, targets=job.targets),
                 IdracPreflight,
                 timedelta(minutes=5),
             ),
-            vcenter(
+            self.vcenter(
                 Vcenter.PREFLIGHT,
                 self.maintenance(MAINTENANCE_TIMEOUT),
                 VcenterPreflight,
@@ -127,26 +126,24 @@ class HostUpdateWorkflow:
 
         self.step = HostStep.ENTER_MAINTENANCE
         self.undo.append(self.leave_maintenance)
-        await vcenter(
+        await self.vcenter(
             Vcenter.ENTER_MAINTENANCE,
             self.maintenance(MAINTENANCE_TIMEOUT),
             None,
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
-            heartbeat=self.heartbeat,
         )
 
         self.step = HostStep.STAGE_FIRMWARE
         self.undo.append(self.undo_firmware)
-        staged = await redfish(
+        staged = await self.redfish(
             Redfish.STAGE_FIRMWARE,
             StageRequest(host=job.host, targets=idrac.pending),
             StagedFirmware,
             timedelta(minutes=30),
-            heartbeat=self.heartbeat,
         )
         if staged.reboot_required:
             self.step = HostStep.REBOOT
-            await redfish(
+            await self.redfish(
                 Redfish.REBOOT_HOST,
                 RebootRequest(
                     host=job.host,
@@ -155,19 +152,17 @@ class HostUpdateWorkflow:
                 ),
                 None,
                 timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
-                heartbeat=self.heartbeat,
             )
 
         self.step = HostStep.WAIT_JOBS
-        await redfish(
+        await self.redfish(
             Redfish.WAIT_FIRMWARE_JOBS,
             JobsRequest(host=job.host, job_ids=staged.job_ids),
             None,
             FIRMWARE_JOBS_TIMEOUT,
-            heartbeat=self.heartbeat,
         )
         self.step = HostStep.VERIFY
-        await redfish(
+        await self.redfish(
             Redfish.VERIFY_FIRMWARE,
             StageRequest(host=job.host, targets=idrac.pending),
             None,
@@ -175,20 +170,19 @@ class HostUpdateWorkflow:
         )
         self.undo.remove(self.undo_firmware)  # verified: the new firmware stays
         self.step = HostStep.WAIT_RECONNECT
-        await vcenter(
+        await self.vcenter(
             Vcenter.WAIT_RECONNECTED,
             self.maintenance(RECONNECT_TIMEOUT),
             None,
             RECONNECT_TIMEOUT + timedelta(minutes=5),
-            heartbeat=self.heartbeat,
         )
         self.step = HostStep.POST_HEALTH
-        health = await redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
+        health = await self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
         if not health.healthy:
             raise StepFailed(f"unhealthy after the update: {health.detail}")
         if job.policy.exit_maintenance_on_success:
             self.step = HostStep.EXIT_MAINTENANCE
-            await vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
+            await self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
         self.step = HostStep.DONE
 
     # ---- compensation ------------------------------------------------------------------
@@ -207,23 +201,22 @@ class HostUpdateWorkflow:
     async def undo_firmware(self) -> None:
         if self.job.policy.on_failure == "hold":
             raise HostHeld("policy is hold")
-        await redfish(
+        await self.redfish(
             Redfish.ROLLBACK_FIRMWARE,
             RollbackRequest(host=self.job.host, targets=self.job.targets),
             None,
             FIRMWARE_JOBS_TIMEOUT,
-            heartbeat=self.heartbeat,
         )
         self.rolled_back = True
 
     async def leave_maintenance(self) -> None:
         """Give the host back to DRS only if it is healthy; otherwise hold it."""
-        health = await redfish(
+        health = await self.redfish(
             Redfish.HEALTH, HostRequest(host=self.job.host), HealthReport, timedelta(minutes=5)
         )
         if not health.healthy:
             raise HostHeld(f"host unhealthy after failure: {health.detail}")
-        await vcenter(
+        await self.vcenter(
             Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
         )
 
@@ -238,9 +231,20 @@ class HostUpdateWorkflow:
 
     # ---- plumbing ----------------------------------------------------------------------
 
+    async def redfish(
+        self, name: str, arg: Any, result_type: type[Any] | None, start_to_close: timedelta
+    ) -> Any:
+        return await _run(TaskQueue.REDFISH, name, arg, result_type, start_to_close, self.heartbeat)
+
+    async def vcenter(
+        self, name: str, arg: Any, result_type: type[Any] | None, start_to_close: timedelta
+    ) -> Any:
+        return await _run(TaskQueue.VCENTER, name, arg, result_type, start_to_close, self.heartbeat)
+
     @property
     def heartbeat(self) -> timedelta:
-        """How long a long step may stay silent before Temporal retries it elsewhere."""
+        """How long any step may stay silent before Temporal retries it elsewhere: a worker
+        killed mid-step is noticed in seconds, not after the step's whole timeout."""
         return timedelta(seconds=self.job.heartbeat_timeout_s)
 
     def maintenance(self, timeout: timedelta) -> MaintenanceRequest:
@@ -271,7 +275,7 @@ async def _run(
     arg: Any,
     result_type: type[Any] | None,
     start_to_close: timedelta,
-    heartbeat: timedelta | None = None,
+    heartbeat: timedelta,
 ) -> Any:
     return await workflow.execute_activity(
         name,
@@ -282,10 +286,6 @@ async def _run(
         heartbeat_timeout=heartbeat,
         retry_policy=RETRY,
     )
-
-
-redfish = functools.partial(_run, TaskQueue.REDFISH)
-vcenter = functools.partial(_run, TaskQueue.VCENTER)
 
 
 def _reason(error: BaseException) -> str:

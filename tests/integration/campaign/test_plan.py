@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
+from temporalio.testing import ActivityEnvironment
 
 from activities.campaign_plan import CampaignPlanActivities
 from domain.campaign_spec import CampaignStartInput
@@ -29,7 +30,7 @@ def test_targets_resolve_and_unknown_names_are_reported(lab: Lab) -> None:
             "service_tags": ["BLAB001"],
         },
     )
-    plan = CampaignPlanActivities(lab.resources).plan_campaign(start)
+    plan = ActivityEnvironment().run(CampaignPlanActivities(lab.resources).plan_campaign, start)
     hosts = {c.cluster: [j.host.service_tag for j in c.hosts] for c in plan.clusters}
     assert hosts == {"alpha": ["ALAB001", "ALAB002", "ALAB003", "ALAB004"], "bravo": ["BLAB001"]}
     assert plan.unresolved == [
@@ -44,8 +45,9 @@ def test_targets_resolve_and_unknown_names_are_reported(lab: Lab) -> None:
 def test_estimates_learn_from_past_runs_of_the_same_model_and_components(lab: Lab) -> None:
     plan = CampaignPlanActivities(lab.resources)
     start = _start(lab, {"service_tags": ["ALAB001"]})
-    before = plan.plan_campaign(start).clusters[0].hosts[0].estimated_duration_s
-    assert before == int(estimate_host([classify("159")], 0).total.total_seconds())
+    before = ActivityEnvironment().run(plan.plan_campaign, start)
+    before_s = before.clusters[0].hosts[0].estimated_duration_s
+    assert before_s == int(estimate_host([classify("159")], 0).total.total_seconds())
 
     past = [timedelta(minutes=m) for m in (55, 60, 65)]  # slower than the component model
     t0 = datetime(2026, 11, 1, 22, 0, tzinfo=UTC)
@@ -67,6 +69,7 @@ def test_estimates_learn_from_past_runs_of_the_same_model_and_components(lab: La
             )
         session.commit()
 
-    after = plan.plan_campaign(start).clusters[0].hosts[0].estimated_duration_s
-    assert after == int(estimate_host([classify("159")], 0, past).total.total_seconds())
-    assert after > before
+    after = ActivityEnvironment().run(plan.plan_campaign, start)
+    after_s = after.clusters[0].hosts[0].estimated_duration_s
+    assert after_s == int(estimate_host([classify("159")], 0, past).total.total_seconds())
+    assert after_s > before_s

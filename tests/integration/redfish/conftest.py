@@ -8,7 +8,6 @@ jobs or faults. Addresses are in 127.21.x.y on a free port, so parallel runs don
 from __future__ import annotations
 
 import json
-import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import structlog
 
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
@@ -210,19 +208,6 @@ def options(simulator: IdracSimulator) -> ClientOptions:
         lc_ready_timeout_s=10,
         lc_settle_s=2,
     )
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Undo a configure_logging() done by the code under test (CLI, log capture)."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, structlog.get_config())
-    try:
-        yield
-    finally:
-        root.handlers[:], level, config = saved
-        root.setLevel(level)
-        structlog.configure(**config)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -19,7 +18,6 @@ from integrations.redfish.models import ClientOptions, Credentials
 from tests.integration.redfish.test_updates import BIOS, IDRAC
 from tests.services.ports import free_port
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
 FAST = ["--poll-interval", "0.02"]
 
 
