@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     activity_heartbeat_timeout_s: int = Field(
         default=60,
         ge=3,
-        description="How long a long-running step may stay silent (a dead worker) before "
+        description="How long any runbook step may stay silent (a dead worker) before "
         "Temporal retries it on another worker.",
     )
     idrac_poll_interval_s: float = Field(
