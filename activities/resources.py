@@ -7,8 +7,7 @@ vCenter sessions are kept between calls (keyed by those credentials).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,11 +75,9 @@ class Resources:
             self.redfish_options.model_copy(update=options),
         )
 
-    @contextmanager
-    def vcenter(self, vcenter_id: int | None) -> Iterator[VCenterClient]:
+    def vcenter(self, vcenter_id: int | None) -> AbstractContextManager[VCenterClient]:
         """A logged-in session to that vCenter, for this thread until the block ends."""
-        with self.vcenter_sessions.session(self._vcenter_settings(vcenter_id)) as client:
-            yield client
+        return self.vcenter_sessions.session(self._vcenter_settings(vcenter_id))
 
     def _vcenter_settings(self, vcenter_id: int | None) -> VCenterSettings:
         with Session(self.engine) as session:

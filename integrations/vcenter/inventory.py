@@ -13,7 +13,7 @@ from typing import Any
 from pyVmomi import vim
 
 from integrations.vcenter.bulk import ScalarObject
-from integrations.vcenter.client import VCenterClient, props_of
+from integrations.vcenter.client import VCenterClient, ViewRead, props_of
 from integrations.vcenter.errors import NotFoundError
 from integrations.vcenter.models import (
     ClusterInfo,
@@ -72,12 +72,8 @@ ByKind = dict[type, dict[str, dict[str, Any]]]
 
 
 def read_inventory(client: VCenterClient) -> Inventory:
-    read = client.retrieve_view(PATHS, VM_PATHS)
     by_kind: ByKind = defaultdict(dict)
-    for obj in read.objects:
-        by_kind[_kind(obj.obj)][obj.obj._moId] = props_of(obj)
-    for vm in read.scalars:
-        by_kind[vim.VirtualMachine][vm.moid] = vm.props
+    _add(by_kind, client.retrieve_view(PATHS, VM_PATHS))
     return _assemble(by_kind)
 
 
@@ -105,12 +101,15 @@ def read_scope(client: VCenterClient, *, host: str = "", cluster: str = "") -> I
         by_kind[vim.ClusterComputeResource][root.moid] = {**root.props, **props_of(found[0])}
     else:
         ref = client.managed_object(vim.ComputeResource, root.moid)
-    read = client.retrieve_view({vim.HostSystem: PATHS[vim.HostSystem]}, VM_PATHS, root=ref)
+    _add(by_kind, client.retrieve_view({vim.HostSystem: PATHS[vim.HostSystem]}, VM_PATHS, ref))
+    return _assemble(by_kind)
+
+
+def _add(by_kind: ByKind, read: ViewRead) -> None:
     for obj in read.objects:
-        by_kind[vim.HostSystem][obj.obj._moId] = props_of(obj)
+        by_kind[_kind(obj.obj)][obj.obj._moId] = props_of(obj)
     for vm in read.scalars:
         by_kind[vim.VirtualMachine][vm.moid] = vm.props
-    return _assemble(by_kind)
 
 
 _CLUSTER_PATHS = [p for p in PATHS[vim.ClusterComputeResource] if p not in ("name", "parent")]

@@ -72,8 +72,22 @@ async def test_a_cancelled_query_does_not_poison_the_pool(migrated: str) -> None
 async def test_never_more_connections_than_its_size(migrated: str) -> None:
     pool = AsyncReadPool.for_url(migrated, size=3)
     assert pool is not None
+    in_flight, peak = 0, 0
+
+    async def slow_pid(connection: psycopg.AsyncConnection[Any]) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(0.02)  # long enough that all 40 callers queue up
+            return await _backend_pid(connection)
+        finally:
+            in_flight -= 1
+
     try:
-        pids = await asyncio.gather(*(pool.run(_backend_pid) for _ in range(40)))
-        assert 1 <= len(set(pids)) <= 3
+        pids = await asyncio.gather(*(pool.run(slow_pid) for _ in range(40)))
+        # 40 callers, 3 connections: the pool filled up, never opened a fourth and reused
+        assert peak == 3
+        assert len(set(pids)) == 3
     finally:
         await pool.close()
