@@ -38,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,7 +54,7 @@ from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from activities.names import Vcenter
 from common.settings import Settings
-from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.campaign_spec import CampaignSpec
 from domain.capacity import (
     CapacityPolicy,
     ClusterFacts,
@@ -65,7 +64,6 @@ from domain.capacity import (
     may_enter_maintenance,
 )
 from domain.runbook import CampaignResult, HostStatus
-from domain.temporal_names import TaskQueue
 from integrations.vcenter import VCenterClient, VCenterSettings, read_scope
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
 from simulators.idrac.host import Timings
@@ -280,16 +278,10 @@ async def run_campaign(
     lab: Lab, temporal: TemporalDevServer, global_cap: int, keep_histories: Path | None
 ) -> tuple[CampaignResult, float, dict[str, StepStats], float]:
     client = await temporal.client()
-    campaign_id = lab.new_campaign(f"makespan-{uuid.uuid4().hex[:6]}")
     hosts = len(lab.fleet.hosts())
     began = time.monotonic()
-    handle = await client.start_workflow(
-        CampaignWorkflow.run,
-        CampaignStartInput(campaign_id=campaign_id, spec=campaign_spec(lab, global_cap)),
-        id=f"campaign-{campaign_id}",
-        task_queue=TaskQueue.CAMPAIGNS,
-        execution_timeout=timedelta(minutes=30),
-    )
+    spec = campaign_spec(lab, global_cap)
+    handle = await lab.start_campaign(client, spec, "makespan", timedelta(minutes=30))
     progress = asyncio.create_task(watch(handle, hosts))
     try:
         result = await handle.result()
@@ -297,10 +289,8 @@ async def run_campaign(
         progress.cancel()
     makespan_s = time.monotonic() - began
     log(f"campaign {result.state.value} in {makespan_s:.1f} s; reading histories")
-    host_ids = [
-        f"campaign-{campaign_id}-host-{o.service_tag}" for c in result.clusters for o in c.outcomes
-    ]
-    cluster_ids = [f"campaign-{campaign_id}-cluster-{c.cluster}" for c in result.clusters]
+    host_ids = [f"{handle.id}-host-{o.service_tag}" for c in result.clusters for o in c.outcomes]
+    cluster_ids = [f"{handle.id}-cluster-{c.cluster}" for c in result.clusters]
     histories = {
         workflow_id: await client.get_workflow_handle(workflow_id).fetch_history()
         for workflow_id in [handle.id, *cluster_ids, *host_ids]

@@ -7,9 +7,11 @@ import hashlib
 import random
 import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,10 +21,13 @@ import httpx
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 from sqlmodel import Session
+from temporalio.client import Client, WorkflowHandle
 
 from activities.resources import Resources
 from common.settings import Settings
-from domain.campaign_spec import CampaignSpec
+from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.runbook import CampaignResult
+from domain.temporal_names import TaskQueue
 from integrations.redfish.models import ClientOptions
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
 from simulators.idrac.runner import SimulatorThread
@@ -43,6 +48,7 @@ from store.models import (
     Vcenter,
 )
 from tests.services.ports import free_port
+from workflows.campaign import CampaignWorkflow
 
 SECRET_KEY = "campaign-lab-key"
 TIME_SCALE = 0.005
@@ -104,6 +110,19 @@ class Lab:
             session.commit()
             assert row.id is not None
             return row.id
+
+    async def start_campaign(
+        self, client: Client, spec: CampaignSpec, name: str, execution_timeout: timedelta
+    ) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+        """Store a campaign row and start its workflow, as the API does."""
+        campaign_id = self.new_campaign(f"{name}-{uuid.uuid4().hex[:6]}")
+        return await client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignStartInput(campaign_id=campaign_id, spec=spec),
+            id=f"campaign-{campaign_id}",
+            task_queue=TaskQueue.CAMPAIGNS,
+            execution_timeout=execution_timeout,
+        )
 
     @contextmanager
     def vcenter(self) -> Iterator[Any]:

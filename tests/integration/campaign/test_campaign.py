@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +16,8 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
+from domain.campaign_spec import AbortRequest, CampaignSpec
 from domain.runbook import CampaignResult, CampaignState, ClusterStatus, HostStatus, HostStep
-from domain.temporal_names import TaskQueue
 from store.models import AuditEvent, HostUpdate
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from workers.main import running_workers
@@ -82,14 +80,7 @@ def _spec(
 
 
 async def _start(env: WorkflowEnvironment, lab: Lab, spec: CampaignSpec) -> WorkflowHandle:
-    campaign_id = lab.new_campaign(f"test-{uuid.uuid4().hex[:6]}")
-    return await env.client.start_workflow(
-        CampaignWorkflow.run,
-        CampaignStartInput(campaign_id=campaign_id, spec=spec),
-        id=f"campaign-{campaign_id}",
-        task_queue=TaskQueue.CAMPAIGNS,
-        execution_timeout=timedelta(minutes=5),
-    )
+    return await lab.start_campaign(env.client, spec, "test", timedelta(minutes=5))
 
 
 async def _run_campaign(

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.campaign_spec import CampaignStartInput
 from domain.runbook import CampaignState, HostStatus
-from domain.temporal_names import TaskQueue
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from tests.services.temporal import TemporalDevServer
 from workers.main import running_workers
-from workflows.campaign import CampaignWorkflow
 
 # Far below the production default (4,096 events), so a 4-host cluster must continue.
 SUGGEST_AFTER_EVENTS = 40
@@ -39,17 +36,11 @@ async def test_cluster_rollout_continues_as_new_and_keeps_its_progress(
         BIOS_TARGET,
         policy={"max_concurrent_per_cluster": 1, "min_hosts_online": 1},
     )
-    campaign_id = lab.new_campaign("continue-as-new")
     jobs_before = {tag: lab.idrac_state(tag)["update_jobs"] for tag in lab.server_ids}
     async with running_workers(client, lab.resources):
-        result = await client.execute_workflow(
-            CampaignWorkflow.run,
-            CampaignStartInput(campaign_id=campaign_id, spec=spec),
-            id=f"campaign-{campaign_id}",
-            task_queue=TaskQueue.CAMPAIGNS,
-            execution_timeout=timedelta(minutes=5),
-        )
-    cluster_id = f"campaign-{campaign_id}-cluster-alpha"
+        handle = await lab.start_campaign(client, spec, "continue-as-new", timedelta(minutes=5))
+        result = await handle.result()
+    cluster_id = f"{handle.id}-cluster-alpha"
     runs = [w async for w in client.list_workflows(f"WorkflowId = '{cluster_id}'")]
     assert len(runs) >= 2, "the rollout never continued as new"
     assert result.state is CampaignState.COMPLETED

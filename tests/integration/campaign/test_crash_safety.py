@@ -10,16 +10,13 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from domain.campaign_spec import CampaignStartInput
 from domain.runbook import CampaignState, HostStatus
-from domain.temporal_names import TaskQueue
 from tests.integration.campaign.lab import Lab
 from tests.services.temporal import TemporalDevServer
 from workflows.campaign import CampaignWorkflow
@@ -94,17 +91,10 @@ async def test_kill_nine_and_server_restart_never_reflash_or_strand(
             "reboot": {"mode": "graceful", "grace_period_s": 3},
         },
     )
-    campaign_id = lab.new_campaign(f"crash-{uuid.uuid4().hex[:6]}")
     worker = WorkerProcess(lab, temporal, tmp_path / "worker.log")
     worker.start()
     client = await temporal.client()
-    handle = await client.start_workflow(
-        CampaignWorkflow.run,
-        CampaignStartInput(campaign_id=campaign_id, spec=spec),
-        id=f"campaign-{campaign_id}",
-        task_queue=TaskQueue.CAMPAIGNS,
-        execution_timeout=timedelta(minutes=10),
-    )
+    handle = await lab.start_campaign(client, spec, "crash", timedelta(minutes=10))
     try:
         while worker.kills < KILLS:
             await asyncio.sleep(chaos.uniform(0.5, 2.5))
