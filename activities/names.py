@@ -15,7 +15,6 @@ class Redfish(StrEnum):
     PREFLIGHT = "idrac_preflight"
     STAGE_FIRMWARE = "stage_firmware"
     REBOOT_HOST = "reboot_host"
-    WAIT_FIRMWARE_JOBS = "wait_firmware_jobs"
     VERIFY_FIRMWARE = "verify_firmware"
     ROLLBACK_FIRMWARE = "rollback_firmware"
     HEALTH = "idrac_health"

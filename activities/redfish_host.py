@@ -19,11 +19,11 @@ from domain.runbook import (
     HealthReport,
     HostRequest,
     IdracPreflight,
-    JobsRequest,
     RebootRequest,
     RollbackRequest,
     StagedFirmware,
     StageRequest,
+    VerifyRequest,
 )
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.flows import rollback_firmware
@@ -118,8 +118,10 @@ class RedfishActivities:
             reset = "ForceRestart" if request.mode == "force" else "GracefulRestart"
             await client.power.reboot(reset)
 
-    @activity.defn(name=Redfish.WAIT_FIRMWARE_JOBS)
-    async def wait_firmware_jobs(self, request: JobsRequest) -> None:
+    @activity.defn(name=Redfish.VERIFY_FIRMWARE)
+    async def verify_firmware(self, request: VerifyRequest) -> None:
+        """Jobs finished and the LC ready, then the inventory, not the job state, proves
+        the update (a job can lie)."""
         async with heartbeating_task(), self.resources.redfish(request.host) as client:
             for job_id in request.job_ids:
                 info = await client.wait_for_job(await _ref(client, job_id))
@@ -130,11 +132,6 @@ class RedfishActivities:
                         non_retryable=True,
                     )
             await client.wait_until_ready()
-
-    @activity.defn(name=Redfish.VERIFY_FIRMWARE)
-    async def verify_firmware(self, request: StageRequest) -> None:
-        """The inventory, not the job state, proves the update (a job can lie)."""
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
             missing = not_installed(await client.firmware_inventory(), request.targets)
         if missing:
             wanted = ", ".join(f"{t.component_id} {t.version}" for t in missing)
@@ -174,7 +171,6 @@ class RedfishActivities:
             self.preflight,
             self.stage_firmware,
             self.reboot_host,
-            self.wait_firmware_jobs,
             self.verify_firmware,
             self.rollback_firmware,
             self.health,

@@ -56,7 +56,6 @@ class HostStep(StrEnum):
     ENTER_MAINTENANCE = "enter_maintenance"
     STAGE_FIRMWARE = "stage_firmware"
     REBOOT = "reboot"
-    WAIT_JOBS = "wait_jobs"
     VERIFY = "verify"
     WAIT_RECONNECT = "wait_reconnect"
     POST_HEALTH = "post_health"
@@ -125,8 +124,9 @@ class RebootRequest(_Io):
     grace_period_s: int
 
 
-class JobsRequest(_Io):
+class VerifyRequest(_Io):
     host: HostRef
+    targets: list[ComponentTarget]
     job_ids: list[str]
 
 

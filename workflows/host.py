@@ -1,10 +1,16 @@
 """HostUpdateWorkflow: the runbook for one ESXi host, as an operator would run it.
 
-    preflight (iDRAC and vCenter at once) -> enter maintenance -> stage firmware
-    -> reboot -> wait for jobs -> verify versions -> wait for vCenter reconnect
-    -> health -> exit maintenance
+    preflight (iDRAC and vCenter at once)
+    -> enter maintenance, and meanwhile stage the firmware on the iDRAC
+    -> reboot
+    -> verify the versions (jobs done, inventory diff), and meanwhile wait for the
+       vCenter reconnect and check health
+    -> exit maintenance
 
-The health check comes before exit: a host that is not healthy keeps no VMs.
+Staging only downloads to the iDRAC and queues jobs for the next reboot (vLCM stages
+without maintenance too), so it overlaps the evacuation instead of lengthening the time
+in maintenance. The checks after the reboot only read, so they run together; all of
+them pass before exit: a host that is not healthy keeps no VMs.
 
 Each step that changes the host pushes its undo first (saga). On failure the undo stack
 runs in reverse: firmware is rolled back (policy "rollback") or the host is held in
@@ -33,13 +39,13 @@ with workflow.unsafe.imports_passed_through():
         HostStatus,
         HostStep,
         IdracPreflight,
-        JobsRequest,
         MaintenanceRequest,
         RebootRequest,
         RollbackRequest,
         StagedFirmware,
         StageRequest,
         VcenterPreflight,
+        VerifyRequest,
     )
     from domain.temporal_names import TaskQueue
 
@@ -80,13 +86,14 @@ class StepFailed(Exception):
 @workflow.defn
 class HostUpdateWorkflow:
     def __init__(self) -> None:
-        self.step = HostStep.PREFLIGHT
+        self.step = HostStep.PREFLIGHT  # the failed step, if one fails
+        self.steps_now: tuple[HostStep, ...] = (HostStep.PREFLIGHT,)  # running at once
         self.undo: list[Callable[[], Awaitable[None]]] = []
         self.rolled_back = False
 
     @workflow.query
     def current_step(self) -> str:
-        return self.step.value
+        return " + ".join(step.value for step in self.steps_now)
 
     @workflow.run
     async def run(self, job: HostJob) -> HostOutcome:
@@ -124,72 +131,99 @@ class HostUpdateWorkflow:
     async def update(self, idrac: IdracPreflight) -> None:
         job, host = self.job, HostRequest(host=self.job.host)
 
-        self.step = HostStep.ENTER_MAINTENANCE
-        self.undo.append(self.leave_maintenance)
-        await self.vcenter(
-            Vcenter.ENTER_MAINTENANCE,
-            self.maintenance(MAINTENANCE_TIMEOUT),
-            None,
-            MAINTENANCE_TIMEOUT + timedelta(minutes=5),
-        )
-
-        self.step = HostStep.STAGE_FIRMWARE
-        self.undo.append(self.undo_firmware)
-        staged = await self.redfish(
-            Redfish.STAGE_FIRMWARE,
-            StageRequest(host=job.host, targets=idrac.pending),
-            StagedFirmware,
-            timedelta(minutes=30),
+        self.undo += [self.leave_maintenance, self.undo_firmware]
+        _, staged = await self.at_once(
+            (
+                HostStep.ENTER_MAINTENANCE,
+                self.vcenter(
+                    Vcenter.ENTER_MAINTENANCE,
+                    self.maintenance(MAINTENANCE_TIMEOUT),
+                    None,
+                    MAINTENANCE_TIMEOUT + timedelta(minutes=5),
+                ),
+            ),
+            (
+                HostStep.STAGE_FIRMWARE,
+                self.redfish(
+                    Redfish.STAGE_FIRMWARE,
+                    StageRequest(host=job.host, targets=idrac.pending),
+                    StagedFirmware,
+                    timedelta(minutes=30),
+                ),
+            ),
         )
         if staged.reboot_required:
-            self.step = HostStep.REBOOT
-            await self.redfish(
-                Redfish.REBOOT_HOST,
-                RebootRequest(
-                    host=job.host,
-                    mode=job.policy.reboot.mode,
-                    grace_period_s=job.policy.reboot.grace_period_s,
-                ),
-                None,
-                timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
+            await self.at_once(
+                (
+                    HostStep.REBOOT,
+                    self.redfish(
+                        Redfish.REBOOT_HOST,
+                        RebootRequest(
+                            host=job.host,
+                            mode=job.policy.reboot.mode,
+                            grace_period_s=job.policy.reboot.grace_period_s,
+                        ),
+                        None,
+                        timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
+                    ),
+                )
             )
 
-        self.step = HostStep.WAIT_JOBS
-        await self.redfish(
-            Redfish.WAIT_FIRMWARE_JOBS,
-            JobsRequest(host=job.host, job_ids=staged.job_ids),
-            None,
-            FIRMWARE_JOBS_TIMEOUT,
+        _, _, health = await self.at_once(
+            (
+                HostStep.VERIFY,
+                self.verify(
+                    VerifyRequest(host=job.host, targets=idrac.pending, job_ids=staged.job_ids)
+                ),
+            ),
+            (
+                HostStep.WAIT_RECONNECT,
+                self.vcenter(
+                    Vcenter.WAIT_RECONNECTED,
+                    self.maintenance(RECONNECT_TIMEOUT),
+                    None,
+                    RECONNECT_TIMEOUT + timedelta(minutes=5),
+                ),
+            ),
+            (
+                HostStep.POST_HEALTH,
+                self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5)),
+            ),
         )
-        self.step = HostStep.VERIFY
-        await self.redfish(
-            Redfish.VERIFY_FIRMWARE,
-            StageRequest(host=job.host, targets=idrac.pending),
-            None,
-            timedelta(minutes=10),
-        )
-        self.undo.remove(self.undo_firmware)  # verified: the new firmware stays
-        self.step = HostStep.WAIT_RECONNECT
-        await self.vcenter(
-            Vcenter.WAIT_RECONNECTED,
-            self.maintenance(RECONNECT_TIMEOUT),
-            None,
-            RECONNECT_TIMEOUT + timedelta(minutes=5),
-        )
-        self.step = HostStep.POST_HEALTH
-        health = await self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5))
         if not health.healthy:
+            self.step = HostStep.POST_HEALTH
             raise StepFailed(f"unhealthy after the update: {health.detail}")
         if job.policy.exit_maintenance_on_success:
-            self.step = HostStep.EXIT_MAINTENANCE
-            await self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15))
-        self.step = HostStep.DONE
+            await self.at_once(
+                (
+                    HostStep.EXIT_MAINTENANCE,
+                    self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15)),
+                )
+            )
+        self.steps_now = (HostStep.DONE,)
+
+    async def verify(self, request: VerifyRequest) -> None:
+        """Jobs done, then the inventory diff; once verified, the new firmware stays."""
+        await self.redfish(Redfish.VERIFY_FIRMWARE, request, None, FIRMWARE_JOBS_TIMEOUT)
+        self.undo.remove(self.undo_firmware)
+
+    async def at_once(self, *steps: tuple[HostStep, Awaitable[Any]]) -> list[Any]:
+        """Run independent steps together and let every one finish; if any failed, the
+        first failed one in runbook order is the step reported."""
+        self.steps_now = tuple(step for step, _ in steps)
+        self.step = steps[0][0]
+        results = await asyncio.gather(*(call for _, call in steps), return_exceptions=True)
+        for (step, _), result in zip(steps, results, strict=True):
+            if isinstance(result, BaseException):
+                self.step = step
+                raise result
+        return results
 
     # ---- compensation ------------------------------------------------------------------
 
     async def compensate(self, reason: str) -> HostStatus:
         """Unwind in reverse; any step that cannot undo safely holds the host instead."""
-        self.step = HostStep.COMPENSATE
+        self.steps_now = (HostStep.COMPENSATE,)
         try:
             for undo in reversed(self.undo):
                 await undo()
