@@ -26,6 +26,7 @@ from integrations.vcenter import (
     preflight_enter,
     read_scope,
 )
+from integrations.vcenter.inventory import host_moid
 from integrations.vcenter.reboot import host_liveness
 
 
@@ -75,15 +76,9 @@ class VcenterActivities:
         """After the reboot: connected again (it may well be already)."""
         deadline = time.monotonic() + request.timeout_s
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
-            host = read_scope(client, host=request.host.name).host(request.host.name)
-            if host is None:
-                raise ApplicationError(
-                    f"vCenter has no host named {request.host.name!r}",
-                    type="HostNotFound",
-                    non_retryable=True,
-                )
-            while True:  # then one property of one host per poll, not the whole inventory
-                state = host_liveness(client, host.moid).connection_state
+            moid = host_moid(client, request.host.name)
+            while True:  # one property of one host per poll, not the whole inventory
+                state = host_liveness(client, moid).connection_state
                 if state == "connected":
                     return
                 if time.monotonic() > deadline:

@@ -18,9 +18,10 @@ from integrations.vcenter.errors import (
     TaskFailedError,
     VCenterError,
 )
-from integrations.vcenter.inventory import find_host, read_scope
+from integrations.vcenter.inventory import find_host, host_moid, read_scope
 from integrations.vcenter.models import FrozenModel, HostInfo, Inventory
 from integrations.vcenter.preflight import MaintenanceOptions, check_host, preflight_enter
+from integrations.vcenter.reboot import host_liveness
 
 # The maintenance API in one import: preflight lives in its own module.
 __all__ = [
@@ -146,20 +147,21 @@ def _state_words(client: VCenterClient, host_name: str) -> str:
 def exit_maintenance(
     client: VCenterClient, host_name: str, timeout_s: float = 900.0, poll_s: float = 0.5
 ) -> MaintenanceResult:
-    host, _ = find_host(read_scope(client, host=host_name), host_name)
+    moid = host_moid(client, host_name)
+    host = host_liveness(client, moid)
     if not host.in_maintenance:
-        return MaintenanceResult(host=host.name, changed=False, in_maintenance=False)
-    if not host.connected:
+        return MaintenanceResult(host=host_name, changed=False, in_maintenance=False)
+    if host.connection_state != "connected":
         raise TaskFailedError(
-            f"{host.name} is {host.connection_state}; it stays in maintenance until it reconnects"
+            f"{host_name} is {host.connection_state}; it stays in maintenance until it reconnects"
         )
-    host_ref = client.managed_object(vim.HostSystem, host.moid)
+    host_ref = client.managed_object(vim.HostSystem, moid)
     task = client.call(lambda: host_ref.ExitMaintenanceMode_Task(timeout=max(1, int(timeout_s))))
     info = wait_for_task(client, task, time.monotonic() + timeout_s, poll_s)
     if info is None or info.state != vim.TaskInfo.State.success:
         why = f"no result within {timeout_s:g} s" if info is None else fault_text(info.error)
         raise TaskFailedError(
-            f"exiting maintenance on {host.name} failed ({why}). "
-            f"Host state: {_state_words(client, host.name)}"
+            f"exiting maintenance on {host_name} failed ({why}). "
+            f"Host state: {_state_words(client, host_name)}"
         )
-    return MaintenanceResult(host=host.name, changed=True, in_maintenance=False)
+    return MaintenanceResult(host=host_name, changed=True, in_maintenance=False)

@@ -27,16 +27,18 @@ class RebootObservation(FrozenModel):
 class HostLiveness(FrozenModel):
     connection_state: str
     boot_time: datetime | None
+    in_maintenance: bool
 
 
 def host_liveness(client: VCenterClient, host_moid: str) -> HostLiveness:
     host_ref = client.managed_object(vim.HostSystem, host_moid)
-    paths = ["runtime.connectionState", "runtime.bootTime"]
+    paths = ["runtime.connectionState", "runtime.bootTime", "runtime.inMaintenanceMode"]
     found = client.retrieve_objects([host_ref], vim.HostSystem, paths)
     props = props_of(found[0]) if found else {}
     return HostLiveness(
         connection_state=str(props.get("runtime.connectionState") or "unknown"),
         boot_time=props.get("runtime.bootTime"),
+        in_maintenance=bool(props.get("runtime.inMaintenanceMode")),
     )
 
 

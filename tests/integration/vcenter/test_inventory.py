@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from integrations.vcenter import VCenterClient, read_inventory, read_scope
+import pytest
+
+from integrations.vcenter import NotFoundError, VCenterClient, read_inventory, read_scope
+from integrations.vcenter.inventory import host_moid
+from integrations.vcenter.models import ClusterInfo
 from simulators.vcsim.harness import VcsimProcess
+
+IDENTITY = {"service_tag": None, "vendor": None, "model": None, "management_ip": None}
+
+
+def _without_identity(cluster: ClusterInfo | None) -> ClusterInfo:
+    """What a scoped read returns: hosts' state and resources, not their identity."""
+    assert cluster is not None
+    hosts = [h.model_copy(update=IDENTITY) for h in cluster.hosts]
+    return cluster.model_copy(update={"hosts": hosts})
 
 
 def test_inventory_matches_the_fleet(vcenter: VCenterClient, scenario_vcsim: VcsimProcess) -> None:
@@ -67,7 +80,7 @@ def test_scope_of_a_host_is_its_cluster_exactly_as_the_full_read_sees_it(
     full = read_inventory(vcenter)
     for host in full.hosts():
         scoped = read_scope(vcenter, host=host.name)
-        assert scoped.clusters() == [full.cluster_of(host)], host.name
+        assert scoped.clusters() == [_without_identity(full.cluster_of(host))], host.name
         assert [dc.name for dc in scoped.datacenters] == ["dc-test"]
 
 
@@ -77,10 +90,9 @@ def test_scope_of_a_cluster_reads_that_cluster_only(vcenter: VCenterClient) -> N
         before = vcenter.round_trips
         scoped = read_scope(vcenter, cluster=cluster.name)
         # names + parents (view, read, destroy), the cluster's settings, its hosts and VMs
-        # (view, read, read, destroy): constant, whatever the size of vCenter
-        assert vcenter.round_trips - before == 8
-        assert scoped.clusters() == [cluster]
-        assert scoped.hosts() == cluster.hosts
+        # (view, one scalar read, destroy): constant, whatever the size of vCenter
+        assert vcenter.round_trips - before == 7
+        assert scoped.clusters() == [_without_identity(cluster)]
 
 
 def test_scope_by_service_tag_or_unknown_name_falls_back_to_the_whole_inventory(
@@ -92,3 +104,15 @@ def test_scope_by_service_tag_or_unknown_name_falls_back_to_the_whole_inventory(
     by_tag = read_scope(vcenter, host=host.service_tag)
     assert by_tag == full
     assert read_scope(vcenter, cluster="no-such-cluster").cluster("no-such-cluster") is None
+
+
+def test_a_host_is_found_by_its_name_alone(vcenter: VCenterClient) -> None:
+    full = read_inventory(vcenter)
+    for host in full.hosts():
+        before = vcenter.round_trips
+        assert host_moid(vcenter, host.name) == host.moid
+        assert vcenter.round_trips - before == 3  # names only: view, read, destroy
+        assert host.service_tag
+        assert host_moid(vcenter, host.service_tag) == host.moid  # via the full read
+    with pytest.raises(NotFoundError, match="no-such-host"):
+        host_moid(vcenter, "no-such-host")
