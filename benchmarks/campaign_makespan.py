@@ -336,6 +336,17 @@ def vcenter_call_s(lab: Lab, samples: int = 3) -> float:
     return statistics.median(times)
 
 
+def cpu_probe_s(runs: int = 3) -> float:
+    """Median time of a fixed pure-Python loop: how fast this machine's cores are today,
+    so that runs on other days or machines can be told apart from code changes."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        sum(i * i for i in range(5_000_000))
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
 def redfish_requests(lab: Lab) -> int:
     hosts = httpx.get(f"{lab.idrac.control_url}/hosts", timeout=30).raise_for_status().json()
     return sum(h["requests"] for h in hosts)
@@ -365,6 +376,8 @@ def main() -> None:
     lower_bound_s = rounds * device_s
     log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host")
     log(f"lower bound {rounds} rounds = {lower_bound_s:.1f} s")
+    probe_s = cpu_probe_s()
+    log(f"CPU probe (fixed Python loop): {probe_s:.2f} s")
 
     with (
         tempfile.TemporaryDirectory(prefix="campaign-makespan-") as tmp,
@@ -437,6 +450,7 @@ def main() -> None:
                 "worker_cpu_s": round(sampled.cpu_s, 1),
                 "harness_cpu_s": round(time.process_time(), 1),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
+                "cpu_probe_s": round(probe_s, 2),
                 "makespan_s": round(makespan_s, 1),
                 "hosts_makespan_s": round((last - first).total_seconds(), 1),
                 "lower_bound_s": round(lower_bound_s, 1),

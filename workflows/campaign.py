@@ -73,7 +73,6 @@ class CampaignWorkflow:
         self.clusters: dict[str, ChildWorkflowHandle[ClusterRolloutWorkflow, ClusterResult]] = {}
         self.slots_in_use: set[str] = set()
         self.slot_queue: list[HostSlot] = []
-        self.announced_next: str | None = None
         self.outcomes: list[HostOutcome] = []
 
     # ---- operator messages -------------------------------------------------------------
@@ -201,31 +200,12 @@ class CampaignWorkflow:
             and self.stop_reason is None
             and len(self.slots_in_use) < self.policy.global_max_concurrent
         ):
-            slot = self.next_in_line()
+            slot = max(self.slot_queue, key=lambda queued: queued.work_per_slot_s)
             self.slot_queue.remove(slot)
             self.slots_in_use.add(slot.service_tag)
             await signal_if_running(
                 workflow.get_external_workflow_handle(slot.cluster_workflow_id),
                 ClusterRolloutWorkflow.slot_granted,
-                slot.service_tag,
-            )
-
-        await self.announce_next_in_line()
-
-    def next_in_line(self) -> HostSlot:
-        return max(self.slot_queue, key=lambda queued: queued.work_per_slot_s)
-
-    async def announce_next_in_line(self) -> None:
-        """The host next in line renews its cluster's capacity answer before its slot
-        comes free, so a hand-over never waits for a vCenter round trip."""
-        if not self.slot_queue or self.stop_reason is not None:
-            return
-        slot = self.next_in_line()
-        if slot.service_tag != self.announced_next:
-            self.announced_next = slot.service_tag
-            await signal_if_running(
-                workflow.get_external_workflow_handle(slot.cluster_workflow_id),
-                ClusterRolloutWorkflow.slot_next,
                 slot.service_tag,
             )
 

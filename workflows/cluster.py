@@ -4,9 +4,8 @@ while hosts remain and nobody said stop:
     paused?               -> wait for resume
     outside a window?     -> sleep until one opens that the next host fits in
     cluster at capacity?  -> wait for a host to finish (vCenter decides what "full" is)
-    no campaign slot?     -> wait for the campaign's global cap; when told it is next in
-                             line, renew vCenter's answer so the slot is used at once
-                             (a stale answer: go round, window and capacity are re-checked)
+    no campaign slot?     -> wait for the campaign's global cap (a long wait: go round,
+                             window and capacity may have changed meanwhile)
     start the host's runbook (a child workflow) and go round again
 wait for running hosts to finish; they always finish their runbook, even on abort.
 """
@@ -60,8 +59,6 @@ class ClusterRolloutWorkflow:
         self.slots_requested: set[str] = set(rollout.progress.slots_requested)
         self.slots_granted: set[str] = set(rollout.progress.slots_granted)
         self.allowed_at_once = 1  # hosts vCenter lets go at once, as of its last answer
-        self.room_confirmed_at: datetime | None = None  # vCenter's last "there is room"
-        self.next_in_line: str | None = None  # the campaign's next slot is for this host
 
     # ---- operator and campaign messages ------------------------------------------------
 
@@ -80,11 +77,6 @@ class ClusterRolloutWorkflow:
     @workflow.signal
     def slot_granted(self, service_tag: str) -> None:
         self.slots_granted.add(service_tag)
-
-    @workflow.signal
-    def slot_next(self, service_tag: str) -> None:
-        """The campaign's next free slot goes to this host."""
-        self.next_in_line = service_tag
 
     @workflow.query
     def status(self) -> ClusterStatus:
@@ -178,21 +170,12 @@ class ClusterRolloutWorkflow:
             await self.wait_for_change()
             return False
         finished = len(self.outcomes)  # a host may finish while vCenter answers
-        answer = await self.ask_capacity(job)
-        if answer.may_enter > 0:
-            return True
-        self.waiting_reason = f"cluster capacity: {answer.reason}"
-        await self.wait_for_change(at_most=CAPACITY_POLL, finished=finished)
-        return False
-
-    async def ask_capacity(self, job: HostJob) -> CapacityAnswer:
-        """vCenter's live answer: how many more hosts may enter maintenance now."""
         answer: CapacityAnswer = await workflow.execute_activity(
             Vcenter.CAPACITY,
             CapacityRequest(
                 cluster=self.rollout.cluster,
                 vcenter_id=self.rollout.vcenter_id,
-                max_concurrent=self.rollout.policy.max_concurrent_per_cluster,
+                max_concurrent=limit,
                 min_hosts_online=self.rollout.policy.min_hosts_online,
                 busy_hosts=[job.host.name for job in self.running.values()],
             ),
@@ -203,12 +186,11 @@ class ClusterRolloutWorkflow:
             retry_policy=RETRY,
         )
         self.allowed_at_once = len(self.running) + answer.may_enter
-        self.room_confirmed_at = workflow.now() if answer.may_enter > 0 else None
-        return answer
-
-    def room_confirmed_within(self, age: timedelta) -> bool:
-        confirmed = self.room_confirmed_at
-        return confirmed is not None and workflow.now() - confirmed < age
+        if answer.may_enter > 0:
+            return True
+        self.waiting_reason = f"cluster capacity: {answer.reason}"
+        await self.wait_for_change(at_most=CAPACITY_POLL, finished=finished)
+        return False
 
     async def campaign_slot(self, job: HostJob) -> bool:
         """The campaign caps hosts in flight across all clusters; standalone runs have no cap."""
@@ -228,26 +210,16 @@ class ClusterRolloutWorkflow:
                 ),
             )
         self.waiting_reason = "waiting for a campaign-wide host slot"
-        while True:
-            await workflow.wait_condition(
-                lambda: (
-                    tag in self.slots_granted
-                    or self.stop_reason is not None
-                    or self.next_in_line == tag
-                )
-            )
-            if tag in self.slots_granted or self.stop_reason is not None:
-                break
-            # Next in line: renew vCenter's answer now, so the grant starts the host at once.
-            self.next_in_line = None
-            if not self.room_confirmed_within(FRESH_CAPACITY_ANSWER / 2):
-                await self.ask_capacity(job)
-        # With a fresh answer that there is room, start; otherwise go round: window and
-        # capacity are checked anew.
+        asked_at = workflow.now()
+        await workflow.wait_condition(
+            lambda: tag in self.slots_granted or self.stop_reason is not None
+        )
+        # A slot granted at once finds vCenter's answer still fresh: start without asking
+        # again. After a longer wait, go round: window and capacity are checked anew.
         return (
             self.stop_reason is None
             and not self.paused
-            and self.room_confirmed_within(FRESH_CAPACITY_ANSWER)
+            and workflow.now() - asked_at < FRESH_CAPACITY_ANSWER
             and self.window_decision(job).ready
         )
 

@@ -32,6 +32,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.names import Redfish, Store, Vcenter
     from domain.runbook import (
+        ComponentTarget,
         HealthReport,
         HostJob,
         HostOutcome,
@@ -129,83 +130,81 @@ class HostUpdateWorkflow:
         return self.outcome(HostStatus.UPDATED)
 
     async def update(self, idrac: IdracPreflight) -> None:
-        job, host = self.job, HostRequest(host=self.job.host)
-
         self.undo += [self.leave_maintenance, self.undo_firmware]
         _, staged = await self.at_once(
-            (
-                HostStep.ENTER_MAINTENANCE,
-                self.vcenter(
-                    Vcenter.ENTER_MAINTENANCE,
-                    self.maintenance(MAINTENANCE_TIMEOUT),
-                    None,
-                    MAINTENANCE_TIMEOUT + timedelta(minutes=5),
-                ),
-            ),
-            (
-                HostStep.STAGE_FIRMWARE,
-                self.redfish(
-                    Redfish.STAGE_FIRMWARE,
-                    StageRequest(host=job.host, targets=idrac.pending),
-                    StagedFirmware,
-                    timedelta(minutes=30),
-                ),
-            ),
+            (HostStep.ENTER_MAINTENANCE, self.enter_maintenance()),
+            (HostStep.STAGE_FIRMWARE, self.stage(idrac.pending)),
         )
         if staged.reboot_required:
-            await self.at_once(
-                (
-                    HostStep.REBOOT,
-                    self.redfish(
-                        Redfish.REBOOT_HOST,
-                        RebootRequest(
-                            host=job.host,
-                            mode=job.policy.reboot.mode,
-                            grace_period_s=job.policy.reboot.grace_period_s,
-                        ),
-                        None,
-                        timedelta(seconds=job.policy.reboot.grace_period_s) + timedelta(minutes=10),
-                    ),
-                )
-            )
-
+            await self.at_once((HostStep.REBOOT, self.reboot()))
         _, _, health = await self.at_once(
-            (
-                HostStep.VERIFY,
-                self.verify(
-                    VerifyRequest(host=job.host, targets=idrac.pending, job_ids=staged.job_ids)
-                ),
-            ),
-            (
-                HostStep.WAIT_RECONNECT,
-                self.vcenter(
-                    Vcenter.WAIT_RECONNECTED,
-                    self.maintenance(RECONNECT_TIMEOUT),
-                    None,
-                    RECONNECT_TIMEOUT + timedelta(minutes=5),
-                ),
-            ),
-            (
-                HostStep.POST_HEALTH,
-                self.redfish(Redfish.HEALTH, host, HealthReport, timedelta(minutes=5)),
-            ),
+            (HostStep.VERIFY, self.verify(idrac.pending, staged.job_ids)),
+            (HostStep.WAIT_RECONNECT, self.wait_reconnected()),
+            (HostStep.POST_HEALTH, self.health()),
         )
         if not health.healthy:
             self.step = HostStep.POST_HEALTH
             raise StepFailed(f"unhealthy after the update: {health.detail}")
-        if job.policy.exit_maintenance_on_success:
-            await self.at_once(
-                (
-                    HostStep.EXIT_MAINTENANCE,
-                    self.vcenter(Vcenter.EXIT_MAINTENANCE, host, None, timedelta(minutes=15)),
-                )
-            )
+        if self.job.policy.exit_maintenance_on_success:
+            await self.at_once((HostStep.EXIT_MAINTENANCE, self.exit_maintenance()))
         self.steps_now = (HostStep.DONE,)
 
-    async def verify(self, request: VerifyRequest) -> None:
+    # ---- the steps ---------------------------------------------------------------------
+
+    async def enter_maintenance(self) -> None:
+        await self.vcenter(
+            Vcenter.ENTER_MAINTENANCE,
+            self.maintenance(MAINTENANCE_TIMEOUT),
+            None,
+            MAINTENANCE_TIMEOUT + timedelta(minutes=5),
+        )
+
+    async def stage(self, pending: list[ComponentTarget]) -> StagedFirmware:
+        return await self.redfish(
+            Redfish.STAGE_FIRMWARE,
+            StageRequest(host=self.job.host, targets=pending),
+            StagedFirmware,
+            timedelta(minutes=30),
+        )
+
+    async def reboot(self) -> None:
+        reboot = self.job.policy.reboot
+        await self.redfish(
+            Redfish.REBOOT_HOST,
+            RebootRequest(
+                host=self.job.host, mode=reboot.mode, grace_period_s=reboot.grace_period_s
+            ),
+            None,
+            timedelta(seconds=reboot.grace_period_s) + timedelta(minutes=10),
+        )
+
+    async def verify(self, pending: list[ComponentTarget], job_ids: list[str]) -> None:
         """Jobs done, then the inventory diff; once verified, the new firmware stays."""
-        await self.redfish(Redfish.VERIFY_FIRMWARE, request, None, FIRMWARE_JOBS_TIMEOUT)
+        await self.redfish(
+            Redfish.VERIFY_FIRMWARE,
+            VerifyRequest(host=self.job.host, targets=pending, job_ids=job_ids),
+            None,
+            FIRMWARE_JOBS_TIMEOUT,
+        )
         self.undo.remove(self.undo_firmware)
+
+    async def wait_reconnected(self) -> None:
+        await self.vcenter(
+            Vcenter.WAIT_RECONNECTED,
+            self.maintenance(RECONNECT_TIMEOUT),
+            None,
+            RECONNECT_TIMEOUT + timedelta(minutes=5),
+        )
+
+    async def health(self) -> HealthReport:
+        return await self.redfish(
+            Redfish.HEALTH, HostRequest(host=self.job.host), HealthReport, timedelta(minutes=5)
+        )
+
+    async def exit_maintenance(self) -> None:
+        await self.vcenter(
+            Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
+        )
 
     async def at_once(self, *steps: tuple[HostStep, Awaitable[Any]]) -> list[Any]:
         """Run independent steps together and let every one finish; if any failed, the
@@ -245,14 +244,10 @@ class HostUpdateWorkflow:
 
     async def leave_maintenance(self) -> None:
         """Give the host back to DRS only if it is healthy; otherwise hold it."""
-        health = await self.redfish(
-            Redfish.HEALTH, HostRequest(host=self.job.host), HealthReport, timedelta(minutes=5)
-        )
+        health = await self.health()
         if not health.healthy:
             raise HostHeld(f"host unhealthy after failure: {health.detail}")
-        await self.vcenter(
-            Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
-        )
+        await self.exit_maintenance()
 
     async def alert(self, message: str) -> None:
         await workflow.execute_activity(
