@@ -18,7 +18,6 @@ import asyncio
 import json
 import multiprocessing
 import resource
-import socket
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from integrations.redfish.errors import RedfishError
 from integrations.redfish.models import ClientOptions, Credentials
 from integrations.redfish.transport import ssl_verify
 from simulators.idrac.simulator import IdracSimulator, generated_hosts
+from tests.services.ports import free_port
 
 
 def _peak_rss_mb() -> float:
@@ -63,12 +63,6 @@ def _serve(hosts: int, base: str, port: int, latency_ms: float, state_dir: str, 
         pipe.send((served, _peak_rss_mb(), _cpu_s()))
 
     asyncio.run(main())
-
-
-def _free_port(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return probe.getsockname()[1]
 
 
 async def sweep(urls: list[str], ca: Path, concurrency: int) -> tuple[int, int, int]:
@@ -119,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("WARNING", "console")
 
-    port = _free_port(args.base_address)
+    port = free_port(args.base_address)
     parent, child = multiprocessing.get_context("spawn").Pipe()
     with tempfile.TemporaryDirectory(prefix="sweep-") as state_dir:
         server = multiprocessing.get_context("spawn").Process(

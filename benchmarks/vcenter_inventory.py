@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import socket
 import time
 
 from pydantic import SecretStr
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 from integrations.vcenter import VCenterClient, VCenterSettings, read_inventory
 from simulators.fleet import Fleet
 from simulators.vcsim.harness import VcsimProcess
+from tests.services.ports import free_port
 
 
 def big_fleet(clusters: int, hosts_per_cluster: int, vms_per_host: int) -> Fleet:
@@ -44,12 +44,6 @@ def big_fleet(clusters: int, hosts_per_cluster: int, vms_per_host: int) -> Fleet
             ]
         }
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def main() -> None:
