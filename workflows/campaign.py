@@ -195,6 +195,7 @@ class CampaignWorkflow:
         """Up to the global cap, nothing new once stopping. The cluster with the most work
         left per allowed slot goes first (then first come, first served): it sets the
         campaign's end, and smaller clusters fill the slots it cannot use."""
+        granted: list[HostSlot] = []
         while (
             self.slot_queue
             and self.stop_reason is None
@@ -203,11 +204,19 @@ class CampaignWorkflow:
             slot = max(self.slot_queue, key=lambda queued: queued.work_per_slot_s)
             self.slot_queue.remove(slot)
             self.slots_in_use.add(slot.service_tag)
-            await signal_if_running(
-                workflow.get_external_workflow_handle(slot.cluster_workflow_id),
-                ClusterRolloutWorkflow.slot_granted,
-                slot.service_tag,
+            granted.append(slot)
+        # All grants leave in one workflow task: one at a time, a burst of finished hosts
+        # kept the last cluster in line waiting a round trip per grant before it.
+        await asyncio.gather(
+            *(
+                signal_if_running(
+                    workflow.get_external_workflow_handle(slot.cluster_workflow_id),
+                    ClusterRolloutWorkflow.slot_granted,
+                    slot.service_tag,
+                )
+                for slot in granted
             )
+        )
 
     async def halt(self, reason: str) -> None:
         if self.stop_reason is not None:
@@ -219,8 +228,10 @@ class CampaignWorkflow:
         await self.tell_clusters(ClusterRolloutWorkflow.stop, reason)
 
     async def tell_clusters(self, signal: object, *args: object) -> None:
-        for handle in list(self.clusters.values()):
-            await signal_if_running(handle, signal, *args)
+        """Every cluster at once: a pause or stop reaches the last one as soon as the first."""
+        await asyncio.gather(
+            *(signal_if_running(handle, signal, *args) for handle in list(self.clusters.values()))
+        )
 
     def final_state(self, results: list[ClusterResult]) -> CampaignState:
         if self.abort_reason is not None:

@@ -283,11 +283,15 @@ class ClusterRolloutWorkflow:
 
     async def return_unused_slots(self) -> None:
         started = {o.service_tag for o in self.outcomes}
-        for tag in sorted(self.slots_granted - started):
-            await self.tell_campaign(
-                "release_slot",
-                HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+        await asyncio.gather(
+            *(
+                self.tell_campaign(
+                    "release_slot",
+                    HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+                )
+                for tag in sorted(self.slots_granted - started)
             )
+        )
 
     # ---- waiting -----------------------------------------------------------------------
 
