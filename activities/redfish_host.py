@@ -8,8 +8,6 @@ no job waits for one, and verification only reads.
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -55,11 +53,10 @@ class RedfishActivities:
     @activity.defn(name=Redfish.PREFLIGHT)
     async def preflight(self, request: StageRequest) -> IdracPreflight:
         async with heartbeating_task(), self.resources.redfish(request.host) as client:
-            identity = await client.identity()  # also caches the manager's Dell links
-            lifecycle, inventory, jobs = await asyncio.gather(  # independent reads
-                client.lifecycle_status(), client.firmware_inventory(), client.list_jobs()
-            )
-        open_jobs = [job for job in jobs if not job.status.terminal]
+            identity = await client.identity()
+            lifecycle = await client.lifecycle_status()
+            inventory = await client.firmware_inventory()
+            open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
         blockers = []
         if identity.service_tag.upper() != request.host.service_tag.upper():
             blockers.append(
