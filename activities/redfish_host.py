@@ -52,7 +52,7 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.PREFLIGHT)
     async def preflight(self, request: StageRequest) -> IdracPreflight:
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             identity = await client.identity()
             lifecycle = await client.lifecycle_status()
             inventory = await client.firmware_inventory()
@@ -79,7 +79,7 @@ class RedfishActivities:
     @activity.defn(name=Redfish.STAGE_FIRMWARE)
     async def stage_firmware(self, request: StageRequest) -> StagedFirmware:
         """Create one OnReset job per component not yet at target, unless jobs already exist."""
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             # Preflight saw an empty queue: any open job now is ours from an earlier attempt.
             open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
             if not open_jobs:
@@ -109,7 +109,7 @@ class RedfishActivities:
         grace = float(request.grace_period_s)
         async with (
             heartbeating_task(),
-            self.resources.redfish(request.host, reboot_grace_s=grace) as client,
+            await self.resources.redfish(request.host, reboot_grace_s=grace) as client,
         ):
             waiting = [j for j in await client.list_jobs() if j.status is JobStatus.SCHEDULED]
             if not waiting:
@@ -122,7 +122,7 @@ class RedfishActivities:
     async def verify_firmware(self, request: VerifyRequest) -> None:
         """Jobs finished and the LC ready, then the inventory, not the job state, proves
         the update (a job can lie)."""
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             for job_id in request.job_ids:
                 info = await client.wait_for_job(await _ref(client, job_id))
                 if info.status is JobStatus.FAILED:
@@ -146,7 +146,7 @@ class RedfishActivities:
         """Cancel what has not been applied; reinstall the Previous- image of what this run
         applied. A component not at its target was never changed by us: it is left alone
         (its Previous- image may be an older campaign's, which must not be undone)."""
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             if any(not j.status.terminal for j in await client.list_jobs()):
                 await client.clear_job_queue()
             inventory = await client.firmware_inventory()
@@ -156,7 +156,7 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
-        async with heartbeating_task(), self.resources.redfish(request.host) as client:
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             identity = await client.identity()
             lifecycle = await client.lifecycle_status()
         healthy = identity.health_rollup in _HEALTHY and identity.power_state == "On"

@@ -7,6 +7,7 @@ vCenter sessions are kept between calls (keyed by those credentials).
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
 from integrations.vcenter.client import VCenterClient, VCenterSettings
 from integrations.vcenter.pool import SessionPool
-from store.credentials import resolve_for_server, reveal
+from store.credentials import Credential, resolve_for_server, reveal
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.models import Server, Vcenter
@@ -59,8 +60,19 @@ class Resources:
             vcenter_poll_s=settings.vcenter_poll_interval_s,
         )
 
-    def redfish(self, host: HostRef, **options: Any) -> RedfishClient:
-        """A client for the host's iDRAC; ``options`` override ClientOptions for this call."""
+    async def redfish(self, host: HostRef, **options: Any) -> RedfishClient:
+        """A client for the host's iDRAC; ``options`` override ClientOptions for this call.
+
+        The store is read on a thread: Redfish activities share one event loop, and a
+        blocking query there stalls every other host's requests and polls meanwhile."""
+        credential = await asyncio.to_thread(self._idrac_credential, host)
+        return RedfishClient(
+            f"https://{host.idrac_address}:{self.settings.idrac_port}",
+            Credentials(username=credential.username, password=credential.password),
+            self.redfish_options.model_copy(update=options),
+        )
+
+    def _idrac_credential(self, host: HostRef) -> Credential:
         with Session(self.engine) as session:
             server = session.exec(
                 select(Server).where(Server.service_tag == host.service_tag)
@@ -68,12 +80,7 @@ class Resources:
             resolution = resolve_for_server(session, server)
             if resolution.profile_id is None:
                 raise MissingCredentialsError(f"{host.service_tag}: {resolution.reason}")
-            credential = reveal(session, self.secrets, resolution.profile_id)
-        return RedfishClient(
-            f"https://{host.idrac_address}:{self.settings.idrac_port}",
-            Credentials(username=credential.username, password=credential.password),
-            self.redfish_options.model_copy(update=options),
-        )
+            return reveal(session, self.secrets, resolution.profile_id)
 
     def vcenter(self, vcenter_id: int | None) -> AbstractContextManager[VCenterClient]:
         """A logged-in session to that vCenter, for this thread until the block ends."""
