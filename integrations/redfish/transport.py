@@ -10,6 +10,7 @@ as busy, so an update is never submitted twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import ssl
@@ -55,8 +56,15 @@ def ssl_verify(options: ClientOptions) -> ssl.SSLContext | bool:
     if options.insecure:
         return False
     if options.ca_bundle:
-        return ssl.create_default_context(cafile=str(options.ca_bundle))
-    return ssl.create_default_context()
+        return _tls_context(str(options.ca_bundle), options.ca_bundle.stat().st_mtime_ns)
+    return _tls_context(None, None)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_bundle: str | None, modified_ns: int | None) -> ssl.SSLContext:
+    """One context per trust store (a changed bundle file is read again): loading the
+    system's CAs takes 15-30 ms, and every Redfish step of every host makes a client."""
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 def _is_tls_failure(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ import pytest
 
 from integrations.redfish.errors import AuthenticationError, RedfishTLSError
 from integrations.redfish.models import ClientOptions, Credentials
+from simulators.idrac.tls import make_tls
 
 
 async def test_session_is_created_used_and_deleted(host, make_client) -> None:
@@ -27,6 +28,25 @@ async def test_default_verification_rejects_the_self_signed_certificate(host, op
 
 async def test_explicit_insecure_connects_without_a_ca(host, make_client) -> None:
     async with make_client(host, ca_bundle=None, insecure=True) as client:
+        assert (await client.identity()).service_tag == host.tag
+
+
+async def test_a_replaced_ca_bundle_is_trusted_from_the_next_client_on(
+    host, make_client, simulator, tmp_path
+) -> None:
+    """TLS contexts are shared between clients, but an operator's new CA file takes effect
+    without a worker restart (here: a bundle of a foreign CA, then the right one again)."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(simulator.ca_path.read_bytes())
+    async with make_client(host, ca_bundle=bundle) as client:
+        assert (await client.identity()).service_tag == host.tag
+    _, foreign_ca = make_tls(["127.0.0.1"], tmp_path / "foreign")
+    bundle.write_bytes(foreign_ca.read_bytes())
+    async with make_client(host, ca_bundle=bundle) as client:
+        with pytest.raises(RedfishTLSError, match="CA bundle"):
+            await client.identity()
+    bundle.write_bytes(simulator.ca_path.read_bytes())
+    async with make_client(host, ca_bundle=bundle) as client:
         assert (await client.identity()).service_tag == host.tag
 
 
