@@ -261,6 +261,50 @@ def handover_s(cluster_histories: list[WorkflowHistory]) -> float:
     return statistics.mean(gaps) if gaps else 0.0
 
 
+@dataclass
+class SlotUsage:
+    """How the slots (hosts in flight at once) were used, from the histories."""
+
+    idle_start_s: float  # slot-seconds idle until every slot was busy the first time
+    idle_handover_s: float  # ... between then and the last host's start
+    idle_tail_s: float  # ... after the last host started: slots emptying one by one
+    round_spread_s: list[float]  # per group of `cap` consecutive starts: last - first
+
+
+def slot_usage(
+    campaign: WorkflowHistory, host_histories: list[WorkflowHistory], cap: int
+) -> SlotUsage:
+    """The lower bound assumes all ``cap`` slots (hosts in flight at once) busy from start
+    to end in lockstep rounds; this says where and how much that fails (the tail grows as
+    the rounds' starts spread)."""
+    spans = sorted((_first_event_s(h), _last_event_s(h)) for h in host_histories)
+    begin, end = _first_event_s(campaign), _last_event_s(campaign)
+    last_start = spans[-1][0]
+    changes = sorted([(start, 1) for start, _ in spans] + [(stop, -1) for _, stop in spans])
+    idle = {"start": 0.0, "handover": 0.0, "tail": 0.0}
+    busy, since, all_busy_once = 0, begin, False
+    for at, step in [*changes, (end, 0)]:
+        phase = "start" if not all_busy_once else "tail" if at > last_start else "handover"
+        idle[phase] += (cap - busy) * (at - since)
+        busy, since = busy + step, at
+        all_busy_once = all_busy_once or busy >= cap
+    rounds = [spans[i : i + cap] for i in range(0, len(spans), cap)]
+    return SlotUsage(
+        idle_start_s=idle["start"],
+        idle_handover_s=idle["handover"],
+        idle_tail_s=idle["tail"],
+        round_spread_s=[group[-1][0] - group[0][0] for group in rounds],
+    )
+
+
+def _first_event_s(history: WorkflowHistory) -> float:
+    return history.events[0].event_time.ToDatetime().timestamp()
+
+
+def _last_event_s(history: WorkflowHistory) -> float:
+    return history.events[-1].event_time.ToDatetime().timestamp()
+
+
 async def watch(handle: WorkflowHandle[Any, Any], hosts: int, every_s: float = 10.0) -> None:
     """Progress to stderr until cancelled."""
     began = time.monotonic()
@@ -277,9 +321,22 @@ async def watch(handle: WorkflowHandle[Any, Any], hosts: int, every_s: float = 1
         )
 
 
+@dataclass
+class CampaignRun:
+    result: CampaignResult
+    makespan_s: float
+    breakdown: dict[str, StepStats]
+    handover_s: float
+    slots: SlotUsage
+
+
 async def run_campaign(
-    lab: Lab, temporal: TemporalDevServer, global_cap: int, keep_histories: Path | None
-) -> tuple[CampaignResult, float, dict[str, StepStats], float]:
+    lab: Lab,
+    temporal: TemporalDevServer,
+    global_cap: int,
+    slots_at_once: int,
+    keep_histories: Path | None,
+) -> CampaignRun:
     client = await temporal.client()
     hosts = len(lab.fleet.hosts())
     # As after a deploy (`idrac-orch selftest`): the worker polls every queue before the
@@ -309,8 +366,13 @@ async def run_campaign(
     if keep_histories is not None:
         for workflow_id, history in histories.items():
             await asyncio.to_thread(save, keep_histories / f"{workflow_id}.json", history.to_json())
-    breakdown = activity_breakdown([histories[i] for i in host_ids + cluster_ids])
-    return result, makespan_s, breakdown, handover_s([histories[i] for i in cluster_ids])
+    return CampaignRun(
+        result=result,
+        makespan_s=makespan_s,
+        breakdown=activity_breakdown([histories[i] for i in host_ids + cluster_ids]),
+        handover_s=handover_s([histories[i] for i in cluster_ids]),
+        slots=slot_usage(histories[handle.id], [histories[i] for i in host_ids], slots_at_once),
+    )
 
 
 def save(path: Path, text: str) -> None:
@@ -389,6 +451,8 @@ def main() -> None:
         math.ceil(hosts / args.global_cap),
     )
     lower_bound_s = rounds * device_s
+    # Hosts that can be in flight at once: the global cap, or less if the clusters allow less.
+    slots_at_once = min(args.global_cap, sum(allowed_at_once(c) for c in clusters))
     log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host")
     log(f"lower bound {rounds} rounds = {lower_bound_s:.1f} s")
     probe_s = cpu_probe_s()
@@ -424,14 +488,17 @@ def main() -> None:
                 worker.start()
                 assert worker.process is not None
                 with ProcessSampler(worker.process.pid).running() as sampled:
-                    result, makespan_s, breakdown, handover = asyncio.run(
-                        run_campaign(lab, temporal, args.global_cap, args.keep_histories)
+                    run = asyncio.run(
+                        run_campaign(
+                            lab, temporal, args.global_cap, slots_at_once, args.keep_histories
+                        )
                     )
             finally:
                 worker.stop()
                 temporal.stop()
             requests = redfish_requests(lab) - requests_before
 
+    result, breakdown, slots = run.result, run.breakdown, run.slots
     outcomes = [o for c in result.clusters for o in c.outcomes]
     not_updated = [o.service_tag for o in outcomes if o.status is not HostStatus.UPDATED]
     if len(outcomes) != hosts or not_updated:
@@ -456,7 +523,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "makespan_ratio": round(makespan_s / lower_bound_s, 3),
+                "makespan_ratio": round(run.makespan_s / lower_bound_s, 3),
                 "overhead_s_per_host": round(statistics.mean(walls) - device_s, 3),
                 "redfish_requests_per_host": round(requests / hosts, 1),
                 "worker_peak_rss_mb": round(sampled.peak_bytes / 2**20, 1),
@@ -466,13 +533,20 @@ def main() -> None:
                 "harness_cpu_s": round(time.process_time(), 1),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
                 "cpu_probe_s": round(probe_s, 2),
-                "makespan_s": round(makespan_s, 1),
+                "makespan_s": round(run.makespan_s, 1),
                 "hosts_makespan_s": round((last - first).total_seconds(), 1),
                 "lower_bound_s": round(lower_bound_s, 1),
                 "device_s_per_host": round(device_s, 2),
                 "host_wall_s_mean": round(statistics.mean(walls), 2),
                 "host_wall_s_max": round(max(walls), 2),
-                "handover_s": round(handover, 2),
+                "handover_s": round(run.handover_s, 2),
+                # Idle global-cap slot-seconds: the lower bound assumes none.
+                "idle_slot_s": {
+                    "start": round(slots.idle_start_s, 1),
+                    "handover": round(slots.idle_handover_s, 1),
+                    "tail": round(slots.idle_tail_s, 1),
+                },
+                "round_spread_s": [round(spread, 1) for spread in slots.round_spread_s],
                 "vcenter_call_s": round(vcenter_s, 2),
                 "vcenter_calls_per_host": round(vcenter_calls / hosts, 2),
                 "vcenter_queue_bound_s": round(vcenter_bound_s, 1),
@@ -480,6 +554,7 @@ def main() -> None:
                 "hosts_updated": len(outcomes) - len(not_updated),
                 "clusters": len(clusters),
                 "global_cap": args.global_cap,
+                "slots_at_once": slots_at_once,
                 "time_scale": args.time_scale,
                 "idrac_poll_s": args.idrac_poll_s,
                 "vcenter_poll_s": args.vcenter_poll_s,
