@@ -51,6 +51,7 @@ import httpx
 import psutil
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from activities.names import Vcenter
@@ -226,7 +227,7 @@ def activity_breakdown(histories: list[WorkflowHistory]) -> dict[str, StepStats]
         scheduled: dict[int, tuple[str, float]] = {}
         started: dict[int, float] = {}
         for event in history.events:
-            at = event.event_time.ToDatetime().timestamp()
+            at = _event_s(event)
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 name = event.activity_task_scheduled_event_attributes.activity_type.name
                 scheduled[event.event_id] = (name, at)
@@ -249,7 +250,7 @@ def handover_s(cluster_histories: list[WorkflowHistory]) -> float:
     for history in cluster_histories:
         ended: float | None = None
         for event in history.events:
-            at = event.event_time.ToDatetime().timestamp()
+            at = _event_s(event)
             if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
                 ended = at if ended is None else ended
             elif (
@@ -277,8 +278,8 @@ def slot_usage(
     """The lower bound assumes all ``cap`` slots (hosts in flight at once) busy from start
     to end in lockstep rounds; this says where and how much that fails (the tail grows as
     the rounds' starts spread)."""
-    spans = sorted((_first_event_s(h), _last_event_s(h)) for h in host_histories)
-    begin, end = _first_event_s(campaign), _last_event_s(campaign)
+    spans = sorted((_event_s(h.events[0]), _event_s(h.events[-1])) for h in host_histories)
+    begin, end = _event_s(campaign.events[0]), _event_s(campaign.events[-1])
     last_start = spans[-1][0]
     changes = sorted([(start, 1) for start, _ in spans] + [(stop, -1) for _, stop in spans])
     idle = {"start": 0.0, "handover": 0.0, "tail": 0.0}
@@ -297,12 +298,8 @@ def slot_usage(
     )
 
 
-def _first_event_s(history: WorkflowHistory) -> float:
-    return history.events[0].event_time.ToDatetime().timestamp()
-
-
-def _last_event_s(history: WorkflowHistory) -> float:
-    return history.events[-1].event_time.ToDatetime().timestamp()
+def _event_s(event: HistoryEvent) -> float:
+    return event.event_time.ToDatetime().timestamp()
 
 
 async def watch(handle: WorkflowHandle[Any, Any], hosts: int, every_s: float = 10.0) -> None:
@@ -401,8 +398,8 @@ def vcenter_call_s(lab: Lab, samples: int = 3) -> float:
 
 def default_scratch_dir() -> Path | None:
     """tmpfs when there is one: the dev server's SQLite syncs every commit to disk, which on
-    a shared virtual disk delayed signals between workflows by up to 1.7 s (p90 0.5 s,
-    0.06 s on tmpfs). A production Temporal keeps its histories on its own database."""
+    a shared virtual disk delayed signals between workflows (p90 0.5 s, 0.06-0.11 s on
+    tmpfs). A production Temporal keeps its histories on its own database."""
     shm = Path("/dev/shm")  # noqa: S108 - a mkdtemp directory inside it, not a fixed file
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
 
@@ -540,7 +537,7 @@ def main() -> None:
                 "host_wall_s_mean": round(statistics.mean(walls), 2),
                 "host_wall_s_max": round(max(walls), 2),
                 "handover_s": round(run.handover_s, 2),
-                # Idle global-cap slot-seconds: the lower bound assumes none.
+                # Idle slot-seconds (of slots_at_once): the lower bound assumes none.
                 "idle_slot_s": {
                     "start": round(slots.idle_start_s, 1),
                     "handover": round(slots.idle_handover_s, 1),

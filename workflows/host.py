@@ -210,7 +210,6 @@ class HostUpdateWorkflow:
         """Run independent steps together and let every one finish; if any failed, the
         first failed one in runbook order is the step reported."""
         self.steps_now = tuple(step for step, _ in steps)
-        self.step = steps[0][0]
         results = await asyncio.gather(*(call for _, call in steps), return_exceptions=True)
         for (step, _), result in zip(steps, results, strict=True):
             if isinstance(result, BaseException):
