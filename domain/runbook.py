@@ -224,6 +224,15 @@ class CampaignState(StrEnum):
     ABORTED = "aborted"
 
 
+class RolloutProblem(_Io):
+    """A cluster rollout that cannot make progress by itself (its workflow task keeps
+    failing): the campaign names it, alerts, and on abort ends it from outside."""
+
+    cluster: str
+    workflow_id: str
+    detail: str
+
+
 class CampaignStatus(_Io):
     campaign_id: int
     state: CampaignState
@@ -232,6 +241,7 @@ class CampaignStatus(_Io):
     hosts_in_flight: list[str]
     outcomes: list[HostOutcome]
     unresolved: list[str]
+    problems: list[RolloutProblem] = Field(default_factory=list)
 
 
 class CampaignResult(_Io):
