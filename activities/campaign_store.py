@@ -15,7 +15,8 @@ from store.audit import AuditRecord, append
 from store.models import AuditEvent, HostUpdate, Server
 
 ACTOR = "orchestrator"
-ALERT_ACTION = "host.alert"
+HOST_ALERT = "host.alert"
+CLUSTER_ALERT = "cluster.alert"
 
 
 class CampaignStoreActivities:
@@ -43,11 +44,18 @@ class CampaignStoreActivities:
     @activity.defn(name=Store.RAISE_ALERT)
     def raise_alert(self, campaign_id: int, service_tag: str, message: str) -> None:
         """An audited alert naming the host and why it needs a human."""
-        target = f"campaign:{campaign_id}/host:{service_tag}"
+        self._alert(HOST_ALERT, f"campaign:{campaign_id}/host:{service_tag}", "held", message)
+
+    @activity.defn(name=Store.RAISE_CLUSTER_ALERT)
+    def raise_cluster_alert(self, campaign_id: int, cluster: str, message: str) -> None:
+        """An audited alert naming a cluster rollout that cannot make progress by itself."""
+        self._alert(CLUSTER_ALERT, f"campaign:{campaign_id}/cluster:{cluster}", "stuck", message)
+
+    def _alert(self, action: str, target: str, outcome: str, message: str) -> None:
         with Session(self.resources.engine) as session:
             already = session.exec(
                 select(AuditEvent).where(
-                    AuditEvent.action == ALERT_ACTION,
+                    AuditEvent.action == action,
                     AuditEvent.target == target,
                     AuditEvent.detail == message[:1000],
                 )
@@ -56,10 +64,10 @@ class CampaignStoreActivities:
             append(
                 self.resources.engine,
                 AuditRecord(
-                    actor=ACTOR, action=ALERT_ACTION, target=target, outcome="held", detail=message
+                    actor=ACTOR, action=action, target=target, outcome=outcome, detail=message
                 ),
             )
-        activity.logger.warning("host held in maintenance", extra={"target": target})
+        activity.logger.warning("alert raised", extra={"target": target, "outcome": outcome})
 
     def all(self) -> list[object]:
-        return [self.record_host_outcome, self.raise_alert]
+        return [self.record_host_outcome, self.raise_alert, self.raise_cluster_alert]

@@ -36,3 +36,12 @@ class Store(StrEnum):
     PLAN_CAMPAIGN = "plan_campaign"
     RECORD_HOST_OUTCOME = "record_host_outcome"
     RAISE_ALERT = "raise_alert"
+    RAISE_CLUSTER_ALERT = "raise_cluster_alert"
+
+
+class Supervise(StrEnum):
+    """Activities that watch and end workflows from outside, on the ``campaigns`` queue."""
+
+    READ_CLOCK = "read_clock"  # a local activity: wall time recorded in history
+    WATCH_ROLLOUTS = "watch_rollouts"
+    END_ROLLOUT = "end_rollout"

@@ -233,6 +233,24 @@ class RolloutProblem(_Io):
     detail: str
 
 
+class WatchedRollouts(_Io):
+    """The rollouts a campaign's watch reads from outside; it returns on new problems."""
+
+    campaign_id: int
+    clusters: list[str]
+    interval_s: float = 5.0
+
+
+class EndRollout(_Io):
+    """End a rollout that cannot stop itself and collect its hosts as their own runbooks
+    left them."""
+
+    campaign_id: int
+    cluster: str
+    service_tags: list[str]
+    reason: str
+
+
 class CampaignStatus(_Io):
     campaign_id: int
     state: CampaignState

@@ -12,6 +12,19 @@ class TaskQueue(StrEnum):
     CAMPAIGNS = "campaigns"  # workflows
     REDFISH = "redfish"  # async Redfish activities
     VCENTER = "vcenter"  # sync pyvmomi activities on a small thread pool
+    SUPERVISION = "supervision"  # long watches over workflows, through the Temporal client
+
+
+def campaign_workflow_id(campaign_id: int) -> str:
+    return f"campaign-{campaign_id}"
+
+
+def cluster_workflow_id(campaign_id: int, cluster: str) -> str:
+    return f"{campaign_workflow_id(campaign_id)}-cluster-{cluster}"
+
+
+def host_workflow_id(campaign_id: int, service_tag: str) -> str:
+    return f"{campaign_workflow_id(campaign_id)}-host-{service_tag}"
 
 
 CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")

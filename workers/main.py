@@ -49,7 +49,7 @@ async def running_workers(client: Client, resources: Resources) -> AsyncIterator
     with ExitStack() as pools:
         pools.callback(resources.vcenter_sessions.close)  # after the last activity ended
         async with AsyncExitStack() as stack:
-            for spec in queue_specs(resources):
+            for spec in queue_specs(resources, client):
                 await stack.enter_async_context(build_worker(client, spec, pools))
             yield
 

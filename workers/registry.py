@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from temporalio.client import Client
+
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
+from activities.supervision import SupervisionActivities
 from activities.vcenter_host import VcenterActivities
 from domain.temporal_names import TaskQueue
 from workflows.campaign import CampaignWorkflow
@@ -20,6 +23,7 @@ from workflows.selftest import SelfTestWorkflow
 
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
+SUPERVISION_CONCURRENCY = 200  # async: one watch per running campaign, mostly asleep
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ class QueueSpec:
     threaded: bool = False  # sync activities: they run on a thread pool of `concurrency`
 
 
-def queue_specs(resources: Resources) -> list[QueueSpec]:
+def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
+    supervision = SupervisionActivities(client)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -45,6 +50,7 @@ def queue_specs(resources: Resources) -> list[QueueSpec]:
             activities=(
                 *CampaignPlanActivities(resources).all(),
                 *CampaignStoreActivities(resources).all(),
+                supervision.read_clock,  # a local activity: it runs beside the workflows
             ),
             threaded=True,
         ),
@@ -58,5 +64,10 @@ def queue_specs(resources: Resources) -> list[QueueSpec]:
             resources.settings.vcenter_concurrency,  # small: vCenter is shared
             activities=(probe_vcenter_queue, *VcenterActivities(resources).all()),
             threaded=True,
+        ),
+        QueueSpec(
+            TaskQueue.SUPERVISION,
+            SUPERVISION_CONCURRENCY,
+            activities=(supervision.watch_rollouts, supervision.end_rollout),
         ),
     ]

@@ -13,15 +13,17 @@ new hosts; running ones finish or compensate per policy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle, ExternalWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.names import Store
+    from activities.names import Store, Supervise
     from domain.campaign_spec import (
         QUERY_STATUS,
         SIGNAL_PAUSE,
@@ -37,13 +39,17 @@ with workflow.unsafe.imports_passed_through():
         CampaignStatus,
         ClusterResult,
         ClusterRollout,
+        EndRollout,
         HostOutcome,
         HostSlot,
+        RolloutProblem,
+        WatchedRollouts,
     )
     from domain.temporal_names import (
         CAMPAIGN_ID,
         CAMPAIGN_STATUS,
         TaskQueue,
+        cluster_workflow_id,
         rollout_search_attributes,
     )
 
@@ -51,6 +57,11 @@ from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import RETRY
 
 PLAN_HEARTBEAT = timedelta(seconds=30)
+SUPERVISION_HEARTBEAT = timedelta(seconds=30)
+# Watching and ending rollouts must outlast any number of worker crashes.
+SUPERVISION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=0)
+HOSTS_FINISH_TIMEOUT = timedelta(hours=6)  # a stuck rollout's running runbooks end first
+SUPERVISED_ROLLOUTS = "supervised-rollouts"  # campaigns recorded before the watch replay
 FINAL_STATES = {
     CampaignState.COMPLETED,
     CampaignState.FINISHED_WITH_FAILURES,
@@ -74,6 +85,7 @@ class CampaignWorkflow:
         self.slots_in_use: set[str] = set()
         self.slot_queue: list[HostSlot] = []
         self.outcomes: list[HostOutcome] = []
+        self.problems: dict[str, RolloutProblem] = {}
 
     # ---- operator messages -------------------------------------------------------------
 
@@ -115,6 +127,7 @@ class CampaignWorkflow:
             hosts_in_flight=sorted(self.slots_in_use),
             outcomes=self.outcomes,
             unresolved=self.plan.unresolved if self.plan else [],
+            problems=list(self.problems.values()),
         )
 
     # ---- messages from cluster rollouts ------------------------------------------------
@@ -157,7 +170,12 @@ class CampaignWorkflow:
             retry_policy=RETRY,
         )
         self.set_state(CampaignState.RUNNING)
+        watch = None
+        if workflow.patched(SUPERVISED_ROLLOUTS):
+            watch = asyncio.create_task(self.watch_rollouts(self.plan.clusters))
         results = await asyncio.gather(*(self.roll(rollout) for rollout in self.plan.clusters))
+        if watch is not None:
+            watch.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.set_state(self.final_state(results))
         return CampaignResult(
@@ -179,7 +197,7 @@ class CampaignWorkflow:
         handle = await workflow.start_child_workflow(
             ClusterRolloutWorkflow.run,
             rollout,
-            id=f"campaign-{self.campaign_id}-cluster-{rollout.cluster}",
+            id=cluster_workflow_id(self.campaign_id, rollout.cluster),
             task_queue=TaskQueue.CAMPAIGNS,
             parent_close_policy=ParentClosePolicy.ABANDON,
             search_attributes=rollout_search_attributes(self.campaign_id, rollout.cluster),
@@ -189,7 +207,86 @@ class CampaignWorkflow:
             await handle.signal(ClusterRolloutWorkflow.pause)
         if self.stop_reason is not None:
             await handle.signal(ClusterRolloutWorkflow.stop, self.stop_reason)
-        return await handle
+        finished = asyncio.ensure_future(_result(handle))
+        await workflow.wait_condition(
+            lambda: finished.done() or self.must_end_from_outside(rollout.cluster)
+        )
+        if finished.done():
+            return finished.result()
+        return await self.end_from_outside(rollout, finished)
+
+    # ---- rollouts that cannot move by themselves ----------------------------------------
+
+    async def watch_rollouts(self, rollouts: list[ClusterRollout]) -> None:
+        """Until cancelled: name and alert every rollout whose workflow task keeps failing
+        (it cannot hear a stop); an abort then ends it from outside."""
+        with contextlib.suppress(asyncio.CancelledError):
+            while watched := [r.cluster for r in rollouts if r.cluster not in self.problems]:
+                found: list[RolloutProblem] = await workflow.execute_activity(
+                    Supervise.WATCH_ROLLOUTS,
+                    WatchedRollouts(campaign_id=self.campaign_id, clusters=watched),
+                    result_type=list[RolloutProblem],
+                    task_queue=TaskQueue.SUPERVISION,
+                    start_to_close_timeout=timedelta(days=365),
+                    heartbeat_timeout=SUPERVISION_HEARTBEAT,
+                    retry_policy=SUPERVISION_RETRY,
+                )
+                for problem in found:
+                    self.problems[problem.cluster] = problem
+                await asyncio.gather(
+                    *(
+                        workflow.execute_activity(
+                            Store.RAISE_CLUSTER_ALERT,
+                            args=[self.campaign_id, problem.cluster, problem.detail],
+                            task_queue=TaskQueue.CAMPAIGNS,
+                            start_to_close_timeout=timedelta(minutes=1),
+                            retry_policy=RETRY,
+                        )
+                        for problem in found
+                    )
+                )
+
+    def must_end_from_outside(self, cluster: str) -> bool:
+        return cluster in self.problems and self.stop_reason is not None
+
+    async def end_from_outside(
+        self, rollout: ClusterRollout, finished: asyncio.Future[ClusterResult]
+    ) -> ClusterResult:
+        """Terminate a stuck rollout, report its hosts as their runbooks left them, and
+        free the campaign slots it held."""
+        result: ClusterResult = await workflow.execute_activity(
+            Supervise.END_ROLLOUT,
+            EndRollout(
+                campaign_id=self.campaign_id,
+                cluster=rollout.cluster,
+                service_tags=[job.host.service_tag for job in rollout.hosts],
+                reason=f"{self.problems[rollout.cluster].detail}; {self.stop_reason}",
+            ),
+            result_type=ClusterResult,
+            task_queue=TaskQueue.SUPERVISION,
+            start_to_close_timeout=HOSTS_FINISH_TIMEOUT,
+            heartbeat_timeout=SUPERVISION_HEARTBEAT,
+            retry_policy=SUPERVISION_RETRY,
+        )
+        with contextlib.suppress(ChildWorkflowError):  # terminated: we know why
+            await finished
+        reported = {outcome.service_tag for outcome in self.outcomes}
+        unheard = [o for o in result.outcomes if o.service_tag not in reported]
+        await asyncio.gather(  # the stuck rollout never recorded these
+            *(
+                workflow.execute_activity(
+                    Store.RECORD_HOST_OUTCOME,
+                    args=[self.campaign_id, rollout.cluster, outcome],
+                    task_queue=TaskQueue.CAMPAIGNS,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=RETRY,
+                )
+                for outcome in unheard
+            )
+        )
+        self.outcomes += unheard
+        self.slots_in_use -= {job.host.service_tag for job in rollout.hosts}
+        return result
 
     async def grant_slots(self) -> None:
         """Up to the global cap, nothing new once stopping. The cluster with the most work
@@ -247,6 +344,12 @@ class CampaignWorkflow:
     def set_state(self, state: CampaignState) -> None:
         self.state = state
         workflow.upsert_search_attributes([CAMPAIGN_STATUS.value_set(state.value)])
+
+
+async def _result(
+    handle: ChildWorkflowHandle[ClusterRolloutWorkflow, ClusterResult],
+) -> ClusterResult:
+    return await handle
 
 
 async def signal_if_running(

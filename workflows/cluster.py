@@ -21,7 +21,7 @@ from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.names import Store, Vcenter
+    from activities.names import Store, Supervise, Vcenter
     from domain.capacity import CapacityAnswer
     from domain.runbook import (
         CapacityRequest,
@@ -34,13 +34,16 @@ with workflow.unsafe.imports_passed_through():
         HostSlot,
         HostStatus,
     )
-    from domain.temporal_names import TaskQueue, rollout_search_attributes
+    from domain.temporal_names import TaskQueue, host_workflow_id, rollout_search_attributes
     from domain.windows import WaitDecision, parse_windows, wait_reason
 
 from workflows.host import RETRY, HostUpdateWorkflow
 
 CAPACITY_POLL = timedelta(minutes=1)
 FRESH_CAPACITY_ANSWER = timedelta(seconds=10)
+# Decisions on time read a clock recorded in history (see ``clock``); runs recorded before
+# this patch keep deciding on workflow.now() so that they still replay.
+RECORDED_CLOCK = "decisions-on-recorded-clock"
 
 
 @workflow.defn
@@ -147,20 +150,21 @@ class ClusterRolloutWorkflow:
         await workflow.wait_condition(lambda: not self.paused or self.stop_reason is not None)
         return False
 
-    def window_decision(self, job: HostJob) -> WaitDecision:
+    def window_decision(self, job: HostJob, now: datetime) -> WaitDecision:
         """Whether the host's estimated duration fits in a window starting now."""
         duration = timedelta(seconds=job.estimated_duration_s)
-        return wait_reason(self.windows, workflow.now(), duration)
+        return wait_reason(self.windows, now, duration)
 
     async def window_fits(self, job: HostJob) -> bool:
-        decision = self.window_decision(job)
+        now = await self.clock()
+        decision = self.window_decision(job, now)
         if decision.ready:
             return True
         self.waiting_reason = decision.reason
         if decision.wake_at is None:
             self.stop(f"{job.host.service_tag}: {decision.reason}")
         else:
-            await self.sleep_until(decision.wake_at)
+            await self.wait_for_change(at_most=max(decision.wake_at - now, timedelta(seconds=1)))
         return False
 
     async def cluster_has_room(self, job: HostJob) -> bool:
@@ -210,18 +214,16 @@ class ClusterRolloutWorkflow:
                 ),
             )
         self.waiting_reason = "waiting for a campaign-wide host slot"
-        asked_at = workflow.now()
+        asked_at = await self.clock()
         await workflow.wait_condition(
             lambda: tag in self.slots_granted or self.stop_reason is not None
         )
+        if self.stop_reason is not None or self.paused:
+            return False
         # A slot granted at once finds vCenter's answer still fresh: start without asking
         # again. After a longer wait, go round: window and capacity are checked anew.
-        return (
-            self.stop_reason is None
-            and not self.paused
-            and workflow.now() - asked_at < FRESH_CAPACITY_ANSWER
-            and self.window_decision(job).ready
-        )
+        now = await self.clock()
+        return now - asked_at < FRESH_CAPACITY_ANSWER and self.window_decision(job, now).ready
 
     def start_host(self, job: HostJob) -> None:
         self.waiting_reason = None
@@ -235,7 +237,7 @@ class ClusterRolloutWorkflow:
             outcome = await workflow.execute_child_workflow(
                 HostUpdateWorkflow.run,
                 job,
-                id=f"campaign-{job.campaign_id}-host-{tag}",
+                id=host_workflow_id(job.campaign_id, tag),
                 task_queue=TaskQueue.CAMPAIGNS,
                 # An operator terminating a cluster must not cut a host's runbook in half.
                 parent_close_policy=ParentClosePolicy.ABANDON,
@@ -295,9 +297,17 @@ class ClusterRolloutWorkflow:
 
     # ---- waiting -----------------------------------------------------------------------
 
-    async def sleep_until(self, wake_at: datetime) -> None:
-        """A durable timer that an operator's pause or stop cuts short."""
-        await self.wait_for_change(at_most=max(wake_at - workflow.now(), timedelta(seconds=1)))
+    async def clock(self) -> datetime:
+        """The time every decision of the rollout is made on, recorded in history so that a
+        replay decides exactly as the live run did. ``workflow.now()`` is not enough: after
+        a cold worker picked up a workflow that had been queried while no worker ran, the
+        live value lagged the history's (docs/temporal-now-after-cold-query.md) and a
+        decision on it wedged a rollout for good."""
+        if not workflow.patched(RECORDED_CLOCK):
+            return workflow.now()
+        return await workflow.execute_local_activity(
+            Supervise.READ_CLOCK, result_type=datetime, start_to_close_timeout=timedelta(seconds=10)
+        )
 
     async def wait_for_change(
         self, at_most: timedelta | None = None, finished: int | None = None

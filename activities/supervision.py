@@ -1,0 +1,150 @@
+"""Watching and ending a campaign's rollouts from outside their workflows.
+
+A rollout whose workflow task keeps failing (non-determinism after an incompatible deploy,
+a defect) cannot notice anything itself, not even an operator's stop. The campaign keeps
+a watch beside its rollouts that reads them through Temporal; what it finds is named in
+the campaign's status and alerted, and an abort ends such a rollout from outside. Its
+hosts are then reported as their own runbooks left them (host runbooks are separate
+workflows that outlive their rollout), never guessed.
+
+``read_clock`` is the workflows' clock for decisions on elapsed time: as a local activity
+its answer is recorded in history, so a replay decides exactly as the live run did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.heartbeat import heartbeating_task
+from activities.names import Supervise
+from domain.runbook import (
+    ClusterResult,
+    EndRollout,
+    HostOutcome,
+    HostStatus,
+    RolloutProblem,
+    WatchedRollouts,
+)
+from domain.temporal_names import cluster_workflow_id, host_workflow_id
+
+# A workflow task that failed this often in a row is not a hiccup: the server retries it
+# forever and the workflow cannot move until someone acts.
+FAILING_ATTEMPTS = 3
+
+
+class SupervisionActivities:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @activity.defn(name=Supervise.READ_CLOCK)
+    async def read_clock(self) -> datetime:
+        return datetime.now(UTC)
+
+    @activity.defn(name=Supervise.WATCH_ROLLOUTS)
+    async def watch_rollouts(self, watched: WatchedRollouts) -> list[RolloutProblem]:
+        """Returns as soon as any watched rollout is stuck; runs until cancelled otherwise."""
+        while True:
+            found = [
+                problem
+                for cluster in watched.clusters
+                if (problem := await self.problem(watched.campaign_id, cluster)) is not None
+            ]
+            if found:
+                return found
+            activity.heartbeat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(activity.wait_for_worker_shutdown(), watched.interval_s)
+            if activity.is_worker_shutdown():  # a deploy must not wait for the watch
+                raise ApplicationError("worker shutting down: the watch moves to another worker")
+
+    async def problem(self, campaign_id: int, cluster: str) -> RolloutProblem | None:
+        handle = self.client.get_workflow_handle(cluster_workflow_id(campaign_id, cluster))
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:  # not started yet
+                return None
+            raise
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return None
+        raw = description.raw_description
+        if not raw.HasField("pending_workflow_task"):
+            return None
+        attempt = raw.pending_workflow_task.attempt
+        if attempt < FAILING_ATTEMPTS:
+            return None
+        return RolloutProblem(
+            cluster=cluster,
+            workflow_id=handle.id,
+            detail=f"workflow task failing (attempt {attempt}): {await _last_task_failure(handle)}",
+        )
+
+    @activity.defn(name=Supervise.END_ROLLOUT)
+    async def end_rollout(self, request: EndRollout) -> ClusterResult:
+        """Terminate the rollout, then wait for every host runbook it started to finish."""
+        handle = self.client.get_workflow_handle(
+            cluster_workflow_id(request.campaign_id, request.cluster)
+        )
+        try:
+            await handle.terminate(reason=request.reason)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: it ended by itself
+                raise
+        outcomes: list[HostOutcome] = []
+        not_started: list[str] = []
+        async with heartbeating_task():
+            for tag in request.service_tags:
+                outcome = await self.host_outcome(request.campaign_id, tag)
+                if outcome is None:
+                    not_started.append(tag)
+                else:
+                    outcomes.append(outcome)
+        return ClusterResult(
+            cluster=request.cluster,
+            outcomes=outcomes,
+            not_started=not_started,
+            stopped_reason=request.reason,
+        )
+
+    async def host_outcome(self, campaign_id: int, tag: str) -> HostOutcome | None:
+        handle = self.client.get_workflow_handle(
+            host_workflow_id(campaign_id, tag), result_type=HostOutcome
+        )
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        try:
+            return await handle.result()
+        except WorkflowFailureError as error:
+            # The runbook itself broke: the host's state is unknown, so a human must look.
+            return HostOutcome(
+                service_tag=tag,
+                status=HostStatus.HELD,
+                reason=f"host workflow failed: {error.cause or error}",
+                started_at=description.start_time,
+                finished_at=description.close_time or datetime.now(UTC),
+            )
+
+
+async def _last_task_failure(handle: WorkflowHandle[object, object]) -> str:
+    message = "no failure recorded"
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            message = event.workflow_task_failed_event_attributes.failure.message
+    return message[:500]
