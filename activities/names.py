@@ -45,3 +45,4 @@ class Supervise(StrEnum):
     READ_CLOCK = "read_clock"  # a local activity: wall time recorded in history
     WATCH_ROLLOUTS = "watch_rollouts"
     END_ROLLOUT = "end_rollout"
+    END_RUNBOOK = "end_runbook"

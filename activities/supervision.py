@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -38,7 +39,14 @@ from domain.runbook import (
     RolloutProblem,
     WatchedRollouts,
 )
-from domain.temporal_names import cluster_workflow_id, host_workflow_id
+from domain.temporal_names import (
+    CAMPAIGN_ID,
+    CLUSTER_NAME,
+    SERVICE_TAG,
+    campaign_workflow_id,
+    cluster_workflow_id,
+    host_workflow_id,
+)
 
 # A workflow task that failed this often in a row is not a hiccup: the server retries it
 # forever and the workflow cannot move until someone acts.
@@ -55,12 +63,18 @@ class SupervisionActivities:
 
     @activity.defn(name=Supervise.WATCH_ROLLOUTS)
     async def watch_rollouts(self, watched: WatchedRollouts) -> list[RolloutProblem]:
-        """Returns as soon as any watched rollout is stuck; runs until cancelled otherwise."""
+        """Returns as soon as a workflow of the campaign is stuck; runs until cancelled
+        otherwise."""
+        query = (
+            f"{CAMPAIGN_ID.name} = '{watched.campaign_id}' AND ExecutionStatus = 'Running' "
+            f"AND WorkflowId != '{campaign_workflow_id(watched.campaign_id)}'"
+        )
         while True:
             found = [
                 problem
-                for cluster in watched.clusters
-                if (problem := await self.problem(watched.campaign_id, cluster)) is not None
+                async for execution in self.client.list_workflows(query)
+                if execution.id not in watched.known
+                and (problem := await self.problem(execution)) is not None
             ]
             if found:
                 return found
@@ -70,27 +84,35 @@ class SupervisionActivities:
             if activity.is_worker_shutdown():  # a deploy must not wait for the watch
                 raise ApplicationError("worker shutting down: the watch moves to another worker")
 
-    async def problem(self, campaign_id: int, cluster: str) -> RolloutProblem | None:
-        handle = self.client.get_workflow_handle(cluster_workflow_id(campaign_id, cluster))
+    async def problem(self, execution: WorkflowExecution) -> RolloutProblem | None:
+        handle = self.client.get_workflow_handle(execution.id)
         try:
             description = await handle.describe()
         except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:  # not started yet
+            if error.status == RPCStatusCode.NOT_FOUND:  # gone meanwhile
                 return None
             raise
-        if description.status != WorkflowExecutionStatus.RUNNING:
-            return None
         raw = description.raw_description
-        if not raw.HasField("pending_workflow_task"):
+        if description.status != WorkflowExecutionStatus.RUNNING or not raw.HasField(
+            "pending_workflow_task"
+        ):
             return None
         attempt = raw.pending_workflow_task.attempt
         if attempt < FAILING_ATTEMPTS:
             return None
+        attributes = execution.typed_search_attributes
         return RolloutProblem(
-            cluster=cluster,
-            workflow_id=handle.id,
+            cluster=attributes.get(CLUSTER_NAME) or "",
+            service_tag=attributes.get(SERVICE_TAG),
+            workflow_id=execution.id,
             detail=f"workflow task failing (attempt {attempt}): {await _last_task_failure(handle)}",
         )
+
+    @activity.defn(name=Supervise.END_RUNBOOK)
+    async def end_runbook(self, workflow_id: str, reason: str) -> None:
+        """Terminate a host runbook stuck in its own code: its rollout then reports the host
+        held, for a human to look at (where it stopped is unknown)."""
+        await _terminate(self.client.get_workflow_handle(workflow_id), reason)
 
     @activity.defn(name=Supervise.END_ROLLOUT)
     async def end_rollout(self, request: EndRollout) -> ClusterResult:
@@ -98,11 +120,7 @@ class SupervisionActivities:
         handle = self.client.get_workflow_handle(
             cluster_workflow_id(request.campaign_id, request.cluster)
         )
-        try:
-            await handle.terminate(reason=request.reason)
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: it ended by itself
-                raise
+        await _terminate(handle, request.reason)
         outcomes: list[HostOutcome] = []
         not_started: list[str] = []
         async with heartbeating_task():
@@ -140,6 +158,14 @@ class SupervisionActivities:
                 started_at=description.start_time,
                 finished_at=description.close_time or datetime.now(UTC),
             )
+
+
+async def _terminate(handle: WorkflowHandle[object, object], reason: str) -> None:
+    try:
+        await handle.terminate(reason=reason)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: it ended by itself
+            raise
 
 
 async def _last_task_failure(handle: WorkflowHandle[object, object]) -> str:

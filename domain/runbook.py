@@ -225,19 +225,21 @@ class CampaignState(StrEnum):
 
 
 class RolloutProblem(_Io):
-    """A cluster rollout that cannot make progress by itself (its workflow task keeps
-    failing): the campaign names it, alerts, and on abort ends it from outside."""
+    """A cluster rollout or host runbook that cannot make progress by itself (its workflow
+    task keeps failing): the campaign names it, alerts, and on abort ends it from outside."""
 
     cluster: str
     workflow_id: str
     detail: str
+    service_tag: str | None = Field(default=None, description="set for a host's runbook")
 
 
 class WatchedRollouts(_Io):
-    """The rollouts a campaign's watch reads from outside; it returns on new problems."""
+    """A campaign's running workflows, read from outside; the watch returns on new problems
+    (those in ``known`` are not reported again)."""
 
     campaign_id: int
-    clusters: list[str]
+    known: list[str] = Field(default_factory=list, description="workflow ids already reported")
     interval_s: float = 5.0
 
 

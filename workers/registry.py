@@ -68,6 +68,10 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
         QueueSpec(
             TaskQueue.SUPERVISION,
             SUPERVISION_CONCURRENCY,
-            activities=(supervision.watch_rollouts, supervision.end_rollout),
+            activities=(
+                supervision.watch_rollouts,
+                supervision.end_rollout,
+                supervision.end_runbook,
+            ),
         ),
     ]

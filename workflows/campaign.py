@@ -85,7 +85,7 @@ class CampaignWorkflow:
         self.slots_in_use: set[str] = set()
         self.slot_queue: list[HostSlot] = []
         self.outcomes: list[HostOutcome] = []
-        self.problems: dict[str, RolloutProblem] = {}
+        self.problems: dict[str, RolloutProblem] = {}  # by workflow id
 
     # ---- operator messages -------------------------------------------------------------
 
@@ -170,12 +170,16 @@ class CampaignWorkflow:
             retry_policy=RETRY,
         )
         self.set_state(CampaignState.RUNNING)
-        watch = None
+        supervision = []
         if workflow.patched(SUPERVISED_ROLLOUTS):
-            watch = asyncio.create_task(self.watch_rollouts(self.plan.clusters))
+            supervision = [
+                asyncio.create_task(self.watch_rollouts()),
+                asyncio.create_task(self.end_stuck_runbooks()),
+            ]
         results = await asyncio.gather(*(self.roll(rollout) for rollout in self.plan.clusters))
-        if watch is not None:
-            watch.cancel()
+        for task in supervision:
+            task.cancel()
+        await asyncio.gather(*supervision, return_exceptions=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.set_state(self.final_state(results))
         return CampaignResult(
@@ -217,50 +221,74 @@ class CampaignWorkflow:
 
     # ---- rollouts that cannot move by themselves ----------------------------------------
 
-    async def watch_rollouts(self, rollouts: list[ClusterRollout]) -> None:
-        """Until cancelled: name and alert every rollout whose workflow task keeps failing
-        (it cannot hear a stop); an abort then ends it from outside."""
-        with contextlib.suppress(asyncio.CancelledError):
-            while watched := [r.cluster for r in rollouts if r.cluster not in self.problems]:
-                found: list[RolloutProblem] = await workflow.execute_activity(
-                    Supervise.WATCH_ROLLOUTS,
-                    WatchedRollouts(campaign_id=self.campaign_id, clusters=watched),
-                    result_type=list[RolloutProblem],
+    async def watch_rollouts(self) -> None:
+        """Until cancelled: name and alert every rollout or runbook of the campaign whose
+        workflow task keeps failing (it cannot hear a stop); an abort ends it from outside."""
+        while True:
+            found: list[RolloutProblem] = await workflow.execute_activity(
+                Supervise.WATCH_ROLLOUTS,
+                WatchedRollouts(campaign_id=self.campaign_id, known=sorted(self.problems)),
+                result_type=list[RolloutProblem],
+                task_queue=TaskQueue.SUPERVISION,
+                start_to_close_timeout=timedelta(days=365),
+                heartbeat_timeout=SUPERVISION_HEARTBEAT,
+                retry_policy=SUPERVISION_RETRY,
+            )
+            self.problems.update((problem.workflow_id, problem) for problem in found)
+            await asyncio.gather(*(self.alert(problem) for problem in found))
+
+    async def alert(self, problem: RolloutProblem) -> None:
+        subject = problem.service_tag or problem.cluster
+        activity = Store.RAISE_ALERT if problem.service_tag else Store.RAISE_CLUSTER_ALERT
+        await workflow.execute_activity(
+            activity,
+            args=[self.campaign_id, subject, problem.detail],
+            task_queue=TaskQueue.CAMPAIGNS,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
+        )
+
+    async def end_stuck_runbooks(self) -> None:
+        """Once stopping, a host runbook stuck in its own code is terminated: its rollout
+        then reports the host held for a human, and the campaign can end."""
+        ended: set[str] = set()
+
+        def stuck() -> list[RolloutProblem]:
+            return [
+                problem
+                for problem in self.problems.values()
+                if problem.service_tag is not None and problem.workflow_id not in ended
+            ]
+
+        while True:
+            await workflow.wait_condition(lambda: self.stop_reason is not None and bool(stuck()))
+            for problem in stuck():
+                ended.add(problem.workflow_id)
+                await workflow.execute_activity(
+                    Supervise.END_RUNBOOK,
+                    args=[problem.workflow_id, f"{problem.detail}; {self.stop_reason}"],
                     task_queue=TaskQueue.SUPERVISION,
-                    start_to_close_timeout=timedelta(days=365),
-                    heartbeat_timeout=SUPERVISION_HEARTBEAT,
+                    start_to_close_timeout=timedelta(minutes=1),
                     retry_policy=SUPERVISION_RETRY,
-                )
-                for problem in found:
-                    self.problems[problem.cluster] = problem
-                await asyncio.gather(
-                    *(
-                        workflow.execute_activity(
-                            Store.RAISE_CLUSTER_ALERT,
-                            args=[self.campaign_id, problem.cluster, problem.detail],
-                            task_queue=TaskQueue.CAMPAIGNS,
-                            start_to_close_timeout=timedelta(minutes=1),
-                            retry_policy=RETRY,
-                        )
-                        for problem in found
-                    )
                 )
 
     def must_end_from_outside(self, cluster: str) -> bool:
-        return cluster in self.problems and self.stop_reason is not None
+        workflow_id = cluster_workflow_id(self.campaign_id, cluster)
+        return workflow_id in self.problems and self.stop_reason is not None
 
     async def end_from_outside(
         self, rollout: ClusterRollout, finished: asyncio.Future[ClusterResult]
     ) -> ClusterResult:
         """Terminate a stuck rollout, report its hosts as their runbooks left them, and
         free the campaign slots it held."""
+        handle_id = cluster_workflow_id(self.campaign_id, rollout.cluster)
         result: ClusterResult = await workflow.execute_activity(
             Supervise.END_ROLLOUT,
             EndRollout(
                 campaign_id=self.campaign_id,
                 cluster=rollout.cluster,
                 service_tags=[job.host.service_tag for job in rollout.hosts],
-                reason=f"{self.problems[rollout.cluster].detail}; {self.stop_reason}",
+                reason=f"{self.problems[handle_id].detail}; {self.stop_reason}",
             ),
             result_type=ClusterResult,
             task_queue=TaskQueue.SUPERVISION,

@@ -17,7 +17,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ChildWorkflowError, TerminatedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -246,11 +246,17 @@ class ClusterRolloutWorkflow:
                 ),
             )
         except ChildWorkflowError as error:
-            # The runbook itself broke: the host's state is unknown, so a human must look.
+            # The runbook broke or was ended from outside: the host's state is unknown, so a
+            # human must look.
+            why = (
+                "ended from outside before it finished (see the campaign's alerts)"
+                if isinstance(error.cause, TerminatedError)
+                else f"failed: {error.cause or error}"
+            )
             outcome = HostOutcome(
                 service_tag=tag,
                 status=HostStatus.HELD,
-                reason=f"host workflow failed: {error.cause or error}",
+                reason=f"host workflow {why}; where it stopped is unknown",
                 started_at=started,
                 finished_at=workflow.now(),
             )

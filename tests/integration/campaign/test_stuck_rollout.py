@@ -1,11 +1,11 @@
-"""A rollout that cannot move by itself is named, alerted, and ended by an abort.
+"""A rollout or runbook that cannot move by itself is named, alerted, and ended by an abort.
 
-The wedge is real, not mocked: a worker running an incompatible release of the rollout
-starts a campaign and is replaced mid-campaign by today's worker, whose replay of that
-rollout's history fails with a non-determinism error on every workflow task (the same
-failure as ../shared/repro/cold-query-now's stuck history, see tests/replay). Nothing in the
-rollout can hear a stop any more; the campaign must still see it, say so, and on abort
-end it from outside with its hosts reported as they really are.
+The wedges are real, not mocked: a worker running an incompatible release of the rollout
+and the runbook starts a campaign and is replaced mid-campaign by today's worker, whose
+replay of those histories fails with a non-determinism error on every workflow task (the
+same failure as ../shared/repro/cold-query-now's stuck history, see tests/replay). They
+cannot hear a stop any more; the campaign must still see them, say so, and on abort end
+them from outside with every host reported as it really is.
 """
 
 from __future__ import annotations
@@ -31,12 +31,18 @@ from domain.runbook import (
 )
 from domain.temporal_names import cluster_workflow_id, host_workflow_id
 from store.models import AuditEvent
-from tests.integration.campaign.incompatible_release import STUCK, IncompatibleRollout
+from tests.integration.campaign.incompatible_release import (
+    STUCK,
+    STUCK_HOST,
+    IncompatibleRollout,
+    IncompatibleRunbook,
+)
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from workers.main import build_worker
 from workers.registry import queue_specs
 from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
+from workflows.host import HostUpdateWorkflow
 
 T = TypeVar("T")
 POLICY = {
@@ -48,16 +54,16 @@ POLICY = {
 
 
 @asynccontextmanager
-async def workers(client: Client, lab: Lab, rollout: type) -> AsyncIterator[None]:
-    """Every task queue polled, the campaigns queue with the given rollout release."""
+async def workers(client: Client, lab: Lab, release: dict[type, type]) -> AsyncIterator[None]:
+    """Every task queue polled, the campaigns queue with the given workflow releases."""
 
-    def release(workflows: tuple[type, ...]) -> tuple[type, ...]:
-        return tuple(rollout if w is ClusterRolloutWorkflow else w for w in workflows)
+    def released(workflows: tuple[type, ...]) -> tuple[type, ...]:
+        return tuple(release.get(w, w) for w in workflows)
 
     with ExitStack() as pools:
         async with AsyncExitStack() as stack:
             for spec in queue_specs(lab.resources, client):
-                spec = replace(spec, workflows=release(tuple(spec.workflows)))
+                spec = replace(spec, workflows=released(tuple(spec.workflows)))
                 await stack.enter_async_context(build_worker(client, spec, pools))
             yield
 
@@ -81,28 +87,37 @@ async def test_a_wedged_rollout_is_named_alerted_and_ended_by_an_abort(
     client = temporal_env.client
     spec = lab.bios_spec({"clusters": [STUCK, "bravo"]}, BIOS_TARGET, policy=POLICY)
     alpha = [h.service_tag for _, c, h in lab.fleet.hosts() if c.name == STUCK]
-    async with workers(client, lab, IncompatibleRollout):
+    previous = {
+        ClusterRolloutWorkflow: IncompatibleRollout,
+        HostUpdateWorkflow: IncompatibleRunbook,
+    }
+    async with workers(client, lab, previous):
         handle = await lab.start_campaign(client, spec, "stuck", timedelta(minutes=10))
         campaign_id = int(handle.id.removeprefix("campaign-"))
         first_host = client.get_workflow_handle(host_workflow_id(campaign_id, alpha[0]))
         await _eventually(first_host.describe, lambda _: True, "the first host's runbook")
+        stuck_host = client.get_workflow_handle(host_workflow_id(campaign_id, STUCK_HOST))
+        await _eventually(stuck_host.describe, lambda _: True, f"{STUCK_HOST}'s runbook")
 
-    # Today's release takes over: the stuck rollout's every workflow task now fails. Any
-    # event wakes it; an operator's resume (it is not paused: a no-op) is the one sent here.
-    async with workers(client, lab, ClusterRolloutWorkflow):
+    # Today's release takes over: the stuck workflows' every task now fails. Any event wakes
+    # them; an operator's resume (not paused: a no-op) and a signal nobody handles here.
+    async with workers(client, lab, {}):
         await client.get_workflow_handle(cluster_workflow_id(campaign_id, STUCK)).signal(
             ClusterRolloutWorkflow.resume
         )
+        await stuck_host.signal("wake")
         status: CampaignStatus = await _eventually(
             lambda: handle.query(CampaignWorkflow.status),
-            lambda s: bool(s.problems),
-            "the campaign to name the stuck rollout",
+            lambda s: len(s.problems) == 2,
+            "the campaign to name the stuck rollout and runbook",
         )
-        (problem,) = status.problems
-        assert problem.cluster == STUCK
-        assert problem.workflow_id == cluster_workflow_id(campaign_id, STUCK)
-        assert "workflow task failing" in problem.detail
-        assert "Nondeterminism" in problem.detail or "TMPRL1100" in problem.detail
+        problems = {p.workflow_id: p for p in status.problems}
+        assert problems.keys() == {cluster_workflow_id(campaign_id, STUCK), stuck_host.id}
+        assert problems[stuck_host.id].service_tag == STUCK_HOST
+        assert problems[stuck_host.id].cluster == "bravo"
+        for problem in problems.values():
+            assert "workflow task failing" in problem.detail
+            assert "Nondeterminism" in problem.detail or "TMPRL1100" in problem.detail
 
         await handle.execute_update(CampaignWorkflow.abort, AbortRequest(reason="stuck rollout"))
         result = await asyncio.wait_for(handle.result(), timeout=180)
@@ -119,6 +134,12 @@ async def test_a_wedged_rollout_is_named_alerted_and_ended_by_an_abort(
         assert lab.idrac_state(tag)["update_jobs"] == 0
     assert STUCK not in lab.hosts_in_maintenance()
 
+    # The stuck runbook was ended from outside; where it stopped is for a human to check.
+    bravo = next(c for c in result.clusters if c.cluster == "bravo")
+    held = next(o for o in bravo.outcomes if o.service_tag == STUCK_HOST)
+    assert held.status is HostStatus.HELD and "ended from outside" in held.reason
+    assert lab.idrac_state(STUCK_HOST)["update_jobs"] == 0  # it never got past its wait
+
     rollout = await client.get_workflow_handle(cluster_workflow_id(campaign_id, STUCK)).describe()
     assert rollout.status is WorkflowExecutionStatus.TERMINATED
     with Session(lab.resources.engine) as session:
@@ -128,4 +149,10 @@ async def test_a_wedged_rollout_is_named_alerted_and_ended_by_an_abort(
                 AuditEvent.target == f"campaign:{campaign_id}/cluster:{STUCK}",
             )
         ).all()
+        host_alerts = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.target == f"campaign:{campaign_id}/host:{STUCK_HOST}"
+            )
+        ).all()
     assert len(alerts) == 1 and "workflow task failing" in alerts[0].detail
+    assert any("workflow task failing" in a.detail for a in host_alerts)
