@@ -49,8 +49,11 @@ from domain.temporal_names import (
 )
 
 # A workflow task that failed this often in a row is not a hiccup: the server retries it
-# forever and the workflow cannot move until someone acts.
+# forever and the workflow cannot move until someone acts. Killed workers also raise the
+# attempt (their tasks time out), so an attempt count alone means "stuck" only when it is
+# far beyond what crashes in a row produce.
 FAILING_ATTEMPTS = 3
+NOT_COMPLETING_ATTEMPTS = 8
 
 
 class SupervisionActivities:
@@ -100,12 +103,16 @@ class SupervisionActivities:
         attempt = raw.pending_workflow_task.attempt
         if attempt < FAILING_ATTEMPTS:
             return None
+        failure = await _failure_since_last_completion(handle)
+        if failure is None and attempt < NOT_COMPLETING_ATTEMPTS:
+            return None
         attributes = execution.typed_search_attributes
         return RolloutProblem(
             cluster=attributes.get(CLUSTER_NAME) or "",
             service_tag=attributes.get(SERVICE_TAG),
             workflow_id=execution.id,
-            detail=f"workflow task failing (attempt {attempt}): {await _last_task_failure(handle)}",
+            detail=f"workflow task failing (attempt {attempt}): "
+            f"{failure or 'it times out on every worker'}",
         )
 
     @activity.defn(name=Supervise.END_RUNBOOK)
@@ -120,12 +127,13 @@ class SupervisionActivities:
         handle = self.client.get_workflow_handle(
             cluster_workflow_id(request.campaign_id, request.cluster)
         )
+        rollout_started = (await handle.describe()).start_time
         await _terminate(handle, request.reason)
         outcomes: list[HostOutcome] = []
         not_started: list[str] = []
         async with heartbeating_task():
             for tag in request.service_tags:
-                outcome = await self.host_outcome(request.campaign_id, tag)
+                outcome = await self.host_outcome(request.campaign_id, tag, rollout_started)
                 if outcome is None:
                     not_started.append(tag)
                 else:
@@ -137,7 +145,11 @@ class SupervisionActivities:
             stopped_reason=request.reason,
         )
 
-    async def host_outcome(self, campaign_id: int, tag: str) -> HostOutcome | None:
+    async def host_outcome(
+        self, campaign_id: int, tag: str, rollout_started: datetime
+    ) -> HostOutcome | None:
+        """None when this rollout never started the host (a runbook under the same id
+        from before the rollout belongs to an earlier campaign of a reset database)."""
         handle = self.client.get_workflow_handle(
             host_workflow_id(campaign_id, tag), result_type=HostOutcome
         )
@@ -147,6 +159,8 @@ class SupervisionActivities:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
+        if description.start_time < rollout_started:
+            return None
         try:
             return await handle.result()
         except WorkflowFailureError as error:
@@ -168,9 +182,14 @@ async def _terminate(handle: WorkflowHandle[object, object], reason: str) -> Non
             raise
 
 
-async def _last_task_failure(handle: WorkflowHandle[object, object]) -> str:
-    message = "no failure recorded"
+async def _failure_since_last_completion(handle: WorkflowHandle[object, object]) -> str | None:
+    """The failure the workflow task recorded since it last completed, if any (Temporal
+    records a task's first failed attempt; a first attempt lost with a killed worker is
+    recorded as a timeout instead)."""
+    failure: str | None = None
     async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            message = event.workflow_task_failed_event_attributes.failure.message
-    return message[:500]
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            failure = None
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failure = event.workflow_task_failed_event_attributes.failure.message[:500]
+    return failure

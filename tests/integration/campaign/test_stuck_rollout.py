@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -94,10 +94,17 @@ async def test_a_wedged_rollout_is_named_alerted_and_ended_by_an_abort(
     async with workers(client, lab, previous):
         handle = await lab.start_campaign(client, spec, "stuck", timedelta(minutes=10))
         campaign_id = int(handle.id.removeprefix("campaign-"))
-        first_host = client.get_workflow_handle(host_workflow_id(campaign_id, alpha[0]))
-        await _eventually(first_host.describe, lambda _: True, "the first host's runbook")
+        # Ids repeat across test modules (each has its own database): only runs started
+        # after this campaign are its own.
+        started = (await handle.describe()).start_time
+
+        def of_this_campaign(description: WorkflowExecutionDescription) -> bool:
+            return description.start_time >= started
+
+        for tag in (alpha[0], STUCK_HOST):
+            runbook = client.get_workflow_handle(host_workflow_id(campaign_id, tag))
+            await _eventually(runbook.describe, of_this_campaign, f"{tag}'s runbook")
         stuck_host = client.get_workflow_handle(host_workflow_id(campaign_id, STUCK_HOST))
-        await _eventually(stuck_host.describe, lambda _: True, f"{STUCK_HOST}'s runbook")
 
     # Today's release takes over: the stuck workflows' every task now fails. Any event wakes
     # them; an operator's resume (not paused: a no-op) and a signal nobody handles here.
