@@ -20,7 +20,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
-from domain.runbook import ComponentTarget, HostRequest, RebootRequest, StageRequest
+from domain.runbook import (
+    ComponentTarget,
+    HostRequest,
+    RebootRequest,
+    RollbackRequest,
+    StageRequest,
+)
 from integrations.redfish.errors import HostNotBackError
 from tests.integration.redfish.conftest import SimHostHandle, VcenterRecorder
 
@@ -65,11 +71,13 @@ def settled_state(state: dict[str, Any]) -> bool:
     )
 
 
+def bios_target(images: str) -> ComponentTarget:
+    return ComponentTarget(component_id="159", version="2.11.2", image_uri=f"{images}/{BIOS_IMAGE}")
+
+
 async def stage_bios(activities: RedfishActivities, host: SimHostHandle, images: str) -> None:
-    target = ComponentTarget(
-        component_id="159", version="2.11.2", image_uri=f"{images}/{BIOS_IMAGE}"
-    )
-    staged = await run(activities.stage_firmware, StageRequest(host=host.ref(), targets=[target]))
+    request = StageRequest(host=host.ref(), targets=[bios_target(images)])
+    staged = await run(activities.stage_firmware, request)
     assert staged.reboot_required
 
 
@@ -183,3 +191,29 @@ async def test_health_still_in_transition_at_the_deadline_is_unhealthy(
 
     assert not report.healthy
     assert report.detail.startswith("power On, health OK, LC NotReady (still changing after")
+
+
+async def test_retried_rollback_waits_for_the_rollback_under_way(
+    host: SimHostHandle, activities: RedfishActivities, image_server: str, make_client
+) -> None:
+    """The first rollback attempt's reboot is applying the Previous- image when the retry
+    starts: the retry judges the inventory only afterwards, so it does not "roll back"
+    the rollback (which would flash the update again)."""
+    await stage_bios(activities, host, image_server)
+    await run(activities.reboot_host, reboot_request(host))
+    async with make_client(host) as client:
+        await client.rollback("159")  # the first attempt; its worker dies in the reboot
+        await client.reset("ForceRestart")
+    host.set_faults(lc_stuck_not_ready=True)
+    wait_for(host, lambda s: "Running" in s["jobs"].values())
+    released = release_lc_when(
+        host, lambda s: s["server_status"] == "OutOfPOST" and s["flashes"] == {"bios": 2}
+    )
+
+    request = RollbackRequest(host=host.ref(), targets=[bios_target(image_server)])
+    await run(activities.rollback_firmware, request)
+    await released
+
+    state = host.state()
+    assert state["firmware"]["bios"] == "1.10.2"
+    assert state["flashes"] == {"bios": 2}, "updated once, rolled back once"
