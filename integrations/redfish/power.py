@@ -134,8 +134,9 @@ class PowerControl:
             if streak >= (self._options.ready_confirmations if seen_transition else 1):
                 return state
             if time.monotonic() > deadline:
+                why = "; ".join(busy) or "settled only just now"
                 raise HostNotBackError(
-                    f"host not back {timeout_s:g} s after the reset: {'; '.join(busy)} "
+                    f"host not back and settled within {timeout_s:g} s: {why} "
                     f"({state.describe()})",
                     host=self._client.host,
                 )
