@@ -136,8 +136,7 @@ class PowerControl:
             if time.monotonic() > deadline:
                 why = "; ".join(busy) or "settled only just now"
                 raise HostNotBackError(
-                    f"host not back and settled within {timeout_s:g} s: {why} "
-                    f"({state.describe()})",
+                    f"host not back and settled within {timeout_s:g} s: {why} ({state.describe()})",
                     host=self._client.host,
                 )
             await asyncio.sleep(self._options.poll_interval_s)
