@@ -4,9 +4,9 @@ A retried step must tell "nothing happened yet" from "something is under way": a
 worker dies mid-reboot the host may be shutting down, in POST, applying its staged jobs
 or waiting for its Lifecycle Controller. The signals are the ones real iDRAC9s give:
 PowerState, Dell's GetRemoteServicesAPIStatus (LCStatus, ServerStatus, Status) and the
-job queue (reference §5.3, §6, §7). LastResetTime is not one of them: the iDRAC9 3.34
-(SOI system.json) and 5.10 (ISRV UriSystems.md) captures do not carry it, and a warm
-restart may keep PowerState On between two polls.
+job queue (reference §5.3, §6, §7). LastResetTime is only an extra hint where a BMC has
+it: the iDRAC9 3.34 (SOI system.json) and 5.10 (ISRV UriSystems.md) captures do not, and
+a warm restart may keep PowerState On between two polls.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class HostState(BaseModel):
     """One reading; ``lifecycle`` is None when the iDRAC did not answer."""
 
     power_state: str | None = None
+    last_reset_time: str | None = None
     health: str | None = None
     lifecycle: LifecycleStatus | None = None
     jobs: list[JobInfo] = Field(default_factory=list)
@@ -112,6 +113,7 @@ async def read_host_state(client: RedfishClient, *, with_jobs: bool = True) -> H
     status = system.get("Status") or {}
     return HostState(
         power_state=system.get("PowerState"),
+        last_reset_time=system.get("LastResetTime"),
         health=status.get("HealthRollup") or status.get("Health"),
         lifecycle=lifecycle,
         jobs=jobs,

@@ -7,8 +7,9 @@
 - GracefulRestart may be ignored by the OS: after ``reboot_grace_s`` without the host
   going down we send ForceRestart.
 - "Went down" is proven by PowerState Off, the LC or ServerStatus leaving Ready /
-  OutOfPOST, or a staged job starting; not by a fixed sleep, and not by LastResetTime
-  (absent on real iDRAC9s), nor by Off alone (a warm restart may never show it).
+  OutOfPOST, a staged job starting, or a new LastResetTime where the BMC has one (real
+  iDRAC9s do not); not by a fixed sleep, nor by Off alone (a warm restart may never
+  show it).
 - "Back" means settled: power On, out of POST, LC ready and no job or reboot job running.
 """
 
@@ -143,14 +144,16 @@ class PowerControl:
 
 
 def _gone_down(before: HostState, now: HostState) -> bool:
-    """Proof the reset took: power Off, the LC or POST leaving the settled state, or a
-    staged job starting. A silent iDRAC proves nothing about the host."""
+    """Proof the reset took: power Off, a new LastResetTime (where the BMC has one), the
+    LC or POST leaving the settled state, or a staged job starting. A silent iDRAC
+    proves nothing about the host."""
     if now.lifecycle is None:
         return False
     staged = {job.job_id for job in before.waiting_for_reboot}
     still_staged = {job.job_id for job in now.waiting_for_reboot}
     return (
         now.power_state == "Off"
+        or (now.last_reset_time is not None and now.last_reset_time != before.last_reset_time)
         or (before.out_of_post and not now.out_of_post)
         or (before.lc_ready and not now.lc_ready)
         or bool(staged - still_staged)
