@@ -2,8 +2,9 @@
 
 Every activity heartbeats, so a killed worker's step is retried within the heartbeat
 timeout. Idempotency is what makes a crashed worker harmless: staging looks for jobs already in the
-queue and for versions already installed before it creates a job, a reboot is skipped when
-no job waits for one, and verification only reads.
+queue and for versions already installed before it creates a job; reboot, verification,
+rollback and health first wait for whatever is under way on the host (a reboot, jobs
+running, POST) and judge only a settled host.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.deadline import wait_budget_s
 from activities.heartbeat import heartbeating_task
 from activities.names import Redfish
 from activities.resources import Resources
@@ -27,10 +29,9 @@ from domain.runbook import (
 )
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.flows import rollback_firmware
+from integrations.redfish.host_state import HEALTHY, read_host_state, settled_health
 from integrations.redfish.inventory import matches
 from integrations.redfish.models import FirmwareInventory, JobInfo, JobRef, JobStatus
-
-_HEALTHY = {None, "OK"}
 
 
 def not_installed(
@@ -63,7 +64,7 @@ class RedfishActivities:
                 f"iDRAC {request.host.idrac_address} reports service tag {identity.service_tag}, "
                 f"expected {request.host.service_tag}: wrong address in the inventory"
             )
-        if identity.health_rollup not in _HEALTHY:
+        if identity.health_rollup not in HEALTHY:
             blockers.append(f"server health is {identity.health_rollup}")
         if not lifecycle.ready:
             blockers.append(f"Lifecycle Controller not ready ({lifecycle.lc_status})")
@@ -106,22 +107,36 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.REBOOT_HOST)
     async def reboot_host(self, request: RebootRequest) -> None:
-        grace = float(request.grace_period_s)
+        """Reboot to apply the staged jobs; return once the host is back and settled.
+
+        A retry after a worker died mid-reboot finds no job waiting for a reboot while
+        the host is still in POST applying them: whatever is under way (a reboot job,
+        jobs running, the LC not ready, POST, power Off) is waited for first, and only
+        jobs still waiting for a reboot after that get one."""
+        budget = wait_budget_s(self.resources.redfish_options.host_back_timeout_s)
         async with (
             heartbeating_task(),
-            await self.resources.redfish(request.host, reboot_grace_s=grace) as client,
+            await self.resources.redfish(
+                request.host,
+                reboot_grace_s=float(request.grace_period_s),
+                host_back_timeout_s=budget,
+            ) as client,
         ):
-            waiting = [j for j in await client.list_jobs() if j.status is JobStatus.SCHEDULED]
-            if not waiting:
-                activity.logger.info("no job waits for a reboot: already rebooted")
+            state = await read_host_state(client)
+            under_way = state.under_way()
+            if under_way:
+                activity.logger.info("under way: %s; waiting for the host", "; ".join(under_way))
+                state = await client.power.wait_host_back()
+            if not state.waiting_for_reboot:
+                activity.logger.info("no job waits for a reboot: host rebooted and back")
                 return
             reset = "ForceRestart" if request.mode == "force" else "GracefulRestart"
             await client.power.reboot(reset)
 
     @activity.defn(name=Redfish.VERIFY_FIRMWARE)
     async def verify_firmware(self, request: VerifyRequest) -> None:
-        """Jobs finished and the LC ready, then the inventory, not the job state, proves
-        the update (a job can lie)."""
+        """Jobs finished and the host settled (out of POST, LC ready), then the inventory,
+        not the job state, proves the update (a job can lie)."""
         async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             for job_id in request.job_ids:
                 info = await client.wait_for_job(await _ref(client, job_id))
@@ -131,7 +146,7 @@ class RedfishActivities:
                         type="FirmwareJobFailed",
                         non_retryable=True,
                     )
-            await client.wait_until_ready()
+            await client.power.wait_host_back()
             missing = not_installed(await client.firmware_inventory(), request.targets)
         if missing:
             wanted = ", ".join(f"{t.component_id} {t.version}" for t in missing)
@@ -147,6 +162,9 @@ class RedfishActivities:
         applied. A component not at its target was never changed by us: it is left alone
         (its Previous- image may be an older campaign's, which must not be undone)."""
         async with heartbeating_task(), await self.resources.redfish(request.host) as client:
+            # What was applied is judged once nothing is under way (a retry may find the
+            # host in POST, applying the update or an earlier attempt's rollback).
+            await client.power.wait_host_back()
             if any(not j.status.terminal for j in await client.list_jobs()):
                 await client.clear_job_queue()
             inventory = await client.firmware_inventory()
@@ -156,15 +174,16 @@ class RedfishActivities:
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
+        """Healthy only on a settled answer (power On, health OK, LC ready, read twice in
+        a row); while the host is in POST or its LC not ready, keep reading within the
+        step's time and report the last reading only at the deadline."""
+        budget = wait_budget_s(self.resources.redfish_options.lc_ready_timeout_s)
         async with heartbeating_task(), await self.resources.redfish(request.host) as client:
-            identity = await client.identity()
-            lifecycle = await client.lifecycle_status()
-        healthy = identity.health_rollup in _HEALTHY and identity.power_state == "On"
-        return HealthReport(
-            healthy=healthy and lifecycle.ready,
-            detail=f"power {identity.power_state}, health {identity.health_rollup}, "
-            f"LC {'ready' if lifecycle.ready else lifecycle.lc_status}",
-        )
+            state, settled = await settled_health(client, budget)
+        detail = state.describe()
+        if not settled:
+            detail += f" (still changing after {budget:g} s)"
+        return HealthReport(healthy=settled and state.healthy, detail=detail)
 
     def all(self) -> list[object]:
         return [

@@ -74,6 +74,9 @@ RETRY = RetryPolicy(
 MAINTENANCE_TIMEOUT = timedelta(minutes=30)
 FIRMWARE_JOBS_TIMEOUT = timedelta(hours=2)
 RECONNECT_TIMEOUT = timedelta(minutes=30)
+# The reboot step waits until the host is back and settled (jobs applied in POST, LC
+# ready), and fails with what it saw when this runs out: DRS gives that phase 50 min.
+HOST_BACK_TIMEOUT = timedelta(minutes=50)
 
 
 class HostHeld(Exception):
@@ -175,7 +178,7 @@ class HostUpdateWorkflow:
                 host=self.job.host, mode=reboot.mode, grace_period_s=reboot.grace_period_s
             ),
             None,
-            timedelta(seconds=reboot.grace_period_s) + timedelta(minutes=10),
+            timedelta(seconds=reboot.grace_period_s) + HOST_BACK_TIMEOUT,
         )
 
     async def verify(self, pending: list[ComponentTarget], job_ids: list[str]) -> None:

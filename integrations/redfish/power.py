@@ -6,7 +6,11 @@
   ``ready_confirmations`` consecutive Ready answers (Ironic needed three in a row).
 - GracefulRestart may be ignored by the OS: after ``reboot_grace_s`` without the host
   going down we send ForceRestart.
-- "Went down" is proven by PowerState Off or a new LastResetTime, not by a fixed sleep.
+- "Went down" is proven by PowerState Off, the LC or ServerStatus leaving Ready /
+  OutOfPOST, a staged job starting, or a new LastResetTime where the BMC has one (real
+  iDRAC9s do not); not by a fixed sleep, nor by Off alone (a warm restart may never
+  show it).
+- "Back" means settled: power On, out of POST, LC ready and no job or reboot job running.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from integrations.redfish.errors import (
     LifecycleNotReadyError,
     RedfishConnectionError,
 )
+from integrations.redfish.host_state import HostState, read_host_state
 from integrations.redfish.models import LifecycleStatus
 
 if TYPE_CHECKING:
@@ -75,18 +80,10 @@ class PowerControl:
                 )
             await asyncio.sleep(poll)
 
-    async def _power_marks(self) -> tuple[str | None, str | None]:
-        system = await self._client.system()
-        return system.get("PowerState"), system.get("LastResetTime")
-
-    async def _went_down(self, last_reset: str | None, within_s: float) -> bool:
+    async def _went_down(self, before: HostState, within_s: float) -> bool:
         deadline = time.monotonic() + within_s
         while True:
-            try:
-                power, reset_time = await self._power_marks()
-            except RedfishConnectionError:
-                power, reset_time = None, last_reset
-            if power == "Off" or (reset_time is not None and reset_time != last_reset):
+            if _gone_down(before, await read_host_state(self._client)):
                 return True
             if time.monotonic() > deadline:
                 return False
@@ -94,14 +91,14 @@ class PowerControl:
 
     async def reboot(self, reset_type: str = "GracefulRestart") -> bool:
         """Restart the host and wait until it is back; True if it had to be forced."""
-        power, last_reset = await self._power_marks()
-        if power == "Off":
+        before = await read_host_state(self._client)
+        if before.power_state == "Off":
             await self._client.reset("On")
             await self.wait_host_back()
             return False
         await self._client.reset(reset_type)
         forced = False
-        if not await self._went_down(last_reset, self._options.reboot_grace_s):
+        if not await self._went_down(before, self._options.reboot_grace_s):
             if reset_type != "GracefulRestart":
                 raise HostNotBackError(
                     f"host did not go down within {self._options.reboot_grace_s:g} s of "
@@ -115,27 +112,49 @@ class PowerControl:
             )
             forced = True
             await self._client.reset("ForceRestart")
-            if not await self._went_down(last_reset, self._options.reboot_grace_s):
+            if not await self._went_down(before, self._options.reboot_grace_s):
                 raise HostNotBackError(
                     "host did not go down even after ForceRestart", host=self._client.host
                 )
         await self.wait_host_back()
         return forced
 
-    async def wait_host_back(self) -> None:
-        """Powered on, out of POST and the LC ready, within host_back_timeout_s."""
-        deadline = time.monotonic() + self._options.host_back_timeout_s
+    async def wait_host_back(self, timeout_s: float | None = None) -> HostState:
+        """Settled again: powered on, out of POST, LC ready and no job or reboot running,
+        within TIMEOUT_S (default host_back_timeout_s). A host seen in a transition
+        must then read settled ``ready_confirmations`` times in a row (stale "Ready")."""
+        timeout_s = timeout_s or self._options.host_back_timeout_s
+        deadline = time.monotonic() + timeout_s
+        seen_transition = False
+        streak = 0
         while True:
-            try:
-                power, _ = await self._power_marks()
-            except RedfishConnectionError:
-                power = None
-            if power == "On":
-                break
+            state = await read_host_state(self._client)
+            busy = state.under_way()
+            seen_transition = seen_transition or bool(busy)
+            streak = 0 if busy else streak + 1
+            if streak >= (self._options.ready_confirmations if seen_transition else 1):
+                return state
             if time.monotonic() > deadline:
+                why = "; ".join(busy) or "settled only just now"
                 raise HostNotBackError(
-                    f"host not powered on {self._options.host_back_timeout_s:g} s after reset",
+                    f"host not back and settled within {timeout_s:g} s: {why} ({state.describe()})",
                     host=self._client.host,
                 )
             await asyncio.sleep(self._options.poll_interval_s)
-        await self.wait_until_ready()
+
+
+def _gone_down(before: HostState, now: HostState) -> bool:
+    """Proof the reset took: power Off, a new LastResetTime (where the BMC has one), the
+    LC or POST leaving the settled state, or a staged job starting. A silent iDRAC
+    proves nothing about the host."""
+    if now.lifecycle is None:
+        return False
+    staged = {job.job_id for job in before.waiting_for_reboot}
+    still_staged = {job.job_id for job in now.waiting_for_reboot}
+    return (
+        now.power_state == "Off"
+        or (now.last_reset_time is not None and now.last_reset_time != before.last_reset_time)
+        or (before.out_of_post and not now.out_of_post)
+        or (before.lc_ready and not now.lc_ready)
+        or bool(staged - still_staged)
+    )

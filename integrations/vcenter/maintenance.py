@@ -1,5 +1,6 @@
 """Enter and exit maintenance mode, both idempotent; every failure says what state the
-host is left in, and a timed-out enter is cancelled and reported with its VMs.
+host is left in, and a timed-out enter is cancelled and reported with its VMs. A retry
+follows an enter or exit task already running on the host instead of starting another.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pydantic import Field
 from pyVmomi import vim, vmodl
 
 from common.logging import get_logger
-from integrations.vcenter.client import VCenterClient, fault_text, wait_for_task
+from integrations.vcenter.client import VCenterClient, fault_text, props_of, wait_for_task
 from integrations.vcenter.errors import (
     MaintenanceBlockedError,
     MaintenanceTimeoutError,
@@ -35,6 +36,9 @@ __all__ = [
 log = get_logger(__name__)
 
 CANCEL_GRACE_S = 30.0
+ENTER_TASK = "HostSystem.enterMaintenanceMode"
+EXIT_TASK = "HostSystem.exitMaintenanceMode"
+_UNDER_WAY = (vim.TaskInfo.State.queued, vim.TaskInfo.State.running)
 
 
 class MaintenanceResult(FrozenModel):
@@ -47,9 +51,17 @@ class MaintenanceResult(FrozenModel):
 def enter_maintenance(
     client: VCenterClient, host_name: str, options: MaintenanceOptions
 ) -> MaintenanceResult:
-    """Preflight, migrate if the policy says so, enter; cancel cleanly on timeout."""
+    """Preflight, migrate if the policy says so, enter; cancel cleanly on timeout.
+
+    An enter task already running on the host (an earlier attempt's, whose worker died:
+    vCenter carries on without it) is followed to its end, not started a second time."""
     deadline = time.monotonic() + options.timeout_s
     inventory = read_scope(client, host=host_name)
+    found, _ = find_host(inventory, host_name)
+    running = host_task_under_way(client, found.moid, ENTER_TASK)
+    if running is not None:
+        log.info("vcenter.maintenance.under_way", host=found.name)
+        return _entered(client, running, found.name, options, {}, deadline)
     check = check_host(client, inventory, host_name, options)
     if check.already_in_maintenance:
         log.info("vcenter.maintenance.already", host=check.host)
@@ -66,19 +78,54 @@ def enter_maintenance(
             timeout=max(1, int(options.timeout_s)), evacuatePoweredOffVms=False
         )
     )
+    return _entered(client, task, host.name, options, check.migrations, deadline)
+
+
+def _entered(
+    client: VCenterClient,
+    task: vim.Task,
+    host_name: str,
+    options: MaintenanceOptions,
+    migrated: dict[str, str],
+    deadline: float,
+) -> MaintenanceResult:
+    """Follow an enter task to its end: in maintenance, failed, or cancelled at DEADLINE."""
     info = wait_for_task(client, task, deadline, options.poll_s)
     if info is None or (
         info.state == vim.TaskInfo.State.error and isinstance(info.error, vim.fault.Timedout)
     ):
-        return _cancelled(client, task, host.name, options, check.migrations)
+        return _cancelled(client, task, host_name, options, migrated)
     if info.state == vim.TaskInfo.State.error:
         raise TaskFailedError(
-            f"entering maintenance on {host.name} failed ({fault_text(info.error)}). "
-            f"Host state: {_state_words(client, host.name)}"
+            f"entering maintenance on {host_name} failed ({fault_text(info.error)}). "
+            f"Host state: {_state_words(client, host_name)}"
         )
-    return MaintenanceResult(
-        host=host.name, changed=True, in_maintenance=True, migrated=check.migrations
-    )
+    return MaintenanceResult(host=host_name, changed=True, in_maintenance=True, migrated=migrated)
+
+
+def host_task_under_way(
+    client: VCenterClient, host_moid: str, description_id: str
+) -> vim.Task | None:
+    """A queued or running task of that kind on the host, whoever started it.
+
+    Read from the host's recentTask and, as vcsim fills only that one, the TaskManager's."""
+    host_ref = client.managed_object(vim.HostSystem, host_moid)
+    found = client.retrieve_objects([host_ref], vim.HostSystem, ["recentTask"])
+    tasks = list(props_of(found[0]).get("recentTask") or []) if found else []
+    tasks += client.call(lambda: client.content.taskManager.recentTask) or []
+    unique = list({task._moId: task for task in tasks}.values())
+    paths = ["info.descriptionId", "info.entity", "info.state"]
+    for task in client.retrieve_objects(unique, vim.Task, paths):
+        info = props_of(task)
+        entity = info.get("info.entity")
+        if (
+            info.get("info.descriptionId") == description_id
+            and entity is not None
+            and entity._moId == host_moid
+            and info.get("info.state") in _UNDER_WAY
+        ):
+            return task.obj
+    return None
 
 
 def _migrate(
@@ -151,12 +198,17 @@ def exit_maintenance(
     host = host_liveness(client, moid)
     if not host.in_maintenance:
         return MaintenanceResult(host=host_name, changed=False, in_maintenance=False)
-    if host.connection_state != "connected":
-        raise TaskFailedError(
-            f"{host_name} is {host.connection_state}; it stays in maintenance until it reconnects"
+    task = host_task_under_way(client, moid, EXIT_TASK)  # an earlier attempt's
+    if task is None:
+        if host.connection_state != "connected":
+            raise TaskFailedError(
+                f"{host_name} is {host.connection_state}; it stays in maintenance until it "
+                "reconnects"
+            )
+        host_ref = client.managed_object(vim.HostSystem, moid)
+        task = client.call(
+            lambda: host_ref.ExitMaintenanceMode_Task(timeout=max(1, int(timeout_s)))
         )
-    host_ref = client.managed_object(vim.HostSystem, moid)
-    task = client.call(lambda: host_ref.ExitMaintenanceMode_Task(timeout=max(1, int(timeout_s))))
     info = wait_for_task(client, task, time.monotonic() + timeout_s, poll_s)
     if info is None or info.state != vim.TaskInfo.State.success:
         why = f"no result within {timeout_s:g} s" if info is None else fault_text(info.error)

@@ -4,11 +4,14 @@ GET  /hosts                     every host's state
 GET  /hosts/{service_tag}       one host: power, LC, firmware, update_jobs, flashes, faults
 POST /hosts/{service_tag}/faults   JSON merged into the host's faults (fleet-file names)
 POST /hosts/{service_tag}/offline  {"seconds": N}: the iDRAC stops answering (iDRAC seconds)
+POST /hosts/{service_tag}/personality  JSON merged into the host's Personality
+                                (warm_restart, last_reset_time)
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +20,7 @@ from simulators.fleet import HostFaults
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 
-_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline))?$")
+_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline|personality))?$")
 
 
 def host_state(host: SimHost) -> dict[str, Any]:
@@ -40,6 +43,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "sessions": len(host.sessions),
         "jobs": {jid: job.state for jid, job in host.jobs.items()},
         "faults": host.faults.model_dump(),
+        "personality": asdict(host.personality),
     }
 
 
@@ -59,6 +63,8 @@ async def handle_control(hosts: dict[str, SimHost], request: Request) -> Respons
         body = request.json() or {}
         if action == "faults":
             host.set_faults(HostFaults.model_validate({**host.faults.model_dump(), **body}))
+        elif action == "personality":
+            host.personality = replace(host.personality, **body)
         else:
             host.go_offline(float(body["seconds"]))
     except (ValueError, KeyError, TypeError, ValidationError) as exc:

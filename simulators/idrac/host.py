@@ -44,6 +44,19 @@ class Timings:
     lc_restart: float = 60.0  # JID_CLEARALL_FORCE restarts LC services
 
 
+@dataclass
+class Personality:
+    """Where one iDRAC's firmware shows less than the default simulation, as real ones do."""
+
+    # DMTF ResetType GracefulRestart / ForceRestart only promise PowerState On "after
+    # transiting through a restart" (Resource schema); a warm reset keeps the PowerEdge
+    # powered, so PowerState may read On at every poll while the host reboots and POSTs.
+    warm_restart: bool = False
+    # LastResetTime is missing from the iDRAC9 3.34 (sushy-oem-idrac system.json) and
+    # 5.10 (akaliwod/iserver UriSystems.md, R650) ComputerSystem captures (reference §2).
+    last_reset_time: bool = True
+
+
 class HostServices(Protocol):
     """What a host needs from the simulator around it."""
 
@@ -73,6 +86,7 @@ class SimHost:
     services: HostServices
     timings: Timings = field(default_factory=Timings)
     faults: HostFaults = field(init=False)
+    personality: Personality = field(default_factory=Personality)
     firmware: dict[str, str] = field(init=False)
     previous: dict[str, str] = field(default_factory=dict)
     power_on: bool = True
@@ -338,9 +352,10 @@ class SimHost:
             await self._sleep(self.timings.graceful_shutdown)
         await self._down()
 
-    async def _down(self) -> None:
-        self.power_on = False
-        self.server_status = "PoweredOff"
+    async def _down(self, warm: bool = False) -> None:
+        """The OS is gone: powered off, or (WARM) reset with the power left on."""
+        self.power_on = warm
+        self.server_status = "InPOST" if warm else "PoweredOff"
         self.lc_ready = False
         self.last_reset_time = _iso_now()
         await self.services.notify_vcenter(self, "notResponding")
@@ -365,7 +380,7 @@ class SimHost:
             if self.power_on:
                 if reset_type == "GracefulRestart":
                     await self._sleep(self.timings.graceful_shutdown)
-                await self._down()
+                await self._down(warm=self.personality.warm_restart and reset_type != "PowerCycle")
             await self._sleep(self.timings.power_off)
             if reboot_job:
                 reboot_job.set("RebootCompleted", "Reboot is complete.", "RED030", 100)

@@ -76,7 +76,6 @@ def system(host: SimHost) -> dict[str, Any]:
         "SerialNumber": host.tag if host.generic else f"CNIVC00{host.tag[-5:]}",
         "PowerState": "On" if host.power_on else "Off",
         "BiosVersion": host.firmware["bios"],
-        "LastResetTime": host.last_reset_time,
         "Status": {"Health": health, "HealthRollup": health, "State": "Enabled"},
         "Actions": {
             "#ComputerSystem.Reset": {
@@ -94,6 +93,8 @@ def system(host: SimHost) -> dict[str, Any]:
             }
         },
     }
+    if host.personality.last_reset_time:
+        doc["LastResetTime"] = host.last_reset_time
     if not host.generic:
         doc["Oem"] = {
             "Dell": {

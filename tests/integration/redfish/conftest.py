@@ -19,18 +19,28 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
 
+from activities.resources import Resources
+from common.settings import Settings
+from domain.runbook import HostRef
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
 from simulators.fleet import HostSpec
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
+from store.credentials import set_secret
+from store.crypto import SecretBox
+from store.db import make_engine
+from store.migrate import upgrade
+from store.models import CredentialProfile, Server
 
 TIME_SCALE = 0.005  # a 3-minute iDRAC reset takes 0.9 s
 DELL_HOSTS = 70
 GENERIC_HOSTS = 10
 PASSWORD = "calvin"
 SECRET_PASSWORD = "Zq7-unlikely-passw0rd"
+STORE_KEY = "redfish-activities-key"
 
 IMAGES = {
     "BIOS_8MRPC_WN64_2.11.2.EXE": b"MZ fake BIOS DUP\n",
@@ -143,6 +153,21 @@ class SimHostHandle:
     def set_faults(self, **faults: Any) -> None:
         httpx.post(f"{self.control_url}/hosts/{self.tag}/faults", json=faults).raise_for_status()
 
+    def set_personality(self, **personality: Any) -> None:
+        url = f"{self.control_url}/hosts/{self.tag}/personality"
+        httpx.post(url, json=personality).raise_for_status()
+
+    def ref(self) -> HostRef:
+        """The host as the runbook's activities know it."""
+        address = httpx.URL(self.url).host
+        return HostRef(
+            name=f"{self.tag.lower()}.test",
+            service_tag=self.tag,
+            idrac_address=address,
+            cluster="c",
+            datacenter="dc",
+        )
+
     def offline(self, seconds: float) -> None:
         httpx.post(
             f"{self.control_url}/hosts/{self.tag}/offline", json={"seconds": seconds}
@@ -222,3 +247,34 @@ def make_client(options: ClientOptions, credentials: Credentials):
         return RedfishClient(handle.url, creds, options.model_copy(update=overrides))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def resources(
+    simulator: IdracSimulator, options: ClientOptions, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Resources]:
+    """The worker's resources over a SQLite store that knows every simulated iDRAC and
+    Dell's default login, as activities resolve them in production."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('store')}/orch.db"
+    upgrade(url)
+    engine = make_engine(url)
+    box = SecretBox(STORE_KEY)
+    with Session(engine) as session:
+        login = CredentialProfile(
+            name="idrac-default",
+            scope="global",
+            scope_key="global",
+            username="root",
+            secret_ciphertext=b"",
+            key_id="",
+        )
+        set_secret(login, box, PASSWORD)
+        session.add(login)
+        session.add_all(
+            Server(service_tag=tag, idrac_address=host.address)
+            for tag, host in simulator.hosts.items()
+        )
+        session.commit()
+    settings = Settings(database_url=url, secret_key=STORE_KEY, idrac_port=simulator.port)
+    yield Resources(settings=settings, engine=engine, secrets=box, redfish_options=options)
+    engine.dispose()

@@ -79,6 +79,7 @@ def scenario_fleet() -> Fleet:
         _cluster("faults", "FLT", 3, 1, drs=AUTO, ha=NO_HA),
         _cluster("reboot", "RBT", 2, 0, drs=AUTO, ha=NO_HA),
         _cluster("session", "SES", 1, 0, drs=AUTO, ha=NO_HA),
+        _cluster("retry", "RTY", 2, 1, drs=AUTO, ha=NO_HA),
         _cluster("harness", "HRN", 2, 1, drs=AUTO, ha=NO_HA),
         blockers,
         ha_one,
