@@ -5,9 +5,9 @@ Revises: 0002
 Create Date: 2026-12-04
 
 ``finished_with_failures`` (22 characters) is both a campaign status and the outcome of
-the audit entry written when a campaign ends, so both columns grow to 32. Only PostgreSQL
-needs that: SQLite does not enforce VARCHAR lengths, and a batch ALTER there would rebuild
-audit_events without its append-only triggers.
+the audit entry written when a campaign ends, so both columns grow to 32. On SQLite the
+batch ALTER rebuilds audit_events, which drops its append-only triggers: they are created
+again (as in 0002).
 """
 
 from collections.abc import Sequence
@@ -20,21 +20,30 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WIDENED = (("campaigns", "status"), ("audit_events", "outcome"))
+APPEND_ONLY_MESSAGE = "audit_events is append-only"
 
 
 def upgrade() -> None:
-    op.add_column("campaigns", sa.Column("status_reason", sa.String(2000), nullable=True))
-    op.add_column("campaigns", sa.Column("finished_at", sa.DateTime(timezone=True)))
-    if op.get_bind().dialect.name == "postgresql":
-        for table, column in WIDENED:
-            op.alter_column(table, column, type_=sa.String(32), existing_nullable=False)
+    with op.batch_alter_table("campaigns") as batch:
+        batch.add_column(sa.Column("status_reason", sa.String(2000)))
+        batch.add_column(sa.Column("finished_at", sa.DateTime(timezone=True)))
+    _resize(32)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table, column in WIDENED:
-            op.alter_column(table, column, type_=sa.String(16), existing_nullable=False)
+    _resize(16)
     with op.batch_alter_table("campaigns") as batch:
         batch.drop_column("finished_at")
         batch.drop_column("status_reason")
+
+
+def _resize(length: int) -> None:
+    for table, column in (("campaigns", "status"), ("audit_events", "outcome")):
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(column, type_=sa.String(length), existing_nullable=False)
+    if op.get_bind().dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+            )
