@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.campaign_store import ACTOR
 from api.campaign_schemas import LiveStatus
@@ -60,6 +61,12 @@ async def observe(state: AppState, campaign: Campaign, *, query: bool = True) ->
         client = await state.temporal_client()
         handle = client.get_workflow_handle(campaign.workflow_id or "", result_type=CampaignResult)
         description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # e.g. past the namespace's retention
+            return _unavailable(
+                None, f"Temporal has no workflow {campaign.workflow_id}; showing the stored state"
+            )
+        return _unavailable(None, f"Temporal unavailable ({exc.message}); showing the stored state")
     except Exception as exc:
         return _unavailable(
             None, f"Temporal unavailable ({type(exc).__name__}); showing the stored state"
@@ -85,7 +92,8 @@ async def _ended(
     except WorkflowFailureError as failure:
         ending, how = ending_of(failure.cause), failure.cause.message if failure.cause else None
         text = status_text(ending, how)
-        live = LiveStatus(available=False, temporal_status=execution, status=None, detail=text)
+        closed = f"the workflow closed without a result ({text})"
+        live = LiveStatus(available=False, temporal_status=execution, status=None, detail=closed)
         if campaign.abort_reason is not None:
             reason = f"aborted by an operator: {campaign.abort_reason} (workflow {text})"
             return Observation(live, CampaignState.ABORTED, reason, closed_at)
@@ -175,7 +183,11 @@ def update_open(engine: Engine, campaign_id: int, **changes: Any) -> tuple[Campa
 def record(engine: Engine, campaign: Campaign, seen: Observation) -> Campaign:
     """Store the observed status if it is news; an end also goes to the audit trail."""
     reason = seen.reason[:REASON_LIMIT] if seen.reason else None
-    if seen.status is None or (seen.status, reason) == (campaign.status, campaign.status_reason):
+    if (
+        seen.status is None
+        or campaign.status in FINAL
+        or (seen.status, reason) == (campaign.status, campaign.status_reason)
+    ):
         return campaign
     row, changed = update_open(
         engine,

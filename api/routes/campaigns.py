@@ -312,7 +312,8 @@ async def abort_campaign(
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
     handle = await _started_handle(state, campaign)
     # Recorded before asking: the workflow may close right after accepting, and a reader in
-    # that gap must already see "aborting" (it then closes as "aborted", not "completed").
+    # that gap must already see "aborting"; and the abort reason is what makes a workflow
+    # ended from outside afterwards (e.g. terminated) read "aborted".
     previous = (campaign.status, campaign.abort_reason)
     aborting = await anyio.to_thread.run_sync(
         lambda: _update(state, campaign_id, status="aborting", abort_reason=body.reason)

@@ -346,5 +346,7 @@ async def test_a_terminated_campaign_never_reads_completed(
             assert (seen["status"], seen["status_reason"]) == (status, reason)
         detail = await _read_via_detail(operator, cid, status)
         assert detail["live"]["temporal_status"] == "TERMINATED"
-        assert detail["live"]["detail"] == "terminated: wedged rollout"
+        assert detail["live"]["detail"] == (
+            "the workflow closed without a result (terminated: wedged rollout)"
+        )
         assert [outcome for outcome, _ in await _ends_audited(operator, cid)] == [status]
