@@ -309,6 +309,8 @@ async def test_a_campaign_ending_with_failures_reads_so_every_time(
         assert detail["live"]["temporal_status"] == "COMPLETED"
         finished_at = datetime.fromisoformat(detail["finished_at"])
         assert await _ends_audited(operator, cid) == [(end, finished_at)]
+        by_outcome = await operator.get("/audit", params={"outcome": end, "limit": 500})
+        assert f"campaign:{cid}" in [entry["target"] for entry in by_outcome.json()["items"]]
 
         restarted = await operator.post(f"/campaigns/{cid}/start")
         assert restarted.status_code == 409
