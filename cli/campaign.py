@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from datetime import time as clock
@@ -25,7 +25,8 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from api.routes.campaigns import CampaignCreate
+from api.campaign_schemas import CampaignCreate
+from api.campaign_status import FINAL, status_text
 from domain.campaign_spec import Targets
 from domain.rollout import (
     ClusterInventory,
@@ -34,7 +35,7 @@ from domain.rollout import (
     PlanRequest,
     plan_rollout,
 )
-from domain.runbook import CampaignStatus
+from domain.runbook import CampaignResult, CampaignStatus, RolloutProblem
 from domain.windows import parse_windows
 
 app = typer.Typer(
@@ -43,9 +44,6 @@ app = typer.Typer(
 )
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
-FINAL_STATUSES = frozenset(
-    {"aborted", "completed", "failed", "terminated", "canceled", "timed_out"}
-)
 EXIT_API, EXIT_USAGE = 1, 2
 PAGE = 500
 
@@ -264,7 +262,7 @@ def status(
                 if watch and sys.stdout.isatty():
                     typer.echo("\033[H\033[J", nl=False)
                 typer.echo(render_status(detail, hosts))
-            if not watch or detail["status"] in FINAL_STATUSES:
+            if not watch or detail["status"] in FINAL:
                 return
             sys.stdout.flush()
             time.sleep(interval)
@@ -496,23 +494,28 @@ def _when(value: str | None) -> str:
 
 
 def render_status(detail: dict[str, Any], hosts: list[dict[str, Any]]) -> str:
-    """A readable summary: stored record, live workflow state, then every host result."""
+    """A readable summary: the campaign's own status, any rollout that cannot progress,
+    what the workflow says, then every host result."""
     lines = [
-        f"campaign {detail['id']} {detail['name']!r}: {detail['status']}",
+        f"campaign {detail['id']} {detail['name']!r}: "
+        + status_text(detail["status"], detail["status_reason"]),
+        *(problem_line(RolloutProblem.model_validate(p)) for p in detail.get("problems") or []),
         f"  created by {detail['created_by']} at {_when(detail['created_at'])}"
-        f", started {_when(detail['started_at'])}",
+        f", started {_when(detail['started_at'])}"
+        + (f", ended {_when(detail['finished_at'])}" if detail["finished_at"] else ""),
     ]
     if detail["abort_reason"]:
         lines.append(f"  abort reason: {detail['abort_reason']}")
     live = detail.get("live")
     if live is not None:
-        lines.append(f"  workflow {detail['workflow_id']}: {live['execution_status'] or 'unknown'}")
+        lines.append(
+            f"  temporal workflow {detail['workflow_id']}: {live['temporal_status'] or 'unknown'}"
+        )
         if live["available"]:
             lines.extend(_live_lines(live["status"]))
         elif live["detail"]:
             lines.append(f"  live status unavailable: {live['detail']}")
-    counts = Counter(row["status"] for row in hosts)
-    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    summary = _tally(row["status"] for row in hosts)
     lines.append(f"hosts finished: {len(hosts)}" + (f" ({summary})" if summary else ""))
     width = max((len(row["service_tag"]) for row in hosts), default=0)
     for row in hosts:
@@ -524,15 +527,43 @@ def render_status(detail: dict[str, Any], hosts: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _tally(states: Iterable[str]) -> str:
+    """ "2 held, 10 updated": how many of each, by name."""
+    return ", ".join(f"{n} {state}" for state, n in sorted(Counter(states).items()))
+
+
+def problem_line(problem: RolloutProblem) -> str:
+    return (
+        f"PROBLEM: cluster {problem.cluster} cannot progress "
+        f"(workflow {problem.workflow_id}): {problem.detail}"
+    )
+
+
 def _live_lines(status: dict[str, Any]) -> list[str]:
+    """The running workflow's `status` query, or the closed one's result."""
     try:
         live = CampaignStatus.model_validate(status)
-    except ValidationError:  # another workflow version: show what it says
-        return ["  live: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items()))]
-    lines = [f"  live state: {live.state.value}"]
-    if live.stop_reason:
-        lines.append(f"  stop reason: {live.stop_reason}")
+    except ValidationError:
+        return _result_lines(status)
+    lines = [f"  stop reason: {live.stop_reason}"] if live.stop_reason else []
     lines.append(f"  clusters: {', '.join(live.clusters) or '-'}")
     lines.append(f"  hosts in flight: {', '.join(live.hosts_in_flight) or '-'}")
     lines.extend(f"  unresolved target: {item}" for item in live.unresolved)
+    return lines
+
+
+def _result_lines(status: dict[str, Any]) -> list[str]:
+    try:
+        result = CampaignResult.model_validate(status)
+    except ValidationError:  # another workflow version: show what it says
+        return ["  live: " + ", ".join(f"{k}={v}" for k, v in sorted(status.items()))]
+    lines = []
+    for cluster in result.clusters:
+        done = _tally(outcome.status.value for outcome in cluster.outcomes) or "no host finished"
+        lines.append(f"  cluster {cluster.cluster}: {done}")
+        if cluster.not_started:
+            lines.append(f"    not started: {', '.join(cluster.not_started)}")
+        if cluster.stopped_reason:
+            lines.append(f"    stopped: {cluster.stopped_reason}")
+    lines.extend(f"  unresolved target: {item}" for item in result.unresolved)
     return lines

@@ -4,7 +4,8 @@ start the simulated vCenter and iDRACs from one fleet file
 start the embedded stack (Temporal + Web UI, worker, API)
 enter the datacenter into the API and upload the BIOS package
 launch the campaign through the API and show its progress live
-check the outcome: the faulty host rolled back, the compliant one skipped, the rest updated
+check the outcome: the faulty host rolled back, the compliant one skipped, the rest updated,
+and the campaign finished with failures (its own result, not Temporal's "completed")
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from typing import Annotated
 import httpx
 import typer
 
+from api.campaign_status import FINAL, status_text
 from api.security import hash_password
+from cli.campaign import problem_line
 from cli.demo_inventory import Package, seed_inventory, upload_package
 from cli.dev import Supervisor, api_url, stack_urls, start_stack, wait_for_stop_or_crash
 from common.settings import Settings
 from common.signals import stop_event
+from domain.runbook import CampaignState, RolloutProblem
 from simulators.fleet import Fleet, load_fleet
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
@@ -130,25 +134,32 @@ def _run_campaign(settings: Settings, password: str, fleet: Fleet, vcsim: VcsimP
         typer.echo(
             f"Campaign {campaign_id} started: BIOS {BIOS.version} on {len(fleet.hosts())} hosts"
         )
-        seen = _follow(api, campaign_id)
+        seen, ended = _follow(api, campaign_id)
         final = _recorded_outcomes(api, campaign_id)
         for tag, (status, detail) in sorted(final.items()):
             if tag not in seen:  # finished in the last second, after the live view closed
                 _print_outcome(tag, status, detail)
-        return _verdict({tag: status for tag, (status, _) in final.items()}, fleet)
+        return _verdict({tag: status for tag, (status, _) in final.items()}, ended, fleet)
 
 
 def _print_outcome(tag: str, status: str, reason: str | None) -> None:
     typer.echo(f"  {status:<12} {tag}" + (f"  ({reason})" if reason else ""))
 
 
-def _follow(api: httpx.Client, campaign_id: int) -> set[str]:
-    """Print each host's outcome as it lands, until the workflow closes; return who printed."""
+def _follow(api: httpx.Client, campaign_id: int) -> tuple[set[str], str]:
+    """Print each host's outcome as it lands and any rollout that cannot progress, until
+    the campaign ends; return who printed and the campaign's final status."""
     seen: set[str] = set()
     waiting: dict[str, str | None] = {}
+    problems: set[str] = set()
     deadline = time.monotonic() + CAMPAIGN_TIMEOUT_S
     while time.monotonic() < deadline:
         detail = api.get(f"/campaigns/{campaign_id}").raise_for_status().json()
+        for problem in detail["problems"]:
+            line = problem_line(RolloutProblem.model_validate(problem))
+            if line not in problems:
+                problems.add(line)
+                typer.echo(line)
         live = detail.get("live") or {}
         status = live.get("status") or {}
         for cluster in live.get("clusters") or []:
@@ -160,9 +171,10 @@ def _follow(api: httpx.Client, campaign_id: int) -> set[str]:
             if outcome["service_tag"] not in seen:
                 seen.add(outcome["service_tag"])
                 _print_outcome(outcome["service_tag"], outcome["status"], outcome.get("reason"))
-        if live.get("execution_status") not in (None, "RUNNING"):
-            typer.echo(f"Campaign {campaign_id} closed: {detail['status']}")
-            return seen
+        if detail["status"] in FINAL:
+            shown = status_text(detail["status"], detail["status_reason"])
+            typer.echo(f"Campaign {campaign_id} ended: {shown}")
+            return seen, detail["status"]
         time.sleep(1)
     raise RuntimeError(f"campaign {campaign_id} still running after {CAMPAIGN_TIMEOUT_S}s")
 
@@ -175,17 +187,22 @@ def _recorded_outcomes(api: httpx.Client, campaign_id: int) -> dict[str, tuple[s
     return {tag_of[r["server_id"]]: (r["status"], r["step"]) for r in records.json()["items"]}
 
 
-def _verdict(got: dict[str, str], fleet: Fleet) -> bool:
-    """Every host ended as the fleet file says it should."""
+def _verdict(got: dict[str, str], ended: str, fleet: Fleet) -> bool:
+    """Every host ended as the fleet file says it should, and the campaign with them:
+    finished with failures when a faulty host is in the fleet."""
     wrong = []
+    expected = CampaignState.COMPLETED
     for _, _, host in fleet.hosts():
         if host.faults != type(host.faults)():
             allowed = EXPECTED_FAILURES
+            expected = CampaignState.FINISHED_WITH_FAILURES
         elif host.firmware.get("bios") == BIOS.version:
             allowed = {"compliant"}
         else:
             allowed = {"updated"}
         if got.get(host.service_tag) not in allowed:
             wrong.append(f"{host.service_tag}: {got.get(host.service_tag)}, expected {allowed}")
+    if ended != expected:
+        wrong.append(f"campaign: {status_text(ended)}, expected {status_text(expected)}")
     typer.echo("Result: " + ("as expected" if not wrong else "UNEXPECTED: " + "; ".join(wrong)))
     return not wrong

@@ -171,20 +171,26 @@ class MaintenanceWindow(SQLModel, table=True):
 
 
 class Campaign(SQLModel, table=True):
-    """The stored record of a campaign; Temporal owns its execution state."""
+    """The stored record of a campaign; Temporal owns its execution state.
+
+    ``status`` is the campaign's own state (api/campaign_status.py), last seen while it runs
+    and recorded once, for good, when its workflow closes.
+    """
 
     __tablename__ = "campaigns"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, max_length=128)
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="created", max_length=16, index=True)
+    status: str = Field(default="created", max_length=32, index=True)
+    status_reason: str | None = Field(default=None, max_length=2000)
     workflow_id: str | None = Field(default=None, max_length=128)
     run_id: str | None = Field(default=None, max_length=64)
     created_by: str = Field(max_length=255)
     abort_reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts(default_factory=utcnow, index=True)
     started_at: datetime | None = _ts(default=None, nullable=True)
+    finished_at: datetime | None = _ts(default=None, nullable=True)
     updated_at: datetime = _ts(default_factory=utcnow)
 
 
@@ -235,7 +241,7 @@ class AuditEvent(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=16)
     action: str = Field(max_length=128, index=True)
     target: str = Field(max_length=512)
-    outcome: str = Field(max_length=16, index=True)
+    outcome: str = Field(max_length=32, index=True)
     source: str | None = Field(default=None, max_length=64)
     detail: str | None = Field(default=None, max_length=1000)
     prev_hash: str = Field(max_length=64)

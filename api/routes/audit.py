@@ -14,13 +14,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from api.campaign_status import FINAL
 from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate
 from api.deps import SessionDep, StateDep
 from api.security import Viewer
 from store.models import AuditEvent
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
-Outcome = Annotated[str | None, Query(pattern="^(success|failure|denied|rejected|error)$")]
+# Requests' outcomes, a held host's alert, and how a campaign ended (action campaign.end).
+OUTCOMES = ("success", "failure", "denied", "rejected", "error", "held", *sorted(FINAL))
+Outcome = Annotated[str | None, Query(pattern=f"^({'|'.join(OUTCOMES)})$")]
 CSV_COLUMNS = (
     "seq",
     "occurred_at",

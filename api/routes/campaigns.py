@@ -5,16 +5,14 @@ The workflow contract (names, input, signals, update, query) is in docs/api.md.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -23,9 +21,14 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.campaign_live import observe, record, settle_open_campaigns, update_open
+from api.campaign_schemas import CampaignCreate, CampaignDetail, CampaignOut, HostUpdateOut
+from api.campaign_status import FINAL, Status, status_text
 from api.crud import (
     CONFLICT,
     ERRORS,
@@ -35,7 +38,6 @@ from api.crud import (
     Message,
     Offset,
     Page,
-    RefId,
     get_or_404,
     invalid,
     paginate,
@@ -46,7 +48,6 @@ from api.routes.windows import to_window
 from api.security import Operator, Viewer
 from domain.campaign_spec import (
     CAMPAIGN_WORKFLOW,
-    QUERY_STATUS,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
     UPDATE_ABORT,
@@ -68,85 +69,10 @@ from store.models import (
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERRORS)
 
-QUERY_TIMEOUT = timedelta(seconds=2)
 ACCEPT_TIMEOUT = timedelta(seconds=5)
-Status = Literal[
-    "created",
-    "running",
-    "paused",
-    "aborting",
-    "aborted",
-    "completed",
-    "failed",
-    "terminated",
-    "canceled",
-    "timed_out",
-]
 TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": Message, "description": "Temporal unreachable, or no worker answered"}
 }
-_CLOSED = {
-    WorkflowExecutionStatus.COMPLETED: "completed",
-    WorkflowExecutionStatus.FAILED: "failed",
-    WorkflowExecutionStatus.TERMINATED: "terminated",
-    WorkflowExecutionStatus.CANCELED: "canceled",
-    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
-    WorkflowExecutionStatus.CONTINUED_AS_NEW: "running",
-}
-
-
-class CampaignCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=128, examples=["BIOS 2.19 rollout"])]
-    spec: CampaignSpec
-    window_ids: list[RefId] = Field(
-        default_factory=list,
-        max_length=50,
-        description="Stored maintenance windows to copy into spec.windows.",
-    )
-
-
-class CampaignOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    name: str
-    spec: CampaignSpec
-    status: Status
-    workflow_id: str | None
-    run_id: str | None
-    created_by: str
-    abort_reason: str | None
-    created_at: datetime
-    started_at: datetime | None
-    updated_at: datetime
-
-
-class LiveStatus(BaseModel):
-    available: bool = Field(description="True when the running workflow answered the query.")
-    execution_status: str | None = Field(examples=["RUNNING"])
-    status: dict[str, Any] | None = Field(description="The workflow's `status` query result.")
-    detail: str | None = Field(examples=["no worker answered the status query within 2s"])
-    clusters: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="Each running cluster rollout's `status` query: state, why it waits "
-        "(window, capacity, pause), hosts running with their current step, pending hosts.",
-    )
-
-
-class CampaignDetail(CampaignOut):
-    live: LiveStatus | None = Field(description="Null until the campaign is started.")
-
-
-class HostUpdateOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    server_id: int
-    attempt: int
-    status: str
-    step: str | None
-    detail: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
 
 
 def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
@@ -195,8 +121,9 @@ def create_campaign(body: CampaignCreate, session: SessionDep, principal: Operat
 
 
 @router.get("", response_model=Page[CampaignOut])
-def list_campaigns(
+async def list_campaigns(
     session: SessionDep,
+    state: StateDep,
     _: Viewer,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -204,6 +131,7 @@ def list_campaigns(
     name: Annotated[str | None, Query(max_length=128)] = None,
     created_by: Annotated[str | None, Query(max_length=255)] = None,
 ) -> Page[CampaignOut]:
+    await settle_open_campaigns(state)
     statement = select(Campaign).order_by(col(Campaign.id).desc())
     for column, value in (
         (Campaign.status, status_filter),
@@ -212,7 +140,7 @@ def list_campaigns(
     ):
         if value is not None:
             statement = statement.where(column == value)
-    items, total = paginate(session, statement, limit, offset)
+    items, total = await anyio.to_thread.run_sync(paginate, session, statement, limit, offset)
     return Page(
         items=[CampaignOut.model_validate(i) for i in items],
         total=total,
@@ -247,12 +175,20 @@ def _load(state: StateDep, campaign_id: int) -> Campaign:
 
 
 def _update(state: StateDep, campaign_id: int, **changes: Any) -> Campaign:
-    with Session(state.engine) as session:
-        row = get_or_404(session, Campaign, campaign_id)
-        for key, value in changes.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-        return save(session, row)
+    return update_open(state.engine, campaign_id, **changes)[0]
+
+
+def _has_ended(campaign: Campaign) -> HTTPException:
+    """409 for acting on a campaign whose workflow has closed: a campaign runs once."""
+    if campaign.status in FINAL:
+        text = status_text(campaign.status, campaign.status_reason)
+        return HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"campaign {campaign.id} has ended: {text}"
+        )
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail=f"campaign {campaign.id} has ended; how is not known yet (Temporal did not say)",
+    )
 
 
 async def _client(state: StateDep) -> Client:
@@ -269,6 +205,8 @@ async def _client(state: StateDep) -> Client:
 async def _started_handle(state: StateDep, campaign: Campaign) -> WorkflowHandle[Any, Any]:
     if campaign.workflow_id is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="campaign has not been started")
+    if campaign.status in FINAL:
+        raise _has_ended(campaign)
     return (await _client(state)).get_workflow_handle(campaign.workflow_id)
 
 
@@ -277,10 +215,12 @@ async def _started_handle(state: StateDep, campaign: Campaign) -> WorkflowHandle
     response_model=CampaignOut,
     status_code=status.HTTP_202_ACCEPTED,
     responses={**NOT_FOUND, **TEMPORAL_DOWN},
-    summary="Start the campaign workflow (idempotent: id campaign-<id>)",
+    summary="Start the campaign workflow (idempotent: id campaign-<id>; a campaign runs once)",
 )
 async def start_campaign(campaign_id: Id, state: StateDep, _: Operator) -> Campaign:
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
+    if campaign.status in FINAL:
+        raise _has_ended(campaign)
     client = await _client(state)
     workflow_id = campaign_workflow_id(campaign_id)
     try:
@@ -292,10 +232,17 @@ async def start_campaign(campaign_id: Id, state: StateDep, _: Operator) -> Campa
             id=workflow_id,
             task_queue=TaskQueue.CAMPAIGNS,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # Closed, it is not run again: its recorded end must stay what it was.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(CAMPAIGN_ID, str(campaign_id))]
             ),
         )
+    except WorkflowAlreadyStartedError:  # closed before anyone recorded how it ended
+        seen = await observe(state, campaign)
+        raise _has_ended(
+            await anyio.to_thread.run_sync(record, state.engine, campaign, seen)
+        ) from None
     except RPCError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"Temporal refused the start: {exc.message}"
@@ -365,7 +312,8 @@ async def abort_campaign(
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
     handle = await _started_handle(state, campaign)
     # Recorded before asking: the workflow may close right after accepting, and a reader in
-    # that gap must already see "aborting" (it then closes as "aborted", not "completed").
+    # that gap must already see "aborting"; and the abort reason is what makes a workflow
+    # ended from outside afterwards (e.g. terminated) read "aborted".
     previous = (campaign.status, campaign.abort_reason)
     aborting = await anyio.to_thread.run_sync(
         lambda: _update(state, campaign_id, status="aborting", abort_reason=body.reason)
@@ -405,86 +353,9 @@ def _abort_refused(exc: Exception) -> Exception:
 @router.get("/{campaign_id}", response_model=CampaignDetail, responses=NOT_FOUND)
 async def get_campaign(campaign_id: Id, state: StateDep, _: Viewer) -> CampaignDetail:
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
-    live = await _live(state, campaign) if campaign.workflow_id else None
-    if live is not None and live.execution_status in {s.name for s in _CLOSED}:
-        closed = _CLOSED[WorkflowExecutionStatus[live.execution_status]]
-        final = "aborted" if campaign.status == "aborting" else closed
-        if final != campaign.status:
-            campaign = await anyio.to_thread.run_sync(
-                lambda: _update(state, campaign_id, status=final)
-            )
-    return CampaignDetail.model_validate(
-        {**CampaignOut.model_validate(campaign).model_dump(), "live": live}
-    )
-
-
-async def _final(handle: WorkflowHandle[Any, Any], execution: str | None) -> LiveStatus:
-    """A finished campaign's result (final state, every host's outcome) in place of a query."""
-    try:
-        result = await handle.result(rpc_timeout=QUERY_TIMEOUT)
-    except Exception as exc:
-        detail = f"the final result could not be read ({type(exc).__name__})"
-        return LiveStatus(available=False, execution_status=execution, status=None, detail=detail)
-    status_dict = result if isinstance(result, dict) else {"value": result}
-    return LiveStatus(available=True, execution_status=execution, status=status_dict, detail=None)
-
-
-async def _live(state: StateDep, campaign: Campaign) -> LiveStatus:
-    """Live state from Temporal; any failure degrades to the stored record plus a reason."""
-    try:
-        handle = (await state.temporal_client()).get_workflow_handle(campaign.workflow_id or "")
-        description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
-    except Exception as exc:
-        return LiveStatus(
-            available=False,
-            execution_status=None,
-            status=None,
-            detail=f"Temporal unavailable ({type(exc).__name__}); showing the stored state",
-        )
-    execution = description.status.name if description.status else None
-    if description.status == WorkflowExecutionStatus.COMPLETED:
-        return await _final(handle, execution)
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        return LiveStatus(available=False, execution_status=execution, status=None, detail=None)
-    try:
-        result = await handle.query(QUERY_STATUS, rpc_timeout=QUERY_TIMEOUT)
-    except Exception as exc:
-        return LiveStatus(
-            available=False,
-            execution_status=execution,
-            status=None,
-            detail=f"no worker answered the `{QUERY_STATUS}` query within "
-            f"{QUERY_TIMEOUT.total_seconds():g}s ({type(exc).__name__}); "
-            "showing the stored state",
-        )
-    status_dict = result if isinstance(result, dict) else {"value": result}
-    clusters = await _cluster_statuses(await state.temporal_client(), campaign, status_dict)
-    return LiveStatus(
-        available=True,
-        execution_status=execution,
-        status=status_dict,
-        detail=None,
-        clusters=clusters,
-    )
-
-
-async def _cluster_statuses(
-    client: Client, campaign: Campaign, status_dict: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Ask each cluster rollout, and each of its running hosts, where it stands."""
-    found = []
-    for name in status_dict.get("clusters") or []:
-        handle = client.get_workflow_handle(f"{campaign.workflow_id}-cluster-{name}")
-        try:
-            cluster = await handle.query(QUERY_STATUS, rpc_timeout=QUERY_TIMEOUT)
-        except Exception:  # noqa: S112  (finished or not started: the campaign status covers it)
-            continue
-        running = cluster.get("running") or {}
-        for tag in running:
-            host = client.get_workflow_handle(f"{campaign.workflow_id}-host-{tag}")
-            try:
-                running[tag] = await host.query("current_step", rpc_timeout=QUERY_TIMEOUT)
-            except Exception:  # noqa: S112  (just finished: the next read shows its outcome)
-                continue
-        found.append(cluster)
-    return found
+    out = CampaignOut.model_validate
+    if campaign.workflow_id is None:
+        return CampaignDetail(**out(campaign).model_dump(), problems=[], live=None)
+    seen = await observe(state, campaign)
+    campaign = await anyio.to_thread.run_sync(record, state.engine, campaign, seen)
+    return CampaignDetail(**out(campaign).model_dump(), problems=seen.problems, live=seen.live)

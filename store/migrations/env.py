@@ -15,6 +15,12 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Alembic's batch mode rebuilds a table (copy, drop, rename); with foreign keys
+            # enforced, dropping a table other rows refer to would fail. Only outside a
+            # transaction does this pragma take effect.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

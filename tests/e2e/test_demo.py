@@ -1,6 +1,7 @@
 """`idrac-orch demo` end to end, as `make demo` runs it: the campaign over the simulated
 datacenter ends with the faulty host rolled back, the compliant one skipped and the other
-ten updated, and every process it started is gone afterwards."""
+ten updated, the campaign reads "completed with failures" (its own result; its workflow
+completed), and every process it started is gone afterwards."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def test_demo_campaign_ends_as_expected(tmp_path: Path) -> None:
     assert "rolled_back  DEMO004" in output and "RED007" in output
     assert "compliant    DEMO012" in output
     assert output.count("  updated      DEMO") == 10
+    assert "Campaign 1 ended: completed with failures" in output
+    assert "PROBLEM" not in output
     assert f"http://127.0.0.1:{env['IDRAC_ORCH_TEMPORAL_UI_PORT']}" in output
     leftovers = {p.pid for p in psutil.Process().children(recursive=True)} - before
     assert not leftovers

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from tests.integration.api.conftest import IDLE_NAMESPACE, NAMESPACE, Api
+from tests.integration.api.contract_workflow import SIGNAL_FINISH
 
 
 async def _spec(api: Api, tokens: dict[str, str]) -> dict[str, Any]:
@@ -153,25 +156,35 @@ async def test_lifecycle_with_the_contract_worker(
 
         detail = (await operator.get(f"/campaigns/{cid}")).json()
         assert detail["live"]["available"] is True
-        assert detail["live"]["status"] == {"campaign_id": cid, "paused": False}
+        assert (detail["status"], detail["problems"]) == ("running", [])
+        assert detail["live"]["status"]["state"] == "running"
 
         paused = await operator.post(f"/campaigns/{cid}/pause")
         assert paused.status_code == 202 and paused.json()["status"] == "paused"
-        assert (await operator.get(f"/campaigns/{cid}")).json()["live"]["status"]["paused"] is True
+        assert (await operator.get(f"/campaigns/{cid}")).json()["status"] == "paused"
         await operator.post(f"/campaigns/{cid}/resume")
-        assert (await operator.get(f"/campaigns/{cid}")).json()["live"]["status"]["paused"] is False
+        assert (await operator.get(f"/campaigns/{cid}")).json()["live"]["status"]["state"] == (
+            "running"
+        )
 
         aborted = await operator.post(f"/campaigns/{cid}/abort", json={"reason": "recall"})
         assert aborted.status_code == 202
         assert (aborted.json()["status"], aborted.json()["abort_reason"]) == ("aborting", "recall")
-        assert await handle.result() == {"aborted": "recall"}
-        final = (await operator.get(f"/campaigns/{cid}")).json()
-        assert final["status"] == "aborted"
-        assert final["live"]["execution_status"] == "COMPLETED"
+        assert (await handle.result())["state"] == "aborted"
+        for _ in range(3):  # it used to read "aborted" once, then "completed"
+            final = (await operator.get(f"/campaigns/{cid}")).json()
+            assert (final["status"], final["live"]["temporal_status"]) == ("aborted", "COMPLETED")
+            assert final["status_reason"] == "aborted by an operator: recall"
 
         listed = (await operator.get("/campaigns", params={"status": "aborted"})).json()
         assert cid in [c["id"] for c in listed["items"]]
-        assert (await operator.post(f"/campaigns/{cid}/pause")).status_code == 409
+        refused = await operator.post(f"/campaigns/{cid}/pause")
+        assert refused.status_code == 409
+        assert refused.json()["detail"] == (
+            f"campaign {cid} has ended: aborted: aborted by an operator: recall"
+        )
+        ended = datetime.fromisoformat(final["finished_at"])
+        assert await _ends_audited(operator, cid) == [("aborted", ended)]
 
 
 async def test_abort_validator_rejection_is_a_409(
@@ -197,10 +210,10 @@ async def test_abort_validator_rejection_is_a_409(
         resumed = await operator.post(f"/campaigns/{cid}/resume")
         assert resumed.json()["status"] == "aborting"  # a resume does not hide the abort
         handle = temporal_namespaces[NAMESPACE].get_workflow_handle(f"campaign-{cid}")
-        assert await handle.result() == {"aborted": "one"}
+        assert (await handle.result())["stop_reason"] == "aborted by an operator: one"
         final = (await operator.get(f"/campaigns/{cid}")).json()
         assert final["status"] == "aborted"
-        assert final["live"]["status"] == {"aborted": "one"}  # the workflow's final result
+        assert final["live"]["status"]["state"] == "aborted"  # the workflow's final result
 
 
 async def test_without_a_worker_status_degrades_and_abort_fails_clearly(
@@ -225,7 +238,7 @@ async def test_without_a_worker_status_degrades_and_abort_fails_clearly(
         detail = (await operator.get(f"/campaigns/{cid}")).json()
         assert detail["status"] == "running"
         assert detail["live"]["available"] is False
-        assert detail["live"]["execution_status"] == "RUNNING"
+        assert detail["live"]["temporal_status"] == "RUNNING"
         assert "no worker answered" in detail["live"]["detail"]
 
         assert (await operator.post(f"/campaigns/{cid}/pause")).status_code == 202  # signals queue
@@ -233,3 +246,109 @@ async def test_without_a_worker_status_degrades_and_abort_fails_clearly(
         assert aborted.status_code == 503
         assert "no campaign worker accepted the abort" in aborted.json()["detail"]
         await temporal_namespaces[IDLE_NAMESPACE].get_workflow_handle(f"campaign-{cid}").terminate()
+        # Reading how it closed needs Temporal's history, not a worker.
+        assert (await operator.get(f"/campaigns/{cid}")).json()["status"] == "terminated"
+
+
+async def _ends_audited(client: httpx.AsyncClient, cid: int) -> list[tuple[str, datetime]]:
+    """The audit trail's campaign-end entries for one campaign: (outcome, when)."""
+    page = (await client.get("/audit", params={"action": "campaign.end", "limit": 500})).json()
+    return [
+        (e["outcome"], datetime.fromisoformat(e["occurred_at"]))
+        for e in page["items"]
+        if e["target"] == f"campaign:{cid}" and e["actor"] == "orchestrator"
+    ]
+
+
+async def _started(operator: httpx.AsyncClient, api: Api, tokens: dict[str, str]) -> int:
+    spec = await _spec(api, tokens)
+    cid = (await operator.post("/campaigns", json={"name": "ends", "spec": spec})).json()["id"]
+    assert (await operator.post(f"/campaigns/{cid}/start")).status_code == 202
+    return int(cid)
+
+
+async def _read_via_list(operator: httpx.AsyncClient, cid: int, status: str) -> dict[str, Any]:
+    listed = (await operator.get("/campaigns", params={"status": status, "limit": 500})).json()
+    return next(item for item in listed["items"] if item["id"] == cid)
+
+
+async def _read_via_detail(operator: httpx.AsyncClient, cid: int, _: str) -> dict[str, Any]:
+    return dict((await operator.get(f"/campaigns/{cid}")).json())
+
+
+@pytest.mark.parametrize(
+    ("end", "stop_reason", "first_read"),
+    [
+        ("halted", "3 failed host(s) reached the campaign threshold of 3", _read_via_detail),
+        ("finished_with_failures", None, _read_via_list),
+    ],
+)
+async def test_a_campaign_ending_with_failures_reads_so_every_time(
+    api: Api,
+    tokens: dict[str, str],
+    contract_worker: Worker,
+    temporal_namespaces: dict[str, Client],
+    end: str,
+    stop_reason: str | None,
+    first_read: Any,
+) -> None:
+    """Its workflow completes (Temporal: COMPLETED); the campaign did not."""
+    async with api.async_client(tokens["operator"]) as operator:
+        cid = await _started(operator, api, tokens)
+        handle = temporal_namespaces[NAMESPACE].get_workflow_handle(f"campaign-{cid}")
+        await handle.signal(SIGNAL_FINISH, args=[end, stop_reason])
+        assert (await handle.result())["state"] == end
+
+        first = await first_read(operator, cid, end)
+        assert (first["status"], first["status_reason"]) == (end, stop_reason)
+        for _ in range(2):
+            for read in (_read_via_detail, _read_via_list):
+                again = await read(operator, cid, end)
+                assert (again["status"], again["finished_at"]) == (end, first["finished_at"])
+        detail = await _read_via_detail(operator, cid, end)
+        assert detail["live"]["temporal_status"] == "COMPLETED"
+        finished_at = datetime.fromisoformat(detail["finished_at"])
+        assert await _ends_audited(operator, cid) == [(end, finished_at)]
+        by_outcome = await operator.get("/audit", params={"outcome": end, "limit": 500})
+        assert f"campaign:{cid}" in [entry["target"] for entry in by_outcome.json()["items"]]
+
+        restarted = await operator.post(f"/campaigns/{cid}/start")
+        assert restarted.status_code == 409
+        assert restarted.json()["detail"].startswith(f"campaign {cid} has ended: ")
+
+
+@pytest.mark.parametrize(
+    ("abort_first", "status", "reason"),
+    [
+        (False, "terminated", "wedged rollout"),
+        (True, "aborted", "aborted by an operator: recall (workflow terminated: wedged rollout)"),
+    ],
+)
+async def test_a_terminated_campaign_never_reads_completed(
+    api: Api,
+    tokens: dict[str, str],
+    contract_worker: Worker,
+    temporal_namespaces: dict[str, Client],
+    abort_first: bool,
+    status: str,
+    reason: str,
+) -> None:
+    """Ended from outside (e.g. the Web UI), it has no result of its own; after an accepted
+    abort (a campaign whose wedged rollout never lets it wind down) it reads aborted."""
+    async with api.async_client(tokens["operator"]) as operator:
+        cid = await _started(operator, api, tokens)
+        if abort_first:  # paused, the stand-in keeps running after accepting the abort
+            assert (await operator.post(f"/campaigns/{cid}/pause")).status_code == 202
+            accepted = await operator.post(f"/campaigns/{cid}/abort", json={"reason": "recall"})
+            assert accepted.status_code == 202
+        handle = temporal_namespaces[NAMESPACE].get_workflow_handle(f"campaign-{cid}")
+        await handle.terminate(reason="wedged rollout")
+        for read in (_read_via_list, _read_via_detail, _read_via_detail, _read_via_list):
+            seen = await read(operator, cid, status)
+            assert (seen["status"], seen["status_reason"]) == (status, reason)
+        detail = await _read_via_detail(operator, cid, status)
+        assert detail["live"]["temporal_status"] == "TERMINATED"
+        assert detail["live"]["detail"] == (
+            "the workflow closed without a result (terminated: wedged rollout)"
+        )
+        assert [outcome for outcome, _ in await _ends_audited(operator, cid)] == [status]

@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import Result
 from pydantic import TypeAdapter
@@ -24,11 +25,12 @@ from typer.testing import CliRunner
 
 from cli.campaign import render_status
 from cli.main import app
-from domain.runbook import CampaignState, CampaignStatus
+from domain.runbook import CampaignState, CampaignStatus, RolloutProblem
 from store.db import make_engine
 from store.models import HostUpdate
 from tests.conftest import ROOT
 from tests.integration.api.conftest import serve
+from tests.integration.api.contract_workflow import SIGNAL_FINISH
 from tests.integration.cli.conftest import COMPLIANT, CliApi
 from tests.services.ports import free_port
 
@@ -77,24 +79,31 @@ async def test_start_pause_resume_abort_round_trip(
         status
     )
     assert "created by token:cli-operator" in status
-    assert f"workflow campaign-{campaign_id}: RUNNING" in status
-    assert "paused=False" in status
+    assert f"temporal workflow campaign-{campaign_id}: RUNNING" in status
+    assert "PROBLEM" not in status
 
     assert "paused" in _ok(await acli(cli_api, "pause", str(campaign_id)))
-    assert "paused=True" in _ok(await acli(cli_api, "status", str(campaign_id)))
+    assert "': paused\n" in _ok(await acli(cli_api, "status", str(campaign_id)))
     _ok(await acli(cli_api, "resume", str(campaign_id)))
     live = json.loads(_ok(await acli(cli_api, "status", str(campaign_id), "--json")))
-    assert (live["status"], live["live"]["status"]["paused"]) == ("running", False)
+    assert (live["status"], live["live"]["status"]["state"]) == ("running", "running")
 
     _ok(await acli(cli_api, "abort", str(campaign_id), "--reason", "vendor recalled the BIOS"))
-    assert await handle.result() == {"aborted": "vendor recalled the BIOS"}
+    assert (await handle.result())["state"] == "aborted"
+    aborted = "': aborted: aborted by an operator: vendor recalled the BIOS\n"
     final = _ok(await acli(cli_api, "status", str(campaign_id), "--watch", "--interval", "0.2"))
-    assert f"campaign {campaign_id} " in final and "': aborted" in final
+    assert f"campaign {campaign_id} " in final and aborted in final
     assert "abort reason: vendor recalled the BIOS" in final
+    assert f"temporal workflow campaign-{campaign_id}: COMPLETED" in final
+    for _ in range(2):  # it used to read "aborted" once, then "completed"
+        assert aborted in _ok(await acli(cli_api, "status", str(campaign_id), role="viewer"))
 
     again = await acli(cli_api, "pause", str(campaign_id))
     assert again.exit_code == 1
-    assert again.stderr.strip() == "error: conflict: the campaign workflow is no longer running"
+    assert again.stderr.strip() == (
+        f"error: conflict: campaign {campaign_id} has ended: "
+        "aborted: aborted by an operator: vendor recalled the BIOS"
+    )
 
     # The API, not the CLI, kept the record: every step is in its audit trail as the token.
     with cli_api.client() as admin:
@@ -130,14 +139,18 @@ async def test_watch_refreshes_until_the_campaign_ends(
         assert watcher.stdout is not None
         first = json.loads(await asyncio.to_thread(watcher.stdout.readline))
         assert first["status"] == "running"
-        # Ended in Temporal (as from its Web UI), not by abort: an abort racing the watch's
-        # read can be recorded as completed (API race, reported), which is not under test.
-        await cli_temporal.get_workflow_handle(f"campaign-{campaign_id}").terminate("ops")
+        # Ended in Temporal (as from its Web UI): no result of its own, never "completed".
+        handle = cli_temporal.get_workflow_handle(f"campaign-{campaign_id}")
+        await handle.terminate(reason="ops")
         out, err = await asyncio.to_thread(watcher.communicate, timeout=60)
     finally:
         watcher.kill()
     assert watcher.returncode == 0, err
-    assert json.loads(out.splitlines()[-1])["status"] == "terminated"
+    last = json.loads(out.splitlines()[-1])
+    assert (last["status"], last["status_reason"]) == ("terminated", "ops")
+    text = _ok(await acli(cli_api, "status", str(campaign_id)))
+    assert f"campaign {campaign_id} 'BIOS 2.19.1 on ams-prod and two New York hosts': " in text
+    assert "': terminated: ops\n" in text and "completed" not in text
 
 
 async def test_status_lists_host_outcomes_from_the_store(
@@ -320,7 +333,8 @@ async def test_a_start_that_fails_after_create_says_how_to_retry(
 
 
 def test_live_campaign_status_is_summarised() -> None:
-    """The real workflow's status query shape (domain CampaignStatus), as the API relays it."""
+    """The real workflow's status query shape (domain CampaignStatus), as the API relays it,
+    with a rollout that cannot progress: its PROBLEM line comes right under the status."""
     live = CampaignStatus(
         campaign_id=7,
         state=CampaignState.PAUSED,
@@ -329,30 +343,77 @@ def test_live_campaign_status_is_summarised() -> None:
         hosts_in_flight=["AMS0003"],
         outcomes=[],
         unresolved=["service tag ZZZ9999: no server with that tag in a cluster"],
+        problems=[
+            RolloutProblem(
+                cluster="nyc-prod",
+                workflow_id="campaign-7-cluster-nyc-prod",
+                detail="workflow task failing since 13:40 UTC (nondeterminism)",
+            )
+        ],
     )
     detail = {
         "id": 7,
         "name": "BIOS",
         "status": "paused",
+        "status_reason": None,
         "created_by": "alice",
         "created_at": "2026-11-27T13:00:00Z",
         "started_at": None,
+        "finished_at": None,
         "abort_reason": None,
         "workflow_id": "campaign-7",
+        "problems": [p.model_dump(mode="json") for p in live.problems],
         "live": {
             "available": True,
-            "execution_status": "RUNNING",
+            "temporal_status": "RUNNING",
             "status": live.model_dump(mode="json"),
             "detail": None,
         },
     }
     assert render_status(detail, []).splitlines() == [
         "campaign 7 'BIOS': paused",
+        "PROBLEM: cluster nyc-prod cannot progress (workflow campaign-7-cluster-nyc-prod): "
+        "workflow task failing since 13:40 UTC (nondeterminism)",
         "  created by alice at 2026-11-27 13:00 UTC, started -",
-        "  workflow campaign-7: RUNNING",
-        "  live state: paused",
+        "  temporal workflow campaign-7: RUNNING",
         "  clusters: ams-prod, nyc-prod",
         "  hosts in flight: AMS0003",
         "  unresolved target: service tag ZZZ9999: no server with that tag in a cluster",
         "hosts finished: 0",
     ]
+
+
+@pytest.mark.parametrize(
+    ("end", "stop_reason", "shown"),
+    [
+        (
+            "halted",
+            "3 failed host(s) reached the campaign threshold of 3",
+            "halted: 3 failed host(s) reached the campaign threshold of 3",
+        ),
+        ("finished_with_failures", None, "completed with failures"),
+    ],
+)
+async def test_an_ended_campaign_reads_its_own_result_every_time(
+    cli_api: CliApi,
+    campaign_worker: Worker,
+    cli_temporal: Client,
+    end: str,
+    stop_reason: str | None,
+    shown: str,
+) -> None:
+    """Its workflow completed (Temporal: COMPLETED); the campaign says how it ended."""
+    campaign_id = int(_ok(await acli(cli_api, "start", str(EXAMPLE))).strip())
+    handle = cli_temporal.get_workflow_handle(f"campaign-{campaign_id}")
+    await handle.signal(SIGNAL_FINISH, args=[end, stop_reason])
+    await handle.result()
+
+    header = f"campaign {campaign_id} 'BIOS 2.19.1 on ams-prod and two New York hosts': {shown}"
+    watched = _ok(await acli(cli_api, "status", str(campaign_id), "--watch", "--interval", "0.2"))
+    assert watched.splitlines()[0] == header
+    for _ in range(2):
+        text = _ok(await acli(cli_api, "status", str(campaign_id), role="viewer"))
+        assert text.splitlines()[0] == header
+        assert f"temporal workflow campaign-{campaign_id}: COMPLETED" in text
+        as_json = json.loads(_ok(await acli(cli_api, "status", str(campaign_id), "--json")))
+        assert (as_json["status"], as_json["status_reason"]) == (end, stop_reason)
