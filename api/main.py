@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from api.audit import AuditMiddleware
+from api.body_limit import BodyLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
@@ -94,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path
-    # Outermost first: the request id and metrics wrap the audit, which wraps routing.
+    # Added innermost first: the request id and metrics wrap the audit, which wraps the
+    # body limit (so refused bodies are audited too), which wraps routing and parsing.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

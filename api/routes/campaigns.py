@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 from temporalio.client import (
     Client,
@@ -54,6 +54,7 @@ from domain.campaign_spec import (
     CampaignSpec,
     CampaignStartInput,
     campaign_workflow_id,
+    positions,
 )
 from domain.temporal_names import CAMPAIGN_ID, TaskQueue
 from store.models import (
@@ -159,9 +160,9 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
     ):
         if values:
             found = set(session.exec(select(column).where(col(column).in_(values))).all())
-            missing = [v for v in values if v not in found]
+            missing = [index for index, v in enumerate(values) if v not in found]
             if missing:
-                raise invalid(field, f"unknown: {', '.join(missing)}", "body.spec.targets")
+                raise invalid(field, f"unknown at {positions(missing)}", "body.spec.targets")
     for index, item in enumerate(body.spec.firmware):
         package = session.get(FirmwarePackage, item.package_id)
         where = f"body.spec.firmware.{index}"
@@ -180,7 +181,10 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
         if row is None:
             raise invalid("window_ids", f"window {window_id} does not exist")
         windows.append(to_window(row))
-    return body.spec.model_copy(update={"windows": windows})
+    try:  # validated again: the copied windows count towards the spec's limits
+        return CampaignSpec.model_validate({**dict(body.spec), "windows": windows})
+    except ValidationError as exc:
+        raise invalid("window_ids", "; ".join(e["msg"] for e in exc.errors())) from None
 
 
 @router.post(
