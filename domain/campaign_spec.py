@@ -9,11 +9,13 @@ in through.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.windows import LocalClock, check_schedulable
 
 # The contract between the API and the campaign workflow (see docs/api.md).
 CAMPAIGN_WORKFLOW = "CampaignWorkflow"
@@ -30,13 +32,15 @@ def campaign_workflow_id(campaign_id: int) -> str:
 
 SERVICE_TAG = re.compile(r"^[A-Z0-9]{7}$")
 
-# Bounds on what one campaign may list. They keep validation and planning cheap and keep the
-# workflow input well below Temporal's payload limit (2 MB by default: a larger input is
-# refused at start, after the campaign was stored). A bigger rollout is several campaigns.
+# Bounds on what one campaign may list. They keep validation and planning cheap (the window
+# math runs inside a workflow task, which must finish well under 2 s, and its cost grows with
+# the number of windows), and keep the workflow input well below Temporal's payload limit
+# (2 MB by default: a larger input is refused at start, after the campaign was stored). A
+# bigger rollout is several campaigns.
 MAX_CLUSTERS = 1000
 MAX_HOSTS = 5000
 MAX_FIRMWARE = 100
-MAX_WINDOWS = 200
+MAX_WINDOWS = 20
 MAX_SPEC_BYTES = 512 * 1024
 """Serialised size of a spec; Temporal warns above 512 KiB per payload and refuses 2 MiB."""
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s].*$")]
@@ -87,7 +91,7 @@ class WeeklyWindow(_Spec):
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         min_length=1, description="0 = Monday ... 6 = Sunday", examples=[[5, 6]]
     )
-    start: time = Field(description="Local start time, HH:MM", examples=["22:00"])
+    start: LocalClock = Field(description="Local start time, HH:MM", examples=["22:00"])
     duration_minutes: int = Field(ge=1, le=7 * 24 * 60, examples=[360])
 
     @field_validator("weekdays")
@@ -111,11 +115,7 @@ class OneOffWindow(_Spec):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("needs a UTC offset, e.g. 2026-12-05T22:00:00+01:00")
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("out of range once converted to UTC") from None
-        return value
+        return check_schedulable(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> OneOffWindow:
