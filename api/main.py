@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError
 
 from api.audit import AuditMiddleware
 from api.body_limit import BodyLimitMiddleware
+from api.client_address import ForwardedForMiddleware
 from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
@@ -95,11 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path
-    # Added innermost first: the request id and metrics wrap the audit, which wraps the
-    # body limit (so refused bodies are audited too), which wraps routing and parsing.
+    # Added innermost first: the caller's address is settled before anything else; the
+    # request id and metrics wrap the audit, which wraps the body limit (so refused bodies
+    # are audited too), which wraps routing and parsing.
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ForwardedForMiddleware, trusted_proxies=settings.trusted_proxies)
     return app
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,6 +21,7 @@ from api.security import (
     Admin,
     Principal,
     Viewer,
+    hash_password,
     issue_login_token,
     new_api_token,
     signing_key,
@@ -110,12 +114,19 @@ def _audit_login(
 def _authenticate(state: AppState, username: str, password: str) -> tuple[Principal | None, str]:
     """(principal, reason). Blocking: directory calls and scrypt run in a worker thread.
 
+    Every attempt costs one scrypt and (with a directory) one directory lookup, whoever the
+    user: when only the break-glass name paid for scrypt, it answered 45 ms slower than an
+    unknown name, which told an attacker which name to guess passwords for.
+
     Raises LdapUnknownUserError when no such user exists, so that the caller does not
     record the name (it is often a password typed into the wrong field)."""
     settings = state.settings
-    breakglass = settings.breakglass_username
-    if breakglass and settings.breakglass_password_hash and username == breakglass:
-        if verify_password(password, settings.breakglass_password_hash.get_secret_value()):
+    hashed = settings.breakglass_password_hash
+    breakglass = hashed is not None and username == settings.breakglass_username
+    matches = verify_password(password, hashed.get_secret_value() if hashed else _decoy_hash())
+    if breakglass:
+        _directory_decoy(state, username)
+        if matches:
             return Principal(username, Role.ADMIN, "breakglass"), "break-glass admin"
         return None, "break-glass password mismatch"
     if state.ldap is None:
@@ -131,6 +142,21 @@ def _authenticate(state: AppState, username: str, password: str) -> tuple[Princi
     if role is None:
         return None, "no group of this user maps to a role"
     return Principal(username, role, "ldap"), f"directory groups grant {role.value}"
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """What a password is checked against when no break-glass account exists (same cost)."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def _directory_decoy(state: AppState, username: str) -> None:
+    """The directory lookup an unknown name costs, spent on the break-glass name too (with a
+    random password, so the break-glass password never reaches the directory)."""
+    if state.ldap is None:
+        return
+    with contextlib.suppress(LdapAuthError, LdapUnavailableError):
+        state.ldap.authenticate(username, secrets.token_urlsafe(24))
 
 
 def _invalid_credentials() -> HTTPException:
