@@ -34,6 +34,7 @@ from api.routes import (
 from api.state import AppState
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
+from store.audit import seal_unkeyed_head
 from store.db import make_engine
 from store.migrate import upgrade
 from store.server_reads import AsyncReadPool
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(url)
         engine = make_engine(url)
         app.state.orch = AppState.build(settings, engine)
+        seal_unkeyed_head(engine, app.state.orch.audit_keys)
         app.state.orch.reads = AsyncReadPool.for_url(url)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
         # What start-up loaded (FastAPI, pydantic schemas, SQLAlchemy metadata, ~180,000

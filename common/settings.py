@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         description="Retired secret keys (JSON list), still accepted for decryption so that "
         "`idrac-orch secrets rotate` can re-encrypt under secret_key.",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit log's hash chain (never stored in the database). "
+        "Default: derived from secret_key; unset with no secret_key: unkeyed SHA-256.",
+    )
+    previous_audit_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Retired audit keys (JSON list), still accepted by `idrac-orch audit verify`.",
+    )
     token_signing_key: SecretStr | None = Field(
         default=None,
         description="HMAC key that signs login tokens. Default: derived from secret_key.",

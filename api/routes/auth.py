@@ -108,6 +108,7 @@ def _audit_login(
             source=source,
             detail=why,
         ),
+        keys=state.audit_keys,
     )
 
 
