@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.audit import AuditMiddleware
 from api.body_limit import BodyLimitMiddleware
@@ -98,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     # Added innermost first: the caller's address is settled before anything else; the
     # request id and metrics wrap the audit, which wraps the body limit (so refused bodies
     # are audited too), which wraps routing and parsing.
@@ -118,6 +123,44 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content=jsonable_encoder({"detail": errors}),
+    )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer, except that a 405 lists every method of the path in ``Allow``
+    (Starlette names only those of the first route that matched the path)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        allowed = [
+            method
+            for method in _METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] == Match.FULL
+                for route in request.app.router.routes
+            )
+        ]
+        exc = StarletteHTTPException(exc.status_code, exc.detail, {"Allow": ", ".join(allowed)})
+    return await http_exception_handler(request, exc)
+
+
+async def _not_unicode(_: Request, __: Exception) -> JSONResponse:
+    """JSON may escape a lone UTF-16 surrogate ("\\ud800"); Python decodes it into a string
+    that nothing can encode (a password once gave a 500 in the secret box). The client's
+    fault, whichever value it was in; which one is not said, since it may be a secret."""
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={
+            "detail": [
+                {
+                    "loc": ["body"],
+                    "msg": "a text value is not valid Unicode (a lone surrogate, \\ud800-\\udfff)",
+                    "type": "value_error",
+                }
+            ]
+        },
     )
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.windows import LocalClock, check_schedulable
+from domain.windows import IsoText, LocalClock, check_schedulable, check_timezone
 
 # The contract between the API and the campaign workflow (see docs/api.md).
 CAMPAIGN_WORKFLOW = "CampaignWorkflow"
@@ -71,15 +70,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def check_timezone(value: str) -> str:
-    """An IANA name such as Europe/Amsterdam; raises ValueError for anything else."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r}") from None
-    return value
-
-
 Timezone = Annotated[str, AfterValidator(check_timezone)]
 
 
@@ -107,8 +97,8 @@ class OneOffWindow(_Spec):
 
     kind: Literal["once"] = "once"
     timezone: Timezone = Field(examples=["UTC"])
-    starts_at: datetime = Field(examples=["2026-12-05T22:00:00+01:00"])
-    ends_at: datetime = Field(examples=["2026-12-06T04:00:00+01:00"])
+    starts_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-05T22:00:00+01:00"])
+    ends_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-06T04:00:00+01:00"])
 
     @field_validator("starts_at", "ends_at")
     @classmethod

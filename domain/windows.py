@@ -79,11 +79,12 @@ NEVER_CLOSES = datetime.max.replace(tzinfo=UTC)
 _WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
+    """An IANA name such as Europe/Amsterdam; raises ValueError (not naming it) otherwise."""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Amsterdam)") from None
+        raise ValueError("unknown IANA timezone (e.g. Europe/Amsterdam)") from None
     return value
 
 
@@ -96,6 +97,20 @@ def check_schedulable(value: datetime) -> datetime:
         )
     return value
 
+
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+
+
+def _not_a_number(value: Any) -> Any:
+    """Date-times as ISO 8601 text (or ``datetime``), never a count of seconds: pydantic
+    reads 1700000000 as an epoch time, so a mistyped date silently meant November 2023."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-05T22:00:00+01:00")
+    return value
+
+
+IsoText = BeforeValidator(_not_a_number)
+"""Put on any ``datetime`` field that arrives as JSON or a query parameter."""
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:00)?$")
 
@@ -131,12 +146,12 @@ def _weekday(value: Any) -> Any:
     if isinstance(value, str) and not value.strip().isdigit():
         key = value.strip().lower()[:3]
         if key not in _WEEKDAY_NAMES:
-            raise ValueError(f"not a weekday: {value!r} (use 0-6 with Monday = 0, or mon..sun)")
+            raise ValueError("not a weekday (use 0-6 with Monday = 0, or mon..sun)")
         return _WEEKDAY_NAMES.index(key)
     return value
 
 
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Timezone = Annotated[str, AfterValidator(check_timezone)]
 Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
 
 
@@ -180,8 +195,8 @@ class OneOffWindow(_Frozen):
 
     kind: Literal["once"] = "once"
     timezone: Timezone = Field(examples=["Europe/Amsterdam"])
-    starts_at: datetime = Field(examples=["2026-12-05T22:00:00"])
-    ends_at: datetime = Field(examples=["2026-12-06T04:00:00"])
+    starts_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-05T22:00:00"])
+    ends_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-06T04:00:00"])
 
     @field_validator("starts_at", "ends_at")
     @classmethod

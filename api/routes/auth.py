@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlmodel import col, select
 
 from api.audit import client_address
@@ -47,6 +47,18 @@ class LoginRequest(BaseModel):
     password: Annotated[
         SecretStr, Field(min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
     ]
+
+    @field_validator("username", "password")
+    @classmethod
+    def _encodable(cls, value: str | SecretStr) -> str | SecretStr:
+        """A lone surrogate ("\\ud800" in JSON) cannot reach the directory or scrypt: the
+        directory client failed on it with a misleading 503."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (a lone surrogate)") from None
+        return value
 
 
 class LoginResponse(BaseModel):
