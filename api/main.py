@@ -146,35 +146,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+def _body_error(message: str) -> JSONResponse:
+    """A 422 about some value of the body, in FastAPI's shape, naming no value."""
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
+    )
+
+
 async def _not_unicode(_: Request, __: Exception) -> JSONResponse:
     """JSON may escape a lone UTF-16 surrogate ("\\ud800"); Python decodes it into a string
     that nothing can encode (a password once gave a 500 in the secret box). The client's
     fault, whichever value it was in; which one is not said, since it may be a secret."""
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": [
-                {
-                    "loc": ["body"],
-                    "msg": "a text value is not valid Unicode (a lone surrogate, \\ud800-\\udfff)",
-                    "type": "value_error",
-                }
-            ]
-        },
-    )
+    return _body_error("a text value is not valid Unicode (a lone surrogate, \\ud800-\\udfff)")
 
 
 async def _unstorable_value(_: Request, __: Exception) -> JSONResponse:
     """A value the database cannot hold (e.g. a NUL character in text): the client's fault."""
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": [
-                {
-                    "loc": ["body"],
-                    "msg": "a value cannot be stored (NUL character or out of range)",
-                    "type": "value_error",
-                }
-            ]
-        },
-    )
+    return _body_error("a value cannot be stored (NUL character or out of range)")
