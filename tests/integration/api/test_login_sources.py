@@ -12,6 +12,11 @@ import httpx
 import pytest
 
 from api.client_address import forwarded_client, parse_networks
+from api.routes.auth import _authenticate
+from api.state import AppState
+from common.settings import Settings
+from integrations.ldap import LdapUnknownUserError
+from store.db import make_engine
 from tests.integration.api.conftest import PASSWORDS, Api, serve
 
 PROXY = "127.0.4.1"
@@ -74,21 +79,31 @@ def test_forwarded_client_rules() -> None:
     assert forwarded_client("10.0.0.1", None, proxies) == "10.0.0.1"
 
 
-def test_the_break_glass_name_costs_what_an_unknown_name_costs(api: Api) -> None:
-    """Timing is the defect (break-glass 244 ms vs unknown 199 ms median), so it is measured:
-    interleaved samples (load affects both alike), each from its own source address so the
-    throttle never answers instead, medians compared. Before the fix the break-glass name
-    paid a whole scrypt (~45 ms here) that unknown names did not; a 30 % margin of the
-    smaller median is far above the noise of medians over 25 samples and still catches it."""
-    samples: dict[str, list[float]] = {"breakglass": [], "unknown": []}
-    for index in range(25):
-        for kind in samples:
-            name = "breakglass" if kind == "breakglass" else f"nobody-{uuid.uuid4().hex[:8]}"
-            with api.client(source=f"127.0.5.{index + 1}") as client:
-                started = time.perf_counter()
-                response = client.post("/auth/login", json={"username": name, "password": "x"})
-                samples[kind].append(time.perf_counter() - started)
-            assert response.status_code == 401
-    glass, unknown = (statistics.median(samples[k]) for k in ("breakglass", "unknown"))
-    print(f"median break-glass {glass * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms")
-    assert abs(glass - unknown) < 0.3 * min(glass, unknown), (glass, unknown)
+def _seconds(state: AppState, username: str) -> float:
+    started = time.perf_counter()
+    try:
+        principal, _ = _authenticate(state, username, "not-the-password")
+    except LdapUnknownUserError:
+        principal = None
+    elapsed = time.perf_counter() - started
+    assert principal is None
+    return elapsed
+
+
+def test_the_break_glass_name_costs_what_an_unknown_name_costs(settings: Settings) -> None:
+    """Timing is the defect (break-glass 244 ms vs unknown 199 ms median over HTTP: a scrypt
+    that unknown names skipped, minus a directory search that break-glass skipped), so it
+    is measured, on the login check itself with the real directory (HTTP and the audit
+    write only add noise). Samples come in pairs, one of each name back to back, so load on
+    the shared machine shifts both alike; the median of 40 paired differences must stay
+    within 15 % of what an unknown name costs: here about 2 %, before the fix 28-61 %."""
+    state = AppState.build(settings, make_engine(settings.effective_database_url))
+    pairs = [
+        (_seconds(state, "breakglass"), _seconds(state, f"nobody-{uuid.uuid4().hex[:8]}"))
+        for _ in range(40)
+    ]
+    difference = statistics.median(glass - unknown for glass, unknown in pairs)
+    attempt = statistics.median(unknown for _, unknown in pairs)
+    state.engine.dispose()
+    print(f"median difference {difference * 1000:.1f} ms of {attempt * 1000:.1f} ms")
+    assert abs(difference) < 0.15 * attempt, (difference, attempt)
