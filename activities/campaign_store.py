@@ -11,7 +11,7 @@ from temporalio import activity
 from activities.names import Store
 from activities.resources import Resources
 from domain.runbook import HostOutcome
-from store.audit import AuditRecord, append
+from store.audit import AuditKeys, AuditRecord, append
 from store.models import AuditEvent, HostUpdate, Server
 
 ACTOR = "orchestrator"
@@ -66,6 +66,7 @@ class CampaignStoreActivities:
                 AuditRecord(
                     actor=ACTOR, action=action, target=target, outcome=outcome, detail=message
                 ),
+                keys=AuditKeys.from_settings(self.resources.settings),
             )
         activity.logger.warning("alert raised", extra={"target": target, "outcome": outcome})
 

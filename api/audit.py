@@ -81,9 +81,9 @@ class AuditMiddleware:
             source=client_address(scope),
             detail=f"HTTP {status_code}",
         )
-        engine = scope["app"].state.orch.engine
+        state = scope["app"].state.orch
         try:
-            await asyncio.to_thread(append, engine, record)
+            await asyncio.to_thread(append, state.engine, record, keys=state.audit_keys)
         except Exception:
             # The action already happened; losing its audit entry must be loud.
             log.exception("audit entry could not be written", action=record.action)

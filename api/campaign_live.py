@@ -180,7 +180,7 @@ def update_open(engine: Engine, campaign_id: int, **changes: Any) -> tuple[Campa
         return row, changed == 1
 
 
-def record(engine: Engine, campaign: Campaign, seen: Observation) -> Campaign:
+def record(state: AppState, campaign: Campaign, seen: Observation) -> Campaign:
     """Store the observed status if it is news; an end also goes to the audit trail."""
     reason = seen.reason[:REASON_LIMIT] if seen.reason else None
     if (
@@ -190,7 +190,7 @@ def record(engine: Engine, campaign: Campaign, seen: Observation) -> Campaign:
     ):
         return campaign
     row, changed = update_open(
-        engine,
+        state.engine,
         campaign.id or 0,
         status=seen.status,
         status_reason=reason,
@@ -199,7 +199,7 @@ def record(engine: Engine, campaign: Campaign, seen: Observation) -> Campaign:
     if changed and seen.status in FINAL:
         try:
             append(
-                engine,
+                state.engine,
                 AuditRecord(
                     actor=ACTOR,
                     action=END_ACTION,
@@ -208,6 +208,7 @@ def record(engine: Engine, campaign: Campaign, seen: Observation) -> Campaign:
                     detail=status_text(seen.status, reason),
                 ),
                 at=seen.finished_at,
+                keys=state.audit_keys,
             )
         except Exception:
             # The end is recorded on the campaign; losing its audit entry must be loud.
@@ -234,7 +235,7 @@ async def settle_open_campaigns(state: AppState) -> None:
 
     async def settle(campaign: Campaign) -> None:
         seen = await observe(state, campaign, query=False)
-        await anyio.to_thread.run_sync(record, state.engine, campaign, seen)
+        await anyio.to_thread.run_sync(record, state, campaign, seen)
 
     with anyio.move_on_after(SETTLE_BUDGET_S):
         async with anyio.create_task_group() as group:

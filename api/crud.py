@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.windows import IsoText
+
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
 
@@ -43,7 +45,7 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("out of range once converted to UTC") from None
 
 
-UtcInstant = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcInstant = Annotated[AwareDatetime, IsoText, AfterValidator(_utc)]
 """A point in time with an offset, stored in UTC (the database column's convention)."""
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]

@@ -9,11 +9,16 @@ from contextlib import asynccontextmanager
 import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.audit import AuditMiddleware
+from api.body_limit import BodyLimitMiddleware
+from api.client_address import ForwardedForMiddleware
 from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
@@ -32,6 +37,7 @@ from api.routes import (
 from api.state import AppState
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
+from store.audit import seal_unkeyed_head
 from store.db import make_engine
 from store.migrate import upgrade
 from store.server_reads import AsyncReadPool
@@ -70,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(url)
         engine = make_engine(url)
         app.state.orch = AppState.build(settings, engine)
+        seal_unkeyed_head(engine, app.state.orch.audit_keys)
         app.state.orch.reads = AsyncReadPool.for_url(url)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
         # What start-up loaded (FastAPI, pydantic schemas, SQLAlchemy metadata, ~180,000
@@ -94,9 +101,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path
-    # Outermost first: the request id and metrics wrap the audit, which wraps routing.
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Added innermost first: the caller's address is settled before anything else; the
+    # request id and metrics wrap the audit, which wraps the body limit (so refused bodies
+    # are audited too), which wraps routing and parsing.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ForwardedForMiddleware, trusted_proxies=settings.trusted_proxies)
     return app
 
 
@@ -113,17 +126,41 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unstorable_value(_: Request, __: Exception) -> JSONResponse:
-    """A value the database cannot hold (e.g. a NUL character in text): the client's fault."""
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer, except that a 405 lists every method of the path in ``Allow``
+    (Starlette names only those of the first route that matched the path)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        allowed = [
+            method
+            for method in _METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] == Match.FULL
+                for route in request.app.router.routes
+            )
+        ]
+        exc = StarletteHTTPException(exc.status_code, exc.detail, {"Allow": ", ".join(allowed)})
+    return await http_exception_handler(request, exc)
+
+
+def _body_error(message: str) -> JSONResponse:
+    """A 422 about some value of the body, in FastAPI's shape, naming no value."""
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": [
-                {
-                    "loc": ["body"],
-                    "msg": "a value cannot be stored (NUL character or out of range)",
-                    "type": "value_error",
-                }
-            ]
-        },
+        content={"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
     )
+
+
+async def _not_unicode(_: Request, __: Exception) -> JSONResponse:
+    """JSON may escape a lone UTF-16 surrogate ("\\ud800"); Python decodes it into a string
+    that nothing can encode (a password once gave a 500 in the secret box). The client's
+    fault, whichever value it was in; which one is not said, since it may be a secret."""
+    return _body_error("a text value is not valid Unicode (a lone surrogate, \\ud800-\\udfff)")
+
+
+async def _unstorable_value(_: Request, __: Exception) -> JSONResponse:
+    """A value the database cannot hold (e.g. a NUL character in text): the client's fault."""
+    return _body_error("a value cannot be stored (NUL character or out of range)")

@@ -12,6 +12,7 @@ from api.ratelimit import LoginLimiter
 from common.settings import Settings
 from common.temporal import connect
 from integrations.ldap import LdapAuthenticator, LdapConfig
+from store.audit import AuditKeys
 from store.server_reads import AsyncReadPool
 
 TEMPORAL_CONNECT_TIMEOUT_S = 5.0
@@ -47,6 +48,7 @@ class AppState:
     limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300))
     reads: AsyncReadPool | None = None
     """Event-loop connections for the hot server reads (PostgreSQL only)."""
+    audit_keys: AuditKeys = field(default_factory=lambda: AuditKeys(None, {}))
     _connect_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -56,6 +58,7 @@ class AppState:
             engine=engine,
             ldap=ldap_from_settings(settings),
             limiter=LoginLimiter(settings.login_max_failures, settings.login_lockout_s),
+            audit_keys=AuditKeys.from_settings(settings),
         )
 
     async def temporal_client(self) -> Client:

@@ -1,4 +1,4 @@
-"""`idrac-orch audit verify`: check the audit log's hash chain."""
+"""`idrac-orch audit verify`: check the audit log's keyed hash chain (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from common.settings import get_settings
-from store.audit import verify
+from store.audit import AuditKeys, verify
 from store.db import make_engine
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
@@ -24,9 +24,10 @@ def verify_command(
     ] = None,
 ) -> None:
     """Exit 0 if every entry matches its hash and follows the previous one, else 1."""
-    engine = make_engine(get_settings().effective_database_url)
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
     try:
-        report = verify(engine, expect_head)
+        report = verify(engine, AuditKeys.from_settings(settings), expect_head)
     finally:
         engine.dispose()
     if not report.ok:
@@ -35,3 +36,11 @@ def verify_command(
         )
         raise typer.Exit(1)
     typer.echo(f"ok: {report.entries} entries, head {report.head_hash}")
+    if report.keyed_from is None:
+        typer.echo(
+            "warning: unkeyed (plain SHA-256): anyone who can write the database can rewrite "
+            "it undetected; set IDRAC_ORCH_SECRET_KEY or IDRAC_ORCH_AUDIT_KEY",
+            err=True,
+        )
+    elif report.keyed_from > 1:
+        typer.echo(f"entries before seq {report.keyed_from} are unkeyed (legacy)", err=True)

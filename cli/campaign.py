@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from api.campaign_schemas import CampaignCreate
 from api.campaign_status import FINAL, status_text
+from common import safe_yaml
 from domain.campaign_spec import Targets
 from domain.rollout import (
     ClusterInventory,
@@ -175,9 +176,11 @@ def _plain(value: Any) -> Any:
 def load_campaign_file(path: Path) -> dict[str, Any]:
     """The body of POST /campaigns, read from YAML or JSON (JSON is YAML)."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe loader subclass)
+        data = safe_yaml.load(path.read_text(encoding="utf-8"), _Loader)
     except OSError as exc:
         raise CliError(f"{path}: cannot read: {exc.strerror}", EXIT_USAGE) from None
+    except safe_yaml.YamlTooLargeError as exc:
+        raise CliError(f"{path}: refused: {exc}", EXIT_USAGE) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from cli.params import https_url
 from common.logging import configure_logging
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.errors import RedfishError
@@ -38,7 +39,9 @@ class ApplyTime(StrEnum):
     ON_RESET = "OnReset"
 
 
-Url = Annotated[str, typer.Argument(help="BMC base URL, e.g. https://127.20.0.1:8443")]
+Url = Annotated[
+    str, typer.Argument(help="BMC base URL, e.g. https://127.20.0.1:8443", callback=https_url)
+]
 Username = Annotated[
     str,
     typer.Option(envvar="IDRAC_ORCH_REDFISH_USERNAME", help="BMC user.", show_default=False),

@@ -13,6 +13,7 @@ import uvicorn
 from temporalio.client import Client
 
 from activities.resources import Resources
+from api.client_address import SERVER_OPTIONS
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
 from common.temporal import connect
@@ -84,6 +85,7 @@ def api() -> None:
         port=settings.api_port,
         log_config=None,
         access_log=True,
+        **SERVER_OPTIONS,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, SecretStr
 
+from cli.params import https_url
 from common.logging import configure_logging
 from common.settings import get_settings
 from domain.capacity import CapacityAnswer, CapacityPolicy
@@ -41,7 +42,9 @@ app.add_typer(maintenance_app, name="maintenance")
 EXIT_BLOCKED = 3
 EXIT_TIMEOUT = 4
 
-Url = Annotated[str, typer.Argument(help="vCenter, e.g. https://vc.example.com/sdk")]
+Url = Annotated[
+    str, typer.Argument(help="vCenter, e.g. https://vc.example.com/sdk", callback=https_url)
+]
 Username = Annotated[
     str,
     typer.Option(envvar="IDRAC_ORCH_VCENTER_USERNAME", help="vCenter user.", show_default=False),

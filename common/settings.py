@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,15 @@ class Settings(BaseSettings):
         description="Retired secret keys (JSON list), still accepted for decryption so that "
         "`idrac-orch secrets rotate` can re-encrypt under secret_key.",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit log's hash chain (never stored in the database). "
+        "Default: derived from secret_key; unset with no secret_key: unkeyed SHA-256.",
+    )
+    previous_audit_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Retired audit keys (JSON list), still accepted by `idrac-orch audit verify`.",
+    )
     token_signing_key: SecretStr | None = Field(
         default=None,
         description="HMAC key that signs login tokens. Default: derived from secret_key.",
@@ -64,6 +74,12 @@ class Settings(BaseSettings):
     )
     login_lockout_s: int = Field(
         default=300, ge=1, description="Window (seconds) over which failed logins are counted."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (JSON list of IPs or CIDRs) whose X-Forwarded-For names "
+        "the caller for login throttling and the audit log. Default: none, the peer address "
+        "is the caller.",
     )
     ldap_url: str | None = Field(
         default=None,
@@ -152,6 +168,16 @@ class Settings(BaseSettings):
         description="Base URL iDRACs download packages from (this API's /repository/...). "
         "Default: http://API_HOST:API_PORT.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("each trusted proxy must be an IP address or CIDR") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
@@ -36,8 +37,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     TypeAdapter,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -56,6 +60,18 @@ except ImportError:  # an interpreter without the C accelerator
 # DST pattern.
 LOOKAHEAD = timedelta(days=400)
 
+# One-off windows further than this past ``now`` are beyond reach until time brings them
+# closer. Without it the look-ahead followed the last one-off window: one in year 3000 made
+# a single wait decision walk 1,000 years of weekly occurrences (8 s, inside a workflow task).
+HORIZON = timedelta(days=2 * 366)
+
+# The wall-clock range a one-off window's edges (and ``now``) may lie in. The math looks up
+# to HORIZON + LOOKAHEAD (plus a week of weekly occurrences and a day of UTC offset) ahead; a
+# window in year 9999 overflowed ``datetime`` inside the cluster workflow and failed its task
+# forever. Tested at both edges by tests/unit/domain/test_window_limits.py.
+EARLIEST = datetime(1970, 1, 1)
+LATEST = datetime(9990, 1, 1)
+
 # ``open_until`` for a schedule that never closes (no windows, or open for longer than
 # LOOKAHEAD). Comparable with any aware datetime; never add to it.
 NEVER_CLOSES = datetime.max.replace(tzinfo=UTC)
@@ -63,12 +79,66 @@ NEVER_CLOSES = datetime.max.replace(tzinfo=UTC)
 _WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
+    """An IANA name such as Europe/Amsterdam; raises ValueError (not naming it) otherwise."""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Amsterdam)") from None
+        raise ValueError("unknown IANA timezone (e.g. Europe/Amsterdam)") from None
     return value
+
+
+def check_schedulable(value: datetime) -> datetime:
+    """Refuse an instant the window math cannot handle; the offset is not needed for that."""
+    if not EARLIEST <= value.replace(tzinfo=None) < LATEST:
+        raise ValueError(
+            f"must lie between {EARLIEST.year} and {LATEST.year - 1} (the range the "
+            "scheduler can plan in)"
+        )
+    return value
+
+
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+
+
+def _not_a_number(value: Any) -> Any:
+    """Date-times as ISO 8601 text (or ``datetime``), never a count of seconds: pydantic
+    reads 1700000000 as an epoch time, so a mistyped date silently meant November 2023."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-05T22:00:00+01:00")
+    return value
+
+
+IsoText = BeforeValidator(_not_a_number)
+"""Put on any ``datetime`` field that arrives as JSON or a query parameter."""
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:00)?$")
+
+
+def _clock(value: Any) -> Any:
+    """A local wall time to the minute: "HH:MM" or "HH:MM:00" (or a ``time``), nothing else.
+
+    Pydantic's own ``time`` would also take "22:00+05:00" (an offset the window's timezone
+    then silently overrode) and numbers of seconds."""
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise ValueError("is a local wall time: give no UTC offset (timezone says where)")
+        if value.second or value.microsecond:
+            raise ValueError("is a wall time to the minute: seconds must be 0")
+        return value
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise ValueError('must be a local wall time "HH:MM" (24 h), without a UTC offset')
+    return time.fromisoformat(value)
+
+
+LocalClock = Annotated[
+    time,
+    PlainValidator(_clock),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK.pattern, "examples": ["22:00"]}),
+]
+"""A weekly window's start: a local wall time, in the JSON schema as the pattern it obeys
+(``format: time`` means RFC 3339 time *with* an offset, which is exactly what is refused)."""
 
 
 def _weekday(value: Any) -> Any:
@@ -76,12 +146,12 @@ def _weekday(value: Any) -> Any:
     if isinstance(value, str) and not value.strip().isdigit():
         key = value.strip().lower()[:3]
         if key not in _WEEKDAY_NAMES:
-            raise ValueError(f"not a weekday: {value!r} (use 0-6 with Monday = 0, or mon..sun)")
+            raise ValueError("not a weekday (use 0-6 with Monday = 0, or mon..sun)")
         return _WEEKDAY_NAMES.index(key)
     return value
 
 
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Timezone = Annotated[str, AfterValidator(check_timezone)]
 Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
 
 
@@ -97,7 +167,7 @@ class WeeklyWindow(_Frozen):
     weekdays: list[Weekday] = Field(
         min_length=1, description="0 = Monday ... 6 = Sunday, or mon..sun", examples=[[5, 6]]
     )
-    start: time = Field(description="Local start time, HH:MM", examples=["22:00"])
+    start: LocalClock = Field(description="Local start time, HH:MM", examples=["22:00"])
     duration_minutes: int = Field(
         ge=1,
         le=7 * 24 * 60,
@@ -112,13 +182,6 @@ class WeeklyWindow(_Frozen):
             raise ValueError("weekdays must not repeat")
         return sorted(value)
 
-    @field_validator("start")
-    @classmethod
-    def _local_start(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("is a local wall time: give no UTC offset (timezone says where)")
-        return value
-
     def occurrence(self, day: date) -> tuple[datetime, datetime] | None:
         """The UTC interval this window is open on local ``day``; None if DST swallows it."""
         local_start = datetime.combine(day, self.start)
@@ -132,8 +195,13 @@ class OneOffWindow(_Frozen):
 
     kind: Literal["once"] = "once"
     timezone: Timezone = Field(examples=["Europe/Amsterdam"])
-    starts_at: datetime = Field(examples=["2026-12-05T22:00:00"])
-    ends_at: datetime = Field(examples=["2026-12-06T04:00:00"])
+    starts_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-05T22:00:00"])
+    ends_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-06T04:00:00"])
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _schedulable(cls, value: datetime) -> datetime:
+        return check_schedulable(value)
 
     @field_validator("ends_at")
     @classmethod
@@ -234,13 +302,14 @@ def _occurrences(
 def spans(windows: Sequence[WeeklyWindow | OneOffWindow], now: datetime) -> Iterator[Span]:
     """Merged open spans that end after ``now``, in order; the first may contain ``now``.
 
-    Stops at the look-ahead horizon (LOOKAHEAD past ``now`` and the last one-off window); a
-    span open without a break for months up to it ends at NEVER_CLOSES. Yields nothing for
-    an empty list (callers treat that as unrestricted before asking).
+    Stops at the look-ahead horizon (LOOKAHEAD past ``now`` and the last one-off window, that
+    window counted only up to HORIZON past ``now``); a span open without a break for months
+    up to it ends at NEVER_CLOSES. Yields nothing for an empty list (callers treat that as
+    unrestricted before asking).
     """
     now = require_aware(now)
     last_once = max((w.end_utc for w in windows if isinstance(w, OneOffWindow)), default=now)
-    limit = max(now, last_once) + LOOKAHEAD
+    limit = min(max(now, last_once), now + HORIZON) + LOOKAHEAD
     stream = heapq.merge(*(_occurrences(w, now, limit) for w in windows), key=attrgetter("start"))
     current: Span | None = None
     for occ in stream:

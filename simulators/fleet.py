@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common import safe_yaml
+
 
 class FleetFileError(ValueError):
     """The fleet file cannot be used; the message names the file, the field and the problem."""
@@ -175,10 +177,10 @@ def _require_unique(what: str, values: list[str]) -> None:
 
 def load_fleet(path: Path) -> Fleet:
     try:
-        document = yaml.safe_load(path.read_text())
+        document = safe_yaml.load(path.read_text())
     except OSError as exc:
         raise FleetFileError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, safe_yaml.YamlTooLargeError) as exc:
         raise FleetFileError(f"{path}: not valid YAML: {exc}") from None
     try:
         return Fleet.model_validate(document)

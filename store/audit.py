@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,14 +11,45 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from common.settings import Settings, get_settings
 from domain.audit_chain import GENESIS, ChainedFields, ChainReport, StoredEntry, entry_hash
 from domain.audit_chain import verify_chain as verify_entries
+from store.crypto import derive_key, key_id
 from store.models import AuditEvent, utcnow
 
 # One writer at a time extends the chain: a thread lock in this process, and on PostgreSQL
 # a transaction-scoped advisory lock across processes (API replicas, workers, CLI).
 _chain_lock = threading.Lock()
 _PG_LOCK_KEY = 0x1D7AC_A0D17
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The chain's HMAC keys, from the environment: IDRAC_ORCH_AUDIT_KEY (else derived from
+    IDRAC_ORCH_SECRET_KEY) keys new entries; retired keys still verify old ones."""
+
+    current: bytes | None
+    by_id: dict[str, bytes]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditKeys:
+        current = settings.audit_key or settings.secret_key
+        retired = [*settings.previous_audit_keys, *settings.previous_secret_keys]
+        materials = [current, *retired] if current is not None else retired
+        keys = [derive_key(m.get_secret_value(), b"audit chain") for m in materials]
+        return cls(
+            current=keys[0] if current is not None else None, by_id={key_id(k): k for k in keys}
+        )
+
+    @property
+    def current_id(self) -> str | None:
+        return key_id(self.current) if self.current is not None else None
+
+
+@functools.cache
+def _environment_keys() -> AuditKeys:
+    """For writers that have no settings object of their own (worker activities)."""
+    return AuditKeys.from_settings(get_settings())
 
 
 @dataclass(frozen=True)
@@ -40,7 +72,13 @@ def _clean(value: str | None, limit: int) -> str | None:
     return escaped[:limit]
 
 
-def append(engine: Engine, record: AuditRecord, at: datetime | None = None) -> AuditEvent:
+def append(
+    engine: Engine,
+    record: AuditRecord,
+    at: datetime | None = None,
+    keys: AuditKeys | None = None,
+) -> AuditEvent:
+    keys = keys or _environment_keys()
     with _chain_lock, Session(engine) as session:
         if engine.dialect.name == "postgresql":
             session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_LOCK_KEY))
@@ -57,7 +95,8 @@ def append(engine: Engine, record: AuditRecord, at: datetime | None = None) -> A
             detail=_clean(record.detail, 1000),
         )
         prev = last.hash if last else GENESIS
-        event = AuditEvent(**fields.__dict__, prev_hash=prev, hash=entry_hash(prev, fields))
+        digest = entry_hash(prev, fields, keys.current)
+        event = AuditEvent(**fields.__dict__, prev_hash=prev, hash=digest, key_id=keys.current_id)
         session.add(event)
         session.commit()
         session.refresh(event)
@@ -76,7 +115,9 @@ def _stored(event: AuditEvent) -> StoredEntry:
         source=event.source,
         detail=event.detail,
     )
-    return StoredEntry(fields=fields, prev_hash=event.prev_hash, hash=event.hash)
+    return StoredEntry(
+        fields=fields, prev_hash=event.prev_hash, hash=event.hash, key_id=event.key_id
+    )
 
 
 def _all_in_order(engine: Engine, batch: int = 1000) -> Iterator[StoredEntry]:
@@ -95,5 +136,27 @@ def _all_in_order(engine: Engine, batch: int = 1000) -> Iterator[StoredEntry]:
             after = rows[-1].seq
 
 
-def verify(engine: Engine, anchor: str | None = None) -> ChainReport:
-    return verify_entries(_all_in_order(engine), anchor)
+def verify(engine: Engine, keys: AuditKeys, anchor: str | None = None) -> ChainReport:
+    return verify_entries(_all_in_order(engine), anchor, keys.by_id)
+
+
+def seal_unkeyed_head(engine: Engine, keys: AuditKeys) -> None:
+    """Once a key is configured, make sure the newest entry is keyed: a chain written before
+    keying (or by an older version) is sealed by one keyed entry covering its head, so that
+    from then on ``verify`` can insist on a keyed head."""
+    if keys.current is None:
+        return
+    with Session(engine) as session:
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
+    if last is not None and last.key_id is None:
+        append(
+            engine,
+            AuditRecord(
+                actor="system",
+                action="audit.keyed",
+                target="audit_events",
+                outcome="success",
+                detail=f"entries 1..{last.seq} were written unkeyed; later entries are HMAC-keyed",
+            ),
+            keys=keys,
+        )

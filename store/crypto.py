@@ -37,7 +37,8 @@ def derive_key(material: str, purpose: bytes) -> bytes:
     )
 
 
-def _key_id(key: bytes) -> str:
+def key_id(key: bytes) -> str:
+    """A short public name for a key, stored next to what it sealed or keyed."""
     return hashlib.sha256(b"key-id:" + key).hexdigest()[:16]
 
 
@@ -51,8 +52,8 @@ class SecretBox:
     def __init__(self, current: str, previous: list[str] | None = None) -> None:
         keys = [derive_key(m, b"credential profiles") for m in [current, *(previous or [])]]
         self._current = keys[0]
-        self.current_key_id = _key_id(self._current)
-        self._by_id = {_key_id(key): key for key in keys}
+        self.current_key_id = key_id(self._current)
+        self._by_id = {key_id(key): key for key in keys}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:

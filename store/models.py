@@ -246,3 +246,6 @@ class AuditEvent(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=1000)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(
+        default=None, max_length=16, description="HMAC key of ``hash``; None: plain SHA-256"
+    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlmodel import col, select
 
 from api.audit import client_address
@@ -18,6 +21,7 @@ from api.security import (
     Admin,
     Principal,
     Viewer,
+    hash_password,
     issue_login_token,
     new_api_token,
     signing_key,
@@ -43,6 +47,18 @@ class LoginRequest(BaseModel):
     password: Annotated[
         SecretStr, Field(min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
     ]
+
+    @field_validator("username", "password")
+    @classmethod
+    def _encodable(cls, value: str | SecretStr) -> str | SecretStr:
+        """A lone surrogate ("\\ud800" in JSON) cannot reach the directory or scrypt: the
+        directory client failed on it with a misleading 503."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (a lone surrogate)") from None
+        return value
 
 
 class LoginResponse(BaseModel):
@@ -104,18 +120,26 @@ def _audit_login(
             source=source,
             detail=why,
         ),
+        keys=state.audit_keys,
     )
 
 
 def _authenticate(state: AppState, username: str, password: str) -> tuple[Principal | None, str]:
     """(principal, reason). Blocking: directory calls and scrypt run in a worker thread.
 
+    Every attempt costs one scrypt and (with a directory) one directory lookup, whoever the
+    user: when only the break-glass name paid for scrypt, it answered 45 ms slower than an
+    unknown name, which told an attacker which name to guess passwords for.
+
     Raises LdapUnknownUserError when no such user exists, so that the caller does not
     record the name (it is often a password typed into the wrong field)."""
     settings = state.settings
-    breakglass = settings.breakglass_username
-    if breakglass and settings.breakglass_password_hash and username == breakglass:
-        if verify_password(password, settings.breakglass_password_hash.get_secret_value()):
+    hashed = settings.breakglass_password_hash
+    breakglass = hashed is not None and username == settings.breakglass_username
+    matches = verify_password(password, hashed.get_secret_value() if hashed else _decoy_hash())
+    if breakglass:
+        _directory_decoy(state, username)
+        if matches:
             return Principal(username, Role.ADMIN, "breakglass"), "break-glass admin"
         return None, "break-glass password mismatch"
     if state.ldap is None:
@@ -131,6 +155,21 @@ def _authenticate(state: AppState, username: str, password: str) -> tuple[Princi
     if role is None:
         return None, "no group of this user maps to a role"
     return Principal(username, role, "ldap"), f"directory groups grant {role.value}"
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """What a password is checked against when no break-glass account exists (same cost)."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def _directory_decoy(state: AppState, username: str) -> None:
+    """The directory lookup an unknown name costs, spent on the break-glass name too (with a
+    random password, so the break-glass password never reaches the directory)."""
+    if state.ldap is None:
+        return
+    with contextlib.suppress(LdapAuthError, LdapUnavailableError):
+        state.ldap.authenticate(username, secrets.token_urlsafe(24))
 
 
 def _invalid_credentials() -> HTTPException:

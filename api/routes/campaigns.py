@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from temporalio.client import (
     Client,
@@ -55,6 +56,7 @@ from domain.campaign_spec import (
     CampaignSpec,
     CampaignStartInput,
     campaign_workflow_id,
+    positions,
 )
 from domain.temporal_names import CAMPAIGN_ID, TaskQueue
 from store.models import (
@@ -85,9 +87,9 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
     ):
         if values:
             found = set(session.exec(select(column).where(col(column).in_(values))).all())
-            missing = [v for v in values if v not in found]
+            missing = [index for index, v in enumerate(values) if v not in found]
             if missing:
-                raise invalid(field, f"unknown: {', '.join(missing)}", "body.spec.targets")
+                raise invalid(field, f"unknown at {positions(missing)}", "body.spec.targets")
     for index, item in enumerate(body.spec.firmware):
         package = session.get(FirmwarePackage, item.package_id)
         where = f"body.spec.firmware.{index}"
@@ -106,7 +108,10 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
         if row is None:
             raise invalid("window_ids", f"window {window_id} does not exist")
         windows.append(to_window(row))
-    return body.spec.model_copy(update={"windows": windows})
+    try:  # validated again: the copied windows count towards the spec's limits
+        return CampaignSpec.model_validate({**dict(body.spec), "windows": windows})
+    except ValidationError as exc:
+        raise invalid("window_ids", "; ".join(e["msg"] for e in exc.errors())) from None
 
 
 @router.post(
@@ -240,9 +245,7 @@ async def start_campaign(campaign_id: Id, state: StateDep, _: Operator) -> Campa
         )
     except WorkflowAlreadyStartedError:  # closed before anyone recorded how it ended
         seen = await observe(state, campaign)
-        raise _has_ended(
-            await anyio.to_thread.run_sync(record, state.engine, campaign, seen)
-        ) from None
+        raise _has_ended(await anyio.to_thread.run_sync(record, state, campaign, seen)) from None
     except RPCError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"Temporal refused the start: {exc.message}"
@@ -357,5 +360,5 @@ async def get_campaign(campaign_id: Id, state: StateDep, _: Viewer) -> CampaignD
     if campaign.workflow_id is None:
         return CampaignDetail(**out(campaign).model_dump(), problems=[], live=None)
     seen = await observe(state, campaign)
-    campaign = await anyio.to_thread.run_sync(record, state.engine, campaign, seen)
+    campaign = await anyio.to_thread.run_sync(record, state, campaign, seen)
     return CampaignDetail(**out(campaign).model_dump(), problems=seen.problems, live=seen.live)

@@ -79,8 +79,11 @@ class ProfileCreate(BaseModel):
         if self.cidr is not None:
             try:
                 object.__setattr__(self, "cidr", normalize_cidr(self.cidr))
-            except ValueError as exc:
-                raise ValueError(f"cidr: {exc}") from None
+            except ValueError:
+                # ipaddress's own message repeats the value; say what is wrong instead.
+                raise ValueError(
+                    "cidr: not a network in CIDR form without host bits (e.g. 10.1.0.0/16)"
+                ) from None
         return self
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -35,6 +34,7 @@ from api.crud import delete as delete_row
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
 from store.models import FirmwarePackage, utcnow
+from store.packages import campaigns_using, release_file, stored_path
 
 router = APIRouter(tags=["packages"])
 MAX_PACKAGE_BYTES = 4 * 1024**3
@@ -133,14 +133,17 @@ def update_package(
 )
 def delete_package(package_id: Id, session: SessionDep, state: StateDep, _: Admin) -> None:
     row = get_or_404(session, FirmwarePackage, package_id)
-    stored = _stored_path(state.settings.effective_package_dir, row)
+    users = campaigns_using(session, package_id)
+    if users:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"package {package_id} is installed by unfinished campaign(s) "
+            f"{', '.join(map(str, users))}; abort or finish them first",
+        )
+    sha256, file_name = row.sha256, row.file_name
     delete_row(session, row)
-    if stored is not None:
-        stored.unlink(missing_ok=True)
-
-
-def _stored_path(root: Path, row: FirmwarePackage) -> Path | None:
-    return root / row.sha256 / row.file_name if row.file_name else None
+    if file_name:
+        release_file(session, state.settings.effective_package_dir, sha256, file_name, package_id)
 
 
 _UPLOAD_BODY: dict[str, Any] = {
@@ -193,10 +196,16 @@ def _load(state: StateDep, package_id: int) -> FirmwarePackage:
 
 
 def _mark_uploaded(state: StateDep, package_id: int, file_name: str, size: int) -> PackageOut:
+    """Point the package at its new file; the name it replaces stops being served."""
     with Session(state.engine) as session:
         row = get_or_404(session, FirmwarePackage, package_id)
+        superseded = row.file_name
         row.file_name, row.size_bytes, row.uploaded_at = file_name, size, utcnow()
-        return _out(save(session, row))
+        out = _out(save(session, row))
+        if superseded and superseded != file_name:
+            root = state.settings.effective_package_dir
+            release_file(session, root, row.sha256, superseded, package_id)
+        return out
 
 
 @router.get(
@@ -213,7 +222,7 @@ def download_package_file(
     file_name: Annotated[str, PathParam(pattern=FILE_NAME)],
     state: StateDep,
 ) -> FileResponse:
-    path = state.settings.effective_package_dir / sha256 / file_name
+    path = stored_path(state.settings.effective_package_dir, sha256, file_name)
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such package file")
     return FileResponse(path, media_type="application/octet-stream", filename=file_name)

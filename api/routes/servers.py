@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from api.crud import (
     CONFLICT,
@@ -30,6 +30,7 @@ from api.crud import (
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
+from domain.addresses import HOST_RULE, check_host
 from domain.campaign_spec import SERVICE_TAG
 from store import server_reads
 from store.credentials import resolve_for_server
@@ -39,7 +40,11 @@ router = APIRouter(prefix="/servers", tags=["servers"], responses=ERRORS)
 
 Health = Literal["OK", "Warning", "Critical", "Unknown"]
 ServiceTag = Annotated[str, Field(min_length=7, max_length=7, examples=["ABC1234"])]
-Address = Annotated[str, Field(min_length=1, max_length=255, examples=["10.10.1.21"])]
+Address = Annotated[
+    str,
+    Field(min_length=1, max_length=255, examples=["10.10.1.21"], description=HOST_RULE),
+    AfterValidator(check_host),
+]
 Short = Annotated[str, Field(min_length=1, max_length=64)]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from api.crud import (
@@ -28,12 +28,22 @@ from api.crud import (
 )
 from api.deps import SessionDep
 from api.security import Admin, Viewer
+from domain.addresses import check_https_url
 from store.models import CredentialProfile, Datacenter, Vcenter
 
 router = APIRouter(prefix="/vcenters", tags=["vcenters"], responses=ERRORS)
 
 Name = Annotated[str, Field(min_length=1, max_length=128, examples=["vc-ams1"])]
-Address = Annotated[str, Field(min_length=1, max_length=255, examples=["vc-ams1.example.test"])]
+Address = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        examples=["https://vc-ams1.example.test/sdk"],
+        description="https URL of the vCenter SDK; a bare host name means https://host/sdk",
+    ),
+    AfterValidator(check_https_url),
+]
 
 
 class VcenterCreate(BaseModel):

@@ -44,3 +44,12 @@ def test_secret_key_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "very-secret-key-material" not in repr(settings)
     assert settings.secret_key is not None
     assert settings.secret_key.get_secret_value() == "very-secret-key-material"
+
+
+def test_trusted_proxies_are_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDRAC_ORCH_TRUSTED_PROXIES", '["10.0.0.5", "192.0.2.0/24"]')
+    assert Settings().trusted_proxies == ["10.0.0.5", "192.0.2.0/24"]
+    assert Settings.model_fields["trusted_proxies"].default_factory() == []  # type: ignore[misc]
+    monkeypatch.setenv("IDRAC_ORCH_TRUSTED_PROXIES", '["proxy.example"]')
+    with pytest.raises(ValidationError, match="trusted proxy must be an IP address or CIDR"):
+        Settings()

@@ -34,6 +34,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from api.client_address import SERVER_OPTIONS
 from api.main import create_app
 from api.security import hash_password
 from common.logging import configure_logging
@@ -227,6 +228,7 @@ def serve(settings: Settings) -> Iterator[str]:
             log_config=None,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            **SERVER_OPTIONS,
         )
     )
     thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)

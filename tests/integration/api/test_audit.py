@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from common.settings import get_settings
-from tests.integration.api.conftest import PASSWORDS, Api
+from tests.integration.api.conftest import PASSWORDS, SECRET_KEY, Api
 from tests.services.postgres import fresh_database
 
 
@@ -96,7 +96,9 @@ def test_filters_and_csv_export(api: Api, tokens: dict[str, str]) -> None:
 def _verify(url: str, *args: str) -> tuple[int, str]:
     get_settings.cache_clear()  # the CLI reads settings once per process
     result = CliRunner().invoke(
-        cli, ["audit", "verify", *args], env={"IDRAC_ORCH_DATABASE_URL": url}
+        cli,
+        ["audit", "verify", *args],
+        env={"IDRAC_ORCH_DATABASE_URL": url, "IDRAC_ORCH_SECRET_KEY": SECRET_KEY},
     )
     get_settings.cache_clear()
     return result.exit_code, result.output

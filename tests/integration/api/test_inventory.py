@@ -76,7 +76,7 @@ def test_errors_name_the_field(admin: httpx.Client) -> None:
     bad_tz = admin.post("/datacenters", json={"name": _name("x"), "timezone": "Mars/Base"})
     assert bad_tz.status_code == 422
     assert bad_tz.json()["detail"][0]["loc"] == ["body", "timezone"]
-    assert "Mars/Base" in bad_tz.json()["detail"][0]["msg"]
+    assert "Mars/Base" not in bad_tz.text and "IANA" in bad_tz.json()["detail"][0]["msg"]
 
     missing_ref = admin.post(
         "/servers", json={"service_tag": _tag(), "idrac_address": "x", "cluster_id": 999999}

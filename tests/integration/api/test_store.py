@@ -141,14 +141,15 @@ def test_every_table_round_trips(engine: Engine) -> None:
 
 
 def test_audit_log_is_append_only_and_chained(engine: Engine) -> None:
+    keys = audit.AuditKeys.from_settings(Settings(secret_key="audit-test-key"))
     for i in range(3):
-        audit.append(engine, audit.AuditRecord("alice", f"act{i}", "t", "success"))
+        audit.append(engine, audit.AuditRecord("alice", f"act{i}", "t", "success"), keys=keys)
     with engine.begin() as connection:
         for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(DatabaseError, match="append-only"), connection.begin_nested():
                 connection.execute(text(statement))
-    report = audit.verify(engine)
-    assert report.ok and report.entries == 3
+    report = audit.verify(engine, keys)
+    assert report.ok and report.entries == 3 and report.keyed_from == 1
 
 
 def test_secrets_rotate_reseals_under_the_new_key(url: str, engine: Engine) -> None:

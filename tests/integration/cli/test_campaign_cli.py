@@ -261,7 +261,7 @@ def test_api_refusals_are_one_clear_line(cli_api: CliApi, tmp_path: Path) -> Non
         (cli(cli_api, "status", "999999"), "error: not found: campaign 999999 does not exist"),
         (
             cli(cli_api, "start", str(_campaign_file(tmp_path, targets={"clusters": ["nope"]}))),
-            "error: invalid spec.targets.clusters: unknown: nope",
+            "error: invalid spec.targets.clusters: unknown at position 0",
         ),
     ]
     for result, message in cases:

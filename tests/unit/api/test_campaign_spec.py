@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from domain.campaign_spec import AbortRequest, CampaignSpec, CampaignStartInput
+from domain.campaign_spec import (
+    MAX_CLUSTERS,
+    MAX_HOSTS,
+    MAX_SPEC_BYTES,
+    AbortRequest,
+    CampaignSpec,
+    CampaignStartInput,
+    no_repeats,
+)
 
 
 def valid() -> dict[str, Any]:
@@ -100,8 +109,16 @@ def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             "windows.1.starts_at",
             "0001-01-01T00:01:00+00:04",
             ("windows", 1, "once", "starts_at"),
-            "out of range",
+            "between 1970 and 9989",
         ),
+        (
+            "windows.1.ends_at",
+            "9999-12-31T23:00:00+00:00",
+            ("windows", 1, "once", "ends_at"),
+            "between 1970 and 9989",
+        ),
+        ("windows.0.start", "22:00+05:00", ("windows", 0, "weekly", "start"), "UTC offset"),
+        ("windows.0.start", 79200, ("windows", 0, "weekly", "start"), "HH:MM"),
         ("policy.max_concurrent_per_cluster", 0, ("policy", "max_concurrent_per_cluster"), ">="),
         ("policy.global_max_concurrent", 0, ("policy", "global_max_concurrent"), ">="),
         ("policy.min_hosts_online", -1, ("policy", "min_hosts_online"), ">="),
@@ -134,3 +151,31 @@ def test_abort_needs_a_reason() -> None:
     with pytest.raises(ValidationError) as caught:
         AbortRequest(reason="")
     assert caught.value.errors()[0]["loc"] == ("reason",)
+
+
+def test_target_lists_are_bounded_and_named() -> None:
+    clusters = [f"c{i}" for i in range(MAX_CLUSTERS + 1)]
+    with pytest.raises(ValidationError) as caught:
+        CampaignSpec.model_validate(_set(valid(), "targets.clusters", clusters))
+    assert caught.value.errors()[0]["loc"] == ("targets", "clusters")
+    assert f"at most {MAX_CLUSTERS}" in caught.value.errors()[0]["msg"]
+
+
+def test_repeats_are_found_in_linear_time_and_reported_by_position() -> None:
+    """The defect was time (a quadratic check froze the API 41 s on 40,000 names): 200,000
+    names take milliseconds in linear time and hours in quadratic time, so a 5 s bound
+    separates the two on any machine without being sensitive to load."""
+    names = [f"host-{i}" for i in range(200_000)] + ["host-7"]
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="again at position 200000") as caught:
+        no_repeats(names, "listed more than once")
+    assert time.perf_counter() - started < 5
+    assert "host-7" not in str(caught.value)  # never the submitted value
+
+
+def test_an_oversized_spec_is_refused_saying_why() -> None:
+    hosts = [f"{i:05d}-" + "h" * 240 for i in range(MAX_HOSTS)]  # ~1.2 MB of names
+    with pytest.raises(ValidationError) as caught:
+        CampaignSpec.model_validate(_set(valid(), "targets.hosts", hosts))
+    message = caught.value.errors()[0]["msg"]
+    assert f"{MAX_SPEC_BYTES}-byte limit" in message and "split" in message
