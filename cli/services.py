@@ -68,6 +68,9 @@ def worker() -> None:
     asyncio.run(main())
 
 
+WORKER_START_TIMEOUT_S = 60
+
+
 def api() -> None:
     """Serve the HTTP API (migrations are applied at start)."""
     settings = _settings()
@@ -85,6 +88,9 @@ def api() -> None:
         port=settings.api_port,
         log_config=None,
         access_log=True,
+        # A worker process imports the whole app before it answers; on a loaded host that
+        # took longer than uvicorn's 5 s default, which then killed and respawned it forever.
+        timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
         **SERVER_OPTIONS,
     )
 
