@@ -21,6 +21,7 @@ from domain.campaign_spec import CampaignSpec, CampaignStartInput, FirmwareTarge
 from domain.components import FACTS, RebootType, classify
 from domain.estimates import estimate_host, history_key
 from domain.runbook import CampaignPlan, ClusterRollout, ComponentTarget, HostJob, HostRef
+from domain.site_windows import no_window_applies, windows_for
 from store.models import Campaign, Cluster, Datacenter, FirmwarePackage, HostUpdate, Server
 
 
@@ -29,6 +30,7 @@ class _Row:
     server: Server
     cluster: Cluster
     datacenter: str
+    site_timezone: str | None  # the datacenter's IANA zone: "site" windows are read in it
 
 
 def _package_problem(package: FirmwarePackage | None, wanted: FirmwareTarget) -> str | None:
@@ -78,18 +80,29 @@ class CampaignPlanActivities:
         by_cluster: dict[tuple[int, str], list[_Row]] = {}
         for row in rows:
             by_cluster.setdefault((row.cluster.vcenter_id, row.cluster.name), []).append(row)
-        rollouts = [
-            ClusterRollout(
-                campaign_id=start.campaign_id,
+        rollouts = []
+        for (vcenter_id, cluster_name), members in sorted(by_cluster.items()):
+            site = members[0]
+            windows = windows_for(
+                spec.windows,
+                datacenter=site.datacenter,
+                site_timezone=site.site_timezone,
                 cluster=cluster_name,
-                datacenter=members[0].datacenter,
-                vcenter_id=vcenter_id,
-                hosts=[self._job(start, row, targets, heartbeat, history) for row in members],
-                windows=spec.windows,
-                policy=spec.policy,
             )
-            for (vcenter_id, cluster_name), members in sorted(by_cluster.items())
-        ]
+            if spec.windows and not windows:  # never "any time" by omission
+                unresolved.append(no_window_applies(site.datacenter, cluster_name))
+                continue
+            rollouts.append(
+                ClusterRollout(
+                    campaign_id=start.campaign_id,
+                    cluster=cluster_name,
+                    datacenter=site.datacenter,
+                    vcenter_id=vcenter_id,
+                    hosts=[self._job(start, row, targets, heartbeat, history) for row in members],
+                    windows=windows,
+                    policy=spec.policy,
+                )
+            )
         return CampaignPlan(clusters=rollouts, unresolved=unresolved)
 
     def _targets(self, session: Session, spec: CampaignSpec) -> list[ComponentTarget]:
@@ -120,7 +133,12 @@ class CampaignPlanActivities:
             .join(Datacenter, Server.datacenter_id == Datacenter.id, isouter=True)  # type: ignore[arg-type]
         )
         rows = [
-            _Row(server, cluster, datacenter.name if datacenter else "")
+            _Row(
+                server,
+                cluster,
+                datacenter.name if datacenter else "",
+                datacenter.timezone if datacenter else None,
+            )
             for server, cluster, datacenter in session.exec(query).all()
         ]
         wanted = spec.targets

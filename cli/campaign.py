@@ -23,12 +23,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from api.campaign_schemas import CampaignCreate
 from api.campaign_status import FINAL, status_text
 from common import safe_yaml
-from domain.campaign_spec import Targets
+from domain.campaign_spec import Targets, Window
 from domain.rollout import (
     ClusterInventory,
     HostInventory,
@@ -37,6 +37,7 @@ from domain.rollout import (
     plan_rollout,
 )
 from domain.runbook import CampaignResult, CampaignStatus, RolloutProblem
+from domain.site_windows import in_datacenter, no_window_applies, windows_for
 from domain.windows import parse_windows
 
 app = typer.Typer(
@@ -366,6 +367,9 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
     """
     policy = body.spec.policy
     clusters = {c["id"]: c for c in api.every("/clusters")}
+    datacenters = {d["id"]: d for d in api.every("/datacenters")}
+    stored = [api.call("GET", f"/windows/{i}") for i in body.window_ids]
+    windows = [*body.spec.windows, *(_scoped(row, datacenters) for row in stored)]
     servers = [s for s in api.every("/servers") if s["cluster_id"] in clusters]
     chosen, unresolved = _select(body.spec.targets, clusters, servers)
     if not chosen:
@@ -394,21 +398,41 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
                 f"{policy.min_hosts_online} leave none to take down; the campaign will wait"
             )
         members = sorted((s for s in chosen if s["cluster_id"] == cluster_id), key=_host_key)
+        site = datacenters.get(members[0]["datacenter_id"], {})
+        gating = windows_for(
+            windows,
+            datacenter=site.get("name", ""),
+            site_timezone=site.get("timezone"),
+            cluster=cluster["name"],
+        )
+        if windows and not gating:
+            unresolved.append(no_window_applies(site.get("name", ""), cluster["name"]))
+            continue
         inventories.append(
             ClusterInventory(
                 name=name,
                 max_concurrent=max(1, min(policy.max_concurrent_per_cluster, spare)),
                 hosts=[_host(s) for s in members],
+                windows=parse_windows(gating),
+                site_timezone=site.get("timezone"),
             )
         )
-    stored = [api.call("GET", f"/windows/{i}")["window"] for i in body.window_ids]
+    if not inventories:
+        raise CliError("no targeted cluster is gated by a window: " + "; ".join(unresolved))
     request = PlanRequest(
         clusters=inventories,
         target={item.component_id: item.version for item in body.spec.firmware},
         global_max_concurrent=policy.global_max_concurrent,
-        windows=parse_windows([*body.spec.windows, *stored]),
     )
     return request, unresolved, notes
+
+
+def _scoped(stored: dict[str, Any], datacenters: dict[int, dict[str, Any]]) -> Window:
+    site = datacenters.get(stored["datacenter_id"])
+    return in_datacenter(_WINDOW.validate_python(stored["window"]), site and site["name"])
+
+
+_WINDOW: TypeAdapter[Window] = TypeAdapter(Window)
 
 
 def _select(

@@ -70,14 +70,48 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-Timezone = Annotated[str, AfterValidator(check_timezone)]
+SITE_TIMEZONE = "site"
+"""A window's timezone that is each site's own: "Saturday 22:00 local at every site"."""
 
 
-class WeeklyWindow(_Spec):
+def _window_timezone(value: str) -> str:
+    return value if value == SITE_TIMEZONE else check_timezone(value)
+
+
+WindowTimezone = Annotated[
+    str,
+    AfterValidator(_window_timezone),
+    Field(
+        description=f"IANA timezone, or {SITE_TIMEZONE!r}: each cluster's datacenter's own",
+        examples=["Europe/Amsterdam", SITE_TIMEZONE],
+    ),
+]
+ScopeNames = Annotated[
+    list[Name],
+    AfterValidator(lambda names: no_repeats(names, "name listed more than once")),
+    Field(max_length=MAX_CLUSTERS),
+]
+
+
+class _Scoped(_Spec):
+    """Where a window applies: empty lists mean everywhere; both set, both must match."""
+
+    datacenters: ScopeNames = Field(
+        default_factory=list, description="Datacenters it gates (empty: all)"
+    )
+    clusters: ScopeNames = Field(default_factory=list, description="Clusters it gates (empty: all)")
+
+    def applies_to(self, datacenter: str, cluster: str) -> bool:
+        return (not self.datacenters or datacenter in self.datacenters) and (
+            not self.clusters or cluster in self.clusters
+        )
+
+
+class WeeklyWindow(_Scoped):
     """Open every listed weekday from ``start`` (local time) for ``duration_minutes``."""
 
     kind: Literal["weekly"] = "weekly"
-    timezone: Timezone = Field(examples=["Europe/Amsterdam"])
+    timezone: WindowTimezone
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         min_length=1, description="0 = Monday ... 6 = Sunday", examples=[[5, 6]]
     )
@@ -92,11 +126,11 @@ class WeeklyWindow(_Spec):
         return sorted(value)
 
 
-class OneOffWindow(_Spec):
+class OneOffWindow(_Scoped):
     """Open once, between two absolute instants (offsets required)."""
 
     kind: Literal["once"] = "once"
-    timezone: Timezone = Field(examples=["UTC"])
+    timezone: WindowTimezone
     starts_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-05T22:00:00+01:00"])
     ends_at: Annotated[datetime, IsoText] = Field(examples=["2026-12-06T04:00:00+01:00"])
 

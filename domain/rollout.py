@@ -36,7 +36,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.components import FACTS, ComponentKind, classify
 from domain.estimates import HostEstimate, estimate_host, history_key
-from domain.windows import Window, format_duration, require_aware, wait_reason
+from domain.windows import (
+    Window,
+    describe,
+    format_duration,
+    next_open,
+    require_aware,
+    show_local,
+    wait_reason,
+)
 
 ComponentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
@@ -75,6 +83,14 @@ class ClusterInventory(_Frozen):
     name: Name
     max_concurrent: int = Field(ge=1, description="Hosts of this cluster allowed down at once")
     hosts: list[HostInventory]
+    windows: list[Window] | None = Field(
+        default=None,
+        description="The windows that gate this cluster (domain/site_windows.py); "
+        "None: the request's",
+    )
+    site_timezone: str | None = Field(
+        default=None, description="The site's IANA zone, to show window openings locally"
+    )
 
 
 class PlanRequest(_Frozen):
@@ -165,6 +181,18 @@ class ClusterPlan(_Frozen):
     blocked: list[BlockedHost]
     waves: int
     finish: timedelta
+    windows: list[Window] = Field(default_factory=list, description="empty: any time")
+    opens_at: datetime | None = Field(description="when a window next opens; None: never")
+    site_timezone: str | None = None
+
+    def render_windows(self) -> list[str]:
+        if not self.windows:
+            return ["  windows: none, any time"]
+        shown = [f"  window: {describe(window)}" for window in self.windows]
+        if self.opens_at is None:
+            return [*shown, "  next opening: none (no window opens again)"]
+        local = f"{show_local(self.opens_at, self.site_timezone)} = " if self.site_timezone else ""
+        return [*shown, f"  next opening: {local}{_stamp(self.opens_at)} UTC"]
 
 
 class RolloutPlan(_Frozen):
@@ -210,6 +238,7 @@ class RolloutPlan(_Frozen):
                 f"cluster {cluster.name}: {len(cluster.hosts)} to update, "
                 f"up to {cluster.max_concurrent} at once, {_count(cluster.waves, 'wave')}, "
                 f"done after {format_duration(cluster.finish, up=True)}",
+                *cluster.render_windows(),
             ]
             for host in cluster.hosts:
                 reboot = "host reboot" if host.estimate.host_reboot else "no host reboot"
@@ -350,6 +379,9 @@ def plan_rollout(request: PlanRequest, now: datetime) -> RolloutPlan:
             blocked=stuck,
             waves=max((h.wave for h in hosts), default=0),
             finish=max((h.end for h in hosts), default=timedelta(0)),
+            windows=_windows(request, cluster),
+            opens_at=next_open(_windows(request, cluster), now),
+            site_timezone=cluster.site_timezone,
         )
         for cluster, hosts, passed, stuck in zip(
             request.clusters, planned, skipped, blocked, strict=True
@@ -360,9 +392,13 @@ def plan_rollout(request: PlanRequest, now: datetime) -> RolloutPlan:
         global_max_concurrent=request.global_max_concurrent,
         order=request.order,
         now=now,
-        windowed=bool(request.windows),
+        windowed=any(_windows(request, c) for c in request.clusters),
         makespan=max((c.finish for c in clusters), default=timedelta(0)),
     )
+
+
+def _windows(request: PlanRequest, cluster: ClusterInventory) -> list[Window]:
+    return request.windows if cluster.windows is None else cluster.windows
 
 
 class _Scheduler:
@@ -409,7 +445,8 @@ class _Scheduler:
             # The free slot goes to the critical path: most work left per allowed slot.
             i = max(ready, key=lambda i: (self.work[i] / self.caps[i], -i))
             pending = self.queues[i][0]
-            decision = wait_reason(self.request.windows, self.now + t, pending.estimate.total)
+            windows = _windows(self.request, self.request.clusters[i])
+            decision = wait_reason(windows, self.now + t, pending.estimate.total)
             if decision.ready:
                 self._start(i, t)
             elif decision.wake_at is None:

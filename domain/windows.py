@@ -229,10 +229,17 @@ def parse_windows(
     items: Iterable[Mapping[str, Any] | BaseModel],
 ) -> list[WeeklyWindow | OneOffWindow]:
     """Windows from plain data, or from another model with the same fields (the campaign
-    spec's window models), so callers need not care which module defined them."""
-    return _WINDOW_LIST.validate_python(
-        [item.model_dump() if isinstance(item, BaseModel) else item for item in items]
-    )
+    spec's window models), so callers need not care which module defined them. A spec
+    window's scope (where it applies, domain/site_windows.py) is not the math's concern."""
+    return _WINDOW_LIST.validate_python([_when(item) for item in items])
+
+
+def _when(item: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
+    data = item.model_dump() if isinstance(item, BaseModel) else dict(item)
+    return {key: value for key, value in data.items() if key not in _SCOPE}
+
+
+_SCOPE = frozenset({"datacenters", "clusters"})
 
 
 def _resolve(value: datetime, zone: str) -> datetime:
@@ -385,14 +392,17 @@ def wait_reason(
     upcoming = spans(windows, now)
     first = next(upcoming, None)
     if first is None:
-        return WaitDecision(False, None, f"no maintenance window opens after {_show(now, 'UTC')}")
+        return WaitDecision(
+            False, None, f"no maintenance window opens after {show_local(now, 'UTC')}"
+        )
     if first.start <= now:
         left = first.end - now
         if left >= duration:
             closing = (
                 "stays open"
                 if first.end == NEVER_CLOSES
-                else f"open until {_show(first.end, first.end_zone)} ({format_duration(left)} left)"
+                else f"open until {show_local(first.end, first.end_zone)} "
+                f"({format_duration(left)} left)"
             )
             return WaitDecision(True, None, f"inside window, {closing}; {needs}")
         head, later = f"window closes in {format_duration(left)}, {needs}", upcoming
@@ -402,7 +412,7 @@ def wait_reason(
         if span.end - span.start >= duration:
             which = "next opens" if index == 0 else "next window long enough opens"
             return WaitDecision(
-                False, span.start, f"{head}; {which} {_show(span.start, span.start_zone)}"
+                False, span.start, f"{head}; {which} {show_local(span.start, span.start_zone)}"
             )
     return WaitDecision(
         False, None, f"{head}; no window in the next {LOOKAHEAD.days} days is long enough"
@@ -414,8 +424,21 @@ def _prepend(first: Span, rest: Iterable[Span]) -> Iterator[Span]:
     yield from rest
 
 
-def _show(instant: datetime, zone: str) -> str:
+def show_local(instant: datetime, zone: str) -> str:
     return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def describe(window: WeeklyWindow | OneOffWindow) -> str:
+    """One line a person reads: 'weekly Sat, Sun 22:00 for 6 h (Europe/Amsterdam)'."""
+    if isinstance(window, WeeklyWindow):
+        days = ", ".join(_DAYS[day] for day in window.weekdays)
+        length = format_duration(timedelta(minutes=window.duration_minutes))
+        return f"weekly {days} {window.start:%H:%M} for {length} ({window.timezone})"
+    start, end = window.start_utc, window.end_utc
+    return f"once {show_local(start, window.timezone)} -> {show_local(end, window.timezone)}"
 
 
 def format_duration(value: timedelta, *, up: bool = False) -> str:

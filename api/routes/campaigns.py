@@ -45,7 +45,7 @@ from api.crud import (
     save,
 )
 from api.deps import SessionDep, StateDep
-from api.routes.windows import to_window
+from api.routes.windows import scoped_window
 from api.security import Operator, Viewer
 from domain.campaign_spec import (
     CAMPAIGN_WORKFLOW,
@@ -107,7 +107,7 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
         row = session.get(MaintenanceWindow, window_id)
         if row is None:
             raise invalid("window_ids", f"window {window_id} does not exist")
-        windows.append(to_window(row))
+        windows.append(scoped_window(session, row))
     try:  # validated again: the copied windows count towards the spec's limits
         return CampaignSpec.model_validate({**dict(body.spec), "windows": windows})
     except ValidationError as exc:

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from sqlmodel import col, select
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from sqlmodel import Session, col, select
 
 from api.crud import (
     CONFLICT,
@@ -29,6 +29,7 @@ from api.crud import (
 from api.deps import SessionDep
 from api.security import Admin, Viewer
 from domain.campaign_spec import OneOffWindow, WeeklyWindow, Window
+from domain.site_windows import in_datacenter
 from store.models import Datacenter, MaintenanceWindow
 
 router = APIRouter(prefix="/windows", tags=["windows"], responses=ERRORS)
@@ -36,18 +37,24 @@ Name = Annotated[str, Field(min_length=1, max_length=128, examples=["weekend-nig
 _window = TypeAdapter(Window)
 
 
+def _unscoped(window: Window | None) -> Window | None:
+    if window is not None and (window.datacenters or window.clusters):
+        raise ValueError("a stored window applies to its datacenter_id (or everywhere)")
+    return window
+
+
 class WindowCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     datacenter_id: RefId | None = None
-    window: Window
+    window: Annotated[Window, AfterValidator(_unscoped)]
 
 
 class WindowUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name | None = None
     datacenter_id: RefId | None = None
-    window: Window | None = None
+    window: Annotated[Window | None, AfterValidator(_unscoped)] = None
 
 
 class WindowOut(BaseModel):
@@ -70,6 +77,11 @@ def to_window(row: MaintenanceWindow) -> WeeklyWindow | OneOffWindow:
         else {"starts_at": row.starts_at, "ends_at": row.ends_at}
     )
     return _window.validate_python({"kind": row.kind, "timezone": row.timezone, **fields})
+
+
+def scoped_window(session: Session, row: MaintenanceWindow) -> WeeklyWindow | OneOffWindow:
+    datacenter = session.get(Datacenter, row.datacenter_id) if row.datacenter_id else None
+    return in_datacenter(to_window(row), datacenter.name if datacenter else None)
 
 
 def _store(row: MaintenanceWindow, window: WeeklyWindow | OneOffWindow) -> None:

@@ -106,16 +106,35 @@ async def test_window_ids_are_copied_into_the_spec(api: Api, tokens: dict[str, s
             "start": "21:00",
             "duration_minutes": 240,
         }
-        stored = (
-            await admin.post(
-                "/windows", json={"name": f"w-{uuid.uuid4().hex[:6]}", "window": window}
-            )
+        site = f"dc-paris-{uuid.uuid4().hex[:6]}"
+        paris = (
+            await admin.post("/datacenters", json={"name": site, "timezone": "Europe/Paris"})
         ).json()
+        stored = [
+            (
+                await admin.post(
+                    "/windows",
+                    json={"name": f"w-{uuid.uuid4().hex[:6]}", "window": window, **scope},
+                )
+            ).json()
+            for scope in ({}, {"datacenter_id": paris["id"]})
+        ]
         response = await admin.post(
-            "/campaigns", json={"name": "w", "spec": spec, "window_ids": [stored["id"]]}
+            "/campaigns",
+            json={"name": "w", "spec": spec, "window_ids": [w["id"] for w in stored]},
         )
         assert response.status_code == 201
-        assert response.json()["spec"]["windows"] == [{**window, "start": "21:00:00"}]
+        copied = {**window, "start": "21:00:00", "clusters": []}
+        # A window stored for a datacenter keeps gating only that datacenter's clusters.
+        assert response.json()["spec"]["windows"] == [
+            {**copied, "datacenters": []},
+            {**copied, "datacenters": [site]},
+        ]
+        scoped = await admin.post(
+            "/windows", json={"name": "s", "window": {**window, "clusters": ["c1"]}}
+        )
+        assert scoped.status_code == 422
+        assert "applies to its datacenter_id" in scoped.text
         missing = await admin.post(
             "/campaigns", json={"name": "w", "spec": spec, "window_ids": [999999]}
         )

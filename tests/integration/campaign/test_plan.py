@@ -12,7 +12,9 @@ from activities.campaign_plan import CampaignPlanActivities
 from domain.campaign_spec import CampaignStartInput
 from domain.components import classify
 from domain.estimates import estimate_host
-from store.models import Campaign, HostUpdate
+from domain.site_windows import no_window_applies
+from domain.windows import parse_windows, wait_reason
+from store.models import Campaign, Datacenter, HostUpdate, Server
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 
 
@@ -73,3 +75,55 @@ def test_estimates_learn_from_past_runs_of_the_same_model_and_components(lab: La
     after_s = after.clusters[0].hosts[0].estimated_duration_s
     assert after_s == int(estimate_host([classify("159")], 0, past).total.total_seconds())
     assert after_s > before_s
+
+
+SATURDAY_NIGHT = {"kind": "weekly", "weekdays": [5], "start": "22:00", "duration_minutes": 360}
+
+
+def test_each_cluster_is_gated_only_by_the_windows_of_its_site(lab: Lab) -> None:
+    """The New York case: an Amsterdam window must never let a New York host start at 16:00
+    New York time; a site-time window opens at 22:00 local at every site."""
+    with Session(lab.resources.engine) as session:
+        new_york = Datacenter(name="dc-newyork", timezone="America/New_York")
+        session.add(new_york)
+        session.commit()
+        bravo = [lab.server_ids[tag] for tag in ("BLAB001", "BLAB002", "BLAB003")]
+        moved = [session.get(Server, server_id) for server_id in bravo]
+        before = {s.id: s.datacenter_id for s in moved if s}
+        for server in moved:
+            assert server is not None
+            server.datacenter_id = new_york.id
+            session.add(server)
+        session.commit()
+    try:
+        plan = CampaignPlanActivities(lab.resources)
+        amsterdam_only = {**SATURDAY_NIGHT, "timezone": "Europe/Amsterdam"}
+        amsterdam_only["datacenters"] = ["dc-lab"]
+        scoped = ActivityEnvironment().run(plan.plan_campaign, _windowed(lab, [amsterdam_only]))
+        assert [c.cluster for c in scoped.clusters] == ["alpha"]
+        assert scoped.unresolved == [no_window_applies("dc-newyork", "bravo")]
+
+        local = ActivityEnvironment().run(
+            plan.plan_campaign, _windowed(lab, [{**SATURDAY_NIGHT, "timezone": "site"}])
+        )
+        gates = {c.cluster: parse_windows(c.windows) for c in local.clusters}
+        # Saturday 2026-12-05 21:30 UTC: 22:30 in Amsterdam, 16:30 in New York.
+        saturday = datetime(2026, 12, 5, 21, 30, tzinfo=UTC)
+        host = timedelta(hours=1)
+        assert wait_reason(gates["alpha"], saturday, host).ready
+        new_york_wait = wait_reason(gates["bravo"], saturday, host)
+        assert not new_york_wait.ready
+        assert new_york_wait.wake_at == datetime(2026, 12, 6, 3, 0, tzinfo=UTC)  # 22:00 EST
+    finally:
+        with Session(lab.resources.engine) as session:
+            for server_id, datacenter_id in before.items():
+                server = session.get(Server, server_id)
+                assert server is not None
+                server.datacenter_id = datacenter_id
+                session.add(server)
+            session.commit()
+
+
+def _windowed(lab: Lab, windows: list[dict[str, object]]) -> CampaignStartInput:
+    spec = lab.bios_spec({"clusters": ["alpha", "bravo"]}, BIOS_TARGET, windows=windows)
+    return CampaignStartInput(campaign_id=lab.new_campaign("sites"), spec=spec)

@@ -201,6 +201,8 @@ def test_plan_is_a_dry_run_from_the_inventory(cli_api: CliApi) -> None:
     assert f"skipped  esx-ams-02.lab.test [{COMPLIANT}]: compliant: BIOS (159) 2.19.1" in text
     assert "BIOS (159): 2.18.1 -> 2.19.1" in text
     assert "note: VM counts are not in the inventory" in text
+    assert "window: weekly Sat, Sun 22:00 for 6 h (America/New_York)" in text
+    assert "next opening: 2026-11-28 22:00 America/New_York = Sun 2026-11-29 03:00 UTC" in text
 
     result = json.loads(
         _ok(cli(cli_api, "plan", str(EXAMPLE), "--now", FRIDAY_NOON, "--json", role="viewer"))
@@ -212,9 +214,16 @@ def test_plan_is_a_dry_run_from_the_inventory(cli_api: CliApi) -> None:
         "ams-prod": 1,
         "nyc-prod": 1,
     }
-    # The window opens Saturday 22:00 Amsterdam (21:00 UTC): nothing starts before.
-    opens = datetime(2026, 11, 28, 21, 0, tzinfo=UTC) - datetime.fromisoformat(FRIDAY_NOON)
-    assert min(DURATION.validate_python(h["start"]) for h in hosts) == opens
+    # The window is each site's own Saturday 22:00: 21:00 UTC in Amsterdam, 03:00 UTC on
+    # Sunday in New York; no host starts before its own site's opening.
+    friday = datetime.fromisoformat(FRIDAY_NOON)
+    opens = {
+        "ams-prod": datetime(2026, 11, 28, 21, 0, tzinfo=UTC) - friday,
+        "nyc-prod": datetime(2026, 11, 29, 3, 0, tzinfo=UTC) - friday,
+    }
+    for cluster in result["plan"]["clusters"]:
+        starts = [DURATION.validate_python(h["start"]) for h in cluster["hosts"]]
+        assert min(starts) == opens[cluster["name"]], cluster["name"]
     assert result["unresolved"] == []
 
     with cli_api.client() as admin:
