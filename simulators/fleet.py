@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulators.idrac.personality import NEWEST, PersonalityName
+
 
 class FleetFileError(ValueError):
     """The fleet file cannot be used; the message names the file, the field and the problem."""
@@ -84,6 +86,9 @@ class HostSpec(_Strict):
     idrac_username: str = Field(default="root", min_length=1)
     idrac_password: str = Field(default="calvin", min_length=1)  # Dell's factory default
     generic: bool = Field(default=False, description="iDRAC shows no Dell OEM (plain Redfish)")
+    personality: PersonalityName = Field(
+        default=NEWEST, description="the iDRAC9 firmware line the simulator plays"
+    )
     faults: HostFaults = Field(default_factory=HostFaults)
 
     @field_validator("idrac_address")

@@ -21,6 +21,8 @@ from simulators.fleet import HostFaults, HostSpec
 from simulators.idrac.components import COMPONENTS, Component, RebootType
 from simulators.idrac.dup import ImageInfo, ImageNotUnderstood, identify_image
 from simulators.idrac.jobs import REBOOT_PENDING_MESSAGE, SimJob, new_job_id
+from simulators.idrac.logs import HostLogs
+from simulators.idrac.personality import PERSONALITIES, Personality
 
 log = logging.getLogger("simulators.idrac")
 
@@ -29,8 +31,6 @@ log = logging.getLogger("simulators.idrac")
 class Timings:
     """Real-hardware durations in seconds (scaled by the time scale)."""
 
-    task_visible_after: float = 2.0  # the task 404s right after creation (reference §5.2)
-    task_purge_after: float = 5.0  # ...and again shortly after completion (iDRAC 7.00)
     download: float = 30.0
     apply: float = 60.0
     idrac_reset: float = 180.0
@@ -91,16 +91,19 @@ class SimHost:
     busy_left: int = 0
     submit_busy_left: int = 0
     max_sessions: int = 8
+    staged: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # Available- packages
+    logs: HostLogs = field(default_factory=HostLogs)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _start_update: asyncio.Event = field(default_factory=asyncio.Event)
     _rebooting: bool = False
     _session_serial: int = 0
     _job_serial: int = 0
 
     def __post_init__(self) -> None:
         self.set_faults(self.spec.faults.model_copy())
-        self.firmware = {
-            key: self.spec.firmware.get(key, c.default_version) for key, c in COMPONENTS.items()
-        }
+        defaults = {key: c.default_version for key, c in COMPONENTS.items()}
+        defaults["idrac"] = self.personality.idrac_version
+        self.firmware = {key: self.spec.firmware.get(key, v) for key, v in defaults.items()}
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -110,6 +113,10 @@ class SimHost:
     @property
     def generic(self) -> bool:
         return self.spec.generic
+
+    @property
+    def personality(self) -> Personality:
+        return PERSONALITIES[self.spec.personality]
 
     def set_faults(self, faults: HostFaults) -> None:
         self.faults = faults
@@ -162,6 +169,11 @@ class SimHost:
         self._spawn(self._run_update(job, apply_time, image_uri, upload))
         return job
 
+    def start_staged_updates(self) -> None:
+        """UpdateService.StartUpdate: jobs submitted OnStartUpdateRequest run now (§4.4)."""
+        event, self._start_update = self._start_update, asyncio.Event()
+        event.set()
+
     def start_rollback(self, component: Component, apply_time: str) -> SimJob:
         job = self._new_update_job(f"Firmware Rollback: {component.name}")
         info = ImageInfo(component, self.previous[component.key])
@@ -172,7 +184,9 @@ class SimHost:
         """Dell JIDs on an iDRAC, plain serial numbers on a generic BMC."""
         self._job_serial += 1
         job_id = str(self._job_serial) if self.generic else new_job_id()
-        job = SimJob(id=job_id, name=name, job_type="FirmwareUpdate")
+        job = SimJob(
+            id=job_id, name=name, job_type="FirmwareUpdate", on_finish=self.logs.job_finished
+        )
         self.jobs[job.id] = job
         self.update_jobs += 1
         return job
@@ -193,6 +207,10 @@ class SimHost:
         upload: tuple[str, bytes] | None,
         rollback: ImageInfo | None = None,
     ) -> None:
+        if apply_time == "OnStartUpdateRequest":
+            job.set("Scheduled", "Task successfully scheduled.", "JCP001")
+            await self._start_update.wait()
+            apply_time = "Immediate"
         while not self.lc_reports_ready:
             job.set(
                 "New",
@@ -300,6 +318,7 @@ class SimHost:
         """The iDRAC reboots: offline, all sessions gone, LC busy for a while after."""
         self._mark_stale()
         self.sessions.clear()
+        self.logs.idrac_reset("firmware update" if before_back else "user initiated")
         self.idrac_online = False
         await self.services.set_online(self, False)
         await self._sleep(self.timings.idrac_reset + self.faults.unreachable_s + extra)
@@ -343,6 +362,7 @@ class SimHost:
         self.server_status = "PoweredOff"
         self.lc_ready = False
         self.last_reset_time = _iso_now()
+        self.logs.powered_off()
         await self.services.notify_vcenter(self, "notResponding")
 
     async def reboot(self, reset_type: str, created_by_update: bool = False) -> None:
@@ -376,6 +396,7 @@ class SimHost:
 
     async def _boot(self, reset_type: str) -> None:
         self.power_on = True
+        self.logs.powered_on()
         self.server_status = "InPOST"
         self.lc_ready = False
         if reset_type == "PowerCycle":
@@ -393,6 +414,7 @@ class SimHost:
         await self._sleep(self.timings.post)
         if self.faults.critical_after_boot:
             self.health = "Critical"
+            self.logs.component_failed()
         self.server_status = "OutOfPOST"
         await self.services.notify_vcenter(self, "connected")
         await self._sleep(self.timings.lc_after_post)
