@@ -9,110 +9,49 @@ checked too, not only empty collections.
 
 from __future__ import annotations
 
-import random
 import re
-import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from simulators.fleet import HostSpec
 from simulators.idrac.personality import PERSONALITIES
-from simulators.idrac.runner import SimulatorThread
-from simulators.idrac.simulator import IdracSimulator
+from tests.integration.redfish.personality_hosts import (
+    GENERIC,
+    KINDS,
+    Host,
+    personality_hosts,
+    push,
+    reset,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "conformance" / "redfish-csdl"
 VALIDATOR = Path(sys.executable).parent / "rf_service_validator"
-GENERIC = "generic"
-KINDS = [*PERSONALITIES, GENERIC]
 _SUMMARY = re.compile(r"\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|")
 _VALIDATING = re.compile(r" - Validating (\S+?)\.\.\.$")
 _FAIL = re.compile(r" - FAIL - (.*)$")
 
 
-def _spec(index: int, kind: str) -> HostSpec:
-    tag = f"CONF{index:03d}"
-    if kind == GENERIC:
-        return HostSpec(name=tag.lower(), service_tag=tag, generic=True, model="Contoso X1")
-    return HostSpec(name=tag.lower(), service_tag=tag, personality=kind)
-
-
-@dataclass
-class Hosts:
-    urls: dict[str, str]  # personality (or "generic") -> base URL
-    ca: str
-
-    def client(self, kind: str, **options: object) -> httpx.Client:
-        trust = ssl.create_default_context(cafile=self.ca)
-        return httpx.Client(base_url=self.urls[kind], verify=trust, **options)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
-    """One simulated host per personality, each with jobs and log entries to validate."""
-    specs = {kind: _spec(i, kind) for i, kind in enumerate(KINDS)}
-    sim = IdracSimulator(
-        list(specs.values()),
-        base_address=f"127.22.{random.randint(0, 250)}.1",
-        port=0,
-        time_scale=0.002,
-        state_dir=tmp_path_factory.mktemp("conformance-sim"),
-    )
-    with SimulatorThread(sim) as running:
-        found = Hosts(
-            {kind: running.url_of(spec.service_tag) for kind, spec in specs.items()},
-            str(running.ca_path),
-        )
-        for kind in KINDS:
-            with found.client(kind, auth=("root", "calvin")) as client:
-                _give_history(client)
-        for spec in specs.values():
-            _wait_until_settled(running.control_url, spec.service_tag)
-        yield found
-
-
-def _give_history(client: httpx.Client) -> None:
-    """A diagnostics update that completes, a BIOS update staged OnReset, a reboot."""
-    for name, apply_time in (
-        ("Diagnostics_Application_R30YT_WN64_4302A01_A00.EXE", "Immediate"),
-        ("BIOS_8MRPC_WN64_2.11.2.EXE", "OnReset"),
-    ):
-        response = client.post(
-            "/redfish/v1/UpdateService/MultipartUpload",
-            files={
-                "UpdateParameters": (
-                    None,
-                    f'{{"@Redfish.OperationApplyTime": "{apply_time}"}}',
-                    "application/json",
-                ),
-                "UpdateFile": (name, b"MZ fake DUP\n", "application/octet-stream"),
-            },
-        )
-        assert response.status_code == 202, response.text
-    system = client.get("/redfish/v1/Systems").json()["Members"][0]["@odata.id"]
-    reset = client.post(
-        f"{system}/Actions/ComputerSystem.Reset", json={"ResetType": "ForceRestart"}
-    )
-    assert reset.status_code == 204, reset.text
-
-
-def _wait_until_settled(control_url: str, tag: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        state = httpx.get(f"{control_url}/hosts/{tag}").json()
-        if state["lc_status"] == "Ready" and set(state["jobs"].values()) <= {
-            "Completed",
-            "RebootCompleted",
-        }:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{tag} did not settle: {state}")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Host]]:
+    """One host per personality, each with a finished update, a staged one and a reboot."""
+    with personality_hosts(tmp_path_factory.mktemp("sim"), copies=1, time_scale=0.002) as pool:
+        chosen = {kind: pool.take(kind) for kind in KINDS}
+        for host in chosen.values():
+            with host.client() as client:
+                for name, apply_time in (
+                    ("Diagnostics_Application_R30YT_WN64_4302A01_A00.EXE", "Immediate"),
+                    ("BIOS_8MRPC_WN64_2.11.2.EXE", "OnReset"),
+                ):
+                    response = push(client, name, apply_time)
+                    assert response.status_code == 202, response.text
+                reset(client)
+        for host in chosen.values():
+            host.wait_until_settled()
+        yield chosen
 
 
 @dataclass
@@ -164,8 +103,8 @@ def run_validator(url: str, log_dir: Path) -> Report:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_validator_finds_no_failure(hosts: Hosts, kind: str, tmp_path: Path) -> None:
-    report = run_validator(hosts.urls[kind], tmp_path)
+def test_validator_finds_no_failure(hosts: dict[str, Host], kind: str, tmp_path: Path) -> None:
+    report = run_validator(hosts[kind].url, tmp_path)
     counts = f"{kind}: {report.passed} pass, {report.warned} warn, {report.failed} fail"
     assert report.failed == 0, counts + "\n" + "\n".join(report.failures[:40])
     # The walk reached the resources a campaign uses, with history in them.
@@ -180,10 +119,10 @@ def test_validator_finds_no_failure(hosts: Hosts, kind: str, tmp_path: Path) -> 
     assert any("/TaskService/Tasks/" in uri for uri in reached), counts
 
 
-def test_every_schema_the_simulator_names_is_vendored(hosts: Hosts) -> None:
+def test_every_schema_the_simulator_names_is_vendored(hosts: dict[str, Host]) -> None:
     """$metadata is served without login and each schema it names is in our CSDL copy."""
-    for kind in KINDS:
-        with hosts.client(kind) as client:
+    for kind, host in hosts.items():
+        with host.client(login=False) as client:
             response = client.get("/redfish/v1/$metadata")
         assert response.status_code == 200, kind
         assert response.headers["content-type"].startswith("application/xml")
@@ -192,8 +131,8 @@ def test_every_schema_the_simulator_names_is_vendored(hosts: Hosts) -> None:
         assert not missing, f"{kind}: copy {missing} from DSP8010 into {SCHEMAS}"
 
 
-def test_open_paths_answer_without_login(hosts: Hosts) -> None:
-    with hosts.client(next(iter(PERSONALITIES))) as client:
+def test_open_paths_answer_without_login(hosts: dict[str, Host]) -> None:
+    with hosts[next(iter(PERSONALITIES))].client(login=False) as client:
         assert client.get("/redfish").json() == {"v1": "/redfish/v1/"}
         root = client.get("/redfish/v1").json()
         assert root["Tasks"] == {"@odata.id": "/redfish/v1/TaskService"}
