@@ -11,7 +11,7 @@ import json
 import random
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,13 @@ class Host:
 
     def set_faults(self, **faults: Any) -> None:
         httpx.post(f"{self.control_url}/hosts/{self.tag}/faults", json=faults).raise_for_status()
+
+    def wait_for(self, what: str, check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.tag}: still not {what}: {self.state()}")
+            time.sleep(0.05)
 
     def wait_until_settled(self) -> dict[str, Any]:
         """LC Ready and no job left running: what a finished update and reboot leave."""
