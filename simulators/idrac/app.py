@@ -85,7 +85,16 @@ def login(host: SimHost, request: Request) -> Response:
 
 @router.add("GET", rf"{V1}/SessionService")
 async def session_service(host: SimHost, _: Request, __: re.Match[str]) -> Response:
-    return Response.json(200, r.session_service(host))
+    return Response.json(
+        200,
+        r.service(
+            host,
+            "SessionService",
+            "Session Service",
+            SessionTimeout=1800,
+            Sessions=r.link(f"{V1}/SessionService/Sessions"),
+        ),
+    )
 
 
 @router.add("GET", rf"{V1}/SessionService/Sessions")

@@ -222,15 +222,16 @@ def dell_service(host: SimHost, name: str, actions: list[str]) -> dict[str, Any]
     }
 
 
-def session_service(host: SimHost) -> dict[str, Any]:
+def service(host: SimHost, resource: str, name: str, **properties: Any) -> dict[str, Any]:
+    """A DMTF service resource (SessionService, TaskService, JobService) at /redfish/v1."""
     return {
-        "@odata.id": f"{V1}/SessionService",
-        "@odata.type": host.personality.odata_type("SessionService"),
-        "Id": "SessionService",
-        "Name": "Session Service",
+        "@odata.id": f"{V1}/{resource}",
+        "@odata.type": host.personality.odata_type(resource),
+        "Id": resource,
+        "Name": name,
         "ServiceEnabled": True,
-        "SessionTimeout": 1800,
-        "Sessions": link(f"{V1}/SessionService/Sessions"),
+        "Status": {"Health": "OK", "State": "Enabled"},
+        **properties,
     }
 
 

@@ -8,7 +8,7 @@ from simulators.idrac import job_documents as jd
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 from simulators.idrac.jobs import utc_now
-from simulators.idrac.resources import V1, dell_path, dell_service, link
+from simulators.idrac.resources import V1, dell_path, dell_service, link, service
 from simulators.idrac.routing import body, error, members, not_found, router
 
 DELL = rf"{V1}/Managers/iDRAC\.Embedded\.1/Oem/Dell"
@@ -28,16 +28,13 @@ DELL_ACTIONS = {
 async def task_service(host: SimHost, _: Request, __: re.Match[str]) -> Response:
     return Response.json(
         200,
-        {
-            "@odata.id": f"{V1}/TaskService",
-            "@odata.type": host.personality.odata_type("TaskService"),
-            "Id": "TaskService",
-            "Name": "Task Service",
-            "ServiceEnabled": True,
-            "DateTime": jd.timestamp(utc_now()),
-            "Status": {"Health": "OK", "State": "Enabled"},
-            "Tasks": link(f"{V1}/TaskService/Tasks"),
-        },
+        service(
+            host,
+            "TaskService",
+            "Task Service",
+            DateTime=jd.timestamp(utc_now()),
+            Tasks=link(f"{V1}/TaskService/Tasks"),
+        ),
     )
 
 
@@ -59,17 +56,15 @@ async def task(host: SimHost, request: Request, match: re.Match[str]) -> Respons
 async def job_service(host: SimHost, _: Request, __: re.Match[str]) -> Response:
     return Response.json(
         200,
-        {
-            "@odata.id": f"{V1}/JobService",
-            "@odata.type": host.personality.odata_type("JobService"),
-            "Id": "JobService",
-            "Name": "Job Service",
-            "ServiceEnabled": True,
-            "DateTime": jd.timestamp(utc_now()),
-            "ServiceCapabilities": {"MaxJobs": 256, "MaxSteps": 1, "Scheduling": True},
-            "Jobs": link(f"{V1}/JobService/Jobs"),
-            "Log": link(f"{V1}/Managers/iDRAC.Embedded.1/LogServices/Lclog"),
-        },
+        service(
+            host,
+            "JobService",
+            "Job Service",
+            DateTime=jd.timestamp(utc_now()),
+            ServiceCapabilities={"MaxJobs": 256, "MaxSteps": 1, "Scheduling": True},
+            Jobs=link(f"{V1}/JobService/Jobs"),
+            Log=link(f"{V1}/Managers/iDRAC.Embedded.1/LogServices/Lclog"),
+        ),
     )
 
 
