@@ -25,6 +25,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "service_tag": host.tag,
         "address": host.address,
         "generic": host.generic,
+        "personality": host.spec.personality,
         "power_state": "On" if host.power_on else "Off",
         "server_status": host.server_status,
         # The truth, not what Redfish reports (which may be a stale "Ready").
