@@ -7,7 +7,7 @@ and the docs say so. A host picks its line with ``personality:`` in the fleet fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 PersonalityName = Literal["idrac9-4.x", "idrac9-5.x", "idrac9-7.x"]
@@ -50,71 +50,62 @@ _COMMON = {
     "ManagerNetworkProtocol": "v1_6_0",
 }
 
-PERSONALITIES: dict[str, Personality] = {
-    p.name: p
-    for p in (
-        Personality(
-            name="idrac9-4.x",
-            idrac_version="4.40.00.00",
-            redfish_version="1.9.0",
-            schemas={
-                **_COMMON,
-                "ServiceRoot": "v1_6_0",
-                "ComputerSystem": "v1_10_0",
-                "Manager": "v1_3_3",
-                "UpdateService": "v1_8_0",
-                "SoftwareInventory": "v1_2_3",
-                "Task": "v1_4_3",
-            },
-            registry="IDRAC.2.5",
-            system_last_reset_time=False,
-            manager_last_reset_time=False,
-            apply_times=("Immediate", "OnReset"),
-            start_update_action=False,
-            dell_job_start_time_sentinel=True,
-            pldm_inventory_fields=False,
-        ),
-        Personality(
-            name="idrac9-5.x",
-            idrac_version="5.10.00.00",
-            redfish_version="1.11.0",
-            schemas={
-                **_COMMON,
-                "ServiceRoot": "v1_8_0",
-                "ComputerSystem": "v1_12_0",
-                "Manager": "v1_9_0",
-                "UpdateService": "v1_8_1",
-                "SoftwareInventory": "v1_2_3",
-                "Task": "v1_4_3",
-            },
-            registry="IDRAC.2.8",
-            system_last_reset_time=False,
-            manager_last_reset_time=False,
-            apply_times=("Immediate", "OnReset", "OnStartUpdateRequest"),
-            start_update_action=True,
-            dell_job_start_time_sentinel=False,
-            pldm_inventory_fields=False,
-        ),
-        Personality(
-            name="idrac9-7.x",
-            idrac_version="7.00.00.00",
-            redfish_version="1.17.0",
-            schemas={
-                **_COMMON,
-                "ServiceRoot": "v1_11_0",
-                "ComputerSystem": "v1_16_0",
-                "Manager": "v1_12_0",
-                "UpdateService": "v1_11_0",
-                "SoftwareInventory": "v1_10_2",
-                "Task": "v1_5_1",
-            },
-            registry="IDRAC.2.9",
-            system_last_reset_time=True,
-            manager_last_reset_time=True,
-            apply_times=("Immediate", "OnReset", "OnStartUpdateRequest"),
-            start_update_action=True,
-            dell_job_start_time_sentinel=False,
-            pldm_inventory_fields=True,
-        ),
-    )
-}
+# Each line is written as what changed since the one before it.
+IDRAC9_4 = Personality(
+    name="idrac9-4.x",
+    idrac_version="4.40.00.00",
+    redfish_version="1.9.0",
+    schemas={
+        **_COMMON,
+        "ServiceRoot": "v1_6_0",
+        "ComputerSystem": "v1_10_0",
+        "Manager": "v1_3_3",
+        "UpdateService": "v1_8_0",
+        "SoftwareInventory": "v1_2_3",
+        "Task": "v1_4_3",
+    },
+    registry="IDRAC.2.5",
+    system_last_reset_time=False,
+    manager_last_reset_time=False,
+    apply_times=("Immediate", "OnReset"),
+    start_update_action=False,
+    dell_job_start_time_sentinel=True,
+    pldm_inventory_fields=False,
+)
+IDRAC9_5 = replace(
+    IDRAC9_4,
+    name="idrac9-5.x",
+    idrac_version="5.10.00.00",
+    redfish_version="1.11.0",
+    schemas={
+        **IDRAC9_4.schemas,
+        "ServiceRoot": "v1_8_0",
+        "ComputerSystem": "v1_12_0",
+        "Manager": "v1_9_0",
+        "UpdateService": "v1_8_1",
+    },
+    registry="IDRAC.2.8",
+    apply_times=("Immediate", "OnReset", "OnStartUpdateRequest"),
+    start_update_action=True,
+    dell_job_start_time_sentinel=False,
+)
+IDRAC9_7 = replace(
+    IDRAC9_5,
+    name="idrac9-7.x",
+    idrac_version="7.00.00.00",
+    redfish_version="1.17.0",
+    schemas={
+        **IDRAC9_5.schemas,
+        "ServiceRoot": "v1_11_0",
+        "ComputerSystem": "v1_16_0",
+        "Manager": "v1_12_0",
+        "UpdateService": "v1_11_0",
+        "SoftwareInventory": "v1_10_2",
+        "Task": "v1_5_1",
+    },
+    registry="IDRAC.2.9",
+    system_last_reset_time=True,
+    manager_last_reset_time=True,
+    pldm_inventory_fields=True,
+)
+PERSONALITIES: dict[str, Personality] = {p.name: p for p in (IDRAC9_4, IDRAC9_5, IDRAC9_7)}
