@@ -17,14 +17,16 @@ TRANSFER_PROTOCOLS = ["HTTP", "NFS", "CIFS", "TFTP", "HTTPS"]
 INSTALL_UPON = ["Now", "NowAndReboot", "NextReboot"]
 
 
+def transfer_protocols(host: SimHost) -> list[str]:
+    return ["HTTP", "HTTPS"] if host.generic else TRANSFER_PROTOCOLS
+
+
 def update_service(host: SimHost) -> dict[str, Any]:
     personality = host.personality
     actions: dict[str, Any] = {
         "#UpdateService.SimpleUpdate": {
             "target": f"{UPDATE}/Actions/UpdateService.SimpleUpdate",
-            "TransferProtocol@Redfish.AllowableValues": (
-                ["HTTP", "HTTPS"] if host.generic else TRANSFER_PROTOCOLS
-            ),
+            "TransferProtocol@Redfish.AllowableValues": transfer_protocols(host),
             "@Redfish.OperationApplyTimeSupport": {
                 "@odata.type": "#Settings.v1_3_1.OperationApplyTimeSupport",
                 "SupportedValues": list(personality.apply_times),

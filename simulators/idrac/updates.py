@@ -88,11 +88,8 @@ async def simple_update(host: SimHost, request: Request, __: re.Match[str]) -> R
         return refused
     if image_uri.startswith(f"{inv.INVENTORY}/"):
         return _install_member(host, image_uri.rsplit("/", 1)[1], apply_time)
-    protocols = inv.update_service(host)["Actions"]["#UpdateService.SimpleUpdate"][
-        "TransferProtocol@Redfish.AllowableValues"
-    ]
     protocol = params.get("TransferProtocol") or image_uri.split(":", 1)[0].upper()
-    if protocol not in protocols:
+    if protocol not in inv.transfer_protocols(host):
         return error(
             400,
             "Base.1.12.PropertyValueNotInList",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from simulators.fleet import FleetFileError, load_fleet
 from simulators.idrac.host import SimHost
-from simulators.idrac.personality import NEWEST, PERSONALITIES
+from simulators.idrac.personality import NEWEST, PERSONALITIES, PersonalityName
 
 FLEET = """
 datacenters:
@@ -51,6 +52,10 @@ def test_line_without_fleet_firmware_runs_that_lines_idrac(tmp_path: Path) -> No
 def test_unknown_line_is_refused_naming_the_field(tmp_path: Path) -> None:
     with pytest.raises(FleetFileError, match=r"personality: Input should be 'idrac9-4.x'"):
         _hosts(tmp_path, ", personality: idrac8")
+
+
+def test_the_fleet_file_accepts_exactly_the_lines_the_simulator_plays() -> None:
+    assert set(get_args(PersonalityName)) == set(PERSONALITIES)
 
 
 @pytest.mark.parametrize("name", list(PERSONALITIES))
