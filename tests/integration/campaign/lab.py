@@ -30,7 +30,6 @@ from domain.runbook import CampaignResult
 from domain.temporal_names import TaskQueue
 from integrations.redfish.models import ClientOptions
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
-from simulators.idrac.personality import PERSONALITIES
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
 from simulators.vcsim.harness import READY_TIMEOUT_S as VCSIM_READY_TIMEOUT_S
@@ -158,16 +157,10 @@ class Lab:
 def lab_fleet(base: str) -> Fleet:
     """Two DRS clusters in Amsterdam: four hosts (HA reserves one) and three (no HA)."""
 
-    lines = list(PERSONALITIES)
-
     def host(cluster: str, index: int, octet: int) -> HostSpec:
-        """Hosts of every iDRAC9 line, as a real lab has after years of purchases."""
         tag = f"{cluster[:1].upper()}LAB{index:03d}"
         return HostSpec(
-            name=f"esx-{cluster}-{index}.lab.test",
-            service_tag=tag,
-            idrac_address=f"{base}.{octet}",
-            personality=lines[octet % len(lines)],
+            name=f"esx-{cluster}-{index}.lab.test", service_tag=tag, idrac_address=f"{base}.{octet}"
         )
 
     alpha = ClusterSpec(
