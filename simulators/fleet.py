@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common import safe_yaml
+from simulators.idrac.personality import NEWEST, PersonalityName
 
 
 class FleetFileError(ValueError):
@@ -86,6 +87,9 @@ class HostSpec(_Strict):
     idrac_username: str = Field(default="root", min_length=1)
     idrac_password: str = Field(default="calvin", min_length=1)  # Dell's factory default
     generic: bool = Field(default=False, description="iDRAC shows no Dell OEM (plain Redfish)")
+    personality: PersonalityName = Field(
+        default=NEWEST, description="the iDRAC9 firmware line the simulator plays"
+    )
     faults: HostFaults = Field(default_factory=HostFaults)
 
     @field_validator("idrac_address")

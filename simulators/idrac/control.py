@@ -4,7 +4,7 @@ GET  /hosts                     every host's state
 GET  /hosts/{service_tag}       one host: power, LC, firmware, update_jobs, flashes, faults
 POST /hosts/{service_tag}/faults   JSON merged into the host's faults (fleet-file names)
 POST /hosts/{service_tag}/offline  {"seconds": N}: the iDRAC stops answering (iDRAC seconds)
-POST /hosts/{service_tag}/personality  JSON merged into the host's Personality
+POST /hosts/{service_tag}/quirks  JSON merged into the host's ResetQuirks
                                 (warm_restart, last_reset_time)
 """
 
@@ -20,7 +20,7 @@ from simulators.fleet import HostFaults
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 
-_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline|personality))?$")
+_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline|quirks))?$")
 
 
 def host_state(host: SimHost) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "service_tag": host.tag,
         "address": host.address,
         "generic": host.generic,
+        "personality": host.spec.personality,
         "power_state": "On" if host.power_on else "Off",
         "server_status": host.server_status,
         # The truth, not what Redfish reports (which may be a stale "Ready").
@@ -43,7 +44,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "sessions": len(host.sessions),
         "jobs": {jid: job.state for jid, job in host.jobs.items()},
         "faults": host.faults.model_dump(),
-        "personality": asdict(host.personality),
+        "quirks": asdict(host.quirks),
     }
 
 
@@ -63,8 +64,8 @@ async def handle_control(hosts: dict[str, SimHost], request: Request) -> Respons
         body = request.json() or {}
         if action == "faults":
             host.set_faults(HostFaults.model_validate({**host.faults.model_dump(), **body}))
-        elif action == "personality":
-            host.personality = replace(host.personality, **body)
+        elif action == "quirks":
+            host.quirks = replace(host.quirks, **body)
         else:
             host.go_offline(float(body["seconds"]))
     except (ValueError, KeyError, TypeError, ValidationError) as exc:

@@ -21,6 +21,8 @@ from simulators.fleet import HostFaults, HostSpec
 from simulators.idrac.components import COMPONENTS, Component, RebootType
 from simulators.idrac.dup import ImageInfo, ImageNotUnderstood, identify_image
 from simulators.idrac.jobs import REBOOT_PENDING_MESSAGE, SimJob, new_job_id
+from simulators.idrac.logs import HostLogs
+from simulators.idrac.personality import PERSONALITIES, Personality
 
 log = logging.getLogger("simulators.idrac")
 
@@ -29,8 +31,6 @@ log = logging.getLogger("simulators.idrac")
 class Timings:
     """Real-hardware durations in seconds (scaled by the time scale)."""
 
-    task_visible_after: float = 2.0  # the task 404s right after creation (reference §5.2)
-    task_purge_after: float = 5.0  # ...and again shortly after completion (iDRAC 7.00)
     download: float = 30.0
     apply: float = 60.0
     idrac_reset: float = 180.0
@@ -45,8 +45,8 @@ class Timings:
 
 
 @dataclass
-class Personality:
-    """Where one iDRAC's firmware shows less than the default simulation, as real ones do."""
+class ResetQuirks:
+    """How one iDRAC shows a reset, beyond its firmware line (set at run time by tests)."""
 
     # DMTF ResetType GracefulRestart / ForceRestart only promise PowerState On "after
     # transiting through a restart" (Resource schema); a warm reset keeps the PowerEdge
@@ -86,7 +86,7 @@ class SimHost:
     services: HostServices
     timings: Timings = field(default_factory=Timings)
     faults: HostFaults = field(init=False)
-    personality: Personality = field(default_factory=Personality)
+    quirks: ResetQuirks = field(default_factory=ResetQuirks)
     firmware: dict[str, str] = field(init=False)
     previous: dict[str, str] = field(default_factory=dict)
     power_on: bool = True
@@ -105,16 +105,19 @@ class SimHost:
     busy_left: int = 0
     submit_busy_left: int = 0
     max_sessions: int = 8
+    staged: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # Available- packages
+    logs: HostLogs = field(default_factory=HostLogs)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _start_update: asyncio.Event = field(default_factory=asyncio.Event)
     _rebooting: bool = False
     _session_serial: int = 0
     _job_serial: int = 0
 
     def __post_init__(self) -> None:
         self.set_faults(self.spec.faults.model_copy())
-        self.firmware = {
-            key: self.spec.firmware.get(key, c.default_version) for key, c in COMPONENTS.items()
-        }
+        defaults = {key: c.default_version for key, c in COMPONENTS.items()}
+        defaults["idrac"] = self.personality.idrac_version
+        self.firmware = {key: self.spec.firmware.get(key, v) for key, v in defaults.items()}
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -124,6 +127,10 @@ class SimHost:
     @property
     def generic(self) -> bool:
         return self.spec.generic
+
+    @property
+    def personality(self) -> Personality:
+        return PERSONALITIES[self.spec.personality]
 
     def set_faults(self, faults: HostFaults) -> None:
         self.faults = faults
@@ -176,6 +183,11 @@ class SimHost:
         self._spawn(self._run_update(job, apply_time, image_uri, upload))
         return job
 
+    def start_staged_updates(self) -> None:
+        """UpdateService.StartUpdate: jobs submitted OnStartUpdateRequest run now (§4.4)."""
+        event, self._start_update = self._start_update, asyncio.Event()
+        event.set()
+
     def start_rollback(self, component: Component, apply_time: str) -> SimJob:
         job = self._new_update_job(f"Firmware Rollback: {component.name}")
         info = ImageInfo(component, self.previous[component.key])
@@ -186,7 +198,9 @@ class SimHost:
         """Dell JIDs on an iDRAC, plain serial numbers on a generic BMC."""
         self._job_serial += 1
         job_id = str(self._job_serial) if self.generic else new_job_id()
-        job = SimJob(id=job_id, name=name, job_type="FirmwareUpdate")
+        job = SimJob(
+            id=job_id, name=name, job_type="FirmwareUpdate", on_finish=self.logs.job_finished
+        )
         self.jobs[job.id] = job
         self.update_jobs += 1
         return job
@@ -207,6 +221,10 @@ class SimHost:
         upload: tuple[str, bytes] | None,
         rollback: ImageInfo | None = None,
     ) -> None:
+        if apply_time == "OnStartUpdateRequest":
+            job.set("Scheduled", "Task successfully scheduled.", "JCP001")
+            await self._start_update.wait()
+            apply_time = "Immediate"
         while not self.lc_reports_ready:
             job.set(
                 "New",
@@ -314,6 +332,7 @@ class SimHost:
         """The iDRAC reboots: offline, all sessions gone, LC busy for a while after."""
         self._mark_stale()
         self.sessions.clear()
+        self.logs.idrac_reset("firmware update" if before_back else "user initiated")
         self.idrac_online = False
         await self.services.set_online(self, False)
         await self._sleep(self.timings.idrac_reset + self.faults.unreachable_s + extra)
@@ -358,6 +377,7 @@ class SimHost:
         self.server_status = "InPOST" if warm else "PoweredOff"
         self.lc_ready = False
         self.last_reset_time = _iso_now()
+        self.logs.powered_off()
         await self.services.notify_vcenter(self, "notResponding")
 
     async def reboot(self, reset_type: str, created_by_update: bool = False) -> None:
@@ -380,7 +400,7 @@ class SimHost:
             if self.power_on:
                 if reset_type == "GracefulRestart":
                     await self._sleep(self.timings.graceful_shutdown)
-                await self._down(warm=self.personality.warm_restart and reset_type != "PowerCycle")
+                await self._down(warm=self.quirks.warm_restart and reset_type != "PowerCycle")
             await self._sleep(self.timings.power_off)
             if reboot_job:
                 reboot_job.set("RebootCompleted", "Reboot is complete.", "RED030", 100)
@@ -391,6 +411,7 @@ class SimHost:
 
     async def _boot(self, reset_type: str) -> None:
         self.power_on = True
+        self.logs.powered_on()
         self.server_status = "InPOST"
         self.lc_ready = False
         if reset_type == "PowerCycle":
@@ -408,6 +429,7 @@ class SimHost:
         await self._sleep(self.timings.post)
         if self.faults.critical_after_boot:
             self.health = "Critical"
+            self.logs.component_failed()
         self.server_status = "OutOfPOST"
         await self.services.notify_vcenter(self, "connected")
         await self._sleep(self.timings.lc_after_post)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,9 +22,11 @@ FAILURE_MESSAGES: dict[str, str] = {
     "SYS261": "Unable to transfer image file: the network connection failed.",
     "SUP0518": "Unable to find a device applicable to the update package.",
 }
+# Two sentences joined without a plain space in captures (#266: "pending In order"): the
+# iDRAC separates them with a no-break space.
 REBOOT_PENDING_MESSAGE = (
-    "Job completed, server reboot pending In order to apply changes, perform a virtual A/C "
-    "power cycle using ResetType 'PowerCycle'."
+    "Job completed, server reboot pending\u00a0In order to apply changes, perform a virtual "
+    "A/C power cycle using ResetType 'PowerCycle'."
 )
 _ids = itertools.count(int(time.time()) % 10**6 * 10**6)
 
@@ -32,8 +35,8 @@ def new_job_id(prefix: str = "JID") -> str:
     return f"{prefix}_{next(_ids) % 10**12:012d}"
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -45,14 +48,15 @@ class SimJob:
     target_version: str | None = None
     state: str = "New"  # Dell JobState
     message: str = "Job created."
-    message_id: str = "JCP000"
+    message_id: str = "JCP000"  # without the registry prefix, which the personality adds
     percent: int = 0
     failed: bool = False
     needs_power_cycle: bool = False
     created: float = field(default_factory=time.monotonic)
     finished: float | None = None
-    start_time: str = field(default_factory=now_iso)
-    completion_time: str | None = None
+    started_at: datetime = field(default_factory=utc_now)
+    ended_at: datetime | None = None
+    on_finish: Callable[[SimJob], None] | None = None  # the host's Lifecycle log
 
     def set(self, state: str, message: str, message_id: str, percent: int | None = None) -> None:
         self.state, self.message, self.message_id = state, message, message_id
@@ -72,7 +76,9 @@ class SimJob:
 
     def _finish(self) -> None:
         self.finished = time.monotonic()
-        self.completion_time = now_iso()
+        self.ended_at = utc_now()
+        if self.on_finish:
+            self.on_finish(self)
 
     @property
     def terminal(self) -> bool:

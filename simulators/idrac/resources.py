@@ -1,20 +1,29 @@
-"""The Redfish documents a simulated iDRAC serves, rendered from its current state.
+"""The identity documents of a simulated iDRAC: service root, system, manager, chassis.
 
-Dell mode mirrors captures from real iDRAC9s (reference §2-§7); generic mode drops
-every Oem block and Dell-only resource and uses plain ids (Systems/1, Managers/1), as
-a non-Dell BMC does.
+Dell mode mirrors captures from real iDRAC9s of the host's firmware line (its
+personality, docs/redfish.md); generic mode drops every Oem block and Dell-only resource
+and uses plain ids (Systems/1, Managers/1), as a non-Dell BMC does.
 """
 
 from __future__ import annotations
 
-import time
+import zlib
 from typing import Any
 
-from simulators.idrac.components import COMPONENTS, Component
 from simulators.idrac.host import SimHost
-from simulators.idrac.jobs import SimJob
 
 V1 = "/redfish/v1"
+RESET_TYPES = ["On", "ForceOff", "ForceRestart", "GracefulRestart", "GracefulShutdown",
+               "PushPowerButton", "Nmi", "PowerCycle"]  # fmt: skip
+# Dell services a real manager links (ISRV UriManagers.md, iDRAC 5.10) -> schema version.
+DELL_MANAGER_SERVICES = {
+    "DellJobService": "v1_2_0",
+    "DellLCService": "v1_3_0",
+    "DelliDRACCardService": "v1_4_0",
+    "DellLicenseManagementService": "v1_1_0",
+    "DellPersistentStorageService": "v1_1_0",
+    "DellTimeService": "v1_0_1",
+}
 
 
 def system_path(host: SimHost) -> str:
@@ -33,43 +42,73 @@ def dell_path(host: SimHost, leaf: str) -> str:
     return f"{manager_path(host)}/Oem/Dell/{leaf}"
 
 
-def collection(path: str, members: list[str], **extra: Any) -> dict[str, Any]:
+def link(path: str) -> dict[str, str]:
+    return {"@odata.id": path}
+
+
+def collection(path: str, kind: str, members: list[str]) -> dict[str, Any]:
+    """A KIND collection (``#KINDCollection.KINDCollection``)."""
     return {
         "@odata.id": path,
-        "Members": [{"@odata.id": m} for m in members],
+        "@odata.type": f"#{kind}Collection.{kind}Collection",
+        "Name": f"{kind} Collection",
+        "Members": [link(m) for m in members],
         "Members@odata.count": len(members),
-        **extra,
     }
+
+
+def mac_address(host: SimHost, port: int) -> str:
+    """A stable, locally administered MAC per host and port."""
+    digits = f"{zlib.crc32(host.tag.encode()):08x}"
+    return "02:" + ":".join(digits[i : i + 2] for i in range(0, 8, 2)) + f":{port:02x}"
 
 
 def service_root(host: SimHost) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "@odata.id": V1,
-        "@odata.type": "#ServiceRoot.v1_11_0.ServiceRoot",
+        "@odata.type": host.personality.odata_type("ServiceRoot"),
         "Id": "RootService",
         "Name": "Root Service",
-        "RedfishVersion": "1.17.0",
+        "Description": "Root Service",
+        "RedfishVersion": host.personality.redfish_version,
         "Vendor": "Contoso" if host.generic else "Dell",
         "Product": "Generic BMC" if host.generic else "Integrated Dell Remote Access Controller",
-        "Systems": {"@odata.id": f"{V1}/Systems"},
-        "Managers": {"@odata.id": f"{V1}/Managers"},
-        "Chassis": {"@odata.id": f"{V1}/Chassis"},
-        "SessionService": {"@odata.id": f"{V1}/SessionService"},
-        "UpdateService": {"@odata.id": f"{V1}/UpdateService"},
-        "TaskService": {"@odata.id": f"{V1}/TaskService"},
-        "Links": {"Sessions": {"@odata.id": f"{V1}/SessionService/Sessions"}},
+        "Systems": link(f"{V1}/Systems"),
+        "Managers": link(f"{V1}/Managers"),
+        "Chassis": link(f"{V1}/Chassis"),
+        "SessionService": link(f"{V1}/SessionService"),
+        "UpdateService": link(f"{V1}/UpdateService"),
+        "Tasks": link(f"{V1}/TaskService"),
+        "Links": {"Sessions": link(f"{V1}/SessionService/Sessions")},
     }
     if not host.generic:
-        doc["JobService"] = {"@odata.id": f"{V1}/JobService"}
+        doc["JobService"] = link(f"{V1}/JobService")
+        doc["ProtocolFeaturesSupported"] = {
+            "ExpandQuery": {"ExpandAll": True, "Levels": True, "Links": True,
+                            "MaxLevels": 1, "NoLinks": True},
+            "FilterQuery": True,
+            "SelectQuery": True,
+        }  # fmt: skip
+        doc["Oem"] = {
+            "Dell": {
+                "@odata.type": "#DellServiceRoot.v1_0_0.DellServiceRoot",
+                "IsBranded": 0,
+                "ManagerMACAddress": mac_address(host, 0),
+                "ServiceTag": host.tag,
+            }
+        }
     return doc
 
 
 def system(host: SimHost) -> dict[str, Any]:
     health = host.health
+    path = system_path(host)
     doc: dict[str, Any] = {
-        "@odata.id": system_path(host),
-        "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",
-        "Id": system_path(host).rsplit("/", 1)[1],
+        "@odata.id": path,
+        "@odata.type": host.personality.odata_type("ComputerSystem"),
+        "Id": path.rsplit("/", 1)[1],
+        "Name": "System",
+        "SystemType": "Physical",
         "Manufacturer": "Contoso" if host.generic else "Dell Inc.",
         "Model": host.spec.model,
         "SKU": host.tag,
@@ -77,33 +116,38 @@ def system(host: SimHost) -> dict[str, Any]:
         "PowerState": "On" if host.power_on else "Off",
         "BiosVersion": host.firmware["bios"],
         "Status": {"Health": health, "HealthRollup": health, "State": "Enabled"},
+        "EthernetInterfaces": link(f"{path}/EthernetInterfaces"),
+        "Links": {
+            "Chassis": [link(chassis_path(host))],
+            "ManagedBy": [link(manager_path(host))],
+        },
         "Actions": {
             "#ComputerSystem.Reset": {
-                "target": f"{system_path(host)}/Actions/ComputerSystem.Reset",
-                "ResetType@Redfish.AllowableValues": [
-                    "On",
-                    "ForceOff",
-                    "ForceRestart",
-                    "GracefulRestart",
-                    "GracefulShutdown",
-                    "PushPowerButton",
-                    "Nmi",
-                    "PowerCycle",
-                ],
+                "target": f"{path}/Actions/ComputerSystem.Reset",
+                "ResetType@Redfish.AllowableValues": RESET_TYPES,
             }
         },
     }
-    if host.personality.last_reset_time:
+    shown = host.generic or host.personality.system_last_reset_time
+    if shown and host.quirks.last_reset_time:
         doc["LastResetTime"] = host.last_reset_time
     if not host.generic:
         doc["Oem"] = {
             "Dell": {
+                "@odata.type": "#DellOem.v1_2_0.DellOemResources",
                 "DellSystem": {
+                    "@odata.type": "#DellSystem.v1_3_0.DellSystem",
+                    "Id": "System.Embedded.1",
+                    "Name": "DellSystem",
                     "SystemID": host.spec.system_id,
+                    "SystemGeneration": "15G Monolithic",
+                    "ChassisServiceTag": host.tag,
+                    "NodeID": host.tag,
                     "CPURollupStatus": "OK",
                     "StorageRollupStatus": "OK",
                     "CurrentRollupStatus": "OK",
-                }
+                    "SELRollupStatus": "OK" if health == "OK" else "Critical",
+                },
             }
         }
     return doc
@@ -113,26 +157,36 @@ def manager(host: SimHost) -> dict[str, Any]:
     path = manager_path(host)
     doc: dict[str, Any] = {
         "@odata.id": path,
-        "@odata.type": "#Manager.v1_17_0.Manager",
+        "@odata.type": host.personality.odata_type("Manager"),
         "Id": path.rsplit("/", 1)[1],
         "Name": "Manager",
+        "Description": "BMC",
         "ManagerType": "BMC",
         "Model": "15G Monolithic",
         "FirmwareVersion": host.firmware["idrac"],
         "Status": {"Health": "OK", "State": "Enabled"},
+        "EthernetInterfaces": link(f"{path}/EthernetInterfaces"),
+        "NetworkProtocol": link(f"{path}/NetworkProtocol"),
         "Actions": {
             "#Manager.Reset": {
                 "target": f"{path}/Actions/Manager.Reset",
                 "ResetType@Redfish.AllowableValues": ["GracefulRestart"],
             }
         },
-        "Links": {},
+        "Links": {
+            "ManagerForServers": [link(system_path(host))],
+            "ManagerForChassis": [link(chassis_path(host))],
+        },
     }
+    if host.generic or host.personality.manager_last_reset_time:
+        doc["LastResetTime"] = host.logs.idrac_started.isoformat()
     if not host.generic:
+        doc["LogServices"] = link(f"{path}/LogServices")
         doc["Links"]["Oem"] = {
             "Dell": {
-                leaf: {"@odata.id": dell_path(host, leaf)}
-                for leaf in ("DellJobService", "DellLCService", "Jobs")
+                "@odata.type": "#DellOem.v1_2_0.DellOemLinks",
+                "Jobs": link(dell_path(host, "Jobs")),
+                **{name: link(dell_path(host, name)) for name in DELL_MANAGER_SERVICES},
             }
         }
     return doc
@@ -141,186 +195,52 @@ def manager(host: SimHost) -> dict[str, Any]:
 def chassis(host: SimHost) -> dict[str, Any]:
     return {
         "@odata.id": chassis_path(host),
+        "@odata.type": host.personality.odata_type("Chassis"),
         "Id": chassis_path(host).rsplit("/", 1)[1],
+        "Name": "Computer System Chassis",
         "ChassisType": "RackMount",
         "Model": host.spec.model,
         "SKU": host.tag,
         "PowerState": "On" if host.power_on else "Off",
         "Status": {"Health": "OK", "HealthRollup": "OK", "State": "Enabled"},
-    }
-
-
-def update_service(host: SimHost) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "@odata.id": f"{V1}/UpdateService",
-        "@odata.type": "#UpdateService.v1_8_1.UpdateService",
-        "Id": "UpdateService",
-        "ServiceEnabled": True,
-        "MultipartHttpPushUri": f"{V1}/UpdateService/MultipartUpload",
-        "MaxImageSizeBytes": None,
-        "FirmwareInventory": {"@odata.id": f"{V1}/UpdateService/FirmwareInventory"},
-        "Actions": {
-            "#UpdateService.SimpleUpdate": {
-                "target": f"{V1}/UpdateService/Actions/UpdateService.SimpleUpdate",
-                "TransferProtocol@Redfish.AllowableValues": ["HTTP", "HTTPS"],
-                "@Redfish.OperationApplyTimeSupport": {
-                    "@odata.type": "#Settings.v1_3_3.OperationApplyTimeSupport",
-                    "SupportedValues": ["Immediate", "OnReset"],
-                },
-            }
+        "Links": {
+            "ComputerSystems": [link(system_path(host))],
+            "ManagedBy": [link(manager_path(host))],
         },
     }
-    return doc
 
 
-def _member_id(host: SimHost, prefix: str, component: Component, version: str) -> str:
-    if host.generic:
-        return component.generic_id
-    return f"{prefix}-{component.component_id}-{version}__{component.fqdd}"
+def dell_service(host: SimHost, name: str, actions: list[str]) -> dict[str, Any]:
+    path = dell_path(host, name)
+    return {
+        "@odata.id": path,
+        "@odata.type": f"#{name}.{DELL_MANAGER_SERVICES[name]}.{name}",
+        "Id": name,
+        "Name": name,
+        "Actions": {
+            f"#{name}.{action}": {"target": f"{path}/Actions/{name}.{action}"} for action in actions
+        },
+    }
 
 
-def firmware_members(host: SimHost) -> dict[str, dict[str, Any]]:
-    members: dict[str, dict[str, Any]] = {}
-    for key, component in COMPONENTS.items():
-        entries = [("Installed", host.firmware[key])]
-        if not host.generic:
-            if key == "bios":
-                entries.append(("Current", host.firmware[key]))
-            if key in host.previous:
-                entries.append(("Previous", host.previous[key]))
-        for prefix, version in entries:
-            member_id = _member_id(host, prefix, component, version)
-            members[member_id] = _software_inventory(host, member_id, prefix, component, version)
-    return members
-
-
-def _software_inventory(
-    host: SimHost, member_id: str, prefix: str, component: Component, version: str
-) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "@odata.id": f"{V1}/UpdateService/FirmwareInventory/{member_id}",
-        "@odata.type": "#SoftwareInventory.v1_10_2.SoftwareInventory",
-        "Id": member_id,
-        "Name": component.name,
-        "Description": "Represents Firmware Inventory",
-        "Version": version,
-        "SoftwareId": component.component_id,
-        "Updateable": True,
+def service(host: SimHost, resource: str, name: str, **properties: Any) -> dict[str, Any]:
+    """A DMTF service resource (SessionService, TaskService, JobService) at /redfish/v1."""
+    return {
+        "@odata.id": f"{V1}/{resource}",
+        "@odata.type": host.personality.odata_type(resource),
+        "Id": resource,
+        "Name": name,
+        "ServiceEnabled": True,
         "Status": {"Health": "OK", "State": "Enabled"},
-    }
-    if not host.generic:
-        status = "AvailableForInstallation" if prefix == "Previous" else "Installed"
-        doc["Oem"] = {
-            "Dell": {
-                "DellSoftwareInventory": {
-                    "ComponentID": component.component_id,
-                    "ComponentType": component.component_type,
-                    "ElementName": component.name,
-                    "Id": f"DCIM:{prefix.upper()}_0x23_{component.fqdd}",
-                    "IdentityInfoValue": [f"DCIM:firmware:{component.component_id}"],
-                    "Status": status,
-                }
-            }
-        }
-    return doc
-
-
-def task(host: SimHost, job: SimJob) -> dict[str, Any]:
-    messages = [{"Message": job.message, "MessageId": job.message_id, "MessageArgs": []}]
-    if host.generic:
-        return _generic_task(job)
-    return {
-        "@odata.id": f"{V1}/TaskService/Tasks/{job.id}",
-        "@odata.type": "#Task.v1_5_1.Task",
-        "Id": job.id,
-        "Name": job.name,
-        "TaskState": job.task_state,
-        "TaskStatus": "Critical" if job.failed else "OK",
-        "PercentComplete": job.percent,
-        "Messages": messages,
-        "Oem": {"Dell": dell_job(host, job)},
+        **properties,
     }
 
 
-def _generic_task(job: SimJob) -> dict[str, Any]:
-    """DMTF Update registry messages instead of Dell's (no OEM on a generic BMC)."""
-    if job.failed:
-        state, message_id = "Exception", "Update.1.0.ApplyFailed"
-    elif job.state == "Scheduled":
-        state, message_id = "Pending", "Update.1.0.AwaitToActivate"
-    elif job.terminal:
-        state, message_id = "Completed", "Update.1.0.UpdateSuccessful"
-    elif job.state in ("New", "Downloading", "Downloaded"):
-        state, message_id = (
-            "New" if job.state == "New" else "Running",
-            "Update.1.0.UpdateInProgress",
-        )
-    else:
-        state, message_id = "Running", "Update.1.0.InstallingOnComponent"
+def session(host: SimHost, session_id: str, username: str) -> dict[str, Any]:
     return {
-        "@odata.id": f"{V1}/TaskService/Tasks/{job.id}",
-        "@odata.type": "#Task.v1_5_1.Task",
-        "Id": job.id,
-        "Name": job.name,
-        "TaskState": state,
-        "TaskStatus": "Critical" if job.failed else "OK",
-        "PercentComplete": job.percent,
-        "Messages": [{"Message": job.message, "MessageId": message_id, "MessageArgs": []}],
-    }
-
-
-def dell_job(host: SimHost, job: SimJob) -> dict[str, Any]:
-    return {
-        "@odata.id": f"{dell_path(host, 'Jobs')}/{job.id}",
-        "@odata.type": "#DellJob.v1_5_0.DellJob",
-        "Id": job.id,
-        "Name": job.name,
-        "JobType": job.job_type,
-        "JobState": job.state,
-        "Message": job.message,
-        "MessageId": job.message_id,
-        "MessageArgs": [],
-        "PercentComplete": job.percent,
-        "StartTime": "TIME_NOW",
-        "EndTime": "TIME_NA",
-        "CompletionTime": job.completion_time,
-        "TargetSettingsURI": None,
-    }
-
-
-def jobservice_job(job: SimJob) -> dict[str, Any]:
-    """DMTF Job view: a failed job reads JobState Completed + JobStatus Critical (§5.2)."""
-    state = "Completed" if job.terminal else job.task_state
-    return {
-        "@odata.id": f"{V1}/JobService/Jobs/{job.id}",
-        "@odata.type": "#Job.v1_2_1.Job",
-        "Id": job.id,
-        "Name": job.name,
-        "JobState": state,
-        "JobStatus": "Critical" if job.failed else "OK",
-        "PercentComplete": job.percent,
-        "StartTime": job.start_time,
-        "Messages": [{"Message": job.message, "MessageId": job.message_id}],
-    }
-
-
-def task_visible(host: SimHost, job: SimJob) -> bool:
-    """Dell quirks: a task 404s right after creation and is purged soon after completing."""
-    if host.generic:
-        return True
-    now = time.monotonic()
-    scaled = host.services.scaled
-    if now - job.created < scaled(host.timings.task_visible_after):
-        return False
-    return job.finished is None or now - job.finished < scaled(host.timings.task_purge_after)
-
-
-def remote_services_status(host: SimHost) -> dict[str, Any]:
-    ready = host.lc_reports_ready
-    return {
-        "LCStatus": "Ready" if ready else "NotReady",
-        "RTStatus": "Ready",
-        "ServerStatus": "OutOfPOST" if ready else host.server_status,
-        "Status": "Ready" if ready else "NotReady",
-        "TelemetryServiceStatus": "Ready",
+        "@odata.id": f"{V1}/SessionService/Sessions/{session_id}",
+        "@odata.type": host.personality.odata_type("Session"),
+        "Id": session_id,
+        "Name": "User Session",
+        "UserName": username,
     }

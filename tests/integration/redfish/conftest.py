@@ -153,9 +153,9 @@ class SimHostHandle:
     def set_faults(self, **faults: Any) -> None:
         httpx.post(f"{self.control_url}/hosts/{self.tag}/faults", json=faults).raise_for_status()
 
-    def set_personality(self, **personality: Any) -> None:
-        url = f"{self.control_url}/hosts/{self.tag}/personality"
-        httpx.post(url, json=personality).raise_for_status()
+    def set_quirks(self, **quirks: Any) -> None:
+        url = f"{self.control_url}/hosts/{self.tag}/quirks"
+        httpx.post(url, json=quirks).raise_for_status()
 
     def ref(self) -> HostRef:
         """The host as the runbook's activities know it."""

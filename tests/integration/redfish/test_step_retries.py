@@ -137,7 +137,7 @@ async def test_reboot_without_power_off_or_last_reset_time(
 ) -> None:
     """A warm restart that reads PowerState On throughout, on an iDRAC without
     LastResetTime (iDRAC9 3.34 / 5.10), is still seen going down and coming back."""
-    host.set_personality(warm_restart=True, last_reset_time=False)
+    host.set_quirks(warm_restart=True, last_reset_time=False)
     await stage_bios(activities, host, image_server)
     async with make_client(host) as client:
         assert "LastResetTime" not in await client.system()
