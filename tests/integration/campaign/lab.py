@@ -30,6 +30,7 @@ from domain.runbook import CampaignResult
 from domain.temporal_names import TaskQueue
 from integrations.redfish.models import ClientOptions
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
+from simulators.idrac.personality import PersonalityName
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
 from simulators.vcsim.harness import READY_TIMEOUT_S as VCSIM_READY_TIMEOUT_S
@@ -154,13 +155,19 @@ class Lab:
             return down
 
 
+LINES: tuple[PersonalityName, ...] = ("idrac9-4.x", "idrac9-5.x", "idrac9-7.x")
+
+
 def lab_fleet(base: str) -> Fleet:
     """Two DRS clusters in Amsterdam: four hosts (HA reserves one) and three (no HA)."""
 
     def host(cluster: str, index: int, octet: int) -> HostSpec:
         tag = f"{cluster[:1].upper()}LAB{index:03d}"
         return HostSpec(
-            name=f"esx-{cluster}-{index}.lab.test", service_tag=tag, idrac_address=f"{base}.{octet}"
+            name=f"esx-{cluster}-{index}.lab.test",
+            service_tag=tag,
+            idrac_address=f"{base}.{octet}",
+            personality=LINES[index % len(LINES)],  # every iDRAC9 line in every cluster
         )
 
     alpha = ClusterSpec(
