@@ -20,6 +20,7 @@ from api.routes import (
     auth,
     campaigns,
     clusters,
+    codec,
     credentials,
     datacenters,
     health,
@@ -50,6 +51,7 @@ ROUTERS = (
     windows,
     campaigns,
     audit,
+    codec,
 )
 
 
