@@ -48,7 +48,9 @@ async def test_unknown_key_and_tampering_fail_without_revealing_content() -> Non
     [sealed] = await EncryptionCodec([OLD]).encode([PLAIN])
     with pytest.raises(CodecKeyError, match="2026-06"):
         await EncryptionCodec([NEW]).decode([sealed])
-    tampered = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    tampered = Payload(
+        metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    )
     with pytest.raises(CodecKeyError, match="authentication"):
         await EncryptionCodec([OLD]).decode([tampered])
 
