@@ -29,6 +29,9 @@ from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import HostUpdateWorkflow
 
 CLUSTER = "alpha"
+FAULT = "RED007"  # an iDRAC job error code, carried in failure messages
+# One failing host must not stop the others: the cluster's threshold is above one.
+POLICY = {"cluster_failure_threshold": 2, "campaign_failure_threshold": 2, "on_failure": "rollback"}
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +68,22 @@ async def test_campaign_payloads_are_ciphertext_in_temporals_database(
 ) -> None:
     settings = lab.settings.model_copy(update={"temporal_address": temporal.address})
     client = await connect(settings)
-    spec = lab.bios_spec({"clusters": [CLUSTER]}, BIOS_TARGET)
-    async with running_workers(client, lab.resources):
-        handle = await lab.start_campaign(client, spec, "codec", timedelta(minutes=5))
-        result = await handle.result()
-    assert result.state is CampaignState.COMPLETED
+    spec = lab.bios_spec({"clusters": [CLUSTER]}, BIOS_TARGET, policy=POLICY)
     hosts = [h for _, c, h in lab.fleet.hosts() if c.name == CLUSTER]
-    assert all(o.status is HostStatus.UPDATED for c in result.clusters for o in c.outcomes)
+    failing = hosts[-1].service_tag
+    lab.set_faults(failing, job_fails=FAULT)
+    try:
+        async with running_workers(client, lab.resources):
+            handle = await lab.start_campaign(client, spec, "codec", timedelta(minutes=5))
+            result = await handle.result()
+    finally:
+        lab.set_faults(failing, job_fails=None)
+    outcomes = {o.service_tag: o for c in result.clusters for o in c.outcomes}
+    assert result.state is CampaignState.FINISHED_WITH_FAILURES
+    assert all(outcomes[h.service_tag].status is HostStatus.UPDATED for h in hosts[:-1])
+    # The iDRAC's error reached the workflow through an encrypted failure, readable there.
+    assert outcomes[failing].status is HostStatus.ROLLED_BACK
+    assert FAULT in outcomes[failing].reason
     histories = await _histories(client, result.campaign_id)
     temporal.stop()  # flush everything to the file
 
@@ -86,6 +98,7 @@ async def test_campaign_payloads_are_ciphertext_in_temporals_database(
         lab.settings.effective_package_repository_url,
         BIOS_TARGET,
         "BIOS_8MRPC",  # the package file name in its URI
+        FAULT,  # failure messages and stack traces are encrypted too
     ]
     assert [s for s in secrets if s.encode() in stored] == []
 

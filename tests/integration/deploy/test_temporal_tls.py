@@ -135,18 +135,27 @@ def _settings(address: str, **tls: object) -> Settings:
     return Settings(temporal_address=address, temporal_tls=True, **tls)
 
 
+def _mtls(pki: Pki) -> dict[str, object]:
+    return {
+        "temporal_tls_ca_file": pki.ca,
+        "temporal_tls_cert_file": pki.client_cert,
+        "temporal_tls_key_file": pki.client_key,
+        "temporal_tls_server_name": "temporal.test",
+    }
+
+
 async def test_mutual_tls_connects_and_runs_calls(pki: Pki, relay: str) -> None:
-    client = await connect(
-        _settings(
-            relay,
-            temporal_tls_ca_file=pki.ca,
-            temporal_tls_cert_file=pki.client_cert,
-            temporal_tls_key_file=pki.client_key,
-            temporal_tls_server_name="temporal.test",
-        )
-    )
+    client = await connect(_settings(relay, **_mtls(pki)))
     assert await client.service_client.check_health()
     assert [w async for w in client.list_workflows("WorkflowType = 'none'")] == []
+
+
+async def test_an_api_key_is_sent_over_tls(pki: Pki, relay: str) -> None:
+    """The dev server ignores the key; this proves it is configured on a TLS connection
+    (Temporal Cloud itself cannot be reached from here)."""
+    client = await connect(_settings(relay, temporal_api_key="cloud-key-123", **_mtls(pki)))
+    assert client.api_key == "cloud-key-123"
+    assert await client.service_client.check_health()
 
 
 @pytest.mark.parametrize("case", ["no client certificate", "untrusted client", "unknown server CA"])
