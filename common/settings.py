@@ -181,6 +181,19 @@ class Settings(BaseSettings):
         description="Origin of the Temporal Web UI allowed to call /codec (e.g. "
         "https://temporal.example.com); unset: no cross-origin calls.",
     )
+    temporal_metrics_address: str | None = Field(
+        default=None,
+        description="host:port where this process serves the Temporal SDK's Prometheus metrics "
+        "(task latency, slots, failures; e.g. 0.0.0.0:9464 on workers). Unset: off.",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector URL (e.g. http://otel-collector:4318) receiving traces "
+        "of client calls -> workflows -> activities -> Redfish requests. Unset: off.",
+    )
+    otel_service_name: str = Field(
+        default="idrac-orch", description="service.name of this process's traces."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

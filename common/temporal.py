@@ -22,6 +22,7 @@ from temporalio.service import TLSConfig
 from common.codec import CodecKey, EncryptionCodec, derived_key, key_from_base64
 from common.logging import get_logger
 from common.settings import Settings
+from common.telemetry import temporal_runtime, tracing_interceptors
 
 log = get_logger(__name__)
 
@@ -85,6 +86,8 @@ async def connect(settings: Settings) -> Client:
         data_converter=data_converter(settings),
         tls=tls_config(settings),
         api_key=api_key.get_secret_value() if api_key else None,
+        interceptors=tracing_interceptors(settings),
+        runtime=temporal_runtime(settings),
     )
 
 

@@ -32,6 +32,7 @@ NOT_IN_ENV_FILE = {
     "api_port",
     "codec_cors_origin",
     "log_format",
+    "temporal_metrics_address",
 }
 DEV_ONLY = {"temporal_ui_port"}
 

@@ -49,8 +49,10 @@ def filled_in_env_file() -> dict[str, str]:
     return values
 
 
-def container_environment(service: str, rewrites: dict[str, str]) -> dict[str, str]:
-    env = service_environment(load_compose(), service, filled_in_env_file())
+def container_environment(
+    service: str, env_file: dict[str, str], rewrites: dict[str, str]
+) -> dict[str, str]:
+    env = service_environment(load_compose(), service, env_file)
     missing = set(rewrites) - set(env)
     assert not missing, f"compose no longer sets {missing}"
     # The process needs a PATH and a HOME like any container; nothing else from ours.
@@ -108,15 +110,20 @@ def test_api_and_worker_become_ready_with_the_compose_environment(
             "IDRAC_ORCH_TEMPORAL_ADDRESS": temporal.address,
             "IDRAC_ORCH_DATA_DIR": str(data_dir),
         }
+        env_file = filled_in_env_file()  # one .env for both containers
         api_env = container_environment(
             "api",
+            env_file,
             {
                 **rewrites,
                 "IDRAC_ORCH_API_HOST": "127.0.0.1",
                 "IDRAC_ORCH_API_PORT": str(port),
             },
         )
-        worker_env = container_environment("worker", rewrites)
+        metrics = f"127.0.0.1:{free_port()}"
+        worker_env = container_environment(
+            "worker", env_file, {**rewrites, "IDRAC_ORCH_TEMPORAL_METRICS_ADDRESS": metrics}
+        )
         url = f"http://127.0.0.1:{port}"
         with running("api", [str(CLI), "api"], api_env, tmp_path) as api_log:
             health = wait_healthy(url, api_log)
@@ -133,10 +140,11 @@ def test_api_and_worker_become_ready_with_the_compose_environment(
             assert me.json()["role"] == "admin"
 
             with running("worker", [str(CLI), "worker"], worker_env, tmp_path) as worker_log:
-                # selftest runs a workflow that every task queue's worker must answer.
+                # selftest runs a workflow that every task queue's worker must answer
+                # (run from the api container, as docs/deploy.md says).
                 selftest = subprocess.run(
                     [str(CLI), "selftest", "--timeout", "60"],
-                    env=worker_env,
+                    env=api_env,
                     capture_output=True,
                     text=True,
                     timeout=120,
@@ -146,4 +154,7 @@ def test_api_and_worker_become_ready_with_the_compose_environment(
                     selftest.stdout + selftest.stderr + worker_log.read_text()[-3000:]
                 )
                 assert "vcenter" in selftest.stdout and "redfish" in selftest.stdout
+                # The worker serves the Temporal SDK's metrics for Prometheus.
+                scrape = httpx.get(f"http://{metrics}/metrics", timeout=10).text
+                assert "temporal_workflow_completed" in scrape
     assert "change-me" not in api_log.read_text()
