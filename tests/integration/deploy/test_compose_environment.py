@@ -143,11 +143,11 @@ def test_api_and_worker_become_ready_with_the_compose_environment(
                 # selftest runs a workflow that every task queue's worker must answer
                 # (run from the api container, as docs/deploy.md says).
                 selftest = subprocess.run(
-                    [str(CLI), "selftest", "--timeout", "60"],
+                    [str(CLI), "selftest", "--timeout", "180"],
                     env=api_env,
                     capture_output=True,
                     text=True,
-                    timeout=120,
+                    timeout=240,
                     check=False,
                 )
                 assert selftest.returncode == 0, (
