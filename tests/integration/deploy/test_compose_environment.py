@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from api.security import hash_password
 from tests.integration.deploy.compose_env import (
@@ -86,16 +85,6 @@ def wait_healthy(url: str, log: Path) -> dict[str, object]:
             pass
         time.sleep(0.5)
     raise AssertionError(f"the API never became healthy:\n{log.read_text()[-3000:]}")
-
-
-@pytest.fixture
-def temporal(tmp_path: Path) -> Iterator[TemporalDevServer]:
-    server = TemporalDevServer(tmp_path / "temporal")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_api_and_worker_become_ready_with_the_compose_environment(

@@ -11,10 +11,9 @@ import base64
 import os
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from common.settings import Settings
@@ -40,16 +39,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield running
 
 
-@pytest.fixture
-def temporal(tmp_path: Path) -> Iterator[TemporalDevServer]:
-    server = TemporalDevServer(tmp_path / "temporal")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _database_bytes(server: TemporalDevServer) -> bytes:
     """The dev server's SQLite database and its write-ahead log, as stored on disk."""
     files = sorted(server.settings.data_dir.glob("temporal.db*"))
@@ -57,7 +46,7 @@ def _database_bytes(server: TemporalDevServer) -> bytes:
     return b"".join(path.read_bytes() for path in files)
 
 
-async def _histories(client: Client, campaign_id: int) -> list[object]:
+async def _histories(client: Client, campaign_id: int) -> list[WorkflowHistory]:
     executions = client.list_workflows(f"CampaignId = '{campaign_id}'")
     ids = {e.id async for e in executions} | {f"campaign-{campaign_id}"}
     return [await client.get_workflow_handle(i).fetch_history() for i in sorted(ids)]
