@@ -13,16 +13,17 @@ from IDRAC_ORCH_CODEC_CORS_ORIGIN only.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
-from temporalio.api.common.v1 import Payloads
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.api.common.v1 import Payload, Payloads
 
+from api.crud import ERRORS, Message
 from api.deps import StateDep
 from api.security import API_TOKEN_PREFIX, Principal, bearer, current_principal
 from common.codec import CodecKeyError, EncryptionCodec
@@ -96,45 +97,64 @@ def _codec(request: Request) -> EncryptionCodec:
 
 
 CodecDep = Annotated[EncryptionCodec, Depends(_codec)]
-_BODY = {
-    "content": {"application/json": {"schema": {"type": "object"}}},
-    "description": 'Temporal Payloads as protobuf JSON: {"payloads": [...]}.',
+
+
+class PayloadJson(BaseModel):
+    """One Temporal Payload in protobuf JSON: metadata values and data are base64."""
+
+    model_config = ConfigDict(extra="allow")  # newer protocol fields pass through
+    metadata: dict[str, str] = Field(default_factory=dict)
+    data: str = ""
+
+
+class PayloadsJson(BaseModel):
+    payloads: list[PayloadJson] = Field(default_factory=list)
+
+
+CODEC_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": Message, "description": "bad base64, or a key not configured here"},
+    503: {"model": Message, "description": "no payload key configured"},
 }
 
 
-async def _payloads(request: Request) -> Payloads:
+def _parse(body: PayloadsJson) -> Payloads:
     try:
-        return json_format.Parse(await request.body(), Payloads())
-    except (json_format.ParseError, DecodeError, UnicodeDecodeError):
+        return json_format.ParseDict(body.model_dump(), Payloads(), ignore_unknown_fields=True)
+    except json_format.ParseError:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, 'expected {"payloads": [...]} (protobuf JSON)'
         ) from None
 
 
-def _answer(payloads: list[object]) -> JSONResponse:
-    return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
+def _answer(payloads: list[Payload]) -> PayloadsJson:
+    return PayloadsJson.model_validate(json_format.MessageToDict(Payloads(payloads=payloads)))
 
 
-@router.post("/decode", openapi_extra={"requestBody": _BODY})
+@router.post("/decode", responses=CODEC_ERRORS)
 async def decode(
-    request: Request, codec: CodecDep, _: Annotated[Principal, Depends(_caller(Role.VIEWER))]
-) -> JSONResponse:
+    body: PayloadsJson,
+    codec: CodecDep,
+    _: Annotated[Principal, Depends(_caller(Role.VIEWER))],
+) -> PayloadsJson:
     """Decrypt payloads for the Web UI; payloads that were never encrypted come back as is."""
     try:
-        return _answer(await codec.decode((await _payloads(request)).payloads))
+        return _answer(await codec.decode(_parse(body).payloads))
     except CodecKeyError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
 
 
-@router.post("/encode", openapi_extra={"requestBody": _BODY})
+@router.post("/encode", responses=CODEC_ERRORS)
 async def encode(
-    request: Request, codec: CodecDep, _: Annotated[Principal, Depends(_caller(Role.OPERATOR))]
-) -> JSONResponse:
+    body: PayloadsJson,
+    codec: CodecDep,
+    _: Annotated[Principal, Depends(_caller(Role.OPERATOR))],
+) -> PayloadsJson:
     """Encrypt what an operator types into the Web UI (a signal's input, say)."""
-    return _answer(await codec.encode((await _payloads(request)).payloads))
+    return _answer(await codec.encode(_parse(body).payloads))
 
 
-@router.post("/session", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/session", status_code=status.HTTP_204_NO_CONTENT, responses=CODEC_ERRORS)
 async def open_session(
     request: Request,
     response: Response,

@@ -102,6 +102,22 @@ def test_a_codec_session_cookie_lets_the_plain_web_ui_decode(api: TestClient) ->
         assert decoded.headers["access-control-allow-credentials"] == "true"
 
 
-def test_malformed_bodies_are_400(api: TestClient) -> None:
-    answer = api.post("/codec/decode", content=b"{not json", headers=_token(api, Role.VIEWER))
-    assert answer.status_code == 400
+def test_malformed_bodies_are_refused(api: TestClient) -> None:
+    viewer = _token(api, Role.VIEWER)
+    assert api.post("/codec/decode", content=b"{not json", headers=viewer).status_code == 422
+    bad_base64 = {"payloads": [{"data": "not base64!"}]}
+    assert api.post("/codec/decode", json=bad_base64, headers=viewer).status_code == 400
+
+
+def test_a_payload_under_an_unknown_key_is_refused_by_name(api: TestClient) -> None:
+    foreign = {
+        "metadata": {
+            "encoding": base64.b64encode(ENCODING).decode(),
+            "encryption-key-id": base64.b64encode(b"retired-2019").decode(),
+        },
+        "data": base64.b64encode(b"\0" * 40).decode(),
+    }
+    answer = api.post(
+        "/codec/decode", json={"payloads": [foreign]}, headers=_token(api, Role.VIEWER)
+    )
+    assert answer.status_code == 400 and "retired-2019" in answer.json()["detail"]
