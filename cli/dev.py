@@ -187,7 +187,12 @@ def _worker_ready(settings: Settings) -> bool:
         [sys.executable, "-m", "cli.main", "selftest", "--timeout", "20"],
         capture_output=True,
         check=False,
-        env={**os.environ, "IDRAC_ORCH_TEMPORAL_ADDRESS": settings.temporal_address},
+        env={
+            **os.environ,
+            "IDRAC_ORCH_TEMPORAL_ADDRESS": settings.temporal_address,
+            # the worker's payload key: the self-test's result comes back encrypted
+            "IDRAC_ORCH_SECRET_KEY": dev_secret_key(settings),
+        },
     )
     return result.returncode == 0
 
