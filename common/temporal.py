@@ -8,6 +8,7 @@ mutual TLS and API keys from settings.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import sys
 from pathlib import Path
@@ -46,14 +47,19 @@ def data_converter(settings: Settings) -> DataConverter:
     traces travel inside the (encrypted) payloads too, since they name hosts and URLs."""
     codec = payload_codec(settings)
     if codec is None:
-        log.warning(
-            "temporal payloads are NOT encrypted: set IDRAC_ORCH_SECRET_KEY or "
-            "IDRAC_ORCH_PAYLOAD_KEYS"
-        )
+        _warn_unencrypted()
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+@functools.cache
+def _warn_unencrypted() -> None:
+    """Once per process: health probes connect again and again."""
+    log.warning(
+        "temporal payloads are NOT encrypted: set IDRAC_ORCH_SECRET_KEY or IDRAC_ORCH_PAYLOAD_KEYS"
     )
 
 

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 
 from store.models import Server
@@ -51,5 +51,9 @@ def check_package_address(repository_url: str, idrac_addresses: Iterable[str]) -
 
 
 def inventory_idrac_addresses(engine: Engine) -> list[str]:
+    """The iDRACs on record; none while the API has not created the schema yet (a fresh
+    database: the worker may start first)."""
+    if not inspect(engine).has_table(Server.__tablename__):
+        return []
     with Session(engine) as session:
         return list(session.exec(select(Server.idrac_address)).all())

@@ -20,9 +20,5 @@ async def test_plaintext_histories_replay_with_the_codec() -> None:
     )
     histories = load_all()
     assert histories
-    failures = {}
-    for history in histories:
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            failures[history.workflow_id] = str(result.replay_failure)
-    assert failures == {}
+    replays = [await replayer.replay_workflow(h, raise_on_replay_failure=False) for h in histories]
+    assert {r.history.workflow_id: str(r.replay_failure) for r in replays if r.replay_failure} == {}

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from workers.startup_checks import StartupCheckError, check_package_address, is_loopback
+from store.db import make_engine
+from store.migrate import upgrade
+from workers.startup_checks import (
+    StartupCheckError,
+    check_package_address,
+    inventory_idrac_addresses,
+    is_loopback,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +48,12 @@ def test_reachable_or_simulated_setups_start() -> None:
 def test_an_address_without_a_host_is_refused() -> None:
     with pytest.raises(StartupCheckError, match="no host"):
         check_package_address("orch.example.com/repo", [])
+
+
+def test_inventory_of_a_fresh_or_migrated_database_is_read(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    assert inventory_idrac_addresses(engine) == []  # the API has not migrated it yet
+    upgrade(url)
+    assert inventory_idrac_addresses(engine) == []
+    engine.dispose()
