@@ -89,12 +89,6 @@ def test_temporal_is_the_server_image_on_its_own_login_after_a_schema_step(
     assert "PROMETHEUS_ENDPOINT" in env  # Temporal's own metrics are on
 
 
-def test_init_script_gives_orchestrator_and_temporal_separate_logins() -> None:
-    script = (ROOT / "deploy" / "compose" / "postgres-init.sh").read_text()
-    assert "CREATE ROLE orch" in script and "CREATE ROLE temporal" in script
-    assert "CREATE DATABASE temporal_visibility OWNER temporal" in script
-
-
 def test_packages_databases_and_ca_bundles_are_volumes(compose: dict[str, Any]) -> None:
     assert set(compose["volumes"]) == {"pgdata", "orchdata"}
     assert "pgdata:/var/lib/postgresql/data" in compose["services"]["postgresql"]["volumes"]
