@@ -200,7 +200,9 @@ def _worker_ready(settings: Settings) -> bool:
 def start_stack(supervisor: Supervisor) -> None:
     """Temporal, then a worker and the API; returns once all three answer."""
     settings = supervisor.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The stack's databases, logs and keys are owner-only; its children inherit the umask.
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     binary = temporal_binary()
     _require_free(settings.temporal_host, settings.temporal_port, "Temporal")
     _require_free(settings.temporal_host, settings.temporal_ui_port, "Temporal UI")
