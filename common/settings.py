@@ -156,7 +156,8 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Temporal payload encryption keys (JSON, newest first): {"2026-12": '
         '"<base64 of 32 random bytes>", "2026-06": "..."}; the first encrypts, all decrypt. '
-        "Default: one key derived from secret_key (and previous_secret_keys).",
+        "Keys derived from secret_key (and previous_secret_keys) follow: they encrypt when "
+        "none is set here, and always decrypt.",
     )
     temporal_tls: bool = Field(
         default=False, description="Connect to Temporal over TLS (system CAs unless a CA file)."

@@ -29,12 +29,12 @@ log = get_logger(__name__)
 
 
 def codec_keys(settings: Settings) -> list[CodecKey]:
-    """Explicit payload keys (newest first), else keys derived from the secret key and its
-    predecessors, so a secret-key rotation keeps older payloads readable."""
-    if settings.payload_keys:
-        return [key_from_base64(i, k.get_secret_value()) for i, k in settings.payload_keys.items()]
+    """Explicit payload keys (newest first), then keys derived from the secret key and its
+    predecessors: the first encrypts. The derived ones stay readable after a secret-key
+    rotation, or after a move to explicit keys."""
+    explicit = [key_from_base64(i, k.get_secret_value()) for i, k in settings.payload_keys.items()]
     secrets = [settings.secret_key, *settings.previous_secret_keys] if settings.secret_key else []
-    return [derived_key(s.get_secret_value()) for s in secrets]
+    return explicit + [derived_key(s.get_secret_value()) for s in secrets]
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec | None:

@@ -63,12 +63,12 @@ def test_keys_are_validated_and_never_printed() -> None:
     assert OLD.secret.hex() not in repr(OLD) and "2026-06" in repr(OLD)
 
 
-def test_explicit_keys_come_newest_first_else_derived_from_the_secret_keys() -> None:
+def test_explicit_keys_come_newest_first_then_those_derived_from_the_secret_keys() -> None:
     explicit = Settings(
         payload_keys={k.key_id: base64.b64encode(k.secret).decode() for k in (NEW, OLD)},
-        secret_key="ignored-when-payload-keys-are-set",
+        secret_key="still-decrypts-what-it-sealed",
     )
-    assert codec_keys(explicit) == [NEW, OLD]
+    assert codec_keys(explicit) == [NEW, OLD, derived_key("still-decrypts-what-it-sealed")]
     derived = codec_keys(Settings(secret_key="current", previous_secret_keys=["retired"]))
     assert derived == [derived_key("current"), derived_key("retired")]
     assert derived[0].key_id.startswith("d-") and "current" not in derived[0].key_id
