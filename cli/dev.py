@@ -128,6 +128,8 @@ class Supervisor:
             "IDRAC_ORCH_API_HOST": s.api_host,
             "IDRAC_ORCH_API_PORT": str(s.api_port),
             "IDRAC_ORCH_LOG_FORMAT": "json",
+            # The dev Web UI may decode payloads through the API (docs/deploy.md).
+            "IDRAC_ORCH_CODEC_CORS_ORIGIN": s.codec_cors_origin or ui_url(s),
         }
 
     def check_alive(self) -> None:
@@ -215,10 +217,14 @@ def start_stack(supervisor: Supervisor) -> None:
     supervisor.wait_until("worker", lambda: _worker_ready(settings))
 
 
+def ui_url(settings: Settings) -> str:
+    return f"http://{settings.temporal_host}:{settings.temporal_ui_port}"
+
+
 def stack_urls(supervisor: Supervisor) -> list[str]:
     settings = supervisor.settings
     return [
-        f"  Temporal Web UI  http://{settings.temporal_host}:{settings.temporal_ui_port}",
+        f"  Temporal Web UI  {ui_url(settings)}",
         f"  Temporal gRPC    {settings.temporal_address}",
         f"  API              {api_url(settings)}  (health: /healthz, docs: /docs)",
         f"  logs             {supervisor.log_dir.resolve()}",

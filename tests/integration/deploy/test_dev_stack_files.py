@@ -1,5 +1,6 @@
-"""`idrac-orch dev` leaves nothing in its data directory that other local users can read:
-the SQLite store, Temporal's database, the generated secret key and the logs."""
+"""`idrac-orch dev` leaves nothing in its data directory that other local users can read
+(the SQLite store, Temporal's database, the generated secret key, the logs), and its Web
+UI may call the API's codec server."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import stat
 from pathlib import Path
 
+import httpx
+
 from tests.e2e.test_dev_stack import DevStack
 from tests.services.ports import free_port
 
 
-def test_everything_the_dev_stack_writes_is_owner_only(tmp_path: Path) -> None:
+def test_dev_stack_files_are_owner_only_and_its_ui_may_decode(tmp_path: Path) -> None:
     data_dir = tmp_path / "state"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IDRAC_ORCH_")},
@@ -32,5 +35,13 @@ def test_everything_the_dev_stack_writes_is_owner_only(tmp_path: Path) -> None:
             if stat.S_IMODE(p.stat().st_mode) & 0o077
         }
         assert readable == {}
+
+        ui = f"http://127.0.0.1:{env['IDRAC_ORCH_TEMPORAL_UI_PORT']}"
+        preflight = httpx.options(
+            f"http://127.0.0.1:{env['IDRAC_ORCH_API_PORT']}/codec/decode",
+            headers={"Origin": ui, "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+        assert preflight.headers.get("access-control-allow-origin") == ui
     finally:
         assert stack.interrupt() == 0
