@@ -25,6 +25,7 @@ from api.routes import (
     auth,
     campaigns,
     clusters,
+    codec,
     credentials,
     datacenters,
     health,
@@ -56,6 +57,7 @@ ROUTERS = (
     windows,
     campaigns,
     audit,
+    codec,
 )
 
 

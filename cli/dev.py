@@ -128,6 +128,8 @@ class Supervisor:
             "IDRAC_ORCH_API_HOST": s.api_host,
             "IDRAC_ORCH_API_PORT": str(s.api_port),
             "IDRAC_ORCH_LOG_FORMAT": "json",
+            # The dev Web UI may decode payloads through the API (docs/deploy.md).
+            "IDRAC_ORCH_CODEC_CORS_ORIGIN": s.codec_cors_origin or ui_url(s),
         }
 
     def check_alive(self) -> None:
@@ -187,7 +189,12 @@ def _worker_ready(settings: Settings) -> bool:
         [sys.executable, "-m", "cli.main", "selftest", "--timeout", "20"],
         capture_output=True,
         check=False,
-        env={**os.environ, "IDRAC_ORCH_TEMPORAL_ADDRESS": settings.temporal_address},
+        env={
+            **os.environ,
+            "IDRAC_ORCH_TEMPORAL_ADDRESS": settings.temporal_address,
+            # the worker's payload key: the self-test's result comes back encrypted
+            "IDRAC_ORCH_SECRET_KEY": dev_secret_key(settings),
+        },
     )
     return result.returncode == 0
 
@@ -195,7 +202,9 @@ def _worker_ready(settings: Settings) -> bool:
 def start_stack(supervisor: Supervisor) -> None:
     """Temporal, then a worker and the API; returns once all three answer."""
     settings = supervisor.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The stack's databases, logs and keys are owner-only; its children inherit the umask.
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     binary = temporal_binary()
     _require_free(settings.temporal_host, settings.temporal_port, "Temporal")
     _require_free(settings.temporal_host, settings.temporal_ui_port, "Temporal UI")
@@ -208,10 +217,14 @@ def start_stack(supervisor: Supervisor) -> None:
     supervisor.wait_until("worker", lambda: _worker_ready(settings))
 
 
+def ui_url(settings: Settings) -> str:
+    return f"http://{settings.temporal_host}:{settings.temporal_ui_port}"
+
+
 def stack_urls(supervisor: Supervisor) -> list[str]:
     settings = supervisor.settings
     return [
-        f"  Temporal Web UI  http://{settings.temporal_host}:{settings.temporal_ui_port}",
+        f"  Temporal Web UI  {ui_url(settings)}",
         f"  Temporal gRPC    {settings.temporal_address}",
         f"  API              {api_url(settings)}  (health: /healthz, docs: /docs)",
         f"  logs             {supervisor.log_dir.resolve()}",

@@ -21,6 +21,11 @@ from domain.temporal_names import TaskQueue
 from store.crypto import SecretKeyMissingError
 from store.migrate import DatabaseUnavailableError, upgrade
 from workers.main import run_workers
+from workers.startup_checks import (
+    StartupCheckError,
+    check_package_address,
+    inventory_idrac_addresses,
+)
 from workflows.selftest import SelfTestWorkflow
 
 log = get_logger(__name__)
@@ -58,6 +63,11 @@ def worker() -> None:
             resources = Resources.from_settings(settings)
         except SecretKeyMissingError as exc:
             raise typer.BadParameter(str(exc), param_hint="IDRAC_ORCH_SECRET_KEY") from None
+        addresses = await asyncio.to_thread(inventory_idrac_addresses, resources.engine)
+        try:
+            check_package_address(settings.effective_package_repository_url, addresses)
+        except StartupCheckError as exc:
+            raise typer.BadParameter(str(exc)) from None
         client = await connect_with_retry(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -168,6 +168,49 @@ class Settings(BaseSettings):
         description="Base URL iDRACs download packages from (this API's /repository/...). "
         "Default: http://API_HOST:API_PORT.",
     )
+    payload_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Temporal payload encryption keys (JSON, newest first): {"2026-12": '
+        '"<base64 of 32 random bytes>", "2026-06": "..."}; the first encrypts, all decrypt. '
+        "Keys derived from secret_key (and previous_secret_keys) follow: they encrypt when "
+        "none is set here, and always decrypt.",
+    )
+    temporal_tls: bool = Field(
+        default=False, description="Connect to Temporal over TLS (system CAs unless a CA file)."
+    )
+    temporal_tls_ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle that verifies Temporal's certificate (TLS on)."
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate for mutual TLS (with the key file)."
+    )
+    temporal_tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of the mutual TLS client certificate."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Name Temporal's certificate is checked against (SNI)."
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal Cloud API key (implies TLS; never logged)."
+    )
+    codec_cors_origin: str | None = Field(
+        default=None,
+        description="Origin of the Temporal Web UI allowed to call /codec (e.g. "
+        "https://temporal.example.com); unset: no cross-origin calls.",
+    )
+    temporal_metrics_address: str | None = Field(
+        default=None,
+        description="host:port where this process serves the Temporal SDK's Prometheus metrics "
+        "(task latency, slots, failures; e.g. 0.0.0.0:9464 on workers). Unset: off.",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector URL (e.g. http://otel-collector:4318) receiving traces "
+        "of client calls -> workflows -> activities -> Redfish requests. Unset: off.",
+    )
+    otel_service_name: str = Field(
+        default="idrac-orch", description="service.name of this process's traces."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -29,7 +29,6 @@ from temporalio.api.workflowservice.v1 import (
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -39,6 +38,7 @@ from api.main import create_app
 from api.security import hash_password
 from common.logging import configure_logging
 from common.settings import Settings
+from common.temporal import data_converter
 from domain.temporal_names import SEARCH_ATTRIBUTES, TaskQueue
 from tests.integration.api.contract_workflow import CampaignContractWorkflow
 from tests.services.ports import free_port
@@ -175,7 +175,7 @@ async def temporal_namespaces(temporal_env: WorkflowEnvironment) -> dict[str, Cl
         clients[name] = await Client.connect(
             temporal_env.client.service_client.config.target_host,
             namespace=name,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(Settings(secret_key=SECRET_KEY)),
         )
     return clients
 

@@ -285,6 +285,17 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     "POST /campaigns/{campaign_id}/abort": ("operator", 202, _abort),
     "GET /audit": _simple("viewer", 200, "GET", lambda f: _const("/audit")),
     "GET /audit/export.csv": _simple("viewer", 200, "GET", lambda f: _const("/audit/export.csv")),
+    "POST /codec/decode": (
+        "viewer",
+        200,
+        lambda f: _call(Call("POST", "/codec/decode", json={"payloads": []})),
+    ),
+    "POST /codec/encode": (
+        "operator",
+        200,
+        lambda f: _call(Call("POST", "/codec/encode", json={"payloads": []})),
+    ),
+    "POST /codec/session": ("viewer", 204, lambda f: _call(Call("POST", "/codec/session"))),
 }
 
 

@@ -16,12 +16,12 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.security import hash_password
 from common.settings import Settings
+from common.temporal import data_converter
 from domain.temporal_names import TaskQueue
 from simulators.fleet import Fleet
 from tests.integration.api.conftest import _ensure_namespace, serve
@@ -30,6 +30,7 @@ from tests.services.postgres import fresh_database
 
 NAMESPACE = "cli-campaign-tests"
 BREAKGLASS_PASSWORD = "bg-Cli-Campaign-Pass-40917"
+CLI_SECRET_KEY = "sk-cli-campaign-tests-5521"
 OLD_BIOS, NEW_BIOS = "2.18.1", "2.19.1"
 COMPLIANT = "AMS0002"  # already runs the target BIOS: the plan skips it
 
@@ -52,7 +53,7 @@ async def cli_temporal(temporal_env: WorkflowEnvironment) -> Client:
     return await Client.connect(
         temporal_env.client.service_client.config.target_host,
         namespace=NAMESPACE,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings(secret_key=CLI_SECRET_KEY)),
     )
 
 
@@ -83,7 +84,7 @@ def cli_settings(
         database_url=cli_database,
         temporal_address=cli_temporal.service_client.config.target_host,
         temporal_namespace=NAMESPACE,
-        secret_key="sk-cli-campaign-tests-5521",
+        secret_key=CLI_SECRET_KEY,
         breakglass_username="breakglass",
         breakglass_password_hash=hash_password(BREAKGLASS_PASSWORD),
         package_dir=tmp_path_factory.mktemp("packages"),

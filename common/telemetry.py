@@ -1,0 +1,54 @@
+"""Temporal observability, off unless configured: the SDK's own metrics on a Prometheus
+endpoint, and OpenTelemetry traces that follow a request from the client that starts a
+workflow through its activities into their Redfish HTTP calls.
+
+Both are process-wide (one metrics endpoint, one tracer provider), hence set up once per
+process whatever the number of clients.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from temporalio.client import Interceptor
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from common.settings import Settings
+
+
+def temporal_runtime(settings: Settings) -> Runtime | None:
+    if settings.temporal_metrics_address is None:
+        return None
+    return _prometheus_runtime(settings.temporal_metrics_address)
+
+
+@functools.cache
+def _prometheus_runtime(address: str) -> Runtime:
+    metrics = PrometheusConfig(bind_address=address, durations_as_seconds=True)
+    return Runtime(telemetry=TelemetryConfig(metrics=metrics))
+
+
+def tracing_interceptors(settings: Settings) -> list[Interceptor]:
+    """The SDK's tracing interceptor; a client's interceptors also serve its workers."""
+    if settings.otel_exporter_otlp_endpoint is None:
+        return []
+    _install_tracing(settings.otel_exporter_otlp_endpoint.rstrip("/"), settings.otel_service_name)
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
+
+
+@functools.cache
+def _install_tracing(endpoint: str, service_name: str) -> None:
+    # Imported here: processes without tracing never load the exporter stack.
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{endpoint}/v1/traces")))
+    trace.set_tracer_provider(provider)
+    HTTPXClientInstrumentor().instrument()  # Redfish calls become children of activity spans

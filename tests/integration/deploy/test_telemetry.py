@@ -1,0 +1,134 @@
+"""Traces and Temporal SDK metrics, switched on by settings, seen by real receivers: an
+OTLP/HTTP endpoint on loopback collects the spans, the SDK's Prometheus endpoint is
+scraped, and the Grafana dashboard only charts metrics that really exist."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from prometheus_client import generate_latest
+from temporalio.testing import WorkflowEnvironment
+
+from api.observability import Metrics
+from tests.services.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+DASHBOARD = ROOT / "deploy" / "grafana" / "idrac-orch.json"
+FAILURE_ONLY = {"temporal_workflow_failed", "temporal_activity_execution_failed"}
+
+
+class Collector(ThreadingHTTPServer):
+    """OTLP/HTTP receiver (traces), and a plain page for the activity to fetch."""
+
+    def __init__(self) -> None:
+        self.spans: list[Any] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Collector
+
+    def do_POST(self) -> None:
+        request = ExportTraceServiceRequest.FromString(
+            self.rfile.read(int(self.headers["Content-Length"]))
+        )
+        for resource in request.resource_spans:
+            for scope in resource.scope_spans:
+                self.server.spans.extend(scope.spans)
+        self.send_response(200)
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    server = Collector()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_traces_and_sdk_metrics_when_configured(
+    collector: Collector, temporal_env: WorkflowEnvironment
+) -> None:
+    metrics = f"127.0.0.1:{free_port()}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IDRAC_ORCH_")},
+        "IDRAC_ORCH_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "IDRAC_ORCH_SECRET_KEY": "telemetry-test-key",
+        "IDRAC_ORCH_OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+        "IDRAC_ORCH_TEMPORAL_METRICS_ADDRESS": metrics,
+    }
+    probe = subprocess.run(
+        [sys.executable, "-m", "tests.integration.deploy.telemetry_probe", f"{collector.url}/page"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+
+    # One trace from the client's start through the workflow and activity to the HTTP call.
+    names = {span.name: span for span in collector.spans}
+    for name in (
+        "StartWorkflow:ProbeWorkflow",
+        "RunWorkflow:ProbeWorkflow",
+        "StartActivity:fetch",
+        "RunActivity:fetch",
+        "GET",
+    ):
+        assert name in names, sorted(names)
+    assert len({span.trace_id for span in collector.spans if span.name != "GET"}) == 1
+    # ... and the activity's HTTP call (a Redfish request, in the service) is its child.
+    activity = names["RunActivity:fetch"]
+    calls = [s for s in collector.spans if s.name == "GET" and s.parent_span_id == activity.span_id]
+    assert len(calls) == 1 and calls[0].trace_id == activity.trace_id
+
+    # The SDK's metrics are served, and every one the dashboard charts is among them
+    # (failure counters appear only after a first failure, which this run has none of).
+    served = set(result["metrics"]) | FAILURE_ONLY
+    assert {"temporal_workflow_completed", "temporal_activity_execution_latency_bucket"} <= served
+    charted = set(re.findall(r"\b(temporal_[a-z_]+)", DASHBOARD.read_text()))
+    assert charted and charted <= served, charted - served
+
+
+def test_dashboard_api_panels_chart_metrics_the_api_serves() -> None:
+    metrics = Metrics()
+    metrics.requests.labels("GET", "/servers", "200").inc()
+    metrics.latency.labels("GET", "/servers").observe(0.01)
+    served = set(
+        re.findall(r"^(idrac_orch_[a-z_]+)", generate_latest(metrics.registry).decode(), re.M)
+    )
+    charted = set(re.findall(r"\b(idrac_orch_[a-z_]+)", DASHBOARD.read_text()))
+    assert charted and charted <= served, charted - served
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    assert all(t["expr"] for p in panels for t in p.get("targets", []))
