@@ -26,11 +26,13 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
 )
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.heartbeat import heartbeating_task
 from activities.names import Supervise
+from common.temporal import failure_message
 from domain.runbook import (
     ClusterResult,
     EndRollout,
@@ -103,7 +105,7 @@ class SupervisionActivities:
         attempt = raw.pending_workflow_task.attempt
         if attempt < FAILING_ATTEMPTS:
             return None
-        failure = await _failure_since_last_completion(handle)
+        failure = await _failure_since_last_completion(handle, self.client.data_converter)
         if failure is None and attempt < NOT_COMPLETING_ATTEMPTS:
             return None
         attributes = execution.typed_search_attributes
@@ -182,7 +184,9 @@ async def _terminate(handle: WorkflowHandle[object, object], reason: str) -> Non
             raise
 
 
-async def _failure_since_last_completion(handle: WorkflowHandle[object, object]) -> str | None:
+async def _failure_since_last_completion(
+    handle: WorkflowHandle[object, object], converter: DataConverter
+) -> str | None:
     """The failure the workflow task recorded since it last completed, if any (Temporal
     records a task's first failed attempt; a first attempt lost with a killed worker is
     recorded as a timeout instead)."""
@@ -191,5 +195,6 @@ async def _failure_since_last_completion(handle: WorkflowHandle[object, object])
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             failure = None
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            failure = event.workflow_task_failed_event_attributes.failure.message[:500]
+            raw = event.workflow_task_failed_event_attributes.failure
+            failure = (await failure_message(converter, raw))[:500]  # encrypted in history
     return failure
