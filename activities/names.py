@@ -46,3 +46,11 @@ class Supervise(StrEnum):
     WATCH_ROLLOUTS = "watch_rollouts"
     END_ROLLOUT = "end_rollout"
     END_RUNBOOK = "end_runbook"
+
+
+class Discovery(StrEnum):
+    """Discovery: scans on the ``redfish`` queue, store writes on ``campaigns``."""
+
+    SCAN = "discovery_scan"
+    FINISH = "discovery_finish"
+    FAIL = "discovery_fail"

@@ -22,6 +22,7 @@ from api.routes import (
     clusters,
     credentials,
     datacenters,
+    discovery,
     health,
     metrics,
     packages,
@@ -50,6 +51,7 @@ ROUTERS = (
     windows,
     campaigns,
     audit,
+    discovery,
 )
 
 

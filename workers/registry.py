@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
+from activities.discovery import DiscoveryActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
@@ -18,6 +19,7 @@ from activities.vcenter_host import VcenterActivities
 from domain.temporal_names import TaskQueue
 from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
+from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
 from workflows.selftest import SelfTestWorkflow
 
@@ -37,6 +39,7 @@ class QueueSpec:
 
 def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     supervision = SupervisionActivities(client)
+    discovery = DiscoveryActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -46,18 +49,24 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 CampaignWorkflow,
                 ClusterRolloutWorkflow,
                 HostUpdateWorkflow,
+                DiscoveryWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
                 *CampaignStoreActivities(resources).all(),
                 supervision.read_clock,  # a local activity: it runs beside the workflows
+                *discovery.storing(),
             ),
             threaded=True,
         ),
         QueueSpec(
             TaskQueue.REDFISH,
             REDFISH_CONCURRENCY,
-            activities=(probe_redfish_queue, *RedfishActivities(resources).all()),
+            activities=(
+                probe_redfish_queue,
+                *RedfishActivities(resources).all(),
+                *discovery.scanning(),
+            ),
         ),
         QueueSpec(
             TaskQueue.VCENTER,

@@ -1,0 +1,204 @@
+"""Probe addresses for a Redfish service root and identify what answers.
+
+Per address: one unauthenticated GET of /redfish/v1 (certificate checked; when it is
+refused, the verdict is kept and the root is read again without verification, so an
+iDRAC with its factory self-signed certificate is still found). Identity (model, service
+tag, iDRAC firmware and generation) comes from the project's Redfish client with HTTP
+basic auth: a scan must not take one of the iDRAC's few sessions. No password is ever
+sent to a certificate we do not trust (unless the operator opted into insecure).
+
+Only the addresses passed in are touched; choosing them is the caller's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from domain.discovery import CredentialStatus, Endpoint, TlsStatus, idrac_generation
+from integrations.discovery.tls import certificate_error, verdict
+from integrations.redfish.client import RedfishClient
+from integrations.redfish.errors import AuthenticationError, RedfishError
+from integrations.redfish.models import ClientOptions, Credentials
+from integrations.redfish.transport import V1, ssl_verify
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    port: int
+    concurrency: int
+    connect_timeout_s: float
+    address_timeout_s: float
+    trust: ClientOptions  # ca_bundle / insecure, as for every other iDRAC call
+
+
+@dataclass(frozen=True)
+class Login:
+    profile_id: int
+    credentials: Credentials
+
+
+LoginLookup = Callable[[str], Login | None]
+Progress = Callable[[int], None]
+
+
+class _NoService(Exception):
+    """Nothing at this address speaks Redfish (refused, silent, or another service)."""
+
+
+@dataclass
+class _Clients:
+    verified: httpx.AsyncClient
+    unverified: httpx.AsyncClient
+
+
+@contextlib.asynccontextmanager
+async def _clients(options: ScanOptions) -> AsyncIterator[_Clients]:
+    """One small pool per probing slot: httpcore scans every pooled connection per
+    request, so one shared pool over thousands of hosts turns quadratic."""
+    timeout = httpx.Timeout(options.address_timeout_s, connect=options.connect_timeout_s)
+    limits = httpx.Limits(max_keepalive_connections=1)
+    common: dict[str, Any] = {"timeout": timeout, "limits": limits, "trust_env": False}
+    async with (
+        httpx.AsyncClient(verify=ssl_verify(options.trust), **common) as verified,
+        httpx.AsyncClient(verify=False, **common) as unverified,  # noqa: S501 (root only, no secrets)
+    ):
+        yield _Clients(verified, unverified)
+
+
+async def _service_root(
+    clients: _Clients, url: str, insecure: bool
+) -> tuple[dict[str, Any], TlsStatus]:
+    tls = TlsStatus.NOT_CHECKED if insecure else TlsStatus.TRUSTED
+    try:
+        response = await clients.verified.get(f"{url}{V1}")
+    except httpx.HTTPError as exc:
+        refused = certificate_error(exc)
+        if refused is None:
+            raise _NoService from None
+        tls = verdict(refused)
+        try:
+            response = await clients.unverified.get(f"{url}{V1}")
+        except httpx.HTTPError:
+            raise _NoService from None
+    try:
+        root = response.json()
+    except ValueError:
+        raise _NoService from None
+    if response.status_code != 200 or not isinstance(root, dict) or "RedfishVersion" not in root:
+        raise _NoService
+    return root, tls
+
+
+async def _identify(
+    http: httpx.AsyncClient, url: str, login: Login, options: ScanOptions
+) -> dict[str, Any]:
+    client_options = options.trust.model_copy(
+        update={
+            "auth": "basic",
+            "retries": 0,
+            "connect_timeout_s": options.connect_timeout_s,
+            "read_timeout_s": options.address_timeout_s,
+        }
+    )
+    client = RedfishClient(url, login.credentials, client_options, http=http)
+    try:
+        identity = await client.identity()
+        manager = await client.manager()
+    finally:
+        await client.aclose()
+    return {
+        "vendor": identity.vendor,
+        "model": identity.model,
+        "service_tag": identity.service_tag or None,
+        "firmware_version": identity.bmc_version,
+        "generation": idrac_generation(manager.get("Model"), identity.bmc_version)
+        if identity.dell_oem
+        else None,
+    }
+
+
+def _root_facts(root: dict[str, Any]) -> dict[str, Any]:
+    dell = (root.get("Oem") or {}).get("Dell") or {}
+    return {
+        "redfish_version": root.get("RedfishVersion"),
+        "vendor": root.get("Vendor"),
+        "product": root.get("Product"),
+        "service_tag": dell.get("ServiceTag"),  # iDRAC9 4.x+ shows it without login
+    }
+
+
+async def probe(
+    clients: _Clients, address: str, options: ScanOptions, logins: LoginLookup
+) -> Endpoint | None:
+    """What answers at ADDRESS, or None when no Redfish service does."""
+    host = f"[{address}]" if ":" in address else address
+    url = f"https://{host}:{options.port}"
+    try:
+        async with asyncio.timeout(options.address_timeout_s):
+            root, tls = await _service_root(clients, url, options.trust.insecure)
+    except (_NoService, TimeoutError):
+        return None
+    facts = _root_facts(root)
+    login = logins(address)
+    status, detail = CredentialStatus.OK, None
+    if login is None:
+        status = CredentialStatus.NO_PROFILE
+    elif tls not in (TlsStatus.TRUSTED, TlsStatus.NOT_CHECKED):
+        status = CredentialStatus.NOT_SENT
+        detail = f"certificate {tls.value}: credentials not sent"
+    else:
+        try:
+            async with asyncio.timeout(options.address_timeout_s):
+                identity = await _identify(clients.verified, url, login, options)
+            facts |= {name: value for name, value in identity.items() if value}
+        except AuthenticationError:
+            status, detail = CredentialStatus.REJECTED, "the iDRAC rejected the login"
+        except (RedfishError, TimeoutError) as exc:
+            status, detail = CredentialStatus.ERROR, _reason(exc)
+    return Endpoint(
+        address=address,
+        port=options.port,
+        tls=tls,
+        credentials=status,
+        credential_profile_id=login.profile_id if login else None,
+        detail=detail,
+        **facts,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RedfishError):
+        return exc.reason
+    return f"no answer within the address timeout ({type(exc).__name__})"
+
+
+async def scan(
+    addresses: list[str],
+    options: ScanOptions,
+    logins: LoginLookup,
+    progress: Progress | None = None,
+) -> list[Endpoint]:
+    """Probe every address, at most ``options.concurrency`` at once; found ones, in order."""
+    found: dict[int, Endpoint] = {}
+    queue = iter(enumerate(addresses))
+    done = 0
+
+    async def slot() -> None:
+        nonlocal done
+        async with _clients(options) as clients:
+            for index, address in queue:
+                endpoint = await probe(clients, address, options, logins)
+                if endpoint is not None:
+                    found[index] = endpoint
+                done += 1
+                if progress is not None:
+                    progress(done)
+
+    await asyncio.gather(*(slot() for _ in range(min(options.concurrency, len(addresses)))))
+    return [found[i] for i in sorted(found)]
