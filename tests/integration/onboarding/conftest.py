@@ -123,7 +123,9 @@ def api(settings: Settings) -> Iterator[Api]:
         api = Api(url, login.json()["access_token"])
         with api.client() as client:
             profile = {"name": "idrac-default", "scope": "global", "username": "root"}
-            created = client.post("/credential-profiles", json={**profile, "password": IDRAC_PASSWORD})
+            created = client.post(
+                "/credential-profiles", json={**profile, "password": IDRAC_PASSWORD}
+            )
             assert created.status_code == 201, created.text
         yield api
 

@@ -7,6 +7,8 @@ import asyncio
 import json
 from typing import Any
 
+from typer.testing import CliRunner
+
 from activities.resources import Resources
 from cli.main import app
 from tests.integration.onboarding.conftest import (
@@ -16,7 +18,6 @@ from tests.integration.onboarding.conftest import (
     Api,
     Lab,
 )
-from typer.testing import CliRunner
 
 
 def _discover(api: Api, *args: str) -> tuple[int, str, str]:
