@@ -23,6 +23,7 @@ from api.routes import (
     credentials,
     datacenters,
     discovery,
+    enrollments,
     health,
     metrics,
     packages,
@@ -52,6 +53,7 @@ ROUTERS = (
     campaigns,
     audit,
     discovery,
+    enrollments,
 )
 
 
