@@ -25,8 +25,17 @@ from domain.discovery import (
 from integrations.discovery.scanner import Login, LoginLookup, ScanOptions, scan
 from integrations.redfish.models import Credentials
 from store.credentials import profile_scope, reveal
+from store.crypto import SecretBox
 from store.discovery import fail_run, finish_run, save_findings
 from store.models import CredentialProfile
+
+
+def open_login(session: Session, secrets: SecretBox, profile_id: int) -> Login:
+    """A profile's login, decrypted for an outbound call (never returned to a workflow)."""
+    credential = reveal(session, secrets, profile_id)
+    return Login(
+        profile_id, Credentials(username=credential.username, password=credential.password)
+    )
 
 
 class DiscoveryActivities:
@@ -56,14 +65,16 @@ class DiscoveryActivities:
         global or CIDR profile covering the address (each decrypted once per chunk)."""
         with Session(self.resources.engine) as session:
             if request.credential_profile_id is not None:
-                login = self._login(session, request.credential_profile_id)
+                login = open_login(session, self.resources.secrets, request.credential_profile_id)
                 return lambda _address: login
             profiles = [
                 p
                 for p in session.exec(select(CredentialProfile)).all()
                 if p.scope in (Scope.GLOBAL, Scope.CIDR)
             ]
-            logins = {p.id: self._login(session, p.id or 0) for p in profiles}
+            logins = {
+                p.id: open_login(session, self.resources.secrets, p.id or 0) for p in profiles
+            }
         scopes = [profile_scope(p) for p in profiles]
 
         def lookup(address: str) -> Login | None:
@@ -71,12 +82,6 @@ class DiscoveryActivities:
             return logins.get(winner) if winner is not None else None
 
         return lookup
-
-    def _login(self, session: Session, profile_id: int) -> Login:
-        credential = reveal(session, self.resources.secrets, profile_id)
-        return Login(
-            profile_id, Credentials(username=credential.username, password=credential.password)
-        )
 
     @activity.defn(name=Discovery.FINISH)
     def finish(self, start: DiscoveryStart) -> DiscoverySummary:

@@ -54,3 +54,10 @@ class Discovery(StrEnum):
     SCAN = "discovery_scan"
     FINISH = "discovery_finish"
     FAIL = "discovery_fail"
+
+
+class Onboarding(StrEnum):
+    """Validation: the list on ``campaigns``, the iDRAC reads on ``redfish``."""
+
+    LIST_ENROLLMENTS = "onboarding_list_enrollments"
+    VALIDATE_BATCH = "onboarding_validate_batch"

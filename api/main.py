@@ -26,6 +26,7 @@ from api.routes import (
     enrollments,
     health,
     metrics,
+    onboarding,
     packages,
     servers,
     vcenters,
@@ -54,6 +55,7 @@ ROUTERS = (
     audit,
     discovery,
     enrollments,
+    onboarding,
 )
 
 

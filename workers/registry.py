@@ -11,6 +11,7 @@ from temporalio.client import Client
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.discovery import DiscoveryActivities
+from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
@@ -21,6 +22,7 @@ from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
+from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
 
 STORE_CONCURRENCY = 8
@@ -40,6 +42,7 @@ class QueueSpec:
 def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     supervision = SupervisionActivities(client)
     discovery = DiscoveryActivities(resources)
+    onboarding = OnboardingActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -50,12 +53,14 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 ClusterRolloutWorkflow,
                 HostUpdateWorkflow,
                 DiscoveryWorkflow,
+                OnboardingValidationWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
                 *CampaignStoreActivities(resources).all(),
                 supervision.read_clock,  # a local activity: it runs beside the workflows
                 *discovery.storing(),
+                *onboarding.storing(),
             ),
             threaded=True,
         ),
@@ -66,6 +71,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 probe_redfish_queue,
                 *RedfishActivities(resources).all(),
                 *discovery.scanning(),
+                *onboarding.reading(),
             ),
         ),
         QueueSpec(

@@ -52,13 +52,13 @@ class _NoService(Exception):
 
 
 @dataclass
-class _Clients:
+class Clients:
     verified: httpx.AsyncClient
     unverified: httpx.AsyncClient
 
 
 @contextlib.asynccontextmanager
-async def _clients(options: ScanOptions) -> AsyncIterator[_Clients]:
+async def probe_clients(options: ScanOptions) -> AsyncIterator[Clients]:
     """One small pool per probing slot: httpcore scans every pooled connection per
     request, so one shared pool over thousands of hosts turns quadratic."""
     timeout = httpx.Timeout(options.address_timeout_s, connect=options.connect_timeout_s)
@@ -68,7 +68,7 @@ async def _clients(options: ScanOptions) -> AsyncIterator[_Clients]:
         httpx.AsyncClient(verify=ssl_verify(options.trust), **common) as verified,
         httpx.AsyncClient(verify=False, **common) as unverified,  # noqa: S501 (root only, no secrets)
     ):
-        yield _Clients(verified, unverified)
+        yield Clients(verified, unverified)
 
 
 async def _listening(address: str, port: int, timeout_s: float) -> bool:
@@ -84,7 +84,7 @@ async def _listening(address: str, port: int, timeout_s: float) -> bool:
 
 
 async def _service_root(
-    clients: _Clients, url: str, insecure: bool
+    clients: Clients, url: str, insecure: bool
 ) -> tuple[dict[str, Any], TlsStatus]:
     tls = TlsStatus.NOT_CHECKED if insecure else TlsStatus.TRUSTED
     try:
@@ -110,15 +110,7 @@ async def _service_root(
 async def _identify(
     http: httpx.AsyncClient, url: str, login: Login, options: ScanOptions
 ) -> dict[str, Any]:
-    client_options = options.trust.model_copy(
-        update={
-            "auth": "basic",
-            "retries": 0,
-            "connect_timeout_s": options.connect_timeout_s,
-            "read_timeout_s": options.address_timeout_s,
-        }
-    )
-    client = RedfishClient(url, login.credentials, client_options, http=http)
+    client = RedfishClient(url, login.credentials, basic_auth_options(options), http=http)
     try:
         identity = await client.identity()
         manager = await client.manager()
@@ -145,12 +137,28 @@ def _root_facts(root: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def base_url(address: str, port: int) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"https://{host}:{port}"
+
+
+def basic_auth_options(options: ScanOptions) -> ClientOptions:
+    """The Redfish client's options for a short look: basic auth, no retries."""
+    return options.trust.model_copy(
+        update={
+            "auth": "basic",
+            "retries": 0,
+            "connect_timeout_s": options.connect_timeout_s,
+            "read_timeout_s": options.address_timeout_s,
+        }
+    )
+
+
 async def probe(
-    clients: _Clients, address: str, options: ScanOptions, logins: LoginLookup
+    clients: Clients, address: str, options: ScanOptions, logins: LoginLookup
 ) -> Endpoint | None:
     """What answers at ADDRESS, or None when no Redfish service does."""
-    host = f"[{address}]" if ":" in address else address
-    url = f"https://{host}:{options.port}"
+    url = base_url(address, options.port)
     if not await _listening(address, options.port, options.connect_timeout_s):
         return None
     try:
@@ -174,7 +182,7 @@ async def probe(
         except AuthenticationError:
             status, detail = CredentialStatus.REJECTED, "the iDRAC rejected the login"
         except (RedfishError, TimeoutError) as exc:
-            status, detail = CredentialStatus.ERROR, _reason(exc)
+            status, detail = CredentialStatus.ERROR, failure_reason(exc)
     return Endpoint(
         address=address,
         port=options.port,
@@ -186,7 +194,7 @@ async def probe(
     )
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, RedfishError):
         return exc.reason
     return f"no answer within the address timeout ({type(exc).__name__})"
@@ -205,7 +213,7 @@ async def scan(
 
     async def slot() -> None:
         nonlocal done
-        async with _clients(options) as clients:
+        async with probe_clients(options) as clients:
             for index, address in queue:
                 endpoint = await probe(clients, address, options, logins)
                 if endpoint is not None:

@@ -12,10 +12,13 @@ import random
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -27,6 +30,7 @@ from simulators.fleet import HostSpec
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
 from tests.integration.api.conftest import _ensure_namespace, serve
+from tests.integration.onboarding.tls_servers import pem, site_ca
 from tests.services.postgres import fresh_database
 from workers.main import running_workers
 
@@ -44,6 +48,12 @@ class Lab:
     simulator: IdracSimulator
     silent: str  # accepts connections, never answers
     addresses: dict[str, str]  # service tag -> iDRAC address
+    ca_bundle: Path  # the simulator's CA and a site CA (tls_servers.site_ca)
+    site_ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
+    directory: Path
+
+    def address(self, last_octet: int) -> str:
+        return self.network.replace(".0/24", f".{last_octet}")
 
     def control(self, tag: str, action: str, body: dict[str, object]) -> None:
         url = f"{self.simulator.control_url}/hosts/{tag}/{action}"
@@ -65,11 +75,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         time_scale=0.005,
         state_dir=tmp_path_factory.mktemp("idrac"),
     )
+    directory = tmp_path_factory.mktemp("tls")
     with SimulatorThread(simulator) as running, socket.socket() as silent:
         silent.bind((f"{prefix}.200", running.port))
         silent.listen(8)  # the kernel completes handshakes; nobody ever reads
         addresses = {tag: host.address for tag, host in running.hosts.items()}
-        yield Lab(f"{prefix}.0/24", running, f"{prefix}.200", addresses)
+        ca = site_ca()
+        bundle = directory / "trusted.pem"
+        bundle.write_bytes((running.ca_path or Path()).read_bytes() + pem(ca[0]))
+        yield Lab(f"{prefix}.0/24", running, f"{prefix}.200", addresses, bundle, ca, directory)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -96,7 +110,7 @@ def settings(
             breakglass_password_hash=hash_password(BREAKGLASS_PASSWORD),
             package_dir=tmp_path_factory.mktemp("packages"),
             idrac_port=lab.simulator.port,
-            idrac_ca_bundle=lab.simulator.ca_path,
+            idrac_ca_bundle=lab.ca_bundle,
         )
 
 
