@@ -205,6 +205,11 @@ def report_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+def held_reason(reason: str | None) -> str:
+    """Why a campaign leaves a server out (the plan activity and the dry run say the same)."""
+    return f"held out until onboarding validation passes ({reason or 'validation failed'})"
+
+
 # --- workflow I/O ------------------------------------------------------------------------
 
 

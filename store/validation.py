@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.credential_scope import ServerFacts, resolve
-from domain.onboarding import IdracFacts, judge, reason
+from domain.onboarding import IdracFacts, held_reason, judge, reason
 from store.credentials import profile_scope, resolve_for_server
 from store.models import Cluster, CredentialProfile, Server, utcnow
 from store.onboarding import Enrollment, ServerValidation
@@ -110,11 +110,7 @@ def held_out(session: Session) -> dict[int, str]:
             col(ServerValidation.passed).is_(False), col(ServerValidation.server_id).is_not(None)
         )
     ).all()
-    return {
-        v.server_id: f"held out until onboarding validation passes ({v.reason})"
-        for v in failed
-        if v.server_id
-    }
+    return {v.server_id: held_reason(v.reason) for v in failed if v.server_id}
 
 
 def report(session: Session) -> list[dict[str, object]]:

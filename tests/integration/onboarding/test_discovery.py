@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+from temporalio.client import Client
 from typer.testing import CliRunner
 
 from activities.resources import Resources
@@ -14,6 +15,7 @@ from cli.main import app
 from tests.integration.onboarding.conftest import (
     DELL_TAGS,
     GENERIC_TAG,
+    IDRAC_PASSWORD,
     LOCKED_TAG,
     Api,
     Lab,
@@ -36,7 +38,7 @@ def _findings(api: Api, run_id: int) -> dict[str, dict[str, Any]]:
 
 
 async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_difference(
-    lab: Lab, api: Api, worker: Resources
+    lab: Lab, api: Api, worker: Resources, onboarding_temporal: Client
 ) -> None:
     port = str(lab.simulator.port)
     code, out, err = await asyncio.to_thread(
@@ -64,6 +66,11 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
     assert locked["credentials"] == "rejected"
     assert locked["service_tag"] is None
     assert lab.silent not in found
+    # The history carries ranges and a profile id at most, never the password.
+    history = await onboarding_temporal.get_workflow_handle(run["workflow_id"]).fetch_history()
+    payloads = "\n".join(str(event) for event in history.events)  # proto text: payloads raw
+    assert "ranges" in payloads and lab.network in payloads
+    assert IDRAC_PASSWORD not in payloads
 
     # Change the world: one iDRAC goes silent, another's password is fixed.
     gone = lab.addresses[DELL_TAGS[1]]

@@ -141,6 +141,19 @@ async def test_validation_reports_each_check_and_gates_campaigns(
         and "lifecycle_controller: not ready" in line
         for line in unresolved
     )
+    campaign = tmp_path / "campaign.yaml"
+    campaign.write_text(
+        "name: gate\nspec:\n  targets: {clusters: [ams-prod]}\n"
+        f"  firmware: [{{component_id: '159', version: 9.9.9, package_id: {package_id}}}]\n"
+    )
+    code, out, err = await asyncio.to_thread(_cli, api, "campaign", "plan", str(campaign), "--json")
+    assert code == 0, err
+    dry_run = json.loads(out)
+    assert [h["service_tag"] for c in dry_run["plan"]["clusters"] for h in c["hosts"]] == [PASSES]
+    assert any(
+        line.startswith(f"service tag {LC_STUCK}: held out") for line in dry_run["unresolved"]
+    )
+
     await asyncio.to_thread(lab.control, LC_STUCK, "faults", {"lc_stuck_not_ready": False})
     with api.client() as client:
         ids = [
