@@ -121,6 +121,12 @@ def in_ranges(address: str, request: DiscoveryRequest) -> bool:
 # --- what a probe finds ------------------------------------------------------------------
 
 
+class Frozen(BaseModel):
+    """Workflow and activity I/O: immutable, built from ids and facts, never secrets."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 class TlsStatus(StrEnum):
     TRUSTED = "trusted"
     SELF_SIGNED = "self-signed"
@@ -160,10 +166,8 @@ def idrac_generation(manager_model: str | None, firmware: str | None) -> str | N
     return "iDRAC8" if major == "2" else None
 
 
-class Endpoint(BaseModel):
+class Endpoint(Frozen):
     """One address that answered a Redfish service root, and what it told us."""
-
-    model_config = ConfigDict(frozen=True)
 
     address: str
     port: int
@@ -193,14 +197,12 @@ class Endpoint(BaseModel):
         }
 
 
-class Change(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Change(Frozen):
     address: str
     fields: dict[str, tuple[str | None, str | None]] = Field(description="field -> (was, now)")
 
 
-class DiscoveryDiff(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class DiscoveryDiff(Frozen):
     new: list[str] = Field(default_factory=list)
     gone: list[str] = Field(default_factory=list)
     changed: list[Change] = Field(default_factory=list)
@@ -239,29 +241,23 @@ def _order(address: str) -> tuple[int, int | str]:
 # --- workflow I/O ------------------------------------------------------------------------
 
 
-class DiscoveryStart(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class DiscoveryStart(Frozen):
     run_id: int
     request: DiscoveryRequest
 
 
-class ScanChunk(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    run_id: int
-    request: DiscoveryRequest
+class ScanChunk(DiscoveryStart):
     index: int = Field(ge=0)
 
 
-class ChunkResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ChunkResult(Frozen):
     scanned: int
     answered: int
 
 
-class DiscoverySummary(BaseModel):
+class DiscoverySummary(Frozen):
     """The workflow's result; the lists themselves are read from the store (API/CLI)."""
 
-    model_config = ConfigDict(frozen=True)
     run_id: int
     scanned: int
     answered: int

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.discovery import CredentialStatus, TlsStatus
+from domain.discovery import CredentialStatus, Frozen, TlsStatus
 
 VALIDATION_WORKFLOW = "OnboardingValidationWorkflow"
 MIN_REDFISH_VERSION = (1, 6, 0)  # SessionService/Sessions, UpdateService with apply times
@@ -33,24 +33,21 @@ class Check(StrEnum):
     ESXI_HOST = "esxi_host"
 
 
-class CheckResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class CheckResult(Frozen):
     check: Check
     ok: bool
     detail: str
 
 
-class InstalledFirmware(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class InstalledFirmware(Frozen):
     component_id: str
     name: str
     version: str
 
 
-class IdracFacts(BaseModel):
+class IdracFacts(Frozen):
     """What one validation read; None where it could not be read."""
 
-    model_config = ConfigDict(frozen=True)
     address: str
     reachable: bool
     tls: TlsStatus | None = None
@@ -220,13 +217,11 @@ class ValidationRequest(BaseModel):
     )
 
 
-class ValidationBatch(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ValidationBatch(Frozen):
     enrollment_ids: list[int]
 
 
-class ValidationSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ValidationSummary(Frozen):
     validated: int
     passed: int
     failed: int

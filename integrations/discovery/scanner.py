@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 
 from domain.discovery import CredentialStatus, Endpoint, TlsStatus, idrac_generation
-from integrations.discovery.tls import certificate_error, verdict
+from integrations.discovery.tls import verdict
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.errors import AuthenticationError, RedfishError
 from integrations.redfish.models import ClientOptions, Credentials
-from integrations.redfish.transport import V1, ssl_verify
+from integrations.redfish.transport import V1, certificate_error, ssl_verify
 
 
 @dataclass(frozen=True)

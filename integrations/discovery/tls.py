@@ -16,15 +16,5 @@ _VERDICTS = {
 }
 
 
-def certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate refusal behind an httpx error, if that is what it was."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def verdict(error: ssl.SSLCertVerificationError) -> TlsStatus:
     return _VERDICTS.get(error.verify_code, TlsStatus.UNTRUSTED)

@@ -34,38 +34,46 @@ class _Root(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def _certificate(
-    address: str,
-    directory: Path,
-    expired: bool,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-) -> ssl.SSLContext:
+Signer = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
+
+
+def _issue(
+    common_name: str,
+    days: tuple[float, float],
+    signer: Signer | None,
+    extension: x509.ExtensionType,
+) -> Signer:
+    """A certificate valid from now+days[0] to now+days[1]; self-signed without SIGNER."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
-    valid = (
-        (now - dt.timedelta(days=400), now - dt.timedelta(days=1))
-        if expired
-        else (
-            now - dt.timedelta(hours=1),
-            now + dt.timedelta(days=30),
-        )
-    )
-    signer_name, signer_key = (issuer[0].subject, issuer[1]) if issuer else (name, key)
+    issuer_name, issuer_key = (signer[0].subject, signer[1]) if signer else (name, key)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(signer_name)
+        .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(valid[0])
-        .not_valid_after(valid[1])
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]),
-            critical=False,
-        )
-        .sign(signer_key, hashes.SHA256())
+        .not_valid_before(now + dt.timedelta(days=days[0]))
+        .not_valid_after(now + dt.timedelta(days=days[1]))
+        .add_extension(extension, critical=isinstance(extension, x509.BasicConstraints))
+        .sign(issuer_key, hashes.SHA256())
     )
+    return cert, key
+
+
+def site_ca() -> Signer:
+    """A CA the tests trust (beside the simulator's), to sign a certificate that expired."""
+    return _issue(
+        "onboarding test CA", (-800, 30), None, x509.BasicConstraints(ca=True, path_length=0)
+    )
+
+
+def _server_context(
+    address: str, directory: Path, expired: bool, issuer: Signer | None
+) -> ssl.SSLContext:
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))])
+    cert, key = _issue(address, (-400, -1) if expired else (-1, 30), issuer, san)
     cert_path, key_path = directory / f"{address}.pem", directory / f"{address}.key"
     cert_path.write_bytes(pem(cert))
     key_path.write_bytes(
@@ -80,25 +88,6 @@ def _certificate(
     return context
 
 
-def site_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A CA the tests trust (beside the simulator's), to sign a certificate that expired."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "onboarding test CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=800))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
 def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
@@ -110,9 +99,9 @@ def bad_tls_server(
     directory: Path,
     *,
     expired: bool = False,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+    issuer: Signer | None = None,
 ) -> Iterator[None]:
-    context = _certificate(address, directory, expired, issuer)
+    context = _server_context(address, directory, expired, issuer)
     server = ThreadingHTTPServer((address, port), _Root)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
