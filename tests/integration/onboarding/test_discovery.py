@@ -42,7 +42,7 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
 ) -> None:
     port = str(lab.simulator.port)
     code, out, err = await asyncio.to_thread(
-        _discover, api, lab.network, "--port", port, "--timeout", "2", "--connect-timeout", "1"
+        _discover, api, lab.network, "--port", port, "--timeout", "8"
     )
     assert code == 0, err
     run = json.loads(out)
@@ -76,7 +76,7 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
     gone = lab.addresses[DELL_TAGS[1]]
     await asyncio.to_thread(lab.control, DELL_TAGS[1], "offline", {"seconds": 3600 / 0.005})
     code, out, err = await asyncio.to_thread(
-        _discover, api, lab.network, "--port", port, "--timeout", "2", "--connect-timeout", "1"
+        _discover, api, lab.network, "--port", port, "--timeout", "8"
     )
     assert code == 0, err
     again = json.loads(out)
