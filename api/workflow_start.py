@@ -8,8 +8,13 @@ from fastapi import HTTPException, status
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
+from api.crud import Message
 from api.state import AppState
 from domain.temporal_names import TaskQueue
+
+TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"model": Message, "description": "Temporal unreachable or refused the start"}
+}
 
 
 async def start_workflow(state: AppState, name: str, argument: Any, workflow_id: str) -> None:

@@ -91,7 +91,10 @@ class _GuardedLoader(yaml.SafeLoader):
 
 
 def _yaml_records(text: str) -> list[tuple[int, Any]]:
-    loader = _GuardedLoader(text)
+    try:
+        loader = _GuardedLoader(text)  # the reader refuses control characters here
+    except yaml.YAMLError:
+        raise InvalidImport([RowError(0, None, "not valid YAML (control characters)")]) from None
     try:
         root = loader.get_single_node()
         if root is None:

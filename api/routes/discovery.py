@@ -24,7 +24,7 @@ from api.crud import (
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
-from api.workflow_start import start_workflow
+from api.workflow_start import TEMPORAL_DOWN, start_workflow
 from domain.discovery import (
     WORKFLOW_NAME,
     DiscoveryRequest,
@@ -61,6 +61,7 @@ class DiscoveryOut(BaseModel):
     "",
     response_model=DiscoveryOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=TEMPORAL_DOWN,
     summary="Start a discovery over explicit ranges (nothing is scanned without them)",
 )
 async def start_discovery(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from api.crud import ERRORS, Limit, Offset, Page, paginate
+from api.crud import ERRORS, Limit, Message, Offset, Page, paginate
 from api.deps import SessionDep
 from api.security import Admin, Viewer
 from domain.enrollment import MAX_BYTES, InvalidImport, RowError, parse_import
@@ -69,6 +69,7 @@ def row_errors(errors: list[RowError]) -> HTTPException:
 @router.post(
     "/import",
     response_model=ImportOut,
+    responses={415: {"model": Message, "description": "neither CSV nor YAML"}},
     summary="Import iDRAC addresses from CSV or YAML: all rows or none",
     openapi_extra={
         "requestBody": {

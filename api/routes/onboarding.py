@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.crud import ERRORS
+from api.crud import ERRORS, NOT_FOUND
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
-from api.workflow_start import start_workflow
+from api.workflow_start import TEMPORAL_DOWN, start_workflow
 from domain.onboarding import (
     VALIDATION_WORKFLOW,
     Check,
@@ -61,6 +61,7 @@ class ReportRow(BaseModel):
     "/validations",
     response_model=ValidationStarted,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=TEMPORAL_DOWN,
     summary="Validate enrollments (all by default): read each iDRAC, link its server",
 )
 async def start_validation(body: ValidationRequest, state: StateDep, _: Admin) -> ValidationStarted:
@@ -69,7 +70,11 @@ async def start_validation(body: ValidationRequest, state: StateDep, _: Admin) -
     return ValidationStarted(workflow_id=workflow_id)
 
 
-@router.get("/validations/{workflow_id}", response_model=ValidationState)
+@router.get(
+    "/validations/{workflow_id}",
+    response_model=ValidationState,
+    responses={**NOT_FOUND, **TEMPORAL_DOWN},
+)
 async def validation_state(workflow_id: WorkflowId, state: StateDep, _: Viewer) -> ValidationState:
     try:
         client = await state.temporal_client()

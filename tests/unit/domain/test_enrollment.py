@@ -79,3 +79,6 @@ def test_yaml_alias_bombs_and_unsafe_tags_are_refused() -> None:
         "line 1: not valid YAML"
     ]
     assert _problems("- address: 10.0.0.1\n  site: [unclosed\n", "yaml")[0].startswith("line ")
+    assert _problems("\x12- address: 10.0.0.1\n", "yaml") == [
+        "file: not valid YAML (control characters)"
+    ]
