@@ -212,13 +212,15 @@ class DiscoveryDiff(Frozen):
 def diff_endpoints(
     before: dict[str, dict[str, str | None]], after: dict[str, dict[str, str | None]]
 ) -> DiscoveryDiff:
-    """Address -> facts of the previous knowledge (inside the scanned ranges) and this run."""
+    """Address -> facts of the previous knowledge (inside the scanned ranges) and this run.
+
+    A fact this run could not read (no login: no service tag) is not a change."""
     changed = []
     for address in sorted(set(before) & set(after), key=_order):
         fields = {
             name: (before[address].get(name), value)
             for name, value in after[address].items()
-            if before[address].get(name) != value
+            if value is not None and before[address].get(name) != value  # None: not seen now
         }
         if fields:
             changed.append(Change(address=address, fields=fields))

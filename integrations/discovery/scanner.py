@@ -192,7 +192,10 @@ async def probe(
         try:
             async with asyncio.timeout(options.address_timeout_s):
                 identity = await _identify(clients.verified, url, login, options)
-            facts |= {name: value for name, value in identity.items() if value}
+            # The service root's words first (Vendor "Dell", not Manufacturer "Dell Inc."),
+            # so that a run without a login reports the same vendor.
+            for name, value in identity.items():
+                facts[name] = facts.get(name) or value
         except AuthenticationError:
             status, detail = CredentialStatus.REJECTED, "the iDRAC rejected the login"
         except (RedfishError, TimeoutError) as exc:

@@ -54,7 +54,7 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
 
     found = _findings(api, run["id"])
     first = found[lab.addresses[DELL_TAGS[0]]]
-    assert first["vendor"] == "Dell Inc."
+    assert first["vendor"] == "Dell"
     assert first["model"] == "PowerEdge R750"
     assert first["service_tag"] == DELL_TAGS[0]
     assert first["generation"] == "iDRAC9"
@@ -72,9 +72,10 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
     assert "ranges" in payloads and lab.network in payloads
     assert IDRAC_PASSWORD not in payloads
 
-    # Change the world: one iDRAC goes silent, another's password is fixed.
-    gone = lab.addresses[DELL_TAGS[1]]
+    # Change the world: one iDRAC goes silent, another stops accepting our login.
+    gone, locked = lab.addresses[DELL_TAGS[1]], lab.addresses[DELL_TAGS[2]]
     await asyncio.to_thread(lab.control, DELL_TAGS[1], "offline", {"seconds": 3600 / 0.005})
+    await asyncio.to_thread(lab.control, DELL_TAGS[2], "faults", {"wrong_credentials": True})
     code, out, err = await asyncio.to_thread(
         _discover, api, lab.network, "--port", port, "--timeout", "8"
     )
@@ -82,8 +83,11 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
     again = json.loads(out)
     assert again["diff"]["new"] == []
     assert again["diff"]["gone"] == [gone]
-    assert again["diff"]["changed"] == []
-    assert again["diff"]["unchanged"] == 5
+    # What it could not read without a login (service tag, model) is not a change.
+    assert again["diff"]["changed"] == [
+        {"address": locked, "fields": {"credentials": ["ok", "rejected"]}}
+    ]
+    assert again["diff"]["unchanged"] == 4
     assert again["diff"]["enrolled"] == 0  # already enrolled: idempotent
 
 

@@ -82,7 +82,7 @@ def test_diff_names_new_gone_and_changed_fields() -> None:
     }
     after = {
         "127.0.0.2": {"service_tag": "AAA1111", "firmware_version": "7.10"},
-        "127.0.0.3": {"service_tag": "CCC3333", "firmware_version": "7.00"},
+        "127.0.0.3": {"service_tag": None, "firmware_version": "7.00"},  # not read: no change
         "127.0.0.4": {"service_tag": "DDD4444", "firmware_version": "7.00"},
     }
     diff = diff_endpoints(before, after)
