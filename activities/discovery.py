@@ -22,11 +22,12 @@ from domain.discovery import (
     ScanChunk,
     chunk_addresses,
 )
+from domain.onboarding import ValidationSummary
 from integrations.discovery.scanner import Login, LoginLookup, ScanOptions, scan
 from integrations.redfish.models import Credentials
 from store.credentials import profile_scope, reveal
 from store.crypto import SecretBox
-from store.discovery import fail_run, finish_run, save_findings
+from store.discovery import fail_run, finish_run, record_validation, save_findings
 from store.models import CredentialProfile
 
 
@@ -87,6 +88,10 @@ class DiscoveryActivities:
     def finish(self, start: DiscoveryStart) -> DiscoverySummary:
         return finish_run(self.resources.engine, start.run_id)
 
+    @activity.defn(name=Discovery.VALIDATED)
+    def validated(self, run_id: int, summary: ValidationSummary) -> None:
+        record_validation(self.resources.engine, run_id, summary.validated, summary.passed)
+
     @activity.defn(name=Discovery.FAIL)
     def fail(self, run_id: int, reason: str) -> None:
         fail_run(self.resources.engine, run_id, reason)
@@ -97,4 +102,4 @@ class DiscoveryActivities:
 
     def storing(self) -> list[object]:
         """Sync store activities for the ``campaigns`` queue."""
-        return [self.finish, self.fail]
+        return [self.finish, self.validated, self.fail]

@@ -53,6 +53,7 @@ class Discovery(StrEnum):
 
     SCAN = "discovery_scan"
     FINISH = "discovery_finish"
+    VALIDATED = "discovery_validated"
     FAIL = "discovery_fail"
 
 

@@ -28,7 +28,9 @@ class OnboardingActivities:
 
     @activity.defn(name=Onboarding.LIST_ENROLLMENTS)
     def list_enrollments(self, request: ValidationRequest) -> list[int]:
-        return enrollment_ids(self.resources.engine, request.enrollment_ids)
+        return enrollment_ids(
+            self.resources.engine, request.enrollment_ids, request.discovery_run_id
+        )
 
     @activity.defn(name=Onboarding.VALIDATE_BATCH)
     async def validate_batch(self, batch: ValidationBatch) -> ValidationSummary:

@@ -45,7 +45,7 @@ def request_from(options: dict[str, Any]) -> DiscoveryRequest:
 def wait_for(api: Api, run_id: int) -> dict[str, Any]:
     while True:
         run = api.call("GET", f"/discoveries/{run_id}")
-        if run["status"] != "running":
+        if run["status"] not in ("running", "validating"):
             return run
         time.sleep(POLL_S)
 
@@ -67,6 +67,11 @@ def render(run: dict[str, Any]) -> str:
         lines.append(
             f"{len(diff['new'])} new, {len(diff['gone'])} gone, {len(diff['changed'])} "
             f"changed, {diff['unchanged']} unchanged, {diff['enrolled']} enrolled"
+        )
+    if "validated" in diff:
+        lines.append(
+            f"{diff['validated']} validated, {diff['passed']} passed "
+            "(`idrac-orch onboard report` says why the others failed)"
         )
     return "\n".join(lines)
 
@@ -97,6 +102,10 @@ def discover(
         typer.Option(help="Credential profile id to try (default: global/CIDR profiles)."),
     ] = None,
     enroll: Annotated[bool, typer.Option(help="Enroll what answers, for validation.")] = True,
+    validate: Annotated[
+        bool,
+        typer.Option("--validate", help="Then validate what was found (creates its servers)."),
+    ] = False,
     wait: Annotated[bool, typer.Option(help="Wait for the result and print the diff.")] = True,
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_API_URL,
@@ -114,6 +123,7 @@ def discover(
                 "address_timeout_s": timeout,
                 "credential_profile_id": profile,
                 "enroll": enroll,
+                "validate_enrolled": validate,
             }
         )
         run = api.call("POST", "/discoveries", json=request.model_dump(mode="json"))

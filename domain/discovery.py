@@ -75,6 +75,11 @@ class DiscoveryRequest(BaseModel):
     enroll: bool = Field(
         default=True, description="enroll what answers as a Redfish service, for validation"
     )
+    validate_enrolled: bool = Field(
+        default=False,
+        description="then validate what this run found (onboarding validation, as a child "
+        "workflow): their servers are created or linked",
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> DiscoveryRequest:
@@ -268,7 +273,13 @@ class DiscoverySummary(Frozen):
     changed: int
     unchanged: int
     enrolled: int
+    validated: int | None = None
+    passed: int | None = None
 
 
 def discovery_workflow_id(run_id: int) -> str:
     return f"discovery-{run_id}"
+
+
+def discovery_validation_id(run_id: int) -> str:
+    return f"{discovery_workflow_id(run_id)}-validation"

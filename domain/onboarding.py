@@ -215,6 +215,9 @@ class ValidationRequest(BaseModel):
     enrollment_ids: list[int] | None = Field(
         default=None, max_length=100_000, description="default: every enrollment"
     )
+    discovery_run_id: int | None = Field(
+        default=None, ge=1, description="only the enrollments this discovery found answering"
+    )
 
 
 class ValidationBatch(Frozen):

@@ -59,7 +59,7 @@ def finish_run(engine: Engine, run_id: int) -> DiscoverySummary:
         run = session.get(DiscoveryRun, run_id)
         if run is None:
             raise LookupError(f"discovery run {run_id} does not exist")
-        if run.status == "completed":
+        if run.status in ("completed", "validating"):
             return _summary(run, (run.diff or {}).get("enrolled", 0))
         request = DiscoveryRequest.model_validate(run.request)
         found = {
@@ -85,7 +85,8 @@ def finish_run(engine: Engine, run_id: int) -> DiscoverySummary:
             known[address].gone_at = now
             session.add(known[address])
         enrolled = _enroll(session, request, found.values()) if request.enroll else 0
-        run.status, run.finished_at = "completed", now
+        validating = request.enroll and request.validate_enrolled
+        run.status, run.finished_at = ("validating", None) if validating else ("completed", now)
         run.scanned, run.answered = len(target_addresses(request)), len(found)
         run.diff = {**diff.model_dump(mode="json"), "enrolled": enrolled}
         session.add(run)
@@ -129,10 +130,22 @@ def _enroll(session: Session, request: DiscoveryRequest, found: Any) -> int:
     return added
 
 
+def record_validation(engine: Engine, run_id: int, validated: int, passed: int) -> None:
+    """The run's validation outcome joins its diff; the run is complete."""
+    with Session(engine) as session:
+        run = session.get(DiscoveryRun, run_id)
+        if run is None or run.status != "validating":
+            return
+        run.diff = {**(run.diff or {}), "validated": validated, "passed": passed}
+        run.status, run.finished_at = "completed", utcnow()
+        session.add(run)
+        session.commit()
+
+
 def fail_run(engine: Engine, run_id: int, reason: str) -> None:
     with Session(engine) as session:
         run = session.get(DiscoveryRun, run_id)
-        if run is not None and run.status == "running":
+        if run is not None and run.status in ("running", "validating"):
             run.status, run.error, run.finished_at = "failed", reason[:2000], utcnow()
             session.add(run)
             session.commit()

@@ -12,7 +12,7 @@ from domain.credential_scope import ServerFacts, resolve
 from domain.onboarding import IdracFacts, held_reason, judge, reason
 from store.credentials import profile_scope, resolve_for_server
 from store.models import Cluster, CredentialProfile, Server, utcnow
-from store.onboarding import Enrollment, ServerValidation
+from store.onboarding import DiscoveryFinding, Enrollment, ServerValidation
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,15 @@ class Target:
     profile_id: int | None  # None: no profile applies
 
 
-def enrollment_ids(engine: Engine, wanted: list[int] | None) -> list[int]:
+def enrollment_ids(engine: Engine, wanted: list[int] | None, run_id: int | None) -> list[int]:
+    """The enrollments to validate: those named, those a discovery run found, or all."""
     with Session(engine) as session:
         query = select(Enrollment.id).order_by(col(Enrollment.id))
         if wanted is not None:
             query = query.where(col(Enrollment.id).in_(wanted))
+        if run_id is not None:
+            found = select(DiscoveryFinding.address).where(DiscoveryFinding.run_id == run_id)
+            query = query.where(col(Enrollment.address).in_(found))
         return [i for i in session.exec(query).all() if i is not None]
 
 

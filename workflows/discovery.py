@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.names import Discovery
@@ -26,7 +26,9 @@ with workflow.unsafe.imports_passed_through():
         DiscoverySummary,
         ScanChunk,
         chunk_count,
+        discovery_validation_id,
     )
+    from domain.onboarding import VALIDATION_WORKFLOW, ValidationRequest, ValidationSummary
     from domain.temporal_names import TaskQueue
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=3)
@@ -67,7 +69,7 @@ class DiscoveryWorkflow:
                     result_type=ChunkResult,
                 )
                 self._chunks_done += 1
-            return await workflow.execute_activity(
+            summary = await workflow.execute_activity(
                 Discovery.FINISH,
                 start,
                 task_queue=TaskQueue.CAMPAIGNS,
@@ -75,7 +77,9 @@ class DiscoveryWorkflow:
                 retry_policy=RETRY,
                 result_type=DiscoverySummary,
             )
-        except ActivityError as exc:
+            if start.request.enroll and start.request.validate_enrolled:
+                summary = await self._validate(start.run_id, summary)
+        except (ActivityError, ChildWorkflowError) as exc:
             reason = str(exc.cause or exc)
             await workflow.execute_activity(
                 Discovery.FAIL,
@@ -84,3 +88,24 @@ class DiscoveryWorkflow:
                 start_to_close_timeout=STORE_TIMEOUT,
             )
             raise
+        return summary
+
+    async def _validate(self, run_id: int, summary: DiscoverySummary) -> DiscoverySummary:
+        """Onboarding validation of what this run found, as a child workflow."""
+        validation = await workflow.execute_child_workflow(
+            VALIDATION_WORKFLOW,
+            ValidationRequest(discovery_run_id=run_id),
+            id=discovery_validation_id(run_id),
+            task_queue=TaskQueue.CAMPAIGNS,
+            result_type=ValidationSummary,
+        )
+        await workflow.execute_activity(
+            Discovery.VALIDATED,
+            args=[run_id, validation],
+            task_queue=TaskQueue.CAMPAIGNS,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        return summary.model_copy(
+            update={"validated": validation.validated, "passed": validation.passed}
+        )

@@ -43,14 +43,16 @@ class DiscoveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     request: DiscoveryRequest
-    status: str = Field(examples=["completed"], description="running, completed or failed")
+    status: str = Field(
+        examples=["completed"], description="running, validating, completed or failed"
+    )
     workflow_id: str | None
     created_by: str
     scanned: int
     answered: int
     diff: dict[str, Any] | None = Field(
         description="new, gone (addresses), changed (address, fields: was/now), unchanged, "
-        "enrolled; set when the run completed"
+        "enrolled (and validated, passed with validate_enrolled); set once scanned"
     )
     error: str | None
     created_at: datetime

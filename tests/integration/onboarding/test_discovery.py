@@ -112,3 +112,22 @@ async def test_exclusions_and_bad_ranges(lab: Lab, api: Api, worker: Resources) 
     code, _, err = await asyncio.to_thread(_discover, api, "10.0.0.0/33")
     assert code == 2
     assert "ranges.0" in err and "not an IP address or CIDR range" in err
+
+
+async def test_discover_then_validate_brings_servers_in(
+    lab: Lab, api: Api, worker: Resources
+) -> None:
+    address = lab.addresses[DELL_TAGS[3]]
+    code, out, err = await asyncio.to_thread(
+        _discover, api, address, "--port", str(lab.simulator.port), "--validate"
+    )
+    assert code == 0, err
+    run = json.loads(out)
+    assert run["status"] == "completed"
+    # Validated, not passed: nothing links it to an ESXi host and a cluster yet.
+    assert (run["diff"]["validated"], run["diff"]["passed"]) == (1, 0)
+    with api.client() as client:
+        servers = client.get("/servers", params={"service_tag": DELL_TAGS[3]}).json()["items"]
+        report = {r["address"]: r for r in client.get("/onboarding/report").json()}
+    assert servers[0]["idrac_address"] == address and servers[0]["firmware_inventory"]
+    assert report[address]["reason"].startswith("esxi_host: no ESXi host and cluster linked")
