@@ -23,6 +23,7 @@ from domain.estimates import estimate_host, history_key
 from domain.runbook import CampaignPlan, ClusterRollout, ComponentTarget, HostJob, HostRef
 from domain.site_windows import no_window_applies, windows_for
 from store.models import Campaign, Cluster, Datacenter, FirmwarePackage, HostUpdate, Server
+from store.validation import held_out
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,14 @@ class CampaignPlanActivities:
                 if t not in known_tags
             ]
         )
+        # Onboarding gate: a server whose latest validation failed stays out, with why.
+        held = held_out(session)
+        unresolved += [
+            f"service tag {r.server.service_tag}: {held[r.server.id]}"
+            for r in chosen
+            if r.server.id in held
+        ]
+        chosen = [row for row in chosen if row.server.id not in held]
         chosen.sort(key=lambda row: (row.server.esxi_host or "", row.server.service_tag))
         return chosen, unresolved
 

@@ -46,3 +46,19 @@ class Supervise(StrEnum):
     WATCH_ROLLOUTS = "watch_rollouts"
     END_ROLLOUT = "end_rollout"
     END_RUNBOOK = "end_runbook"
+
+
+class Discovery(StrEnum):
+    """Discovery: scans on the ``redfish`` queue, store writes on ``campaigns``."""
+
+    SCAN = "discovery_scan"
+    FINISH = "discovery_finish"
+    VALIDATED = "discovery_validated"
+    FAIL = "discovery_fail"
+
+
+class Onboarding(StrEnum):
+    """Validation: the list on ``campaigns``, the iDRAC reads on ``redfish``."""
+
+    LIST_ENROLLMENTS = "onboarding_list_enrollments"
+    VALIDATE_BATCH = "onboarding_validate_batch"

@@ -28,8 +28,11 @@ from api.routes import (
     codec,
     credentials,
     datacenters,
+    discovery,
+    enrollments,
     health,
     metrics,
+    onboarding,
     packages,
     servers,
     vcenters,
@@ -58,6 +61,9 @@ ROUTERS = (
     campaigns,
     audit,
     codec,
+    discovery,
+    enrollments,
+    onboarding,
 )
 
 

@@ -29,6 +29,7 @@ from api.campaign_schemas import CampaignCreate
 from api.campaign_status import FINAL, status_text
 from common import safe_yaml
 from domain.campaign_spec import Targets, Window
+from domain.onboarding import held_reason
 from domain.rollout import (
     ClusterInventory,
     HostInventory,
@@ -372,6 +373,18 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
     windows = [*body.spec.windows, *(_scoped(row, datacenters) for row in stored)]
     servers = [s for s in api.every("/servers") if s["cluster_id"] in clusters]
     chosen, unresolved = _select(body.spec.targets, clusters, servers)
+    # Onboarding gate, as the plan activity applies it: failed validations stay out.
+    held = {
+        r["server_id"]: r["reason"]
+        for r in api.call("GET", "/onboarding/report")
+        if r["status"] == "failed" and r["server_id"] is not None
+    }
+    unresolved += [
+        f"service tag {s['service_tag']}: {held_reason(held[s['id']])}"
+        for s in chosen
+        if s["id"] in held
+    ]
+    chosen = [s for s in chosen if s["id"] not in held]
     if not chosen:
         raise CliError("no targeted server is in the inventory: " + "; ".join(unresolved))
     notes = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, db, demo, dev, secrets, services, simulate
+from cli import audit, db, demo, dev, discover, onboard, secrets, services, simulate
 from cli import campaign as campaign_cli
 from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
@@ -18,6 +18,7 @@ app.command("demo")(demo.demo)
 app.command("worker")(services.worker)
 app.command("api")(services.api)
 app.command("selftest")(services.selftest)
+app.command("discover")(discover.discover)
 app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(redfish_cli.app, name="redfish")
@@ -25,6 +26,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(audit.app, name="audit")
 app.add_typer(vcenter_cli.app, name="vcenter")
 app.add_typer(campaign_cli.app, name="campaign")
+app.add_typer(onboard.app, name="onboard")
 
 if __name__ == "__main__":
     app()

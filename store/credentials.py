@@ -19,7 +19,7 @@ class Credential:
     password: SecretStr
 
 
-def _scope(profile: CredentialProfile) -> ProfileScope:
+def profile_scope(profile: CredentialProfile) -> ProfileScope:
     return ProfileScope(
         profile_id=profile.id or 0,
         name=profile.name,
@@ -33,7 +33,7 @@ def _scope(profile: CredentialProfile) -> ProfileScope:
 def resolve_for_server(session: Session, server: Server) -> Resolution:
     profiles = session.exec(select(CredentialProfile)).all()
     facts = ServerFacts(server.id or 0, server.idrac_address, server.datacenter_id)
-    return resolve([_scope(p) for p in profiles], facts)
+    return resolve([profile_scope(p) for p in profiles], facts)
 
 
 def reveal(session: Session, box: SecretBox, profile_id: int) -> Credential:

@@ -10,6 +10,8 @@ from temporalio.client import Client
 
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
+from activities.discovery import DiscoveryActivities
+from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
@@ -18,7 +20,9 @@ from activities.vcenter_host import VcenterActivities
 from domain.temporal_names import TaskQueue
 from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
+from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
+from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
 
 STORE_CONCURRENCY = 8
@@ -37,6 +41,8 @@ class QueueSpec:
 
 def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     supervision = SupervisionActivities(client)
+    discovery = DiscoveryActivities(resources)
+    onboarding = OnboardingActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -46,18 +52,27 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 CampaignWorkflow,
                 ClusterRolloutWorkflow,
                 HostUpdateWorkflow,
+                DiscoveryWorkflow,
+                OnboardingValidationWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
                 *CampaignStoreActivities(resources).all(),
                 supervision.read_clock,  # a local activity: it runs beside the workflows
+                *discovery.storing(),
+                *onboarding.storing(),
             ),
             threaded=True,
         ),
         QueueSpec(
             TaskQueue.REDFISH,
             REDFISH_CONCURRENCY,
-            activities=(probe_redfish_queue, *RedfishActivities(resources).all()),
+            activities=(
+                probe_redfish_queue,
+                *RedfishActivities(resources).all(),
+                *discovery.scanning(),
+                *onboarding.reading(),
+            ),
         ),
         QueueSpec(
             TaskQueue.VCENTER,

@@ -67,15 +67,16 @@ def _tls_context(ca_bundle: str | None, modified_ns: int | None) -> ssl.SSLConte
     return ssl.create_default_context(cafile=ca_bundle)
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
-    """The certificate was refused. Other TLS errors (a handshake cut short by an iDRAC
-    that is resetting: SSLEOFError, SSLZeroReturnError) are connection trouble, retried."""
+def certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate refusal behind an error, if that is what it was. Other TLS errors
+    (a handshake cut short by an iDRAC that is resetting: SSLEOFError, SSLZeroReturnError)
+    are connection trouble, retried."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 class RedfishTransport:
@@ -212,7 +213,7 @@ class RedfishTransport:
                     method, self._url(path), auth=self._auth(authenticated), **kwargs
                 )
             except httpx.TransportError as exc:
-                if _is_tls_failure(exc):
+                if certificate_error(exc) is not None:
                     raise RedfishTLSError(
                         "TLS verification failed: pass a CA bundle that signs the BMC's "
                         "certificate, or opt in to insecure explicitly",

@@ -104,6 +104,17 @@ class Fixtures:
             assert response.status_code == 202, response.text
         return campaign_id
 
+    async def discovery(self) -> int:
+        # Loopback only; no worker in this namespace runs discoveries, so nothing is probed.
+        response = await self.admin.post("/discoveries", json={"ranges": ["127.0.0.1/32"]})
+        assert response.status_code == 202, response.text
+        return int(response.json()["id"])
+
+    async def validation(self) -> str:
+        response = await self.admin.post("/onboarding/validations", json={})
+        assert response.status_code == 202, response.text
+        return str(response.json()["workflow_id"])
+
     async def token(self) -> int:
         return await self.post("/auth/tokens", {"name": _u("t"), "role": "viewer"})
 
@@ -233,6 +244,10 @@ async def _revoke(f: Fixtures) -> Call:
     return Call("DELETE", f"/auth/tokens/{await f.token()}")
 
 
+async def _validation_path(f: Fixtures) -> str:
+    return f"/onboarding/validations/{await f.validation()}"
+
+
 async def _started(f: Fixtures) -> str:
     return f"/campaigns/{await f.campaign(started=True)}"
 
@@ -283,6 +298,30 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         "operator", 202, "POST", lambda f: _suffix(_started(f), "/resume")
     ),
     "POST /campaigns/{campaign_id}/abort": ("operator", 202, _abort),
+    "POST /discoveries": _simple(
+        "admin", 202, "POST", lambda f: _const("/discoveries"), json={"ranges": ["127.0.0.1"]}
+    ),
+    "GET /discoveries": _simple("viewer", 200, "GET", lambda f: _const("/discoveries")),
+    "GET /discoveries/{run_id}": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/discoveries/{}", f.discovery())
+    ),
+    "GET /discoveries/{run_id}/findings": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/discoveries/{}/findings", f.discovery())
+    ),
+    "POST /enrollments/import": _simple(
+        "admin",
+        200,
+        "POST",
+        lambda f: _const("/enrollments/import"),
+        params={"format": "csv"},
+        content=b"address\n10.77.0.1\n",
+    ),
+    "GET /enrollments": _simple("viewer", 200, "GET", lambda f: _const("/enrollments")),
+    "POST /onboarding/validations": _simple(
+        "admin", 202, "POST", lambda f: _const("/onboarding/validations"), json={}
+    ),
+    "GET /onboarding/validations/{workflow_id}": _simple("viewer", 200, "GET", _validation_path),
+    "GET /onboarding/report": _simple("viewer", 200, "GET", lambda f: _const("/onboarding/report")),
     "GET /audit": _simple("viewer", 200, "GET", lambda f: _const("/audit")),
     "GET /audit/export.csv": _simple("viewer", 200, "GET", lambda f: _const("/audit/export.csv")),
     "POST /codec/decode": (

@@ -1,0 +1,76 @@
+"""Onboarding validation activities: which enrollments, then a batch of iDRAC reads.
+
+Logins are resolved and decrypted here, per batch; the workflow carries enrollment ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.discovery import open_login
+from activities.names import Onboarding
+from activities.resources import Resources
+from domain.discovery import DEFAULT_ADDRESS_TIMEOUT_S, DEFAULT_CONNECT_TIMEOUT_S
+from domain.onboarding import IdracFacts, ValidationBatch, ValidationRequest, ValidationSummary
+from integrations.discovery.inspect import inspect
+from integrations.discovery.scanner import Login, ScanOptions
+from store.validation import Target, enrollment_ids, record, targets
+
+CONCURRENCY = 64  # iDRACs read at once by one batch
+
+
+class OnboardingActivities:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @activity.defn(name=Onboarding.LIST_ENROLLMENTS)
+    def list_enrollments(self, request: ValidationRequest) -> list[int]:
+        return enrollment_ids(
+            self.resources.engine, request.enrollment_ids, request.discovery_run_id
+        )
+
+    @activity.defn(name=Onboarding.VALIDATE_BATCH)
+    async def validate_batch(self, batch: ValidationBatch) -> ValidationSummary:
+        """Read each iDRAC and record its verdict; one unreachable iDRAC is a verdict too."""
+        logins = await asyncio.to_thread(self._logins, batch.enrollment_ids)
+        options = ScanOptions(
+            port=self.resources.settings.idrac_port,
+            concurrency=1,
+            connect_timeout_s=DEFAULT_CONNECT_TIMEOUT_S,
+            address_timeout_s=DEFAULT_ADDRESS_TIMEOUT_S,
+            trust=self.resources.redfish_options,
+        )
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(target: Target, login: Login | None) -> bool:
+            async with slots:
+                facts: IdracFacts = await inspect(target.address, login, options)
+            activity.heartbeat()
+            return await asyncio.to_thread(
+                record, self.resources.engine, target.enrollment_id, facts
+            )
+
+        verdicts = await asyncio.gather(*(one(t, login) for t, login in logins))
+        passed = sum(verdicts)
+        return ValidationSummary(
+            validated=len(verdicts), passed=passed, failed=len(verdicts) - passed
+        )
+
+    def _logins(self, ids: list[int]) -> list[tuple[Target, Login | None]]:
+        with Session(self.resources.engine) as session:
+            found = targets(session, ids)
+            logins = {
+                p: open_login(session, self.resources.secrets, p)
+                for p in {t.profile_id for t in found}
+                if p is not None
+            }
+        return [(t, logins.get(t.profile_id) if t.profile_id else None) for t in found]
+
+    def storing(self) -> list[object]:
+        return [self.list_enrollments]
+
+    def reading(self) -> list[object]:
+        return [self.validate_batch]

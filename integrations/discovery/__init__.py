@@ -1,0 +1,1 @@
+"""Finding Redfish services on explicit address ranges, and judging their TLS certificates."""

@@ -1,0 +1,87 @@
+"""A closer look at one enrolled iDRAC for onboarding validation.
+
+The discovery probe first (reachable, certificate verdict, whether the login works),
+then, only with a working login over a trusted certificate: identity, Lifecycle
+Controller status, the job queue and the firmware inventory, through the Redfish client
+with basic auth (no session taken).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from domain.discovery import CredentialStatus
+from domain.onboarding import IdracFacts, InstalledFirmware
+from integrations.discovery.scanner import (
+    Login,
+    ScanOptions,
+    base_url,
+    basic_auth_options,
+    failure_reason,
+    probe,
+    probe_clients,
+)
+from integrations.redfish.client import RedfishClient
+from integrations.redfish.errors import RedfishError
+
+
+async def inspect(address: str, login: Login | None, options: ScanOptions) -> IdracFacts:
+    async with probe_clients(options) as clients:
+        endpoint = await probe(clients, address, options, lambda _address: login)
+        if endpoint is None:
+            return IdracFacts(
+                address=address,
+                reachable=False,
+                error=f"no Redfish service answered on port {options.port}",
+            )
+        facts = IdracFacts(
+            address=address,
+            reachable=True,
+            tls=endpoint.tls,
+            credentials=endpoint.credentials,
+            credential_detail=endpoint.detail,
+            redfish_version=endpoint.redfish_version,
+            vendor=endpoint.vendor,
+            model=endpoint.model,
+            service_tag=endpoint.service_tag,
+            generation=endpoint.generation,
+            firmware_version=endpoint.firmware_version,
+        )
+        if endpoint.credentials is not CredentialStatus.OK or login is None:
+            return facts
+        client = RedfishClient(
+            base_url(address, options.port),
+            login.credentials,
+            basic_auth_options(options),
+            http=clients.verified,
+        )
+        try:
+            async with asyncio.timeout(options.address_timeout_s * 4):
+                return await _deeper(client, facts)
+        except (RedfishError, TimeoutError) as exc:
+            return facts.model_copy(update={"error": failure_reason(exc)})
+        finally:
+            await client.aclose()
+
+
+async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
+    identity = await client.identity()
+    facts = facts.model_copy(
+        update={
+            "dell": identity.dell_oem,
+            "health": identity.health_rollup,
+            "system_id": f"0x{identity.dell_system_id:04X}" if identity.dell_system_id else None,
+        }
+    )
+    lifecycle = await client.lifecycle_status()
+    facts = facts.model_copy(
+        update={"lc_ready": lifecycle.ready, "lc_status": lifecycle.lc_status or lifecycle.status}
+    )
+    jobs = [job.describe() for job in await client.list_jobs() if not job.status.terminal]
+    facts = facts.model_copy(update={"open_jobs": jobs})
+    inventory = await client.firmware_inventory()
+    installed = [
+        InstalledFirmware(component_id=c.component_id or c.name, name=c.name, version=c.version)
+        for c in inventory.installed()
+    ]
+    return facts.model_copy(update={"inventory": installed})
