@@ -8,13 +8,12 @@ from __future__ import annotations
 from sqlmodel import Session, select
 from temporalio import activity
 
+from activities.audit_trail import audit
 from activities.names import Store
 from activities.resources import Resources
 from domain.runbook import HostOutcome
-from store.audit import AuditKeys, AuditRecord, append
-from store.models import AuditEvent, HostUpdate, Server
+from store.models import HostUpdate, Server
 
-ACTOR = "orchestrator"
 HOST_ALERT = "host.alert"
 CLUSTER_ALERT = "cluster.alert"
 
@@ -52,22 +51,7 @@ class CampaignStoreActivities:
         self._alert(CLUSTER_ALERT, f"campaign:{campaign_id}/cluster:{cluster}", "stuck", message)
 
     def _alert(self, action: str, target: str, outcome: str, message: str) -> None:
-        with Session(self.resources.engine) as session:
-            already = session.exec(
-                select(AuditEvent).where(
-                    AuditEvent.action == action,
-                    AuditEvent.target == target,
-                    AuditEvent.detail == message[:1000],
-                )
-            ).first()
-        if already is None:
-            append(
-                self.resources.engine,
-                AuditRecord(
-                    actor=ACTOR, action=action, target=target, outcome=outcome, detail=message
-                ),
-                keys=AuditKeys.from_settings(self.resources.settings),
-            )
+        audit(self.resources, action, target, outcome, message)
         activity.logger.warning("alert raised", extra={"target": target, "outcome": outcome})
 
     def all(self) -> list[object]:

@@ -9,9 +9,12 @@ running, POST) and judge only a settled host.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.audit_trail import FIRMWARE_FLASH, FIRMWARE_ROLLBACK, audit_host_action
 from activities.deadline import wait_budget_s
 from activities.heartbeat import heartbeating_task
 from activities.names import Redfish
@@ -147,7 +150,8 @@ class RedfishActivities:
                         non_retryable=True,
                     )
             await client.power.wait_host_back()
-            missing = not_installed(await client.firmware_inventory(), request.targets)
+            inventory = await client.firmware_inventory()
+        missing = not_installed(inventory, request.targets)
         if missing:
             wanted = ", ".join(f"{t.component_id} {t.version}" for t in missing)
             raise ApplicationError(
@@ -155,6 +159,10 @@ class RedfishActivities:
                 type="VersionMismatch",
                 non_retryable=True,
             )
+        flashed = "; ".join(_flashed(inventory, target) for target in request.targets)
+        await asyncio.to_thread(
+            audit_host_action, self.resources, FIRMWARE_FLASH, request.host.service_tag, flashed
+        )
 
     @activity.defn(name=Redfish.ROLLBACK_FIRMWARE)
     async def rollback_firmware(self, request: RollbackRequest) -> None:
@@ -169,8 +177,19 @@ class RedfishActivities:
                 await client.clear_job_queue()
             inventory = await client.firmware_inventory()
             applied = [t for t in request.targets if t not in not_installed(inventory, [t])]
-            for target in applied:
+            reverted = [
                 await rollback_firmware(client, target.component_id, reboot=True)
+                for target in applied
+            ]
+        changes = [
+            f"{c.component_id or c.name} {c.before} -> {c.after}"
+            for r in reverted
+            for c in r.changes
+        ]
+        detail = "; ".join(changes) or "no target of this run was installed: nothing to revert"
+        await asyncio.to_thread(
+            audit_host_action, self.resources, FIRMWARE_ROLLBACK, request.host.service_tag, detail
+        )
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
@@ -194,6 +213,14 @@ class RedfishActivities:
             self.rollback_firmware,
             self.health,
         ]
+
+
+def _flashed(inventory: FirmwareInventory, target: ComponentTarget) -> str:
+    """``<component> <from> -> <to>``: the iDRAC keeps the replaced image as Previous-."""
+    before = next(
+        (c.version for c in inventory.previous() if matches(c, target.component_id)), None
+    )
+    return f"{target.component_id} {before or '?'} -> {target.version}"
 
 
 async def _ref(client: RedfishClient, job_id: str) -> JobRef:

@@ -12,6 +12,7 @@ import time
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.audit_trail import MAINTENANCE_ENTER, MAINTENANCE_EXIT, audit_host_action
 from activities.heartbeat import heartbeating_thread
 from activities.names import Vcenter
 from activities.resources import Resources
@@ -65,11 +66,23 @@ class VcenterActivities:
                 raise ApplicationError(
                     str(blocked), type="MaintenanceBlocked", non_retryable=True
                 ) from None
+        audit_host_action(
+            self.resources,
+            MAINTENANCE_ENTER,
+            request.host.service_tag,
+            f"{request.host.name} in maintenance mode (VMs evacuated by DRS)",
+        )
 
     @activity.defn(name=Vcenter.EXIT_MAINTENANCE)
     def exit_maintenance(self, request: HostRequest) -> None:
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
             exit_maintenance(client, request.host.name)
+        audit_host_action(
+            self.resources,
+            MAINTENANCE_EXIT,
+            request.host.service_tag,
+            f"{request.host.name} out of maintenance mode",
+        )
 
     @activity.defn(name=Vcenter.WAIT_RECONNECTED)
     def wait_reconnected(self, request: MaintenanceRequest) -> None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.campaign_store import ACTOR
+from activities.audit_trail import ACTOR
 from api.campaign_schemas import LiveStatus
 from api.campaign_status import FINAL, ending_of, status_text
 from api.state import AppState

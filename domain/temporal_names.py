@@ -3,6 +3,7 @@ the custom search attributes the Temporal Web UI filters campaigns by."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
@@ -25,6 +26,16 @@ def cluster_workflow_id(campaign_id: int, cluster: str) -> str:
 
 def host_workflow_id(campaign_id: int, service_tag: str) -> str:
     return f"{campaign_workflow_id(campaign_id)}-host-{service_tag}"
+
+
+_HOST_WORKFLOW_ID = re.compile(r"campaign-(\d+)-host-")
+
+
+def campaign_of_host_workflow(workflow_id: str) -> int | None:
+    """The campaign a host workflow runs for (the inverse of ``host_workflow_id``): host
+    activities learn it from the workflow that ran them, not from their requests."""
+    found = _HOST_WORKFLOW_ID.match(workflow_id)
+    return int(found.group(1)) if found else None
 
 
 CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")

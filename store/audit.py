@@ -78,21 +78,62 @@ def append(
     at: datetime | None = None,
     keys: AuditKeys | None = None,
 ) -> AuditEvent:
+    return _write(engine, record, at, keys, once=False, same_detail=True)
+
+
+def append_once(
+    engine: Engine, record: AuditRecord, keys: AuditKeys | None = None, *, same_detail: bool = True
+) -> AuditEvent:
+    """Append unless an entry with the same actor, action, target, outcome (and detail, if
+    ``same_detail``) exists: a retried activity (worker crash, lost completion) must not
+    record its action twice, even when the retry words it differently (``same_detail`` off:
+    the first attempt's words stand). The lookup runs under the chain lock, so attempts
+    racing each other still write one."""
+    return _write(engine, record, None, keys, once=True, same_detail=same_detail)
+
+
+def _write(
+    engine: Engine,
+    record: AuditRecord,
+    at: datetime | None,
+    keys: AuditKeys | None,
+    *,
+    once: bool,
+    same_detail: bool,
+) -> AuditEvent:
     keys = keys or _environment_keys()
+    actor, action = _clean(record.actor, 255) or "", _clean(record.action, 128) or ""
+    target, detail = _clean(record.target, 512) or "", _clean(record.detail, 1000)
     with _chain_lock, Session(engine) as session:
         if engine.dialect.name == "postgresql":
             session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_LOCK_KEY))
+        if once:
+            query = select(AuditEvent).where(
+                AuditEvent.actor == actor,
+                AuditEvent.action == action,
+                AuditEvent.target == target,
+                AuditEvent.outcome == record.outcome,
+            )
+            if same_detail:
+                query = query.where(
+                    col(AuditEvent.detail).is_(None)
+                    if detail is None
+                    else AuditEvent.detail == detail
+                )
+            same = session.exec(query).first()
+            if same is not None:
+                return same
         last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
         fields = ChainedFields(
             seq=(last.seq + 1) if last else 1,
             occurred_at=at or utcnow(),
-            actor=_clean(record.actor, 255) or "",
+            actor=actor,
             role=record.role,
-            action=_clean(record.action, 128) or "",
-            target=_clean(record.target, 512) or "",
+            action=action,
+            target=target,
             outcome=record.outcome,
             source=_clean(record.source, 64),
-            detail=_clean(record.detail, 1000),
+            detail=detail,
         )
         prev = last.hash if last else GENESIS
         digest = entry_hash(prev, fields, keys.current)

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 
 from activities.resources import Resources
@@ -35,11 +35,13 @@ from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
 from simulators.vcsim.harness import READY_TIMEOUT_S as VCSIM_READY_TIMEOUT_S
 from simulators.vcsim.harness import VcsimProcess
+from store.audit import AuditKeys, verify
 from store.credentials import set_secret
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import (
+    AuditEvent,
     Campaign,
     Cluster,
     CredentialProfile,
@@ -74,6 +76,23 @@ class Lab:
     resources: Resources
     bios_packages: dict[str, int]
     server_ids: dict[str, int] = field(default_factory=dict)
+
+    def audited_host_actions(self, campaign_id: int) -> dict[str, list[AuditEvent]]:
+        """One campaign's audited host actions (maintenance, flash, rollback) by service tag."""
+        prefix = f"campaign:{campaign_id}/host:"
+        with Session(self.resources.engine) as session:
+            rows = session.exec(
+                select(AuditEvent).where(
+                    col(AuditEvent.target).startswith(prefix), AuditEvent.action != "host.alert"
+                )
+            ).all()
+        audited: dict[str, list[AuditEvent]] = {}
+        for row in rows:
+            audited.setdefault(row.target.removeprefix(prefix), []).append(row)
+        return audited
+
+    def audit_chain_ok(self) -> bool:
+        return verify(self.resources.engine, AuditKeys.from_settings(self.settings)).ok
 
     def idrac_state(self, tag: str) -> dict[str, Any]:
         url = f"{self.idrac.control_url}/hosts/{tag}"

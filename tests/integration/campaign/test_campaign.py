@@ -112,6 +112,8 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     temporal_env: WorkflowEnvironment, lab: Lab
 ) -> None:
     failing = "BLAB002"
+    alpha = [h.service_tag for _, c, h in lab.fleet.hosts() if c.name == "alpha"]
+    bios_before = {tag: lab.idrac_state(tag)["firmware"]["bios"] for tag in alpha}
     lab.set_faults(failing, job_fails="RED007")
     try:
         with MaintenanceSampler(lab) as sampler:
@@ -120,7 +122,6 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
         lab.set_faults(failing, job_fails=None)
 
     outcomes = {o.service_tag: o for c in result.clusters for o in c.outcomes}
-    alpha = [tag for _, c, h in lab.fleet.hosts() if c.name == "alpha" for tag in [h.service_tag]]
     for tag in alpha:
         assert outcomes[tag].status is HostStatus.UPDATED, outcomes[tag]
         state = lab.idrac_state(tag)
@@ -158,6 +159,19 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     steps = await _scheduled_together(temporal_env, f"{campaign}-host-{alpha[0]}")
     assert {"enter_maintenance", "stage_firmware"} in steps
     assert {"verify_firmware", "wait_host_reconnected", "idrac_health"} in steps
+
+    # The audit trail: per updated host exactly one maintenance entry, flash and exit; the
+    # rolled-back host its rollback (and its way in and out); the chain still verifies.
+    audited = lab.audited_host_actions(result.campaign_id)
+    flashed = {"host.maintenance.enter", "host.firmware.flash", "host.maintenance.exit"}
+    for tag in alpha:
+        assert sorted(e.action for e in audited[tag]) == sorted(flashed)
+        (flash,) = (e for e in audited[tag] if e.action == "host.firmware.flash")
+        assert flash.detail == f"159 {bios_before[tag]} -> {BIOS_TARGET}"
+    rolled_back = flashed - {"host.firmware.flash"} | {"host.firmware.rollback"}
+    assert sorted(e.action for e in audited[failing]) == sorted(rolled_back)
+    assert all(e.actor == "orchestrator" for entries in audited.values() for e in entries)
+    assert lab.audit_chain_ok()
 
 
 @pytest.mark.usefixtures("workers")

@@ -15,7 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 
+from common.temporal import connect
 from domain.runbook import CampaignState, HostStatus
 from tests.integration.campaign.lab import Lab
 from tests.services.temporal import TemporalDevServer
@@ -74,6 +76,11 @@ def temporal(tmp_path: Path) -> Iterator[TemporalDevServer]:
     server.stop()
 
 
+async def _client(lab: Lab, temporal: TemporalDevServer) -> Client:
+    """A client with the worker's payload codec (the lab's secret key), so it reads results."""
+    return await connect(lab.settings.model_copy(update={"temporal_address": temporal.address}))
+
+
 async def test_kill_nine_and_server_restart_never_reflash_or_strand(
     lab: Lab, temporal: TemporalDevServer, tmp_path: Path
 ) -> None:
@@ -93,7 +100,7 @@ async def test_kill_nine_and_server_restart_never_reflash_or_strand(
     )
     worker = WorkerProcess(lab, temporal, tmp_path / "worker.log")
     worker.start()
-    client = await temporal.client()
+    client = await _client(lab, temporal)
     handle = await lab.start_campaign(client, spec, "crash", timedelta(minutes=10))
     try:
         while worker.kills < KILLS:
@@ -102,7 +109,7 @@ async def test_kill_nine_and_server_restart_never_reflash_or_strand(
             if worker.kills == KILLS // 2:  # once, mid-campaign: the server goes down too
                 temporal.stop()
                 temporal.start()
-                client = await temporal.client()
+                client = await _client(lab, temporal)
                 handle = client.get_workflow_handle_for(CampaignWorkflow.run, handle.id)
             worker.start()
         result = await handle.result()
@@ -123,3 +130,10 @@ async def test_kill_nine_and_server_restart_never_reflash_or_strand(
             context,
         )
     assert lab.hosts_in_maintenance() == {}, context
+    # Retried activities found their first attempt's audit entry: one of each per host.
+    audited = lab.audited_host_actions(result.campaign_id)
+    once = ["host.firmware.flash", "host.maintenance.enter", "host.maintenance.exit"]
+    assert {tag: sorted(e.action for e in audited[tag]) for tag in hosts} == dict.fromkeys(
+        hosts, once
+    ), context
+    assert lab.audit_chain_ok(), context
