@@ -42,7 +42,8 @@ from tests.integration.campaign.crash_run import (
 from tests.integration.campaign.lab import running_lab
 from tests.services.postgres import fresh_database
 
-IDRAC_LATENCY_S = 0.05
+IDRAC_LATENCY_S = 0.05  # as the crash test: real answer times, so every step can be hit
+VCENTER_LATENCY_S = 0.05
 
 
 def log(message: str) -> None:

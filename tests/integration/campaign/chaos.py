@@ -101,7 +101,7 @@ class KillSchedule:
     seed: int
     kills: int
     per_step: int = 2
-    restart_delay_s: tuple[float, float] = (0.2, 1.5)
+    restart_delay_s: tuple[float, float] = (0.2, 1.0)
     dwell_s: float = 0.1  # a kill lands up to this long after the step is seen
     rng: random.Random = field(init=False)
     order: list[Target] = field(init=False)
@@ -151,6 +151,8 @@ class StepProbe:
         self.client = client
         self.cluster_ids = [f"{campaign_workflow_id}-cluster-{name}" for name in clusters]
         self.next_wait_query = 0.0
+        self.waits: list[Sighting] = []  # as the last answered queries said
+        self._asking: asyncio.Future[list[Sighting]] | None = None
 
     async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:
         try:
@@ -168,22 +170,17 @@ class StepProbe:
             return None
 
     async def look(self, worker: WorkerProcess) -> Look:
-        """Activity attempts the live worker runs, and clusters waiting for room or a slot
-        (asked of the worker, so only while it runs; at most every WAIT_QUERY_EVERY_S)."""
+        """Activity attempts the live worker runs (from describes: fast enough for steps of
+        a fraction of a second), and the clusters' waits, which only a query can tell: those
+        are asked in the background every WAIT_QUERY_EVERY_S, never holding the look up."""
         clusters = [d for d in await asyncio.gather(*map(self._describe, self.cluster_ids)) if d]
+        self._ask_waits(clusters, worker)
         host_ids = [c.workflow_id for d in clusters for c in d.raw_description.pending_children]
-        idle = [d for d in clusters if not d.raw_description.pending_activities]
-        ask_waits = worker.alive and time.monotonic() >= self.next_wait_query
-        if ask_waits:
-            self.next_wait_query = time.monotonic() + WAIT_QUERY_EVERY_S
-        hosts, waits = await asyncio.gather(
-            asyncio.gather(*map(self._describe, host_ids)),
-            asyncio.gather(*map(self._waits, idle if ask_waits else [])),
-        )
+        hosts = await asyncio.gather(*map(self._describe, host_ids))
         running = [d for d in [*clusters, *hosts] if d is not None]
         found = await asyncio.gather(*(self._activities(d, worker) for d in running))
         return Look(
-            [s for group in [*found, *waits] for s in group],
+            [s for group in found for s in group] + self.waits,
             [
                 f"{d.id} {a.activity_type.name}"
                 for d in running
@@ -194,6 +191,23 @@ class StepProbe:
                 and worker.identity_pid(a.last_worker_identity)
             ],
         )
+
+    def _ask_waits(
+        self, clusters: list[WorkflowExecutionDescription], worker: WorkerProcess
+    ) -> None:
+        if self._asking is not None and not self._asking.done():
+            return
+        if self._asking is not None:
+            self.waits = self._asking.result()
+            self._asking = None
+        if worker.alive and time.monotonic() >= self.next_wait_query:
+            self.next_wait_query = time.monotonic() + WAIT_QUERY_EVERY_S
+            idle = [d for d in clusters if not d.raw_description.pending_activities]
+            self._asking = asyncio.ensure_future(self._all_waits(idle))
+
+    async def _all_waits(self, idle: list[WorkflowExecutionDescription]) -> list[Sighting]:
+        found = await asyncio.gather(*map(self._waits, idle))
+        return [s for group in found for s in group]
 
     async def _activities(
         self, description: WorkflowExecutionDescription, worker: WorkerProcess

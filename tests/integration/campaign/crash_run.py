@@ -28,7 +28,7 @@ from tests.integration.campaign.processes import ApiProcess, CrashableTemporal, 
 from tests.integration.campaign.status_poll import Answer, CampaignApi, StatusPoller
 
 CLOSE_POLL_S = 0.5
-PATIENCE_S = 12.0  # how long a fresh worker may wait for a step still below its minimum
+PATIENCE_S = 8.0  # how long a fresh worker may wait for a step still below its minimum
 TARGET = "2.13.0"
 MAX_PER_CLUSTER = 2
 

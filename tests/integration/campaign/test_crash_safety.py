@@ -1,4 +1,4 @@
-"""Crash safety: a campaign over 12 hosts in 3 clusters, started and watched through the
+"""Crash safety: a campaign over 10 hosts in 3 clusters, started and watched through the
 API, while a seeded schedule kill -9s the worker IN every runbook step (and in the
 clusters' capacity and slot waits), at least twice each, and kills the Temporal server
 once. Every host's reported outcome must be its true state on the simulators (version,
@@ -27,19 +27,23 @@ from tests.integration.campaign.crash_run import (
     run_campaign,
 )
 from tests.integration.campaign.lab import Lab, running_lab
+from tests.integration.campaign.latency import slow_vcenter
 from tests.integration.campaign.processes import WorkerProcess
 from tests.services.postgres import fresh_database
 
 __all__ = ["WorkerProcess"]  # benchmarks/campaign_makespan.py imports it from here
 
-KILLS = 28  # each of the 10 targets twice, 8 more where the seed says
-HOSTS, CLUSTERS, GLOBAL_CAP = 12, 3, 4
+KILLS = 25  # each of the 10 targets twice, 5 more where the seed says
+HOSTS, CLUSTERS, GLOBAL_CAP = 10, 3, 4
 # A server takes ~10 s to update here (iDRAC time x 0.03), several times a worker's
 # restart: a kill during a reboot is retried while the host is still down, as in a real
 # datacenter (minutes of POST against seconds of restart).
 TIME_SCALE = 0.03
-IDRAC_LATENCY_S = 0.05  # what a real iDRAC takes to answer; every step lasts long enough
-CAMPAIGN_TIMEOUT_S = 200.0
+# Real iDRACs and vCenters take tens of milliseconds to answer, not microseconds: with
+# these round trips every step lasts long enough (a few 100 ms at least) for a kill to land.
+IDRAC_LATENCY_S = 0.05
+VCENTER_LATENCY_S = 0.05
+CAMPAIGN_TIMEOUT_S = 230.0
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """This module's own lab: a bigger fleet, slower simulated servers (see TIME_SCALE)."""
     fleet = crash_fleet(HOSTS, CLUSTERS, f"127.25.{random.randint(0, 250)}")
     lab_dir = tmp_path_factory.mktemp("crash-lab")
-    with fresh_database() as url, running_lab(url, lab_dir, fleet, TIME_SCALE) as running:
+    with (
+        fresh_database() as url,
+        running_lab(url, lab_dir, fleet, TIME_SCALE) as running,
+        slow_vcenter(running, VCENTER_LATENCY_S),
+    ):
         running.idrac.latency_s = IDRAC_LATENCY_S
         yield running
 
