@@ -222,15 +222,20 @@ class StepProbe:
                 or not worker.identity_pid(activity.last_worker_identity)
             ):
                 continue
-            if target is Target.POST_HEALTH and not await self._in_post_health(description.id):
+            if target is Target.POST_HEALTH and not await self._in_post_health(description):
                 continue  # the health check of a compensation, not the runbook's step
             found.append(
                 Sighting(target, description.id, length, activity.activity_id, activity.attempt)
             )
         return found
 
-    async def _in_post_health(self, workflow_id: str) -> bool:
-        step = await self._query(workflow_id, "current_step")
+    async def _in_post_health(self, description: WorkflowExecutionDescription) -> bool:
+        """The runbook checks health together with verify and the reconnect wait; alone, it
+        may be a compensation's check: then ask the host (slower, so only then)."""
+        pending = {a.activity_type.name for a in description.raw_description.pending_activities}
+        if pending & {Redfish.VERIFY_FIRMWARE, Vcenter.WAIT_RECONNECTED}:
+            return True
+        step = await self._query(description.id, "current_step")
         return isinstance(step, str) and HostStep.POST_HEALTH.value in step
 
     async def _waits(self, description: WorkflowExecutionDescription) -> list[Sighting]:
