@@ -101,7 +101,7 @@ class KillSchedule:
     seed: int
     kills: int
     per_step: int = 2
-    restart_delay_s: tuple[float, float] = (0.2, 1.0)
+    restart_delay_s: tuple[float, float] = (0.1, 0.8)
     dwell_s: float = 0.1  # a kill lands up to this long after the step is seen
     rng: random.Random = field(init=False)
     order: list[Target] = field(init=False)
