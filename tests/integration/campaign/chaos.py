@@ -126,15 +126,18 @@ class KillSchedule:
     ) -> Sighting | None:
         """The first step of the order that is in progress now; while some step is below
         its minimum and we are PATIENT, only such a step (the others leave hosts alone to
-        reach the late steps). Of its sightings, the least-hit workflow (kills spread)."""
+        reach the late steps). Of its sightings, the freshest attempt of the least-hit
+        workflow: kills spread over hosts instead of piling retries onto one."""
         owed = [t for t in self.order if self.hits[t] < self.per_step]
         for target in owed if owed and patient else self.order:
             found = [s for s in seen if s.target == target]
             if found:
-                least = min(hits_per_workflow[s.workflow_id] for s in found)
-                return self.rng.choice(
-                    [s for s in found if hits_per_workflow[s.workflow_id] == least]
-                )
+
+                def rank(s: Sighting) -> tuple[int, int]:
+                    return (hits_per_workflow[s.workflow_id], s.attempt)
+
+                best = min(map(rank, found))
+                return self.rng.choice([s for s in found if rank(s) == best])
         return None
 
     def record(self, target: Target, confirmed: bool) -> None:

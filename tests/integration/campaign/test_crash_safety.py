@@ -34,7 +34,7 @@ from tests.services.postgres import fresh_database
 __all__ = ["WorkerProcess"]  # benchmarks/campaign_makespan.py imports it from here
 
 KILLS = 25  # each of the 10 targets twice, 5 more where the seed says
-HOSTS, CLUSTERS, GLOBAL_CAP = 8, 3, 3
+HOSTS, CLUSTERS, GLOBAL_CAP = 8, 3, 4
 # A server takes ~10 s to update here (iDRAC time x 0.03), several times a worker's
 # restart: a kill during a reboot is retried while the host is still down, as in a real
 # datacenter (minutes of POST against seconds of restart).
@@ -43,7 +43,7 @@ TIME_SCALE = 0.03
 # these round trips every step lasts long enough (a few 100 ms at least) for a kill to land.
 IDRAC_LATENCY_S = 0.05
 VCENTER_LATENCY_S = 0.05
-CAMPAIGN_TIMEOUT_S = 240.0
+CAMPAIGN_TIMEOUT_S = 330.0  # generous: a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield running
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(480)
 async def test_aimed_kills_never_reflash_strand_or_lie(lab: Lab, tmp_path: Path) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1_000_000)))
     schedule = KillSchedule(seed, KILLS)
