@@ -35,22 +35,24 @@ MAX_PER_CLUSTER = 2
 
 def crash_fleet(hosts: int, clusters: int, base: str) -> Fleet:
     """HOSTS spread over CLUSTERS on ``base.<cluster * 20 + host>`` (at most 19 a cluster):
-    every other cluster with HA admission control, every sixth host already compliant."""
+    HA admission control (failover level 1) on every other cluster of at least 4 hosts
+    (a smaller one could never let a host go), every sixth host already compliant."""
     sizes = [hosts // clusters + (c < hosts % clusters) for c in range(clusters)]
     specs = []
     for c, size in enumerate(sizes):
+        first = sum(sizes[:c])
         members = [
             HostSpec(
                 name=f"esx-{c:02d}-{h:02d}.crash.test",
                 service_tag=f"CR{c:02d}{h:03d}",
                 idrac_address=f"{base}.{(c + 1) * 20 + h}",
-                firmware={"bios": TARGET} if (c * 19 + h) % 6 == 5 else {},
+                firmware={"bios": TARGET} if (first + h) % 6 == 5 else {},
             )
             for h in range(size)
         ]
         ha = (
             HaSpec(enabled=True, admission_control="failover_level", failover_level=1)
-            if c % 2 == 0
+            if c % 2 == 0 and size >= 4
             else HaSpec(enabled=False, admission_control="none")
         )
         specs.append(ClusterSpec(name=f"crash-{c:02d}", vms_per_host=1, ha=ha, hosts=members))

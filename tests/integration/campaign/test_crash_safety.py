@@ -1,4 +1,4 @@
-"""Crash safety: a campaign over 8 hosts in 3 clusters, started and watched through the
+"""Crash safety: a campaign over 9 hosts in 3 clusters, started and watched through the
 API, while a seeded schedule kill -9s the worker IN every runbook step (and in the
 clusters' capacity and slot waits), at least twice each, and kills the Temporal server
 once. Every host's reported outcome must be its true state on the simulators (version,
@@ -34,7 +34,7 @@ from tests.services.postgres import fresh_database
 __all__ = ["WorkerProcess"]  # benchmarks/campaign_makespan.py imports it from here
 
 KILLS = 25  # each of the 10 targets twice, 5 more where the seed says
-HOSTS, CLUSTERS, GLOBAL_CAP = 8, 3, 4
+HOSTS, CLUSTERS, GLOBAL_CAP = 9, 3, 4
 # A server takes ~10 s to update here (iDRAC time x 0.03), several times a worker's
 # restart: a kill during a reboot is retried while the host is still down, as in a real
 # datacenter (minutes of POST against seconds of restart).
