@@ -42,9 +42,6 @@ from tests.integration.campaign.crash_run import (
 from tests.integration.campaign.lab import running_lab
 from tests.services.postgres import fresh_database
 
-IDRAC_LATENCY_S = 0.05  # as the crash test: real answer times, so every step can be hit
-VCENTER_LATENCY_S = 0.05
-
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -59,7 +56,6 @@ async def one_campaign(
         fresh_database(prefix="idrac_orch_crash") as url,
         running_lab(url, work / "lab", fleet, args.time_scale, vcsim_ready_timeout_s=600) as lab,
     ):
-        lab.idrac.latency_s = IDRAC_LATENCY_S
         before = lab.truth()
         async with ChaosStack(lab, work) as stack:
             spec = crash_spec(lab, args.global_cap)

@@ -1,7 +1,9 @@
-"""A vCenter as slow as a real one: vcsim answers in microseconds and its maintenance
-tasks finish at once, so the runbook's vCenter steps last ~50 ms, too short for a kill to
-land in them. A TCP relay that delays what the client sends makes each vCenter round trip
-take ``delay_s`` (TLS passes through untouched); the inventory is pointed at the relay."""
+"""A lab as slow as a datacenter. The simulators answer in microseconds and vcsim's
+maintenance tasks finish at once, so the runbook's vCenter steps last ~50 ms, too short
+for a kill to land in them; a TCP relay that delays what the client sends makes each
+vCenter round trip take ``delay_s`` (TLS passes through untouched), and the inventory
+points at it. The iDRACs answer in 50 ms, and a server's POST takes 5 minutes (iDRAC time;
+a large-memory PowerEdge), so a reboot outlasts a worker's restart as it does for real."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 
 from sqlmodel import Session, select
 
@@ -68,6 +71,21 @@ class LatencyRelay:
     def __exit__(self, *_: object) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+
+IDRAC_LATENCY_S = 0.05
+VCENTER_LATENCY_S = 0.05
+POST_S = 300.0
+
+
+@contextmanager
+def like_a_datacenter(lab: Lab) -> Iterator[LatencyRelay]:
+    """Slow answers and long POSTs (see above) for the lab's lifetime."""
+    lab.idrac.latency_s = IDRAC_LATENCY_S
+    for host in lab.idrac.hosts.values():
+        host.timings = replace(host.timings, post=POST_S)
+    with slow_vcenter(lab, VCENTER_LATENCY_S) as relay:
+        yield relay
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from tests.integration.campaign.crash_run import (
     run_campaign,
 )
 from tests.integration.campaign.lab import Lab, running_lab
-from tests.integration.campaign.latency import slow_vcenter
+from tests.integration.campaign.latency import like_a_datacenter
 from tests.integration.campaign.processes import WorkerProcess
 from tests.services.postgres import fresh_database
 
@@ -39,10 +39,6 @@ HOSTS, CLUSTERS, GLOBAL_CAP = 9, 3, 4
 # restart: a kill during a reboot is retried while the host is still down, as in a real
 # datacenter (minutes of POST against seconds of restart).
 TIME_SCALE = 0.03
-# Real iDRACs and vCenters take tens of milliseconds to answer, not microseconds: with
-# these round trips every step lasts long enough (a few 100 ms at least) for a kill to land.
-IDRAC_LATENCY_S = 0.05
-VCENTER_LATENCY_S = 0.05
 CAMPAIGN_TIMEOUT_S = 330.0  # generous: a loaded 2-core machine
 
 
@@ -54,9 +50,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with (
         fresh_database() as url,
         running_lab(url, lab_dir, fleet, TIME_SCALE) as running,
-        slow_vcenter(running, VCENTER_LATENCY_S),
+        like_a_datacenter(running),  # every step long enough for a kill to land in it
     ):
-        running.idrac.latency_s = IDRAC_LATENCY_S
         yield running
 
 
