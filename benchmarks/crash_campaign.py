@@ -40,6 +40,7 @@ from tests.integration.campaign.crash_run import (
     run_campaign,
 )
 from tests.integration.campaign.lab import running_lab
+from tests.integration.campaign.latency import like_a_datacenter
 from tests.services.postgres import fresh_database
 
 
@@ -55,6 +56,7 @@ async def one_campaign(
     with (
         fresh_database(prefix="idrac_orch_crash") as url,
         running_lab(url, work / "lab", fleet, args.time_scale, vcsim_ready_timeout_s=600) as lab,
+        like_a_datacenter(lab),
     ):
         before = lab.truth()
         async with ChaosStack(lab, work) as stack:
