@@ -91,6 +91,7 @@ def result(
         if baseline.closed
         else None,
         "server_crashes": run.server_crashes,
+        "kills_held_for_last_attempts": len(run.spared),
         "worker_exits_on_its_own": len(run.unplanned_exits),
         "api_answers": len(run.answers),
         "api_answers_without_worker": sum(not a.worker_up for a in run.answers),

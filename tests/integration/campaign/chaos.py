@@ -208,6 +208,14 @@ class StepProbe:
             idle = [d for d in clusters if not d.raw_description.pending_activities]
             self._asking = asyncio.ensure_future(self._all_waits(idle))
 
+    def forget_waits(self) -> None:
+        """After a kill: what the dead worker said about waits no longer counts; only a
+        query the next worker answers can aim a kill at a wait."""
+        if self._asking is not None:
+            self._asking.cancel()
+            self._asking = None
+        self.waits = []
+
     async def _all_waits(self, idle: list[WorkflowExecutionDescription]) -> list[Sighting]:
         found = await asyncio.gather(*map(self._waits, idle))
         return [s for group in found for s in group]

@@ -194,6 +194,7 @@ class Chaos:
             if not await self.probe.still_there(sighting):
                 continue  # over before the kill could land: look again
             worker.kill()
+            self.probe.forget_waits()
             confirmed = await self.probe.still_there(sighting)
             schedule.record(sighting.target, confirmed)
             self.hits_per_workflow[sighting.workflow_id] += confirmed
