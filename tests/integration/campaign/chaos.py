@@ -126,15 +126,16 @@ class KillSchedule:
     ) -> Sighting | None:
         """The first step of the order that is in progress now; while some step is below
         its minimum and we are PATIENT, only such a step (the others leave hosts alone to
-        reach the late steps). Of its sightings, the freshest attempt of the least-hit
-        workflow: kills spread over hosts instead of piling retries onto one."""
+        reach the late steps). Of its sightings, a first attempt rather than a retry, then
+        the least-hit workflow: each kill interrupts a step that had not been interrupted
+        yet, and its retry runs undisturbed more often (kills do not pile onto one host)."""
         owed = [t for t in self.order if self.hits[t] < self.per_step]
         for target in owed if owed and patient else self.order:
             found = [s for s in seen if s.target == target]
             if found:
 
                 def rank(s: Sighting) -> tuple[int, int]:
-                    return (hits_per_workflow[s.workflow_id], s.attempt)
+                    return (s.attempt, hits_per_workflow[s.workflow_id])
 
                 best = min(map(rank, found))
                 return self.rng.choice([s for s in found if rank(s) == best])
