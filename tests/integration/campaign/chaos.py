@@ -102,7 +102,10 @@ class KillSchedule:
     kills: int
     per_step: int = 2
     restart_delay_s: tuple[float, float] = (0.1, 0.8)
-    dwell_s: float = 0.1  # a kill lands up to this long after the step is seen
+    dwell_s: float = 0.1  # a kill lands up to this long after the step is seen...
+    # ...except in a reboot (~14 s here): anywhere in its first seconds, after the power
+    # action as often as before it, so that a retry finds the host still in POST.
+    reboot_dwell_s: float = 5.0
     rng: random.Random = field(init=False)
     order: list[Target] = field(init=False)
     hits: Counter[Target] = field(default_factory=Counter)
@@ -140,6 +143,10 @@ class KillSchedule:
                 best = min(map(rank, found))
                 return self.rng.choice([s for s in found if rank(s) == best])
         return None
+
+    def dwell(self, target: Target) -> float:
+        longest = self.reboot_dwell_s if target is Target.REBOOT else self.dwell_s
+        return self.rng.uniform(0, longest)
 
     def record(self, target: Target, confirmed: bool) -> None:
         """A confirmed hit is done; a near miss keeps its step in the order."""

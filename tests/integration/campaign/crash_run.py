@@ -190,7 +190,7 @@ class Chaos:
             if sighting is None:
                 await asyncio.sleep(PROBE_EVERY_S)
                 continue
-            await asyncio.sleep(schedule.rng.uniform(0, schedule.dwell_s))
+            await asyncio.sleep(schedule.dwell(sighting.target))
             if not await self.probe.still_there(sighting):
                 continue  # over before the kill could land: look again
             worker.kill()
