@@ -64,8 +64,9 @@ async def test_aimed_kills_never_reflash_strand_or_lie(lab: Lab, tmp_path: Path)
         run = await run_campaign(stack, crash_spec(lab, GLOBAL_CAP), schedule, CAMPAIGN_TIMEOUT_S)
         assert stack.client is not None
         audit = await audit_run(stack.client, run, lab, before, TARGET)
-    report = f"seed {seed}; logs in {tmp_path}\n{summary(run, audit)}"
-    print(f"{report}\nkills:\n{kill_log(run)}\nproblems:", *audit.problems(), sep="\n")
+    problems = "\n".join(audit.problems())
+    report = f"seed {seed}; logs in {tmp_path}\n{summary(run, audit)}\n{problems}"
+    print(f"{report}\nkills:\n{kill_log(run)}")
 
     assert run.closed, f"the campaign did not close in {CAMPAIGN_TIMEOUT_S} s\n{report}"
     assert len(run.kills) >= 25, report
