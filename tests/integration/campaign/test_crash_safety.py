@@ -35,9 +35,9 @@ __all__ = ["WorkerProcess"]  # benchmarks/campaign_makespan.py imports it from h
 
 KILLS = 25  # each of the 10 targets twice, 5 more where the seed says
 HOSTS, CLUSTERS, GLOBAL_CAP = 9, 3, 4
-# A server takes ~10 s to update here (iDRAC time x 0.03), several times a worker's
-# restart: a kill during a reboot is retried while the host is still down, as in a real
-# datacenter (minutes of POST against seconds of restart).
+# A reboot takes ~14 s here (iDRAC time x 0.03, with like_a_datacenter's long POST),
+# longer than a worker's restart: a kill during a reboot is retried while the host is
+# still down, as in a real datacenter (minutes of POST against seconds of restart).
 TIME_SCALE = 0.03
 CAMPAIGN_TIMEOUT_S = 330.0  # generous: a loaded 2-core machine
 
