@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from tests.integration.campaign.chaos import Target
 from tests.integration.campaign.crash_run import ChaosRun
 from tests.integration.campaign.lab import HostTruth, Lab
-from tests.integration.campaign.status_poll import OPEN_STATUSES, Answer, reported_outcomes
+from tests.integration.campaign.status_poll import OPEN_STATUSES, reported_outcomes
 
 UNTOUCHED = "untouched"  # nothing changed: true for "failed" (before any change) or never started
 MATCHES = {UNTOUCHED: {"failed", "not_started"}}
@@ -184,10 +184,11 @@ def check_histories(audit: CrashAudit, histories: Histories) -> None:
 
 def check_answers(audit: CrashAudit, run: ChaosRun, histories: Histories) -> None:
     """Never a final verdict while a host still ran, never 'completed' before the end, never
-    back to open after a final answer; every answer an HTTP 200 with a status."""
+    open when asked after a final answer had come back; every answer an HTTP 200."""
     end = histories.end_s(f"{run.workflow_id}/")
     hosts_end = histories.end_s(f"{run.workflow_id}-host-", default=end)
-    first_final: Answer | None = None
+    finals = [a.received_at for a in run.answers if a.http_status == 200 and a.says_final]
+    first_final_seen = min(finals, default=float("inf"))
     for answer in run.answers:
         when = _clock(answer.sent_at)
         said = f"status {answer.status} / state {answer.live_state}"
@@ -199,8 +200,7 @@ def check_answers(audit: CrashAudit, run: ChaosRun, histories: Histories) -> Non
                 audit.invalid_answers.append(f"{when}: {said} while hosts still ran")
             elif answer.status not in OPEN_STATUSES and answer.sent_at < end:
                 audit.invalid_answers.append(f"{when}: {said} before the campaign closed")
-            first_final = first_final or answer
-        elif first_final is not None:
+        elif answer.sent_at > first_final_seen:  # asked after a final answer came back
             audit.invalid_answers.append(f"{when}: {said} after a final answer")
 
 

@@ -128,16 +128,24 @@ class StatusPoller:
         self.answers: list[Answer] = []
 
     async def run(self, stop: asyncio.Event) -> None:
+        """One request every ``every_s``, however long each takes to answer (the API may
+        wait seconds for a query no worker answers): answers overlap, each keeps its times."""
+        asking: set[asyncio.Task[None]] = set()
         while not stop.is_set():
-            sent_at, up = time.time(), self.up()
-            try:
-                response: httpx.Response | None = await self.api.http.get(
-                    f"/campaigns/{self.campaign_id}"
-                )
-            except httpx.HTTPError:
-                response = None
-            self.answers.append(_answer(response, sent_at, up))
-            wait = self.every_s - (time.time() - sent_at)
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+            task = asyncio.create_task(self._ask())
+            asking.add(task)
+            task.add_done_callback(asking.discard)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.every_s)
+        await asyncio.gather(*asking)
+        self.answers.sort(key=lambda answer: answer.sent_at)
+
+    async def _ask(self) -> None:
+        sent_at, up = time.time(), self.up()
+        try:
+            response: httpx.Response | None = await self.api.http.get(
+                f"/campaigns/{self.campaign_id}"
+            )
+        except httpx.HTTPError:
+            response = None
+        self.answers.append(_answer(response, sent_at, up))
