@@ -40,7 +40,12 @@ class Answer:
         )
 
 
-def _answer(response: httpx.Response | None, sent_at: float, up: tuple[bool, bool]) -> Answer:
+def _answer(
+    response: httpx.Response | None,
+    sent_at: float,
+    up: tuple[bool, bool],
+    failure: str = "no answer",
+) -> Answer:
     body: dict[str, Any] = {}
     if response is not None and response.headers.get("content-type", "").startswith(
         "application/json"
@@ -54,7 +59,7 @@ def _answer(response: httpx.Response | None, sent_at: float, up: tuple[bool, boo
         http_status=response.status_code if response is not None else 0,
         status=body.get("status"),
         live_state=live_status.get("state"),
-        detail=live.get("detail") or (None if response is not None else "no answer"),
+        detail=live.get("detail") or (None if response is not None else failure),
         worker_up=up[0],
         temporal_up=up[1],
     )
@@ -128,24 +133,23 @@ class StatusPoller:
         self.answers: list[Answer] = []
 
     async def run(self, stop: asyncio.Event) -> None:
-        """One request every ``every_s``, however long each takes to answer (the API may
-        wait seconds for a query no worker answers): answers overlap, each keeps its times."""
-        asking: set[asyncio.Task[None]] = set()
+        """One request at a time, the next ``every_s`` after the last was sent (or at once
+        if it took longer: the API may wait seconds for a query no worker answers)."""
         while not stop.is_set():
-            task = asyncio.create_task(self._ask())
-            asking.add(task)
-            task.add_done_callback(asking.discard)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.every_s)
-        await asyncio.gather(*asking)
-        self.answers.sort(key=lambda answer: answer.sent_at)
+            sent_at = time.time()
+            await self._ask()
+            wait = self.every_s - (time.time() - sent_at)
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def _ask(self) -> None:
         sent_at, up = time.time(), self.up()
         try:
-            response: httpx.Response | None = await self.api.http.get(
-                f"/campaigns/{self.campaign_id}"
+            response = await self.api.http.get(f"/campaigns/{self.campaign_id}")
+        except httpx.HTTPError as error:
+            self.answers.append(
+                _answer(None, sent_at, up, f"no answer ({type(error).__name__}: {error})")
             )
-        except httpx.HTTPError:
-            response = None
+            return
         self.answers.append(_answer(response, sent_at, up))
