@@ -62,6 +62,17 @@ BIOS_IMAGES = {
 BIOS_TARGET = "2.11.2"
 
 
+@dataclass(frozen=True)
+class HostTruth:
+    """A host as the simulators know it, whatever the orchestrator reported."""
+
+    bios: str
+    bios_flashes: int
+    power: str  # the iDRAC's power state: "On" or "Off"
+    in_maintenance: bool  # vCenter's view
+    connection: str  # vCenter's connection state: "connected", "disconnected", ...
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *_: Any) -> None:
         """Keep test output clean."""
@@ -97,6 +108,35 @@ class Lab:
     def idrac_state(self, tag: str) -> dict[str, Any]:
         url = f"{self.idrac.control_url}/hosts/{tag}"
         return httpx.get(url, timeout=10).raise_for_status().json()
+
+    def truth(self) -> dict[str, HostTruth]:
+        """Every host's real state, read from the iDRAC simulator and vCenter at once."""
+        url = f"{self.idrac.control_url}/hosts"
+        idracs = {h["service_tag"]: h for h in httpx.get(url, timeout=30).raise_for_status().json()}
+        vcenter = self.vcenter_hosts()
+        truth = {}
+        for _, _, host in self.fleet.hosts():
+            idrac = idracs[host.service_tag]
+            in_maintenance, connection = vcenter[host.name]
+            truth[host.service_tag] = HostTruth(
+                bios=idrac["firmware"]["bios"],
+                bios_flashes=idrac["flashes"].get("bios", 0),
+                power=idrac["power_state"],
+                in_maintenance=in_maintenance,
+                connection=connection,
+            )
+        return truth
+
+    def vcenter_hosts(self) -> dict[str, tuple[bool, str]]:
+        """host name -> (in maintenance, connection state), as vCenter shows them."""
+        with self.vcenter() as content:
+            view = content.viewManager.CreateContainerView(
+                content.rootFolder, [vim.HostSystem], True
+            )
+            return {
+                host.name: (bool(host.runtime.inMaintenanceMode), str(host.runtime.connectionState))
+                for host in view.view
+            }
 
     def set_faults(self, tag: str, **faults: Any) -> None:
         url = f"{self.idrac.control_url}/hosts/{tag}/faults"
