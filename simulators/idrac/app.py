@@ -11,7 +11,7 @@ import re
 
 from simulators.idrac import log_services, network, odata, tasks, updates  # noqa: F401  (routes)
 from simulators.idrac import resources as r
-from simulators.idrac.host import SimHost
+from simulators.idrac.host import SESSION_TIMEOUT_S, SimHost
 from simulators.idrac.http import Request, Response
 from simulators.idrac.routing import body, error, members, not_found, router
 
@@ -70,6 +70,7 @@ def login(host: SimHost, request: Request) -> Response:
         return error(400, "Base.1.12.PropertyMissing", "UserName and Password are required.")
     if not host.credentials_ok(user, password):
         return error(401, "Base.1.12.AccessDenied", "The authentication credentials are invalid.")
+    host.expire_idle_sessions()
     if host.faults.session_limit or len(host.sessions) >= host.max_sessions:
         return error(
             503,
@@ -91,7 +92,7 @@ async def session_service(host: SimHost, _: Request, __: re.Match[str]) -> Respo
             host,
             "SessionService",
             "Session Service",
-            SessionTimeout=1800,
+            SessionTimeout=int(SESSION_TIMEOUT_S),
             Sessions=r.link(f"{V1}/SessionService/Sessions"),
         ),
     )

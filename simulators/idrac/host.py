@@ -72,11 +72,15 @@ class FetchError(Exception):
         self.message_id = message_id
 
 
+SESSION_TIMEOUT_S = 1800.0  # what SessionService answers; idle sessions close after it
+
+
 @dataclass
 class Session:
     id: str
     token: str
     username: str
+    last_used: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -154,9 +158,21 @@ class SimHost:
         return session
 
     def session_for(self, token: str) -> Session | None:
-        return next(
+        self.expire_idle_sessions()
+        session = next(
             (s for s in self.sessions.values() if secrets.compare_digest(s.token, token)), None
         )
+        if session is not None:
+            session.last_used = time.monotonic()
+        return session
+
+    def expire_idle_sessions(self) -> None:
+        """A session left unused for SessionTimeout (1800 s, iDRAC time) is closed, as real
+        iDRACs do: a client that died without logging out frees its slot (Dell iDRAC9 User's
+        Guide, "Configuring web server": session timeout 60-10800 s, default 1800)."""
+        horizon = time.monotonic() - self.services.scaled(SESSION_TIMEOUT_S)
+        for session_id in [i for i, s in self.sessions.items() if s.last_used < horizon]:
+            del self.sessions[session_id]
 
     # -- readiness ------------------------------------------------------------------
     @property

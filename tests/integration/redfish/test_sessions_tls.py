@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import httpx
 import pytest
 
-from integrations.redfish.errors import AuthenticationError, RedfishTLSError
+from integrations.redfish.errors import AuthenticationError, RedfishTLSError, SessionLimitError
 from integrations.redfish.models import ClientOptions, Credentials
 from simulators.idrac.tls import make_tls
 
@@ -77,3 +81,30 @@ async def test_basic_auth_is_an_explicit_fallback(host, make_client) -> None:
     async with make_client(host, auth="basic") as client:
         assert (await client.identity()).service_tag == host.tag
     assert host.state()["sessions"] == 0
+
+
+async def test_sessions_a_dead_client_leaked_expire_after_the_session_timeout(
+    host, make_client, credentials
+) -> None:
+    """A worker killed mid-step never logs out. Like a real iDRAC, the simulator closes a
+    session idle for SessionTimeout (1800 s, iDRAC time), so the retried step logs in again
+    instead of holding the host for a session limit that never lifts."""
+    login = {"UserName": credentials.username, "Password": credentials.password.get_secret_value()}
+    async with httpx.AsyncClient(verify=False) as raw:  # noqa: S501 (loopback simulator)
+        for _ in range(8):  # every slot, never logged out
+            answer = await raw.post(f"{host.url}/redfish/v1/SessionService/Sessions", json=login)
+            assert answer.status_code == 201
+    with pytest.raises(SessionLimitError):
+        async with make_client(host, retries=0) as client:
+            await client.identity()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            async with make_client(host, retries=0) as client:
+                identity = await client.identity()
+            break
+        except SessionLimitError:
+            assert time.monotonic() < deadline, "leaked sessions never expired"
+            await asyncio.sleep(0.5)
+    assert identity.service_tag == host.tag
+    assert host.state()["sessions"] == 0  # the leaked ones expired, ours logged out
