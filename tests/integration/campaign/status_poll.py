@@ -15,8 +15,8 @@ import httpx
 from domain.campaign_spec import CampaignSpec
 
 # The API's campaign statuses that are not an end: anything else is a final verdict.
-OPEN_STATUSES = frozenset({"created", "running", "paused", "aborting"})
-OPEN_STATES = frozenset({"planning", "running", "paused", "aborting"})
+# A campaign's status (and its workflow's own state) while it may still change.
+OPEN_STATUSES = frozenset({"created", "planning", "running", "paused", "aborting"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Answer:
     @property
     def says_final(self) -> bool:
         return (self.status is not None and self.status not in OPEN_STATUSES) or (
-            self.live_state is not None and self.live_state not in OPEN_STATES
+            self.live_state is not None and self.live_state not in OPEN_STATUSES
         )
 
 
