@@ -6,9 +6,12 @@ import asyncio
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from cli.dev import temporal_command
@@ -73,3 +76,26 @@ class TemporalDevServer:
 
     async def client(self) -> Client:
         return await connect(self.settings)
+
+
+async def decoded_history(client: Client, workflow_id: str) -> str:
+    """A workflow's history as text with every payload decoded by the client's codec: what
+    the workflow carried, which the raw (encrypted) history no longer shows."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    codec = client.data_converter.payload_codec
+    payloads = [p for event in history.events for p in _payloads(event)]
+    plain = await codec.decode(payloads) if codec else payloads
+    return "\n".join([*(str(event) for event in history.events), *(str(p) for p in plain)])
+
+
+def _payloads(message: Message) -> Iterator[Payload]:
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            value = value.values()
+        for item in value if field.is_repeated else [value]:
+            if isinstance(item, Payload):
+                yield item
+            elif isinstance(item, Message):
+                yield from _payloads(item)

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
-from tests.integration.api.conftest import Api
+from tests.integration.api.conftest import NAMESPACE, Api
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
 RANK = {"public": -1, "viewer": 1, "operator": 2, "admin": 3, "anonymous": 0}
@@ -352,6 +354,17 @@ async def _fmt(template: str, ident: Awaitable[int]) -> str:
 
 async def _suffix(prefix: Awaitable[str], suffix: str) -> str:
     return (await prefix) + suffix
+
+
+@pytest_asyncio.fixture(scope="module", autouse=True)
+async def end_unserved_workflows(temporal_namespaces: dict[str, Client]) -> AsyncIterator[None]:
+    """Discoveries and validations started here have no worker in this namespace (the
+    contract worker serves campaigns only): end them rather than leave them retrying."""
+    yield
+    client = temporal_namespaces[NAMESPACE]
+    unserved = "WorkflowType IN ('DiscoveryWorkflow', 'OnboardingValidationWorkflow')"
+    async for execution in client.list_workflows(f"{unserved} AND ExecutionStatus = 'Running'"):
+        await client.get_workflow_handle(execution.id).terminate("role matrix finished")
 
 
 def test_matrix_covers_every_route(api: Api) -> None:

@@ -20,12 +20,12 @@ import pytest_asyncio
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.resources import Resources
 from api.security import hash_password
 from common.settings import Settings
+from common.temporal import connect
 from simulators.fleet import HostSpec
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
@@ -87,23 +87,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def onboarding_temporal(temporal_env: WorkflowEnvironment) -> Client:
+async def onboarding_namespace(temporal_env: WorkflowEnvironment) -> str:
+    """The dev server's address, once this module's namespace exists there."""
     await _ensure_namespace(temporal_env.client, NAMESPACE)
-    return await Client.connect(
-        temporal_env.client.service_client.config.target_host,
-        namespace=NAMESPACE,
-        data_converter=pydantic_data_converter,
-    )
+    return temporal_env.client.service_client.config.target_host
 
 
 @pytest.fixture(scope="module")
 def settings(
-    lab: Lab, onboarding_temporal: Client, tmp_path_factory: pytest.TempPathFactory
+    lab: Lab, onboarding_namespace: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     with fresh_database() as url:
         yield Settings(
             database_url=url,
-            temporal_address=onboarding_temporal.service_client.config.target_host,
+            temporal_address=onboarding_namespace,
             temporal_namespace=NAMESPACE,
             secret_key=SECRET_KEY,
             breakglass_username="breakglass",
@@ -142,6 +139,12 @@ def api(settings: Settings) -> Iterator[Api]:
             )
             assert created.status_code == 201, created.text
         yield api
+
+
+@pytest_asyncio.fixture(scope="module")
+async def onboarding_temporal(settings: Settings) -> Client:
+    """A client as the API and the workers build it: the payload codec included."""
+    return await connect(settings)
 
 
 @pytest_asyncio.fixture(scope="module")

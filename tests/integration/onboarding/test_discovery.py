@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from activities.resources import Resources
 from cli.main import app
+from tests.services.temporal import decoded_history
 from tests.integration.onboarding.conftest import (
     DELL_TAGS,
     GENERIC_TAG,
@@ -64,11 +65,11 @@ async def test_discovery_identifies_what_answers_and_a_rerun_reports_the_differe
     assert (generic["vendor"], generic["generation"]) == ("Contoso", None)
     locked = found[lab.addresses[LOCKED_TAG]]
     assert locked["credentials"] == "rejected"
-    assert locked["service_tag"] is None
+    assert locked["service_tag"] == LOCKED_TAG  # the service root shows it without a login
+    assert locked["model"] is None  # the system resource does not
     assert lab.silent not in found
     # The history carries ranges and a profile id at most, never the password.
-    history = await onboarding_temporal.get_workflow_handle(run["workflow_id"]).fetch_history()
-    payloads = "\n".join(str(event) for event in history.events)  # proto text: payloads raw
+    payloads = await decoded_history(onboarding_temporal, run["workflow_id"])
     assert "ranges" in payloads and lab.network in payloads
     assert IDRAC_PASSWORD not in payloads
 
