@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from activities.resources import Resources
 from cli.main import app
-from tests.services.temporal import decoded_history
 from tests.integration.onboarding.conftest import (
     DELL_TAGS,
     GENERIC_TAG,
@@ -21,6 +20,7 @@ from tests.integration.onboarding.conftest import (
     Api,
     Lab,
 )
+from tests.services.temporal import decoded_history
 
 
 def _discover(api: Api, *args: str) -> tuple[int, str, str]:
