@@ -50,6 +50,14 @@ UtcInstant = Annotated[AwareDatetime, IsoText, AfterValidator(_utc)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
 
+
+def text_filter(max_length: int, **extra: Any) -> Any:
+    """A text query filter: bounded, and refused with a 422 naming it when it holds a NUL,
+    which PostgreSQL text cannot hold (a streamed answer, already started, could only
+    break off)."""
+    return Query(max_length=max_length, pattern=r"^[^\x00]*$", **extra)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "no, expired or revoked token"},
     403: {"model": Message, "description": "role too low"},

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.campaign_status import FINAL
-from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate
+from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate, text_filter
 from api.deps import SessionDep, StateDep
 from api.security import Viewer
 from store.models import AuditEvent
@@ -77,8 +77,8 @@ class AuditFilters(BaseModel):
 
 
 def filters(
-    actor: Annotated[str | None, Query(max_length=255)] = None,
-    action: Annotated[str | None, Query(max_length=128, examples=["create_server"])] = None,
+    actor: Annotated[str | None, text_filter(255)] = None,
+    action: Annotated[str | None, text_filter(128, examples=["create_server"])] = None,
     outcome: Outcome = None,
     since: Annotated[UtcInstant | None, Query(description="Inclusive, with offset")] = None,
     until: Annotated[UtcInstant | None, Query(description="Exclusive, with offset")] = None,

@@ -43,6 +43,7 @@ from api.crud import (
     invalid,
     paginate,
     save,
+    text_filter,
 )
 from api.deps import SessionDep, StateDep
 from api.routes.windows import scoped_window
@@ -133,8 +134,8 @@ async def list_campaigns(
     limit: Limit = 100,
     offset: Offset = 0,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
-    name: Annotated[str | None, Query(max_length=128)] = None,
-    created_by: Annotated[str | None, Query(max_length=255)] = None,
+    name: Annotated[str | None, text_filter(128)] = None,
+    created_by: Annotated[str | None, text_filter(255)] = None,
 ) -> Page[CampaignOut]:
     await settle_open_campaigns(state)
     statement = select(Campaign).order_by(col(Campaign.id).desc())

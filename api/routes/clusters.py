@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
@@ -25,6 +25,7 @@ from api.crud import (
     get_or_404,
     paginate,
     save,
+    text_filter,
 )
 from api.deps import SessionDep
 from api.security import Admin, Viewer
@@ -62,7 +63,7 @@ def list_clusters(
     limit: Limit = 100,
     offset: Offset = 0,
     vcenter_id: IdFilter = None,
-    name: Annotated[str | None, Query(max_length=128)] = None,
+    name: Annotated[str | None, text_filter(128)] = None,
 ) -> Page[ClusterOut]:
     statement = select(Cluster).order_by(col(Cluster.id))
     if vcenter_id is not None:

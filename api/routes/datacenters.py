@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
@@ -22,6 +22,7 @@ from api.crud import (
     get_or_404,
     paginate,
     save,
+    text_filter,
 )
 from api.deps import SessionDep
 from api.security import Admin, Viewer
@@ -62,7 +63,7 @@ def list_datacenters(
     _: Viewer,
     limit: Limit = 100,
     offset: Offset = 0,
-    name: Annotated[str | None, Query(max_length=128)] = None,
+    name: Annotated[str | None, text_filter(128)] = None,
 ) -> Page[DatacenterOut]:
     statement = select(Datacenter).order_by(col(Datacenter.id))
     if name is not None:

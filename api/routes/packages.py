@@ -29,6 +29,7 @@ from api.crud import (
     invalid,
     paginate,
     save,
+    text_filter,
 )
 from api.crud import delete as delete_row
 from api.deps import SessionDep, StateDep
@@ -91,7 +92,7 @@ def list_packages(
     _: Viewer,
     limit: Limit = 100,
     offset: Offset = 0,
-    component_id: Annotated[str | None, Query(max_length=32)] = None,
+    component_id: Annotated[str | None, text_filter(32)] = None,
 ) -> Page[PackageOut]:
     statement = select(FirmwarePackage).order_by(col(FirmwarePackage.id))
     if component_id is not None:

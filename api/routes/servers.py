@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from api.crud import (
@@ -27,6 +27,7 @@ from api.crud import (
     json_response,
     not_found,
     save,
+    text_filter,
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
@@ -133,9 +134,9 @@ async def list_servers(
     offset: Offset = 0,
     datacenter_id: IdFilter = None,
     cluster_id: IdFilter = None,
-    model: Annotated[str | None, Query(max_length=64)] = None,
+    model: Annotated[str | None, text_filter(64)] = None,
     health: Health | None = None,
-    service_tag: Annotated[str | None, Query(max_length=16)] = None,
+    service_tag: Annotated[str | None, text_filter(16)] = None,
 ) -> Response:
     # The hot path of a 10,000-server inventory (store/server_reads.py): plain rows, the
     # total in the same query, one validation + serialisation pass for the whole page.

@@ -1,4 +1,4 @@
-"""Crash safety: a campaign over 9 hosts in 3 clusters, started and watched through the
+"""Crash safety: a campaign over 12 hosts in 4 clusters, started and watched through the
 API, while a seeded schedule kill -9s the worker IN every runbook step (and in the
 clusters' capacity and slot waits), at least twice each, and kills the Temporal server
 once. Every host's reported outcome must be its true state on the simulators (version,
@@ -34,7 +34,9 @@ from tests.services.postgres import fresh_database
 __all__ = ["WorkerProcess"]  # benchmarks/campaign_makespan.py imports it from here
 
 KILLS = 25  # each of the 10 targets twice, 5 more where the seed says
-HOSTS, CLUSTERS, GLOBAL_CAP = 9, 3, 4
+# Enough hosts that the 25 aimed kills land before the campaign runs out of steps: with
+# 9 hosts a run closed after 24 (each kill costs a host 5-10 s of restart).
+HOSTS, CLUSTERS, GLOBAL_CAP = 12, 4, 4
 # A reboot takes ~14 s here (iDRAC time x 0.03, with like_a_datacenter's long POST),
 # longer than a worker's restart: a kill during a reboot is retried while the host is
 # still down, as in a real datacenter (minutes of POST against seconds of restart).
