@@ -18,6 +18,7 @@ from starlette.routing import Match
 
 from api.audit import AuditMiddleware
 from api.body_limit import BodyLimitMiddleware
+from api.campaign_metrics import CampaignCollector
 from api.client_address import ForwardedForMiddleware
 from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.orch = AppState.build(settings, engine)
         seal_unkeyed_head(engine, app.state.orch.audit_keys)
         app.state.orch.reads = AsyncReadPool.for_url(url)
+        campaign_metrics = CampaignCollector(engine)
+        app.state.metrics.registry.register(campaign_metrics)
         log.info("api started", database=engine.url.render_as_string(hide_password=True))
         # What start-up loaded (FastAPI, pydantic schemas, SQLAlchemy metadata, ~180,000
         # objects) lives as long as the process: keep it out of the cyclic collector's full
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         yield
         gc.unfreeze()
+        app.state.metrics.registry.unregister(campaign_metrics)
         if app.state.orch.reads is not None:
             await app.state.orch.reads.close()
         engine.dispose()

@@ -1,0 +1,97 @@
+"""Campaign metrics on /metrics: what the workers' store activity records, the API's
+Prometheus endpoint counts (hosts by outcome, runbook time, hosts held now); and the
+Grafana dashboard charts only metrics the API really serves."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session
+from temporalio.testing import ActivityEnvironment
+
+from activities.campaign_store import CampaignStoreActivities
+from activities.resources import Resources
+from domain.runbook import HostOutcome, HostStatus
+from store.models import Campaign
+from tests.integration.api.conftest import Api
+
+DASHBOARD = Path(__file__).parents[3] / "deploy" / "grafana" / "idrac-orch.json"
+SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$", re.M)
+
+
+def _scrape(api: Api) -> dict[str, float]:
+    with api.client() as anonymous:
+        text = anonymous.get("/metrics").text
+    return {f"{m['name']}{{{m['labels'] or ''}}}": float(m["value"]) for m in SAMPLE.finditer(text)}
+
+
+def _server(admin: httpx.Client) -> str:
+    tag = uuid.uuid4().hex[:7].upper()
+    created = admin.post("/servers", json={"service_tag": tag, "idrac_address": "10.20.30.41"})
+    assert created.status_code == 201, created.text
+    return tag
+
+
+def _outcome(tag: str, status: HostStatus, minutes: int) -> HostOutcome:
+    start = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+    return HostOutcome(
+        service_tag=tag,
+        status=status,
+        started_at=start,
+        finished_at=start + timedelta(minutes=minutes),
+    )
+
+
+def test_recorded_host_outcomes_appear_on_metrics(api: Api, admin: httpx.Client) -> None:
+    resources = Resources.from_settings(api.settings)
+    store = CampaignStoreActivities(resources)
+    updated, held, fixed_later = _server(admin), _server(admin), _server(admin)
+    before = _scrape(api)
+    with Session(resources.engine) as session:
+        campaign = Campaign(name="metrics", spec={}, created_by="test", status="running")
+        session.add(campaign)
+        session.commit()
+        campaign_id = campaign.id
+
+    env = ActivityEnvironment()
+    for tag, status, minutes in (
+        (updated, HostStatus.UPDATED, 30),
+        (held, HostStatus.HELD, 45),
+        (fixed_later, HostStatus.HELD, 15),
+    ):
+        env.run(store.record_host_outcome, campaign_id, "alpha", _outcome(tag, status, minutes))
+    with Session(resources.engine) as session:  # a later campaign updates the third host
+        later = Campaign(name="metrics-2", spec={}, created_by="test", status="completed")
+        session.add(later)
+        session.commit()
+        later_id = later.id
+    env.run(
+        store.record_host_outcome, later_id, "alpha", _outcome(fixed_later, HostStatus.UPDATED, 20)
+    )
+    after = _scrape(api)
+    resources.engine.dispose()
+
+    def delta(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert delta('idrac_orch_host_updates_total{status="updated"}') == 2
+    assert delta('idrac_orch_host_updates_total{status="held"}') == 2
+    assert delta("idrac_orch_host_update_duration_seconds_count{}") == 4
+    assert delta("idrac_orch_host_update_duration_seconds_sum{}") == (30 + 45 + 15 + 20) * 60
+    assert delta("idrac_orch_hosts_held{}") == 1  # the one a later campaign updated is not
+    assert delta('idrac_orch_campaigns{status="running"}') == 1
+    assert delta('idrac_orch_campaigns{status="completed"}') == 1
+
+
+def test_dashboard_charts_only_metrics_the_api_serves(api: Api, admin: httpx.Client) -> None:
+    assert admin.get("/servers").status_code == 200  # at least one request counted
+    served = {key.split("{")[0] for key in _scrape(api)}
+    charted = set(re.findall(r"\b(idrac_orch_[a-z_]+)", DASHBOARD.read_text()))
+    assert charted and charted <= served, charted - served
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    assert all(t["expr"] for p in panels for t in p.get("targets", []))
