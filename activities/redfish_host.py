@@ -21,6 +21,7 @@ from activities.names import Redfish
 from activities.resources import Resources
 from domain.runbook import (
     ComponentTarget,
+    FirmwareReading,
     HealthReport,
     HostRequest,
     IdracPreflight,
@@ -48,6 +49,17 @@ def not_installed(
             matches(c, target.component_id) and c.version == target.version for c in installed
         )
     ]
+
+
+def versions_of(inventory: FirmwareInventory, targets: list[ComponentTarget]) -> dict[str, str]:
+    """target component id -> installed version (several devices: their versions, joined)."""
+    installed = inventory.installed()
+    versions = {}
+    for target in targets:
+        found = sorted({c.version for c in installed if matches(c, target.component_id)})
+        if found:
+            versions[target.component_id] = ", ".join(found)
+    return versions
 
 
 class RedfishActivities:
@@ -78,6 +90,7 @@ class RedfishActivities:
             installed={c.component_id or c.name: c.version for c in inventory.installed()},
             pending=not_installed(inventory, request.targets),
             blockers=blockers,
+            versions=versions_of(inventory, request.targets),
         )
 
     @activity.defn(name=Redfish.STAGE_FIRMWARE)
@@ -165,10 +178,11 @@ class RedfishActivities:
         )
 
     @activity.defn(name=Redfish.ROLLBACK_FIRMWARE)
-    async def rollback_firmware(self, request: RollbackRequest) -> None:
+    async def rollback_firmware(self, request: RollbackRequest) -> FirmwareReading:
         """Cancel what has not been applied; reinstall the Previous- image of what this run
         applied. A component not at its target was never changed by us: it is left alone
-        (its Previous- image may be an older campaign's, which must not be undone)."""
+        (its Previous- image may be an older campaign's, which must not be undone). Only
+        what was put back is audited, and reported as reverted."""
         async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             # What was applied is judged once nothing is under way (a retry may find the
             # host in POST, applying the update or an earlier attempt's rollback).
@@ -181,15 +195,33 @@ class RedfishActivities:
                 await rollback_firmware(client, target.component_id, reboot=True)
                 for target in applied
             ]
-        changes = [
+            if reverted:
+                inventory = await client.firmware_inventory()
+        changes = "; ".join(
             f"{c.component_id or c.name} {c.before} -> {c.after}"
             for r in reverted
             for c in r.changes
-        ]
-        detail = "; ".join(changes) or "no target of this run was installed: nothing to revert"
-        await asyncio.to_thread(
-            audit_host_action, self.resources, FIRMWARE_ROLLBACK, request.host.service_tag, detail
         )
+        if changes:
+            await asyncio.to_thread(
+                audit_host_action,
+                self.resources,
+                FIRMWARE_ROLLBACK,
+                request.host.service_tag,
+                changes,
+            )
+        return FirmwareReading(
+            versions=versions_of(inventory, request.targets),
+            reverted=[target.component_id for target in applied],
+        )
+
+    @activity.defn(name=Redfish.READ_FIRMWARE)
+    async def read_firmware(self, request: StageRequest) -> FirmwareReading:
+        """The targets' versions as the iDRAC shows them now: what a failed runbook leaves
+        on a held host (no wait for it to settle: a held host may never settle)."""
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
+            inventory = await client.firmware_inventory()
+        return FirmwareReading(versions=versions_of(inventory, request.targets))
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
@@ -211,6 +243,7 @@ class RedfishActivities:
             self.reboot_host,
             self.verify_firmware,
             self.rollback_firmware,
+            self.read_firmware,
             self.health,
         ]
 

@@ -1,0 +1,235 @@
+"""Honest outcomes, read as an operator reads them: campaigns started and read through the
+real API (its payload codec, so the workers here connect as the API does), on the lab's
+vcsim and iDRAC simulator. Per host and per component the API's store rows, its live
+answer, `campaign status` and the audit trail say the same thing, and the simulators say
+it is true."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlmodel import Session, select
+from temporalio.testing import WorkflowEnvironment
+
+from api.campaign_status import FINAL
+from api.security import hash_password
+from cli.campaign import render_status
+from common.settings import Settings
+from common.temporal import connect
+from simulators.fleet import HostFaults
+from store.models import AuditEvent
+from tests.integration.api.conftest import _ensure_namespace, serve
+from tests.integration.campaign.lab import BIOS_TARGET, Lab
+from workers.main import running_workers
+
+NAMESPACE = "campaign-outcomes"
+PASSWORD = "outcomes-Admin-Pass-4711"
+POLICY = {
+    "max_concurrent_per_cluster": 1,
+    "min_hosts_online": 1,
+    "global_max_concurrent": 1,
+    "cluster_failure_threshold": 1,
+    "campaign_failure_threshold": 1,
+    "reboot": {"mode": "graceful", "grace_period_s": 3},
+}
+CAMPAIGN_GUARD_S = 300  # a hang guard, not a timing assertion
+
+
+@pytest.fixture(scope="module")
+def settings(lab: Lab, temporal_env: WorkflowEnvironment) -> Settings:
+    return lab.settings.model_copy(
+        update={
+            "temporal_address": temporal_env.client.service_client.config.target_host,
+            "temporal_namespace": NAMESPACE,
+            "breakglass_username": "breakglass",
+            "breakglass_password_hash": hash_password(PASSWORD),
+        }
+    )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def workers(
+    lab: Lab, settings: Settings, temporal_env: WorkflowEnvironment
+) -> AsyncIterator[None]:
+    """The production workers, connected as the API connects (payload codec included)."""
+    await _ensure_namespace(temporal_env.client, NAMESPACE)
+    async with running_workers(await connect(settings), lab.resources):
+        yield
+
+
+@pytest.fixture(scope="module")
+def api(settings: Settings) -> Iterator[httpx.AsyncClient]:
+    with serve(settings) as url:
+        login = httpx.post(
+            f"{url}/auth/login", json={"username": "breakglass", "password": PASSWORD}
+        )
+        token = login.raise_for_status().json()["access_token"]
+        yield httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+
+@dataclass(frozen=True)
+class Read:
+    """One finished campaign as the API, the CLI and the audit trail tell it."""
+
+    detail: dict[str, Any]  # GET /campaigns/{id}
+    row: dict[str, Any]  # GET /campaigns/{id}/hosts, the one host
+    live: dict[str, Any]  # the host's outcome in the workflow's result
+    cli: str  # `idrac-orch campaign status`
+    audited: dict[str, AuditEvent]  # action -> entry, for this host in this campaign
+
+
+async def _run(api: httpx.AsyncClient, lab: Lab, tag: str, on_failure: str, **faults: Any) -> Read:
+    """Update one host's BIOS to BIOS_TARGET with FAULTS injected; read what everyone says."""
+    spec = lab.bios_spec(
+        {"service_tags": [tag]}, BIOS_TARGET, policy={**POLICY, "on_failure": on_failure}
+    )
+    lab.set_faults(tag, **faults)
+    try:
+        created = await api.post(
+            "/campaigns", json={"name": f"outcome {tag}", "spec": spec.model_dump(mode="json")}
+        )
+        campaign_id = created.raise_for_status().json()["id"]
+        (await api.post(f"/campaigns/{campaign_id}/start")).raise_for_status()
+        deadline = time.monotonic() + CAMPAIGN_GUARD_S
+        while (detail := (await api.get(f"/campaigns/{campaign_id}")).json())[
+            "status"
+        ] not in FINAL:
+            assert time.monotonic() < deadline, f"campaign {campaign_id} never ended"
+            await asyncio.sleep(0.5)
+    finally:
+        lab.set_faults(tag, **{fault: HostFaults.model_fields[fault].default for fault in faults})
+    (row,) = (await api.get(f"/campaigns/{campaign_id}/hosts")).json()["items"]
+    (live,) = (o for c in detail["live"]["status"]["clusters"] for o in c["outcomes"])
+    prefix = f"campaign:{campaign_id}/host:{tag}"
+    with Session(lab.resources.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.target == prefix)).all()
+    return Read(
+        detail=detail,
+        row=row,
+        live=live,
+        cli=render_status(detail, [{**row, "service_tag": tag}]),
+        audited={e.action: e for e in events},
+    )
+
+
+def _says_the_same(read: Read, status: str, step: str, component: dict[str, Any]) -> None:
+    """Store row, live result, CLI and audit trail: one status, one per-component story."""
+    assert (read.row["status"], read.row["step"]) == (status, step)
+    assert (read.live["status"], read.live["failed_step"]) == (status, step)
+    assert read.row["components"] == read.live["components"] == [component]
+    words = f"159 {component['before'] or '?'} -> {component['after'] or '?'} "
+    words += component["status"]
+    assert f"    {words}" in read.cli.splitlines()
+    outcome = read.audited["host.outcome"]
+    assert outcome.outcome == status
+    assert outcome.detail is not None and outcome.detail.startswith(f"{status} at {step}: {words}")
+
+
+@pytest.mark.usefixtures("workers")
+async def test_a_job_that_fails_and_changes_nothing_is_a_failure_back_in_service(
+    api: httpx.AsyncClient, lab: Lab
+) -> None:
+    tag = "BLAB001"
+    before = lab.idrac_state(tag)
+    read = await _run(api, lab, tag, "rollback", job_fails="RED007")
+
+    bios = before["firmware"]["bios"]
+    unchanged = {
+        "component_id": "159",
+        "target": BIOS_TARGET,
+        "before": bios,
+        "after": bios,
+        "status": "unchanged",
+    }
+    _says_the_same(read, "failed", "stage_firmware", unchanged)
+    assert "RED007" in read.live["reason"]
+    assert read.detail["status"] == "finished_with_failures"
+    # True: nothing flashed, nothing reverted, the host carries VMs again.
+    after = lab.idrac_state(tag)
+    assert (after["firmware"]["bios"], after["flashes"]) == (bios, before["flashes"])
+    assert "esx-bravo-1.lab.test" not in lab.hosts_in_maintenance().get("bravo", set())
+    assert {"host.maintenance.enter", "host.maintenance.exit"} <= set(read.audited)
+    assert "host.firmware.rollback" not in read.audited
+
+
+@pytest.mark.usefixtures("workers")
+async def test_an_idrac_refusing_the_login_fails_at_preflight_untouched_never_held(
+    api: httpx.AsyncClient, lab: Lab
+) -> None:
+    tag = "BLAB002"
+    before = lab.idrac_state(tag)
+    read = await _run(api, lab, tag, "hold", wrong_credentials=True)
+
+    untouched = {
+        "component_id": "159",
+        "target": BIOS_TARGET,
+        "before": None,  # the iDRAC could not be read
+        "after": None,
+        "status": "unchanged",
+    }
+    _says_the_same(read, "failed", "preflight", untouched)
+    assert "host.alert" not in read.audited  # nobody is called to a held host
+    assert set(read.audited) == {"host.outcome"}  # no maintenance, no flash
+    after = lab.idrac_state(tag)
+    assert (after["firmware"], after["update_jobs"]) == (before["firmware"], before["update_jobs"])
+    assert lab.hosts_in_maintenance() == {}
+
+
+@pytest.mark.usefixtures("workers")
+async def test_rollback_policy_reverts_a_verified_update_the_host_cannot_live_with(
+    api: httpx.AsyncClient, lab: Lab
+) -> None:
+    """The new BIOS verifies, then the host boots Critical with it: the previous BIOS goes
+    back, the host is checked again (healthy without the bad release) and carries VMs."""
+    tag = "ALAB001"
+    bios = lab.idrac_state(tag)["firmware"]["bios"]
+    read = await _run(api, lab, tag, "rollback", critical_with_version=BIOS_TARGET)
+
+    reverted = {
+        "component_id": "159",
+        "target": BIOS_TARGET,
+        "before": bios,
+        "after": bios,
+        "status": "reverted",
+    }
+    _says_the_same(read, "rolled_back", "post_health", reverted)
+    assert "health Critical" in read.live["reason"]
+    state = lab.idrac_state(tag)
+    assert state["firmware"]["bios"] == bios and state["previous"]["bios"] == BIOS_TARGET
+    assert read.audited["host.firmware.flash"].detail == f"159 {bios} -> {BIOS_TARGET}"
+    assert read.audited["host.firmware.rollback"].detail.endswith(f"{BIOS_TARGET} -> {bios}")
+    assert "host.maintenance.exit" in read.audited and "host.alert" not in read.audited
+    assert lab.hosts_in_maintenance() == {}
+
+
+@pytest.mark.usefixtures("workers")
+async def test_hold_policy_holds_a_verified_update_the_host_cannot_live_with(
+    api: httpx.AsyncClient, lab: Lab
+) -> None:
+    """Last in this module: the host stays in maintenance."""
+    tag = "ALAB002"
+    bios = lab.idrac_state(tag)["firmware"]["bios"]
+    read = await _run(api, lab, tag, "hold", critical_with_version=BIOS_TARGET)
+
+    held = {
+        "component_id": "159",
+        "target": BIOS_TARGET,
+        "before": bios,
+        "after": BIOS_TARGET,
+        "status": "held",
+    }
+    _says_the_same(read, "held", "post_health", held)
+    assert lab.idrac_state(tag)["firmware"]["bios"] == BIOS_TARGET  # left for a human
+    assert lab.hosts_in_maintenance() == {"alpha": {"esx-alpha-2.lab.test"}}
+    assert "policy is hold" in (read.audited["host.alert"].detail or "")
+    assert "host.firmware.rollback" not in read.audited
+    assert "host.maintenance.exit" not in read.audited
