@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,7 +37,7 @@ POLICY = {
     "min_hosts_online": 1,
     "global_max_concurrent": 1,
     "cluster_failure_threshold": 1,
-    "campaign_failure_threshold": 1,
+    "campaign_failure_threshold": 2,  # one failed host: finished with failures
     "reboot": {"mode": "graceful", "grace_period_s": 3},
 }
 CAMPAIGN_GUARD_S = 300  # a hang guard, not a timing assertion
@@ -49,7 +50,7 @@ def settings(lab: Lab, temporal_env: WorkflowEnvironment) -> Settings:
             "temporal_address": temporal_env.client.service_client.config.target_host,
             "temporal_namespace": NAMESPACE,
             "breakglass_username": "breakglass",
-            "breakglass_password_hash": hash_password(PASSWORD),
+            "breakglass_password_hash": SecretStr(hash_password(PASSWORD)),
         }
     )
 
