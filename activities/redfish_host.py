@@ -191,6 +191,17 @@ class RedfishActivities:
                 await client.clear_job_queue()
             inventory = await client.firmware_inventory()
             applied = [t for t in request.targets if t not in not_installed(inventory, [t])]
+            # A retry may find the revert done by the attempt that died: the component is
+            # back at its version from before this run and keeps this run's target as its
+            # Previous- image. (Only on a retry: on a first attempt that would be an older
+            # campaign's revert.)
+            earlier = [
+                t
+                for t in request.targets
+                if activity.info().attempt > 1
+                and t not in applied
+                and _put_back(inventory, t, request.before.get(t.component_id))
+            ]
             reverted = [
                 await rollback_firmware(client, target.component_id, reboot=True)
                 for target in applied
@@ -198,9 +209,17 @@ class RedfishActivities:
             if reverted:
                 inventory = await client.firmware_inventory()
         changes = "; ".join(
-            f"{c.component_id or c.name} {c.before} -> {c.after}"
-            for r in reverted
-            for c in r.changes
+            [
+                *(
+                    f"{c.component_id or c.name} {c.before} -> {c.after}"
+                    for r in reverted
+                    for c in r.changes
+                ),
+                *(
+                    f"{t.component_id} {t.version} -> {request.before[t.component_id]}"
+                    for t in earlier
+                ),
+            ]
         )
         if changes:
             await asyncio.to_thread(
@@ -212,7 +231,7 @@ class RedfishActivities:
             )
         return FirmwareReading(
             versions=versions_of(inventory, request.targets),
-            reverted=[target.component_id for target in applied],
+            reverted=[target.component_id for target in applied + earlier],
         )
 
     @activity.defn(name=Redfish.READ_FIRMWARE)
@@ -254,6 +273,16 @@ def _flashed(inventory: FirmwareInventory, target: ComponentTarget) -> str:
         (c.version for c in inventory.previous() if matches(c, target.component_id)), None
     )
     return f"{target.component_id} {before or '?'} -> {target.version}"
+
+
+def _put_back(inventory: FirmwareInventory, target: ComponentTarget, before: str | None) -> bool:
+    """At BEFORE again, with TARGET kept as the Previous- image: reverted to BEFORE."""
+    now = versions_of(inventory, [target]).get(target.component_id)
+    kept = any(
+        matches(c, target.component_id) and c.version == target.version
+        for c in inventory.previous()
+    )
+    return kept and before is not None and now == before != target.version
 
 
 async def _ref(client: RedfishClient, job_id: str) -> JobRef:

@@ -224,6 +224,11 @@ class RollbackRequest(_Io):
 
     host: HostRef
     targets: list[ComponentTarget]
+    before: dict[str, str] = Field(
+        default_factory=dict,
+        description="target component id -> version before this run: how a retry recognises "
+        "a revert its dead predecessor finished",
+    )
 
 
 class HealthReport(_Io):

@@ -267,7 +267,7 @@ class HostUpdateWorkflow:
             raise HostHeld("policy is hold")
         reading: FirmwareReading | None = await self.redfish(
             Redfish.ROLLBACK_FIRMWARE,
-            RollbackRequest(host=self.job.host, targets=self.pending),
+            RollbackRequest(host=self.job.host, targets=self.pending, before=self.before),
             FirmwareReading,  # None: an earlier release's activity answered
             FIRMWARE_JOBS_TIMEOUT,
         )

@@ -7,7 +7,9 @@ it is true."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +19,16 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from sqlmodel import Session, select
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.redfish_host import RedfishActivities
 from api.campaign_status import FINAL
 from api.security import hash_password
 from cli.campaign import render_status
 from common.settings import Settings
 from common.temporal import connect
+from domain.runbook import ComponentTarget, HostRef, RollbackRequest
+from domain.temporal_names import host_workflow_id
 from simulators.fleet import HostFaults
 from store.models import AuditEvent
 from tests.integration.api.conftest import _ensure_namespace, serve
@@ -110,15 +115,35 @@ async def _run(api: httpx.AsyncClient, lab: Lab, tag: str, on_failure: str, **fa
         lab.set_faults(tag, **{fault: HostFaults.model_fields[fault].default for fault in faults})
     (row,) = (await api.get(f"/campaigns/{campaign_id}/hosts")).json()["items"]
     (live,) = (o for c in detail["live"]["status"]["clusters"] for o in c["outcomes"])
-    prefix = f"campaign:{campaign_id}/host:{tag}"
-    with Session(lab.resources.engine) as session:
-        events = session.exec(select(AuditEvent).where(AuditEvent.target == prefix)).all()
     return Read(
         detail=detail,
         row=row,
         live=live,
         cli=render_status(detail, [{**row, "service_tag": tag}]),
-        audited={e.action: e for e in events},
+        audited={e.action: e for e in _audit_events(lab, campaign_id, tag)},
+    )
+
+
+def _audit_events(lab: Lab, campaign_id: int, tag: str) -> list[AuditEvent]:
+    target = f"campaign:{campaign_id}/host:{tag}"
+    with Session(lab.resources.engine) as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.target == target)).all())
+
+
+def _audited(lab: Lab, campaign_id: int, tag: str) -> Counter[str]:
+    """How many entries of each action the host has in the campaign's audit trail."""
+    return Counter(e.action for e in _audit_events(lab, campaign_id, tag))
+
+
+def _host_ref(lab: Lab, tag: str) -> HostRef:
+    dc, cluster, host = next(h for h in lab.fleet.hosts() if h[2].service_tag == tag)
+    return HostRef(
+        name=host.name,
+        service_tag=tag,
+        idrac_address=host.idrac_address or "",
+        cluster=cluster.name,
+        datacenter=dc.name,
+        server_id=lab.server_ids[tag],
     )
 
 
@@ -210,6 +235,21 @@ async def test_rollback_policy_reverts_a_verified_update_the_host_cannot_live_wi
     assert read.audited["host.firmware.rollback"].detail.endswith(f"{BIOS_TARGET} -> {bios}")
     assert "host.maintenance.exit" in read.audited and "host.alert" not in read.audited
     assert lab.hosts_in_maintenance() == {}
+
+    # A retry of the rollback, as after a worker died at its very end: it reverts nothing
+    # more, and still reports (and audits once) the revert its predecessor finished.
+    retry = ActivityEnvironment()
+    retry.info = dataclasses.replace(
+        retry.info, attempt=2, workflow_id=host_workflow_id(read.detail["id"], tag)
+    )
+    target = ComponentTarget(component_id="159", version=BIOS_TARGET, image_uri="unused")
+    reading = await retry.run(
+        RedfishActivities(lab.resources).rollback_firmware,
+        RollbackRequest(host=_host_ref(lab, tag), targets=[target], before={"159": bios}),
+    )
+    assert (reading.versions, reading.reverted) == ({"159": bios}, ["159"])
+    assert lab.idrac_state(tag)["flashes"] == state["flashes"]
+    assert _audited(lab, read.detail["id"], tag)["host.firmware.rollback"] == 1
 
 
 @pytest.mark.usefixtures("workers")
