@@ -1,6 +1,6 @@
 """Store activities of a campaign: per-host results and alerts (on the campaigns queue).
 
-Both are idempotent: a retried write finds its row (or an identical alert) and stops.
+Both are idempotent: a retried write finds its row (or an identical audit entry) and stops.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from domain.runbook import HostOutcome
 from store.models import HostUpdate, Server
 
 HOST_ALERT = "host.alert"
+HOST_OUTCOME = "host.outcome"
 CLUSTER_ALERT = "cluster.alert"
 
 
@@ -37,8 +38,17 @@ class CampaignStoreActivities:
             row.step = outcome.failed_step.value if outcome.failed_step else None
             row.detail = f"{cluster}: {outcome.reason}"[:2000] if outcome.reason else cluster
             row.started_at, row.finished_at = outcome.started_at, outcome.finished_at
+            row.components = [c.model_dump(mode="json") for c in outcome.components] or None
             session.add(row)
             session.commit()
+        # The trail says what the API says: one entry per host and campaign.
+        audit(
+            self.resources,
+            HOST_OUTCOME,
+            f"campaign:{campaign_id}/host:{outcome.service_tag}",
+            outcome.status.value,
+            outcome.describe(),
+        )
 
     @activity.defn(name=Store.RAISE_ALERT)
     def raise_alert(self, campaign_id: int, service_tag: str, message: str) -> None:

@@ -17,6 +17,7 @@ class Redfish(StrEnum):
     REBOOT_HOST = "reboot_host"
     VERIFY_FIRMWARE = "verify_firmware"
     ROLLBACK_FIRMWARE = "rollback_firmware"
+    READ_FIRMWARE = "read_firmware"
     HEALTH = "idrac_health"
 
 

@@ -21,6 +21,7 @@ from activities.names import Redfish
 from activities.resources import Resources
 from domain.runbook import (
     ComponentTarget,
+    FirmwareReading,
     HealthReport,
     HostRequest,
     IdracPreflight,
@@ -48,6 +49,17 @@ def not_installed(
             matches(c, target.component_id) and c.version == target.version for c in installed
         )
     ]
+
+
+def versions_of(inventory: FirmwareInventory, targets: list[ComponentTarget]) -> dict[str, str]:
+    """target component id -> installed version (several devices: their versions, joined)."""
+    installed = inventory.installed()
+    versions = {}
+    for target in targets:
+        found = sorted({c.version for c in installed if matches(c, target.component_id)})
+        if found:
+            versions[target.component_id] = ", ".join(found)
+    return versions
 
 
 class RedfishActivities:
@@ -78,6 +90,7 @@ class RedfishActivities:
             installed={c.component_id or c.name: c.version for c in inventory.installed()},
             pending=not_installed(inventory, request.targets),
             blockers=blockers,
+            versions=versions_of(inventory, request.targets),
         )
 
     @activity.defn(name=Redfish.STAGE_FIRMWARE)
@@ -165,10 +178,11 @@ class RedfishActivities:
         )
 
     @activity.defn(name=Redfish.ROLLBACK_FIRMWARE)
-    async def rollback_firmware(self, request: RollbackRequest) -> None:
+    async def rollback_firmware(self, request: RollbackRequest) -> FirmwareReading:
         """Cancel what has not been applied; reinstall the Previous- image of what this run
         applied. A component not at its target was never changed by us: it is left alone
-        (its Previous- image may be an older campaign's, which must not be undone)."""
+        (its Previous- image may be an older campaign's, which must not be undone). Only
+        what was put back is audited, and reported as reverted."""
         async with heartbeating_task(), await self.resources.redfish(request.host) as client:
             # What was applied is judged once nothing is under way (a retry may find the
             # host in POST, applying the update or an earlier attempt's rollback).
@@ -177,19 +191,56 @@ class RedfishActivities:
                 await client.clear_job_queue()
             inventory = await client.firmware_inventory()
             applied = [t for t in request.targets if t not in not_installed(inventory, [t])]
+            # A retry may find the revert done by the attempt that died: the component is
+            # back at its version from before this run and keeps this run's target as its
+            # Previous- image. (Only on a retry: on a first attempt that would be an older
+            # campaign's revert.)
+            earlier = [
+                t
+                for t in request.targets
+                if activity.info().attempt > 1
+                and t not in applied
+                and _put_back(inventory, t, request.before.get(t.component_id))
+            ]
             reverted = [
                 await rollback_firmware(client, target.component_id, reboot=True)
                 for target in applied
             ]
-        changes = [
-            f"{c.component_id or c.name} {c.before} -> {c.after}"
-            for r in reverted
-            for c in r.changes
-        ]
-        detail = "; ".join(changes) or "no target of this run was installed: nothing to revert"
-        await asyncio.to_thread(
-            audit_host_action, self.resources, FIRMWARE_ROLLBACK, request.host.service_tag, detail
+            if reverted:
+                inventory = await client.firmware_inventory()
+        changes = "; ".join(
+            [
+                *(
+                    f"{c.component_id or c.name} {c.before} -> {c.after}"
+                    for r in reverted
+                    for c in r.changes
+                ),
+                *(
+                    f"{t.component_id} {t.version} -> {request.before[t.component_id]}"
+                    for t in earlier
+                ),
+            ]
         )
+        if changes:
+            await asyncio.to_thread(
+                audit_host_action,
+                self.resources,
+                FIRMWARE_ROLLBACK,
+                request.host.service_tag,
+                changes,
+            )
+        return FirmwareReading(
+            versions=versions_of(inventory, request.targets),
+            reverted=[target.component_id for target in applied + earlier],
+        )
+
+    @activity.defn(name=Redfish.READ_FIRMWARE)
+    async def read_firmware(self, request: StageRequest) -> FirmwareReading:
+        """The targets' versions as the iDRAC shows them now: what a failed runbook leaves
+        on a held host (no wait for it to settle: a held host may never settle)."""
+        async with heartbeating_task(), await self.resources.redfish(request.host) as client:
+            inventory = await client.firmware_inventory()
+        return FirmwareReading(versions=versions_of(inventory, request.targets))
 
     @activity.defn(name=Redfish.HEALTH)
     async def health(self, request: HostRequest) -> HealthReport:
@@ -211,6 +262,7 @@ class RedfishActivities:
             self.reboot_host,
             self.verify_firmware,
             self.rollback_firmware,
+            self.read_firmware,
             self.health,
         ]
 
@@ -221,6 +273,16 @@ def _flashed(inventory: FirmwareInventory, target: ComponentTarget) -> str:
         (c.version for c in inventory.previous() if matches(c, target.component_id)), None
     )
     return f"{target.component_id} {before or '?'} -> {target.version}"
+
+
+def _put_back(inventory: FirmwareInventory, target: ComponentTarget, before: str | None) -> bool:
+    """At BEFORE again, with TARGET kept as the Previous- image: reverted to BEFORE."""
+    now = versions_of(inventory, [target]).get(target.component_id)
+    kept = any(
+        matches(c, target.component_id) and c.version == target.version
+        for c in inventory.previous()
+    )
+    return kept and before is not None and now == before != target.version
 
 
 async def _ref(client: RedfishClient, job_id: str) -> JobRef:

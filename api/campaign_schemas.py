@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.campaign_status import Status
 from api.crud import RefId
 from domain.campaign_spec import CampaignSpec
-from domain.runbook import RolloutProblem
+from domain.runbook import ComponentOutcome, RolloutProblem
 
 
 class CampaignCreate(BaseModel):
@@ -81,8 +81,20 @@ class HostUpdateOut(BaseModel):
     id: int
     server_id: int
     attempt: int
-    status: str
-    step: str | None
+    status: str = Field(
+        description="`updated`; `compliant` (unchanged: already at target, untouched); "
+        "`failed` (no firmware changed: untouched, or back in service); `rolled_back` "
+        "(reverted: a change was undone, back in service); `held` (in maintenance for a "
+        "human, alert raised).",
+        examples=["rolled_back"],
+    )
+    step: str | None = Field(description="The step that failed, e.g. `preflight`.")
     detail: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    components: list[ComponentOutcome] | None = Field(
+        default=None,
+        description="Per targeted component: versions before and after and `updated`, "
+        "`unchanged`, `reverted`, `failed` or `held`. Null for rows recorded before this "
+        "was kept.",
+    )

@@ -37,7 +37,7 @@ from domain.rollout import (
     PlanRequest,
     plan_rollout,
 )
-from domain.runbook import CampaignResult, CampaignStatus, RolloutProblem
+from domain.runbook import CampaignResult, CampaignStatus, ComponentOutcome, RolloutProblem
 from domain.site_windows import in_datacenter, no_window_applies, windows_for
 from domain.windows import parse_windows
 
@@ -564,7 +564,13 @@ def render_status(detail: dict[str, Any], hosts: list[dict[str, Any]]) -> str:
             f"  {row['service_tag']:<{width}}  {row['status']:<11} {_when(row['started_at'])}"
             f" -> {_when(row['finished_at'])}{step}  {row['detail'] or ''}".rstrip()
         )
+        lines.extend(f"    {line}" for line in component_lines(row.get("components")))
     return "\n".join(lines)
+
+
+def component_lines(components: list[dict[str, Any]] | None) -> list[str]:
+    """``159 2.10.0 -> 2.11.2 updated`` per component (none for rows of older releases)."""
+    return [ComponentOutcome.model_validate(c).describe() for c in components or []]
 
 
 def _tally(states: Iterable[str]) -> str:

@@ -4,8 +4,9 @@ start the simulated vCenter and iDRACs from one fleet file
 start the embedded stack (Temporal + Web UI, worker, API)
 enter the datacenter into the API and upload the BIOS package
 launch the campaign through the API and show its progress live
-check the outcome: the faulty host rolled back, the compliant one skipped, the rest updated,
-and the campaign finished with failures (its own result, not Temporal's "completed")
+check the outcome: the faulty host failed with nothing changed and back in service, the
+compliant one skipped, the rest updated, and the campaign finished with failures (its own
+result, not Temporal's "completed")
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
 
 from api.campaign_status import FINAL, status_text
 from api.security import hash_password
-from cli.campaign import problem_line
+from cli.campaign import component_lines, problem_line
 from cli.demo_inventory import Package, seed_inventory, upload_package
 from cli.dev import Supervisor, api_url, stack_urls, start_stack, wait_for_stop_or_crash
 from common.settings import Settings
@@ -36,7 +37,9 @@ from simulators.vcsim.harness import VcsimProcess
 BIOS = Package(component_id="159", version="2.19.1", file_name="BIOS_8MRPC_WN64_2.19.1.EXE")
 ADMIN = "demo-admin"
 CAMPAIGN_TIMEOUT_S = 600
-EXPECTED_FAILURES = {"rolled_back", "held"}
+# Faults that fail the job before anything is flashed: a failure with the host back in
+# service. Any other fault changes firmware first: reverted, or held for a human.
+NOTHING_FLASHED = ("job_fails", "download_fails")
 
 
 def demo(
@@ -136,14 +139,18 @@ def _run_campaign(settings: Settings, password: str, fleet: Fleet, vcsim: VcsimP
         )
         seen, ended = _follow(api, campaign_id)
         final = _recorded_outcomes(api, campaign_id)
-        for tag, (status, detail) in sorted(final.items()):
+        for tag, row in sorted(final.items()):
             if tag not in seen:  # finished in the last second, after the live view closed
-                _print_outcome(tag, status, detail)
-        return _verdict({tag: status for tag, (status, _) in final.items()}, ended, fleet)
+                _print_outcome(tag, row["status"], row["detail"], row.get("components"))
+        return _verdict({tag: row["status"] for tag, row in final.items()}, ended, fleet)
 
 
-def _print_outcome(tag: str, status: str, reason: str | None) -> None:
+def _print_outcome(
+    tag: str, status: str, reason: str | None, components: list[dict[str, Any]] | None
+) -> None:
     typer.echo(f"  {status:<12} {tag}" + (f"  ({reason})" if reason else ""))
+    for line in component_lines(components):
+        typer.echo(f"               {line}")
 
 
 def _follow(api: httpx.Client, campaign_id: int) -> tuple[set[str], str]:
@@ -170,7 +177,12 @@ def _follow(api: httpx.Client, campaign_id: int) -> tuple[set[str], str]:
         for outcome in status.get("outcomes", []):
             if outcome["service_tag"] not in seen:
                 seen.add(outcome["service_tag"])
-                _print_outcome(outcome["service_tag"], outcome["status"], outcome.get("reason"))
+                _print_outcome(
+                    outcome["service_tag"],
+                    outcome["status"],
+                    outcome.get("reason"),
+                    outcome.get("components"),
+                )
         if detail["status"] in FINAL:
             shown = status_text(detail["status"], detail["status_reason"])
             typer.echo(f"Campaign {campaign_id} ended: {shown}")
@@ -179,12 +191,12 @@ def _follow(api: httpx.Client, campaign_id: int) -> tuple[set[str], str]:
     raise RuntimeError(f"campaign {campaign_id} still running after {CAMPAIGN_TIMEOUT_S}s")
 
 
-def _recorded_outcomes(api: httpx.Client, campaign_id: int) -> dict[str, tuple[str, str | None]]:
-    """Per-host results as the activities stored them: service tag -> (status, detail)."""
+def _recorded_outcomes(api: httpx.Client, campaign_id: int) -> dict[str, dict[str, Any]]:
+    """Per-host results as the activities stored them: service tag -> the API's row."""
     servers = api.get("/servers", params={"limit": 500}).raise_for_status().json()["items"]
     tag_of = {s["id"]: s["service_tag"] for s in servers}
     records = api.get(f"/campaigns/{campaign_id}/hosts", params={"limit": 500}).raise_for_status()
-    return {tag_of[r["server_id"]]: (r["status"], r["step"]) for r in records.json()["items"]}
+    return {tag_of[r["server_id"]]: r for r in records.json()["items"]}
 
 
 def _verdict(got: dict[str, str], ended: str, fleet: Fleet) -> bool:
@@ -194,7 +206,8 @@ def _verdict(got: dict[str, str], ended: str, fleet: Fleet) -> bool:
     expected = CampaignState.COMPLETED
     for _, _, host in fleet.hosts():
         if host.faults != type(host.faults)():
-            allowed = EXPECTED_FAILURES
+            nothing_flashed = any(getattr(host.faults, fault) for fault in NOTHING_FLASHED)
+            allowed = {"failed"} if nothing_flashed else {"rolled_back", "held"}
             expected = CampaignState.FINISHED_WITH_FAILURES
         elif host.firmware.get("bios") == BIOS.version:
             allowed = {"compliant"}

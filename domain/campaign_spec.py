@@ -224,8 +224,9 @@ class Policy(_Spec):
     )
     on_failure: Literal["rollback", "hold"] = Field(
         default="hold",
-        description="rollback: reinstall the previous firmware and exit maintenance; "
-        "hold: leave the host in maintenance for a human.",
+        description="rollback: reinstall the previous firmware (also when the new firmware "
+        "verified but the host is unhealthy after it), check the host again and exit "
+        "maintenance only if healthy; hold: leave the host in maintenance for a human.",
     )
     reboot: RebootPolicy = Field(default_factory=RebootPolicy)
     exit_maintenance_on_success: bool = True

@@ -7,6 +7,7 @@ never a default taken from the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -65,11 +66,69 @@ class HostStep(StrEnum):
 
 
 class HostStatus(StrEnum):
+    """How a host's runbook ended; the names stay as stored by earlier releases."""
+
     UPDATED = "updated"
-    COMPLIANT = "compliant"  # already at target: skipped, nothing touched
-    FAILED = "failed"  # failed before any change was made
-    ROLLED_BACK = "rolled_back"  # failed, previous firmware back, out of maintenance
+    COMPLIANT = "compliant"  # unchanged: already at target, skipped, nothing touched
+    FAILED = "failed"  # failed, no firmware changed: untouched or back in service
+    ROLLED_BACK = "rolled_back"  # reverted: failed, a change undone, back in service
     HELD = "held"  # failed, left in maintenance for a human (alert raised)
+
+
+class ComponentStatus(StrEnum):
+    """What a run did to one targeted component (see ``component_outcomes``)."""
+
+    UPDATED = "updated"  # now at its target, changed by this run
+    UNCHANGED = "unchanged"  # at the version it had before (at target already, or not applied)
+    REVERTED = "reverted"  # this run installed its target, then put the previous one back
+    FAILED = "failed"  # at neither its previous nor its target version, or not readable
+    HELD = "held"  # changed (or unreadable) on a host held for a human: nothing undone
+
+
+class ComponentOutcome(_Io):
+    component_id: str
+    target: str = Field(description="the version the campaign asked for")
+    before: str | None = Field(description="installed when the runbook started; null: not read")
+    after: str | None = Field(description="installed when it ended; null: not read")
+    status: ComponentStatus
+
+    def describe(self) -> str:
+        """``159 2.10.0 -> 2.11.2 updated`` (``?``: not read), as every view words it."""
+        return f"{self.component_id} {self.before or '?'} -> {self.after or '?'} {self.status}"
+
+
+def component_outcomes(
+    targets: list[ComponentTarget],
+    before: Mapping[str, str],
+    after: Mapping[str, str] | None,
+    reverted: Collection[str],
+    held: bool,
+) -> list[ComponentOutcome]:
+    """Each target judged by its versions before and after, not by what the jobs said."""
+    outcomes = []
+    for target in targets:
+        was = before.get(target.component_id)
+        now = None if after is None else after.get(target.component_id)
+        if target.component_id in reverted:
+            status = ComponentStatus.REVERTED
+        elif now == was:
+            status = ComponentStatus.UNCHANGED
+        elif held:
+            status = ComponentStatus.HELD
+        elif now == target.version:
+            status = ComponentStatus.UPDATED
+        else:
+            status = ComponentStatus.FAILED
+        outcomes.append(
+            ComponentOutcome(
+                component_id=target.component_id,
+                target=target.version,
+                before=was,
+                after=now,
+                status=status,
+            )
+        )
+    return outcomes
 
 
 class HostOutcome(_Io):
@@ -79,6 +138,15 @@ class HostOutcome(_Io):
     reason: str = ""
     started_at: datetime
     finished_at: datetime
+    components: list[ComponentOutcome] = Field(
+        default_factory=list, description="per targeted component; empty from older releases"
+    )
+
+    def describe(self) -> str:
+        """The status, where it failed, each component and why: the audited wording."""
+        step = f" at {self.failed_step}" if self.failed_step else ""
+        parts = [c.describe() for c in self.components] + ([self.reason] if self.reason else [])
+        return f"{self.status}{step}: " + "; ".join(parts) if parts else f"{self.status}{step}"
 
     @property
     def counts_as_failure(self) -> bool:
@@ -94,6 +162,19 @@ class IdracPreflight(_Io):
     installed: dict[str, str] = Field(description="component id -> installed version")
     pending: list[ComponentTarget] = Field(description="targets not yet installed")
     blockers: list[str] = Field(description="reasons the host must not be touched now")
+    versions: dict[str, str] = Field(
+        default_factory=dict, description="target component id -> version installed now"
+    )
+
+
+class FirmwareReading(_Io):
+    """The targets' installed versions, read once the host settled (after a rollback, or
+    at the end of a failed runbook)."""
+
+    versions: dict[str, str] = Field(description="target component id -> installed version")
+    reverted: list[str] = Field(
+        default_factory=list, description="target component ids this rollback put back"
+    )
 
 
 class VcenterPreflight(_Io):
@@ -138,10 +219,16 @@ class MaintenanceRequest(_Io):
 
 
 class RollbackRequest(_Io):
-    """Undo this run's targets: only a component now AT its target version is reverted."""
+    """Undo this run's targets (those it found pending): only a component now AT its target
+    version is reverted."""
 
     host: HostRef
     targets: list[ComponentTarget]
+    before: dict[str, str] = Field(
+        default_factory=dict,
+        description="target component id -> version before this run: how a retry recognises "
+        "a revert its dead predecessor finished",
+    )
 
 
 class HealthReport(_Io):

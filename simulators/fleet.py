@@ -68,6 +68,11 @@ class HostFaults(_Strict):
         default=False,
         description="a part fails its self-test at the next boot: health Critical from then on",
     )
+    critical_with_version: str | None = Field(
+        default=None,
+        description="a bad firmware release: health Critical after every boot with this "
+        "version installed (any component), OK again after a boot without it (a rollback)",
+    )
 
 
 class HostSpec(_Strict):

@@ -211,6 +211,11 @@ class HostUpdate(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=2000)
     started_at: datetime | None = _ts(default=None, nullable=True)
     finished_at: datetime | None = _ts(default=None, nullable=True)
+    components: list[dict[str, Any]] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="per component: id, target, before, after, status; NULL before 0006",
+    )
 
 
 class ApiToken(SQLModel, table=True):

@@ -15,7 +15,14 @@ them pass before exit: a host that is not healthy keeps no VMs.
 Each step that changes the host pushes its undo first (saga). On failure the undo stack
 runs in reverse: firmware is rolled back (policy "rollback") or the host is held in
 maintenance with an alert (policy "hold", or whenever the host is not healthy enough to
-carry VMs again). Activities are idempotent, so a crash and retry never re-flashes.
+carry VMs again). The firmware undo stays until the host passed its checks after the
+reboot: a host unhealthy with verified new firmware gets the previous images back too, is
+checked again, and only then carries VMs. Activities are idempotent, so a crash and retry
+never re-flashes.
+
+The outcome is judged from versions read on the host, per component: "rolled_back" only
+when something was put back; a preflight that cannot even read the host is a failure that
+touched nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.names import Redfish, Store, Vcenter
     from domain.runbook import (
         ComponentTarget,
+        FirmwareReading,
         HealthReport,
         HostJob,
         HostOutcome,
@@ -47,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         StageRequest,
         VcenterPreflight,
         VerifyRequest,
+        component_outcomes,
     )
     from domain.temporal_names import TaskQueue
 
@@ -77,6 +86,9 @@ RECONNECT_TIMEOUT = timedelta(minutes=30)
 # The reboot step waits until the host is back and settled (jobs applied in POST, LC
 # ready), and fails with what it saw when this runs out: DRS gives that phase 50 min.
 HOST_BACK_TIMEOUT = timedelta(minutes=50)
+# Runbooks recorded before: a preflight error failed the workflow, a verified update was
+# never reverted, and a failed runbook read no versions at its end.
+HONEST_OUTCOMES = "honest-outcomes"
 
 
 class HostHeld(Exception):
@@ -93,7 +105,11 @@ class HostUpdateWorkflow:
         self.step = HostStep.PREFLIGHT  # the failed step, if one fails
         self.steps_now: tuple[HostStep, ...] = (HostStep.PREFLIGHT,)  # running at once
         self.undo: list[Callable[[], Awaitable[None]]] = []
-        self.rolled_back = False
+        self.verified = False  # the new firmware is proven installed
+        self.pending: list[ComponentTarget] = []  # what this run changes
+        self.before: dict[str, str] = {}  # target component id -> version at preflight
+        self.after: dict[str, str] | None = {}  # ... now; None while unknown
+        self.reverted: list[str] = []
 
     @workflow.query
     def current_step(self) -> str:
@@ -104,50 +120,60 @@ class HostUpdateWorkflow:
         self.job = job
         self.started = workflow.now()
 
-        idrac, vc_check = await asyncio.gather(  # both only read
-            self.redfish(
-                Redfish.PREFLIGHT,
-                StageRequest(host=job.host, targets=job.targets),
-                IdracPreflight,
-                timedelta(minutes=5),
-            ),
-            self.vcenter(
-                Vcenter.PREFLIGHT,
-                self.maintenance(MAINTENANCE_TIMEOUT),
-                VcenterPreflight,
-                timedelta(minutes=5),
-            ),
-        )
+        try:
+            idrac, vc_check = await asyncio.gather(  # both only read
+                self.redfish(
+                    Redfish.PREFLIGHT,
+                    StageRequest(host=job.host, targets=job.targets),
+                    IdracPreflight,
+                    timedelta(minutes=5),
+                ),
+                self.vcenter(
+                    Vcenter.PREFLIGHT,
+                    self.maintenance(MAINTENANCE_TIMEOUT),
+                    VcenterPreflight,
+                    timedelta(minutes=5),
+                ),
+            )
+        except ActivityError as error:  # wrong login, iDRAC or vCenter unreachable
+            if not workflow.patched(HONEST_OUTCOMES):
+                raise
+            return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, _reason(error))
+        self.before = self.after = idrac.versions
         if not idrac.pending:
             return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
         blockers = idrac.blockers + vc_check.blockers
         if blockers:
             return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
 
+        self.pending = idrac.pending
         try:
-            await self.update(idrac)
+            await self.update()
         except (ActivityError, StepFailed) as error:
             failed_step, reason = self.step, _reason(error)
             status = await self.compensate(reason)
+            await self.read_what_is_left()
             return self.outcome(status, failed_step, reason)
         return self.outcome(HostStatus.UPDATED)
 
-    async def update(self, idrac: IdracPreflight) -> None:
+    async def update(self) -> None:
         self.undo += [self.leave_maintenance, self.undo_firmware]
+        self.after = None  # from the first job on, only a reading tells
         _, staged = await self.at_once(
             (HostStep.ENTER_MAINTENANCE, self.enter_maintenance()),
-            (HostStep.STAGE_FIRMWARE, self.stage(idrac.pending)),
+            (HostStep.STAGE_FIRMWARE, self.stage(self.pending)),
         )
         if staged.reboot_required:
             await self.at_once((HostStep.REBOOT, self.reboot()))
         _, _, health = await self.at_once(
-            (HostStep.VERIFY, self.verify(idrac.pending, staged.job_ids)),
+            (HostStep.VERIFY, self.verify(self.pending, staged.job_ids)),
             (HostStep.WAIT_RECONNECT, self.wait_reconnected()),
             (HostStep.POST_HEALTH, self.health()),
         )
         if not health.healthy:
             self.step = HostStep.POST_HEALTH
             raise StepFailed(f"unhealthy after the update: {health.detail}")
+        self.undo.remove(self.undo_firmware)  # checked: the new firmware stays
         if self.job.policy.exit_maintenance_on_success:
             await self.at_once((HostStep.EXIT_MAINTENANCE, self.exit_maintenance()))
         self.steps_now = (HostStep.DONE,)
@@ -182,14 +208,15 @@ class HostUpdateWorkflow:
         )
 
     async def verify(self, pending: list[ComponentTarget], job_ids: list[str]) -> None:
-        """Jobs done, then the inventory diff; once verified, the new firmware stays."""
+        """Jobs done, then the inventory diff: every pending target is installed."""
         await self.redfish(
             Redfish.VERIFY_FIRMWARE,
             VerifyRequest(host=self.job.host, targets=pending, job_ids=job_ids),
             None,
             FIRMWARE_JOBS_TIMEOUT,
         )
-        self.undo.remove(self.undo_firmware)
+        self.verified = True
+        self.after = {**self.before, **{t.component_id: t.version for t in pending}}
 
     async def wait_reconnected(self) -> None:
         await self.vcenter(
@@ -231,18 +258,37 @@ class HostUpdateWorkflow:
         except (HostHeld, ActivityError) as held:
             await self.alert(f"held in maintenance: {reason}; {_reason(held)}")
             return HostStatus.HELD
-        return HostStatus.ROLLED_BACK if self.rolled_back else HostStatus.FAILED
+        return HostStatus.ROLLED_BACK if self.reverted else HostStatus.FAILED
 
     async def undo_firmware(self) -> None:
+        if self.verified and not workflow.patched(HONEST_OUTCOMES):
+            return  # recorded before: a verified update stayed, health alone decided
         if self.job.policy.on_failure == "hold":
             raise HostHeld("policy is hold")
-        await self.redfish(
+        reading: FirmwareReading | None = await self.redfish(
             Redfish.ROLLBACK_FIRMWARE,
-            RollbackRequest(host=self.job.host, targets=self.job.targets),
-            None,
+            RollbackRequest(host=self.job.host, targets=self.pending, before=self.before),
+            FirmwareReading,  # None: an earlier release's activity answered
             FIRMWARE_JOBS_TIMEOUT,
         )
-        self.rolled_back = True
+        if reading is not None:  # what it did not target, this run never touched
+            self.after = {**self.before, **reading.versions}
+            self.reverted = reading.reverted
+
+    async def read_what_is_left(self) -> None:
+        """After a failure whose firmware state no step proved: read the versions."""
+        if self.after is not None or not workflow.patched(HONEST_OUTCOMES):
+            return
+        try:
+            reading = await self.redfish(
+                Redfish.READ_FIRMWARE,
+                StageRequest(host=self.job.host, targets=self.job.targets),
+                FirmwareReading,
+                timedelta(minutes=5),
+            )
+        except ActivityError:
+            return  # unreadable: the outcome says so (versions after: null)
+        self.after = reading.versions
 
     async def leave_maintenance(self) -> None:
         """Give the host back to DRS only if it is healthy; otherwise hold it."""
@@ -297,6 +343,13 @@ class HostUpdateWorkflow:
             reason=reason,
             started_at=self.started,
             finished_at=workflow.now(),
+            components=component_outcomes(
+                self.job.targets,
+                self.before,
+                self.after,
+                self.reverted,
+                held=status is HostStatus.HELD,
+            ),
         )
 
 

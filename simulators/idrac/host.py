@@ -443,9 +443,12 @@ class SimHost:
             self._apply(job)
             job.complete()
         await self._sleep(self.timings.post)
-        if self.faults.critical_after_boot:
+        bad = self.faults.critical_with_version
+        if self.faults.critical_after_boot or bad in self.firmware.values():
             self.health = "Critical"
             self.logs.component_failed()
+        elif bad is not None:
+            self.health = "OK"  # the part passes its self-test again without the bad release
         self.server_status = "OutOfPOST"
         await self.services.notify_vcenter(self, "connected")
         await self._sleep(self.timings.lc_after_post)

@@ -1,7 +1,8 @@
 """`idrac-orch demo` end to end, as `make demo` runs it: the campaign over the simulated
-datacenter ends with the faulty host rolled back, the compliant one skipped and the other
-ten updated, the campaign reads "completed with failures" (its own result; its workflow
-completed), and every process it started is gone afterwards."""
+datacenter ends with the faulty host failed (its job changed nothing: back in service),
+the compliant one skipped and the other ten updated, the campaign reads "completed with
+failures" (its own result; its workflow completed), and every process it started is gone
+afterwards."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def test_demo_campaign_ends_as_expected(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Result: as expected" in output
-    assert "rolled_back  DEMO004" in output and "RED007" in output
+    assert "failed       DEMO004" in output and "RED007" in output
+    assert "159 1.10.2 -> 1.10.2 unchanged" in output  # per component, under its host
     assert "compliant    DEMO012" in output
     assert output.count("  updated      DEMO") == 10
     assert "Campaign 1 ended: completed with failures" in output

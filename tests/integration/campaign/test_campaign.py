@@ -17,7 +17,14 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.campaign_spec import AbortRequest, CampaignSpec
-from domain.runbook import CampaignResult, CampaignState, ClusterStatus, HostStatus, HostStep
+from domain.runbook import (
+    CampaignResult,
+    CampaignState,
+    ClusterStatus,
+    ComponentStatus,
+    HostStatus,
+    HostStep,
+)
 from store.models import AuditEvent, HostUpdate
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from workers.main import running_workers
@@ -127,8 +134,9 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
         state = lab.idrac_state(tag)
         assert state["firmware"]["bios"] == BIOS_TARGET
         assert state["update_jobs"] == 1  # flashed exactly once
-    # bravo: the failing host is rolled back and stops its cluster (threshold 1).
-    assert outcomes[failing].status is HostStatus.ROLLED_BACK
+    # bravo: the failing host's job changed nothing: a failure, not a rollback, back in
+    # service; it stops its cluster (threshold 1).
+    assert outcomes[failing].status is HostStatus.FAILED
     assert "RED007" in outcomes[failing].reason
     assert lab.idrac_state(failing)["firmware"]["bios"] != BIOS_TARGET
     bravo = next(c for c in result.clusters if c.cluster == "bravo")
@@ -160,16 +168,27 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     assert {"enter_maintenance", "stage_firmware"} in steps
     assert {"verify_firmware", "wait_host_reconnected", "idrac_health"} in steps
 
-    # The audit trail: per updated host exactly one maintenance entry, flash and exit; the
-    # rolled-back host its rollback (and its way in and out); the chain still verifies.
+    # The audit trail: per updated host exactly one maintenance entry, flash, exit and
+    # outcome; the failed host its way in and out and its outcome, no rollback (nothing was
+    # reverted); the chain still verifies.
     audited = lab.audited_host_actions(result.campaign_id)
-    flashed = {"host.maintenance.enter", "host.firmware.flash", "host.maintenance.exit"}
+    flashed = {
+        "host.maintenance.enter",
+        "host.firmware.flash",
+        "host.maintenance.exit",
+        "host.outcome",
+    }
     for tag in alpha:
         assert sorted(e.action for e in audited[tag]) == sorted(flashed)
         (flash,) = (e for e in audited[tag] if e.action == "host.firmware.flash")
         assert flash.detail == f"159 {bios_before[tag]} -> {BIOS_TARGET}"
-    rolled_back = flashed - {"host.firmware.flash"} | {"host.firmware.rollback"}
-    assert sorted(e.action for e in audited[failing]) == sorted(rolled_back)
+        (said,) = (e for e in audited[tag] if e.action == "host.outcome")
+        assert (said.outcome, said.detail) == (
+            "updated",
+            f"updated: 159 {bios_before[tag]} -> {BIOS_TARGET} updated",
+        )
+    failed = flashed - {"host.firmware.flash"}
+    assert sorted(e.action for e in audited[failing]) == sorted(failed)
     assert all(e.actor == "orchestrator" for entries in audited.values() for e in entries)
     assert lab.audit_chain_ok()
 
@@ -374,5 +393,10 @@ async def test_a_host_unhealthy_after_its_update_never_leaves_maintenance(
     held = outcomes[failing]
     assert (held.status, held.failed_step) == (HostStatus.HELD, HostStep.POST_HEALTH)
     assert "health Critical" in held.reason
+    # Policy rollback: the previous BIOS went back first; still Critical, the host is held.
+    ((component),) = held.components
+    assert component.status is ComponentStatus.REVERTED
+    assert component.after == component.before != "2.11.2"
+    assert lab.idrac_state(failing)["firmware"]["bios"] == component.before
     # (bravo-3 is still held by the hold-policy test above)
     assert lab.hosts_in_maintenance()["alpha"] == {"esx-alpha-2.lab.test"}

@@ -165,6 +165,7 @@ async def test_status_lists_host_outcomes_from_the_store(
             ("AMS0001", "updated", None, "ams-prod"),
             ("AMS0003", "held", "post_health", "ams-prod: health check failed"),
         ):
+            bios = {"component_id": "159", "target": "2.19.1", "before": "2.10.0"}
             session.add(
                 HostUpdate(
                     campaign_id=campaign_id,
@@ -174,6 +175,7 @@ async def test_status_lists_host_outcomes_from_the_store(
                     detail=detail,
                     started_at=began,
                     finished_at=began + timedelta(minutes=40),
+                    components=[{**bios, "after": "2.19.1", "status": outcome}],
                 )
             )
         session.commit()
@@ -183,6 +185,9 @@ async def test_status_lists_host_outcomes_from_the_store(
     assert "hosts finished: 2 (1 held, 1 updated)" in text
     assert "AMS0001  updated     2026-11-28 21:00 UTC -> 2026-11-28 21:40 UTC  ams-prod" in text
     assert "AMS0003  held" in text and "at post_health  ams-prod: health check failed" in text
+    # Each host's components, before -> after, under it.
+    assert "\n    159 2.10.0 -> 2.19.1 updated\n  AMS0003  held" in text
+    assert text.rstrip().endswith("\n    159 2.10.0 -> 2.19.1 held")
     hosts = json.loads(_ok(await acli(cli_api, "status", str(campaign_id), "--json")))["hosts"]
     assert {(h["service_tag"], h["status"]) for h in hosts} == {
         ("AMS0001", "updated"),
