@@ -162,6 +162,7 @@ def test_returning_vms_obeys_the_same_rules() -> None:
 
 HOSTS = [f"h{i}" for i in range(5)]
 VMS = [f"v{i}" for i in range(10)]
+PERCENT = st.integers(1, 100)
 names_st = st.frozensets(st.sampled_from(HOSTS), max_size=5)
 
 
@@ -217,7 +218,7 @@ def clusters(draw: st.DrawFn) -> tuple[list[VmToMove], list[PlacementHost], list
 
 
 @settings(max_examples=150, deadline=None)
-@given(cluster=clusters(), headroom=st.builds(Headroom, max_utilization_percent=st.integers(1, 100)))
+@given(cluster=clusters(), headroom=st.builds(Headroom, max_utilization_percent=PERCENT))
 def test_every_plan_keeps_every_rule(
     cluster: tuple[list[VmToMove], list[PlacementHost], list, list], headroom: Headroom
 ) -> None:
