@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.names import Redfish, Store, Vcenter
     from domain.runbook import (
         ComponentTarget,
+        Evacuation,
         HealthReport,
         HostJob,
         HostOutcome,
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         IdracPreflight,
         MaintenanceRequest,
         RebootRequest,
+        ReturnVmsRequest,
         RollbackRequest,
         StagedFirmware,
         StageRequest,
@@ -77,6 +79,8 @@ RECONNECT_TIMEOUT = timedelta(minutes=30)
 # The reboot step waits until the host is back and settled (jobs applied in POST, LC
 # ready), and fails with what it saw when this runs out: DRS gives that phase 50 min.
 HOST_BACK_TIMEOUT = timedelta(minutes=50)
+# Runbooks recorded before the orchestrator moved VMs itself never bring any back.
+RETURN_MIGRATED_VMS = "return-migrated-vms"
 
 
 class HostHeld(Exception):
@@ -94,6 +98,7 @@ class HostUpdateWorkflow:
         self.steps_now: tuple[HostStep, ...] = (HostStep.PREFLIGHT,)  # running at once
         self.undo: list[Callable[[], Awaitable[None]]] = []
         self.rolled_back = False
+        self.evacuated: dict[str, str] = {}  # VMs we moved off (DRS not fully automated)
 
     @workflow.query
     def current_step(self) -> str:
@@ -155,12 +160,13 @@ class HostUpdateWorkflow:
     # ---- the steps ---------------------------------------------------------------------
 
     async def enter_maintenance(self) -> None:
-        await self.vcenter(
+        evacuation = await self.vcenter(
             Vcenter.ENTER_MAINTENANCE,
             self.maintenance(MAINTENANCE_TIMEOUT),
-            None,
+            Evacuation | None,  # None: recorded before the step returned its moves
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
         )
+        self.evacuated = evacuation.moves if evacuation else {}
 
     async def stage(self, pending: list[ComponentTarget]) -> StagedFirmware:
         return await self.redfish(
@@ -205,9 +211,23 @@ class HostUpdateWorkflow:
         )
 
     async def exit_maintenance(self) -> None:
+        """Out of maintenance; then, by policy, the VMs we moved off come back."""
         await self.vcenter(
             Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
         )
+        policy = self.job.policy.migrated_vms
+        if self.evacuated and policy == "return" and workflow.patched(RETURN_MIGRATED_VMS):
+            request = ReturnVmsRequest(
+                host=self.job.host,
+                moves=self.evacuated,
+                timeout_s=int(MAINTENANCE_TIMEOUT.total_seconds()),
+            )
+            try:  # the host is back in service either way: where its VMs run is no verdict
+                await self.vcenter(
+                    Vcenter.RETURN_VMS, request, None, MAINTENANCE_TIMEOUT + timedelta(minutes=5)
+                )
+            except ActivityError as error:
+                await self.alert(f"VMs moved off the host did not come back: {_reason(error)}")
 
     async def at_once(self, *steps: tuple[HostStep, Awaitable[Any]]) -> list[Any]:
         """Run independent steps together and let every one finish; if any failed, the

@@ -207,11 +207,15 @@ def return_vms(
         cluster.vm_rules,
         headroom(cluster, CapacityPolicy()),
     )
-    migrate(client, cluster, plan.moves, deadline, poll_s, on_moved)
+    stayed += plan.unmovable
+    for vm, target in plan.moves.items():  # one refused vMotion does not keep the rest away
+        try:
+            migrate(client, cluster, {vm: target}, deadline, poll_s, on_moved)
+            returned.append(vm)
+        except TaskFailedError as failed:
+            stayed.append(Unmovable(vm=vm, reason=str(failed)))
     return Homecoming(
-        host=home.name,
-        returned=sorted([*returned, *plan.moves]),
-        stayed=sorted([*stayed, *plan.unmovable], key=lambda u: u.vm),
+        host=home.name, returned=sorted(returned), stayed=sorted(stayed, key=lambda u: u.vm)
     )
 
 
