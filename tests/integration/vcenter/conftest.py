@@ -93,7 +93,6 @@ def scenario_fleet() -> Fleet:
         host["memory_mb"] = 100 * GIB
         host["vms"] = _vms(f"percent-{i}-vm", 3, memory_mb=10 * GIB)
     clusters = [
-        *evacuation_clusters(),
         _cluster("drs-auto", "AUT", 3, 2, drs=AUTO, ha=NO_HA),
         _cluster(
             "drs-manual", "MAN", 2, 1, drs={"enabled": True, "automation": "manual"}, ha=NO_HA
@@ -107,6 +106,7 @@ def scenario_fleet() -> Fleet:
         blockers,
         ha_one,
         percent,
+        *evacuation_clusters(),
     ]
     clusters[0]["hosts"][0]["management_ip"] = "127.0.0.51"
     return Fleet.model_validate({"datacenters": [{"name": "dc-test", "clusters": clusters}]})
