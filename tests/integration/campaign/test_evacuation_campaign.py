@@ -4,17 +4,29 @@ brings the VMs back (or leaves them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from pyVim.task import WaitForTask
 from pyVmomi import vim
-from temporalio.testing import WorkflowEnvironment
+from sqlmodel import Session, select
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from domain.runbook import CampaignState, HostStatus
+from activities.vcenter_host import VcenterActivities
+from domain.runbook import (
+    CampaignState,
+    HostRef,
+    HostRequest,
+    HostStatus,
+    MaintenanceRequest,
+    ReturnVmsRequest,
+)
 from simulators.fleet import ClusterSpec, DatacenterSpec, DrsSpec, Fleet, HaSpec, HostSpec
+from store.models import Vcenter
 from tests.integration.campaign.lab import BIOS_TARGET, Lab, running_lab
 from tests.services.postgres import fresh_database
 from workers.main import running_workers
@@ -128,3 +140,63 @@ async def test_policy_stay_leaves_the_vms_where_they_went(
     assert all(after[vm] != "esx-off-1.lab.test" for vm in moved)
     steps = await _activities(temporal_env, f"campaign-{result.campaign_id}-host-OLAB001")
     assert "return_vms" not in steps
+
+
+def _relocate(lab: Lab, vm_name: str, host_name: str) -> None:
+    with lab.vcenter() as content:
+        view = content.viewManager.CreateContainerView(
+            content.rootFolder, [vim.VirtualMachine, vim.HostSystem], True
+        )
+        found = {o.name: o for o in view.view}
+        spec = vim.vm.RelocateSpec(host=found[host_name])
+        WaitForTask(found[vm_name].RelocateVM_Task(spec))
+
+
+def _host_ref(lab: Lab, tag: str) -> HostRef:
+    (_, cluster, host) = next(h for h in lab.fleet.hosts() if h[2].service_tag == tag)
+    with Session(lab.resources.engine) as session:
+        vcenter = session.exec(select(Vcenter)).one()
+    return HostRef(
+        name=host.name,
+        service_tag=tag,
+        idrac_address=host.idrac_address or "",
+        cluster=cluster.name,
+        datacenter="dc-lab",
+        vcenter_id=vcenter.id,
+        server_id=lab.server_ids[tag],
+    )
+
+
+def test_a_retried_evacuation_starts_from_the_progress_its_crashed_attempt_recorded(
+    lab: Lab,
+) -> None:
+    """The enter step as Temporal retries it after a worker died mid-evacuation: the
+    earlier attempt moved vm00 and heartbeated that, then died. The retry sees vm00
+    gone, moves the rest, and its result still names vm00 so it comes back later.
+    (Temporal's ActivityEnvironment stands in for the server: it hands the activity the
+    earlier attempt's heartbeat details, as a retry gets them, and records the beats.)"""
+    host, elsewhere = "esx-manual-2.lab.test", "esx-manual-3.lab.test"
+    earlier = {f"{host}-vm00": elsewhere}
+    _relocate(lab, f"{host}-vm00", elsewhere)
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, attempt=2, heartbeat_details=[earlier], heartbeat_timeout=timedelta(seconds=30)
+    )
+    beats: list[tuple[object, ...]] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    vcenter = VcenterActivities(lab.resources)
+    ref = _host_ref(lab, "MLAB002")
+    request = MaintenanceRequest(host=ref, timeout_s=60, max_concurrent=1, min_hosts_online=1)
+
+    evacuation = env.run(vcenter.enter_maintenance, request)
+
+    assert set(evacuation.moves) == {f"{host}-vm00", f"{host}-vm01"}
+    assert evacuation.moves[f"{host}-vm00"] == elsewhere
+    assert beats[-1] == (evacuation.moves,)  # progress, never an empty beat over it
+    assert _placement(lab)[f"{host}-vm01"] == evacuation.moves[f"{host}-vm01"]
+
+    env.info = dataclasses.replace(env.info, attempt=1, heartbeat_details=[])
+    env.run(vcenter.exit_maintenance, HostRequest(host=ref))
+    env.run(vcenter.return_vms, ReturnVmsRequest(host=ref, moves=evacuation.moves, timeout_s=60))
+    placement = _placement(lab)
+    assert [placement[vm] for vm in evacuation.moves] == [host, host]
