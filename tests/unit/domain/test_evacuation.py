@@ -218,7 +218,15 @@ def clusters(draw: st.DrawFn) -> tuple[list[VmToMove], list[PlacementHost], list
 
 
 @settings(max_examples=150, deadline=None)
-@given(cluster=clusters(), headroom=st.builds(Headroom, max_utilization_percent=PERCENT))
+@given(
+    cluster=clusters(),
+    headroom=st.builds(
+        Headroom,
+        max_utilization_percent=PERCENT,
+        cpu_reserved_percent=PERCENT,
+        memory_reserved_percent=PERCENT,
+    ),
+)
 def test_every_plan_keeps_every_rule(
     cluster: tuple[list[VmToMove], list[PlacementHost], list, list], headroom: Headroom
 ) -> None:
@@ -243,14 +251,17 @@ def test_every_plan_keeps_every_rule(
     after = {h.name: set(h.vms) for h in hosts}
     for vm, target in plan.moves.items():
         after[target].add(vm)
+    cap = headroom.max_utilization_percent
+    cpu_share = min(cap, 100 - headroom.cpu_reserved_percent)
+    memory_share = min(cap, 100 - headroom.memory_reserved_percent)
     for host in hosts:
         placed = [vm for vm in vms if plan.moves.get(vm.name) == host.name]
-        if placed:  # within its headroom
+        if placed:  # within its headroom: the cap, less HA's reserve, less its own load
             assert sum(v.memory_mb for v in placed) <= (
-                host.memory_mb * headroom.max_utilization_percent // 100 - host.used_memory_mb
+                host.memory_mb * memory_share // 100 - host.used_memory_mb
             )
-            assert sum(v.cpu_mhz for v in placed) <= (
-                host.cpu_mhz * headroom.max_utilization_percent // 100 - host.used_cpu_mhz
+            assert sum(v.cpu_mhz for v in placed) <= host.cpu_mhz * cpu_share // 100 - (
+                host.used_cpu_mhz
             )
     for rule in vm_rules:
         moved = [vm for vm in rule.vms if vm in plan.moves]
