@@ -102,8 +102,10 @@ class VcenterActivities:
                 enter_maintenance(client, request.host.name, _options(request), moved.add)
             except MaintenanceBlockedError as blocked:
                 # Something changed since preflight (another host went down): a verdict.
+                done = moved.moves
+                earlier = f"; an earlier attempt moved {_listed(done)}" if done else ""
                 raise ApplicationError(
-                    str(blocked), type="MaintenanceBlocked", non_retryable=True
+                    f"{blocked}{earlier}", type="MaintenanceBlocked", non_retryable=True
                 ) from None
         how = f"{_listed(moved.moves)} moved by the orchestrator" if moved.moves else "by DRS"
         audit_host_action(
