@@ -1,5 +1,6 @@
 """Audit entries written by the activities that change a host: maintenance mode entered and
-left, firmware flashed (once verification proved it) and rolled back.
+left, VMs the orchestrator moved brought back, firmware flashed (once verification proved
+it) and rolled back.
 
 Each is one entry per host per campaign, written with ``append_once`` so a retried activity
 (Temporal retries after a worker crash) finds the first attempt's entry and adds none. The
@@ -17,6 +18,7 @@ from store.audit import AuditKeys, AuditRecord, append_once
 ACTOR = "orchestrator"
 MAINTENANCE_ENTER = "host.maintenance.enter"
 MAINTENANCE_EXIT = "host.maintenance.exit"
+VMS_RETURN = "host.vms.return"
 FIRMWARE_FLASH = "host.firmware.flash"
 FIRMWARE_ROLLBACK = "host.firmware.rollback"
 

@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import contextvars
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 from temporalio import activity
 
@@ -21,15 +22,16 @@ def _interval() -> float:
 
 
 @contextlib.contextmanager
-def heartbeating_thread() -> Iterator[None]:
-    """For sync (thread-pool) activities around a blocking pyvmomi call."""
+def heartbeating_thread(details: Callable[[], tuple[Any, ...]] = tuple) -> Iterator[None]:
+    """For sync (thread-pool) activities around a blocking pyvmomi call. Each beat
+    carries ``details()``: a beat without them would erase the progress recorded."""
     interval_s = _interval()
     stop = threading.Event()
     context = contextvars.copy_context()  # activity.heartbeat needs the activity's context
 
     def beat() -> None:
         while not stop.wait(interval_s):
-            context.run(activity.heartbeat)
+            context.run(activity.heartbeat, *details())
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
     thread.start()

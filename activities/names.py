@@ -28,6 +28,7 @@ class Vcenter(StrEnum):
     ENTER_MAINTENANCE = "enter_maintenance"
     EXIT_MAINTENANCE = "exit_maintenance"
     WAIT_RECONNECTED = "wait_host_reconnected"
+    RETURN_VMS = "return_vms"
     CAPACITY = "cluster_capacity"
 
 

@@ -12,12 +12,24 @@ import time
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.audit_trail import MAINTENANCE_ENTER, MAINTENANCE_EXIT, audit_host_action
+from activities.audit_trail import (
+    MAINTENANCE_ENTER,
+    MAINTENANCE_EXIT,
+    VMS_RETURN,
+    audit_host_action,
+)
 from activities.heartbeat import heartbeating_thread
 from activities.names import Vcenter
 from activities.resources import Resources
 from domain.capacity import CapacityAnswer, CapacityPolicy, may_enter_maintenance
-from domain.runbook import CapacityRequest, HostRequest, MaintenanceRequest, VcenterPreflight
+from domain.runbook import (
+    CapacityRequest,
+    Evacuation,
+    HostRequest,
+    MaintenanceRequest,
+    ReturnVmsRequest,
+    VcenterPreflight,
+)
 from integrations.vcenter import (
     MaintenanceBlockedError,
     MaintenanceOptions,
@@ -26,6 +38,7 @@ from integrations.vcenter import (
     exit_maintenance,
     preflight_enter,
     read_scope,
+    return_vms,
 )
 from integrations.vcenter.inventory import host_moid
 from integrations.vcenter.reboot import host_liveness
@@ -33,13 +46,33 @@ from integrations.vcenter.reboot import host_liveness
 
 def _options(request: MaintenanceRequest) -> MaintenanceOptions:
     return MaintenanceOptions(
-        evacuation="drs",
+        evacuation="migrate",
         timeout_s=float(request.timeout_s),
         capacity=CapacityPolicy(
             max_concurrent=request.max_concurrent,
             min_hosts_online=max(1, request.min_hosts_online),
         ),
     )
+
+
+class _Moves:
+    """VMs moved so far, heartbeated as progress: a retry after a worker crash starts from
+    what the earlier attempt recorded, so its result still names those VMs."""
+
+    def __init__(self) -> None:
+        earlier = activity.info().heartbeat_details
+        self.moves: dict[str, str] = dict(earlier[0]) if earlier else {}
+
+    def add(self, vm: str, host: str) -> None:
+        self.moves = {**self.moves, vm: host}  # replaced, never mutated: the beat thread reads it
+        activity.heartbeat(self.moves)
+
+    def details(self) -> tuple[dict[str, str]]:
+        return (self.moves,)
+
+
+def _listed(moves: dict[str, str]) -> str:
+    return f"{len(moves)} VM(s) ({', '.join(f'{vm} -> {host}' for vm, host in moves.items())})"
 
 
 class VcenterActivities:
@@ -57,20 +90,55 @@ class VcenterActivities:
         )
 
     @activity.defn(name=Vcenter.ENTER_MAINTENANCE)
-    def enter_maintenance(self, request: MaintenanceRequest) -> None:
-        with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
+    def enter_maintenance(self, request: MaintenanceRequest) -> Evacuation:
+        """Where DRS is not fully automated, the VMs are moved here first; the moves are
+        the result, so the runbook can bring the VMs back after maintenance."""
+        moved = _Moves()
+        with (
+            heartbeating_thread(moved.details),
+            self.resources.vcenter(request.host.vcenter_id) as client,
+        ):
             try:
-                enter_maintenance(client, request.host.name, _options(request))
+                enter_maintenance(client, request.host.name, _options(request), moved.add)
             except MaintenanceBlockedError as blocked:
                 # Something changed since preflight (another host went down): a verdict.
+                done = moved.moves
+                earlier = f"; an earlier attempt moved {_listed(done)}" if done else ""
                 raise ApplicationError(
-                    str(blocked), type="MaintenanceBlocked", non_retryable=True
+                    f"{blocked}{earlier}", type="MaintenanceBlocked", non_retryable=True
                 ) from None
+        how = f"{_listed(moved.moves)} moved by the orchestrator" if moved.moves else "by DRS"
         audit_host_action(
             self.resources,
             MAINTENANCE_ENTER,
             request.host.service_tag,
-            f"{request.host.name} in maintenance mode (VMs evacuated by DRS)",
+            f"{request.host.name} in maintenance mode (VMs evacuated {how})",
+        )
+        return Evacuation(moves=moved.moves)
+
+    @activity.defn(name=Vcenter.RETURN_VMS)
+    def return_vms(self, request: ReturnVmsRequest) -> None:
+        """VMs that cannot come back stay where they are, named in the audit trail: a
+        host updated and back in service is not failed for the VMs' placement."""
+        moved = _Moves()
+        with (
+            heartbeating_thread(moved.details),
+            self.resources.vcenter(request.host.vcenter_id) as client,
+        ):
+            back = return_vms(
+                client,
+                request.host.name,
+                request.moves,
+                request.timeout_s,
+                self.resources.vcenter_poll_s,
+                moved.add,
+            )
+        stayed = "".join(f"; {u.reason}" for u in back.stayed)
+        audit_host_action(
+            self.resources,
+            VMS_RETURN,
+            request.host.service_tag,
+            f"{len(back.returned)} VM(s) back on {back.host}{stayed}",
         )
 
     @activity.defn(name=Vcenter.EXIT_MAINTENANCE)
@@ -136,6 +204,7 @@ class VcenterActivities:
         return [
             self.preflight,
             self.enter_maintenance,
+            self.return_vms,
             self.exit_maintenance,
             self.wait_reconnected,
             self.capacity,

@@ -190,8 +190,12 @@ def enter_command(
     insecure: Insecure = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds before cancelling.")] = 3600,
     evacuation: Annotated[
-        str, typer.Option(help="drs: only with DRS fully automated; migrate: move VMs ourselves.")
-    ] = "drs",
+        str,
+        typer.Option(
+            help="Where DRS is not fully automated: migrate: move the VMs ourselves, by the "
+            "cluster's capacity and rules; drs: refuse."
+        ),
+    ] = "migrate",
     min_hosts_online: Annotated[int, typer.Option(min=1)] = 1,
     max_concurrent: Annotated[int, typer.Option(min=1)] = 1,
     as_json: AsJson = False,

@@ -230,6 +230,12 @@ class Policy(_Spec):
     )
     reboot: RebootPolicy = Field(default_factory=RebootPolicy)
     exit_maintenance_on_success: bool = True
+    migrated_vms: Literal["return", "stay"] = Field(
+        default="return",
+        description="VMs the orchestrator moved off a host itself (DRS not fully automated): "
+        "return: moved back once the host is out of maintenance, as nothing else would "
+        "rebalance them; stay: left where they went.",
+    )
 
     @model_validator(mode="after")
     def _thresholds(self) -> Policy:

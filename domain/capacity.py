@@ -248,31 +248,3 @@ def _percentage_limit(facts: ClusterFacts, available: list[HostResources]) -> Li
         f"for VMs needing {cpu_need} MHz and {mem_need} MB"
     )
     return Limit(rule="ha_percentage", allows=max(m, 0), reason=reason)
-
-
-class HostHeadroom(_Frozen):
-    name: str
-    free_cpu_mhz: int
-    free_memory_mb: int
-
-
-class EvacuationPlan(_Frozen):
-    moves: dict[str, str] = Field(description="VM name -> target host name")
-    unplaced: list[str] = Field(description="VMs no target host has room for")
-
-
-def plan_evacuation(vms: list[VmLoad], targets: list[HostHeadroom]) -> EvacuationPlan:
-    """Place the largest VMs first, each on the target with the most free memory that fits."""
-    free = {t.name: [t.free_cpu_mhz, t.free_memory_mb] for t in targets}
-    moves: dict[str, str] = {}
-    unplaced: list[str] = []
-    for vm in sorted(vms, key=lambda v: (v.memory_mb, v.cpu_mhz, v.name), reverse=True):
-        fitting = [n for n, (c, m) in free.items() if c >= vm.cpu_mhz and m >= vm.memory_mb]
-        if not fitting:
-            unplaced.append(vm.name)
-            continue
-        target = max(fitting, key=lambda n: (free[n][1], free[n][0], n))
-        free[target][0] -= vm.cpu_mhz
-        free[target][1] -= vm.memory_mb
-        moves[vm.name] = target
-    return EvacuationPlan(moves=moves, unplaced=unplaced)

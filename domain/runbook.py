@@ -218,6 +218,22 @@ class MaintenanceRequest(_Io):
     min_hosts_online: int = Field(ge=0)
 
 
+class Evacuation(_Io):
+    """What entering maintenance moved: empty where DRS evacuated the host."""
+
+    moves: dict[str, str] = Field(
+        default_factory=dict, description="VM the orchestrator moved -> host it went to"
+    )
+
+
+class ReturnVmsRequest(_Io):
+    """Bring back the VMs the orchestrator moved off the host."""
+
+    host: HostRef
+    moves: dict[str, str]
+    timeout_s: int
+
+
 class RollbackRequest(_Io):
     """Undo this run's targets (those it found pending): only a component now AT its target
     version is reverted."""

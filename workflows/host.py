@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.names import Redfish, Store, Vcenter
     from domain.runbook import (
         ComponentTarget,
+        Evacuation,
         FirmwareReading,
         HealthReport,
         HostJob,
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         IdracPreflight,
         MaintenanceRequest,
         RebootRequest,
+        ReturnVmsRequest,
         RollbackRequest,
         StagedFirmware,
         StageRequest,
@@ -89,6 +91,8 @@ HOST_BACK_TIMEOUT = timedelta(minutes=50)
 # Runbooks recorded before: a preflight error failed the workflow, a verified update was
 # never reverted, and a failed runbook read no versions at its end.
 HONEST_OUTCOMES = "honest-outcomes"
+# Runbooks recorded before the orchestrator moved VMs itself never bring any back.
+RETURN_MIGRATED_VMS = "return-migrated-vms"
 
 
 class HostHeld(Exception):
@@ -110,6 +114,7 @@ class HostUpdateWorkflow:
         self.before: dict[str, str] = {}  # target component id -> version at preflight
         self.after: dict[str, str] | None = {}  # ... now; None while unknown
         self.reverted: list[str] = []
+        self.evacuated: dict[str, str] = {}  # VMs we moved off (DRS not fully automated)
 
     @workflow.query
     def current_step(self) -> str:
@@ -181,12 +186,13 @@ class HostUpdateWorkflow:
     # ---- the steps ---------------------------------------------------------------------
 
     async def enter_maintenance(self) -> None:
-        await self.vcenter(
+        evacuation = await self.vcenter(
             Vcenter.ENTER_MAINTENANCE,
             self.maintenance(MAINTENANCE_TIMEOUT),
-            None,
+            Evacuation | None,  # None: recorded before the step returned its moves
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
         )
+        self.evacuated = evacuation.moves if evacuation else {}
 
     async def stage(self, pending: list[ComponentTarget]) -> StagedFirmware:
         return await self.redfish(
@@ -232,9 +238,23 @@ class HostUpdateWorkflow:
         )
 
     async def exit_maintenance(self) -> None:
+        """Out of maintenance; then, by policy, the VMs we moved off come back."""
         await self.vcenter(
             Vcenter.EXIT_MAINTENANCE, HostRequest(host=self.job.host), None, timedelta(minutes=15)
         )
+        policy = self.job.policy.migrated_vms
+        if self.evacuated and policy == "return" and workflow.patched(RETURN_MIGRATED_VMS):
+            request = ReturnVmsRequest(
+                host=self.job.host,
+                moves=self.evacuated,
+                timeout_s=int(MAINTENANCE_TIMEOUT.total_seconds()),
+            )
+            try:  # the host is back in service either way: where its VMs run is no verdict
+                await self.vcenter(
+                    Vcenter.RETURN_VMS, request, None, MAINTENANCE_TIMEOUT + timedelta(minutes=5)
+                )
+            except ActivityError as error:
+                await self.alert(f"VMs moved off the host did not come back: {_reason(error)}")
 
     async def at_once(self, *steps: tuple[HostStep, Awaitable[Any]]) -> list[Any]:
         """Run independent steps together and let every one finish; if any failed, the

@@ -11,6 +11,7 @@ from integrations.vcenter.errors import (
     VCenterConnectionError,
     VCenterError,
 )
+from integrations.vcenter.evacuation import return_vms
 from integrations.vcenter.inventory import read_inventory, read_scope
 from integrations.vcenter.maintenance import enter_maintenance, exit_maintenance
 from integrations.vcenter.preflight import MaintenanceOptions, preflight_enter
@@ -34,5 +35,6 @@ __all__ = [
     "preflight_enter",
     "read_inventory",
     "read_scope",
+    "return_vms",
     "wait_for_reboot",
 ]

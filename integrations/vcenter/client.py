@@ -286,6 +286,38 @@ def wait_for_task(
         time.sleep(poll_s)
 
 
+_UNDER_WAY = (vim.TaskInfo.State.queued, vim.TaskInfo.State.running)
+
+
+def tasks_under_way(client: VCenterClient, entities: list[Any], kind: type) -> list[TaskUnderWay]:
+    """Queued or running tasks on any of ``entities`` (managed objects of ``kind``),
+    whoever started them: a retry follows an earlier attempt's task instead of racing it.
+
+    Read from the entities' recentTask and, as vcsim fills only that one, the TaskManager's."""
+    if not entities:
+        return []
+    found = client.retrieve_objects(entities, kind, ["recentTask"])
+    tasks = [task for obj in found for task in props_of(obj).get("recentTask") or []]
+    tasks += client.call(lambda: client.content.taskManager.recentTask) or []
+    unique = list({task._moId: task for task in tasks}.values())
+    wanted = {entity._moId for entity in entities}
+    paths = ["info.descriptionId", "info.entity", "info.state"]
+    under_way = []
+    for task in client.retrieve_objects(unique, vim.Task, paths):
+        info = props_of(task)
+        entity = info.get("info.entity")
+        if entity is not None and entity._moId in wanted and info.get("info.state") in _UNDER_WAY:
+            under_way.append(TaskUnderWay(task.obj, entity._moId, info.get("info.descriptionId")))
+    return under_way
+
+
+@dataclass(frozen=True)
+class TaskUnderWay:
+    task: vim.Task
+    entity: str  # moid of the object the task works on
+    description_id: str | None
+
+
 def fault_text(fault: Any) -> str:
     """A vCenter fault in words: its type and the most specific message it carries."""
     name = type(fault).__name__.rsplit(".", 1)[-1]

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyVmomi import vim
 
+from domain.evacuation import VmHostRule, VmVmRule
 from integrations.vcenter.bulk import ScalarObject
 from integrations.vcenter.client import VCenterClient, ViewRead, props_of
 from integrations.vcenter.errors import NotFoundError
@@ -294,7 +295,8 @@ def _cluster(
             automation=str(drs.defaultVmBehavior) if drs and drs.defaultVmBehavior else None,
         ),
         ha=_ha(getattr(config, "dasConfig", None), host_names),
-        vm_host_pins=_pins(config, host_names, vm_names),
+        host_rules=_host_rules(config, host_names, vm_names),
+        vm_rules=_vm_rules(config, vm_names),
         hosts=sorted(hosts, key=lambda h: h.name),
     )
 
@@ -329,25 +331,48 @@ def _ha(das: Any, host_names: dict[str, str]) -> HaInfo:
     return HaInfo(enabled=enabled, admission_control_enabled=admission)
 
 
-def _pins(
+def _host_rules(
     config: Any, host_names: dict[str, str], vm_names: dict[str, str]
-) -> dict[str, list[str]]:
-    """VM -> hosts allowed by enabled mandatory VM-host affinity rules."""
+) -> list[VmHostRule]:
+    """Enabled VM-host rules: a VM group on (or off) a host group, must or should."""
     groups = {g.name: g for g in getattr(config, "group", None) or []}
-    pins: dict[str, list[str]] = {}
+    rules = []
     for rule in getattr(config, "rule", None) or []:
-        if not isinstance(rule, vim.cluster.VmHostRuleInfo) or not (
-            rule.enabled and rule.mandatory
-        ):
+        if not isinstance(rule, vim.cluster.VmHostRuleInfo) or not rule.enabled:
             continue
         vm_group = groups.get(rule.vmGroupName)
-        host_group = groups.get(rule.affineHostGroupName or "")
+        affine = bool(rule.affineHostGroupName)
+        host_group = groups.get(rule.affineHostGroupName or rule.antiAffineHostGroupName or "")
         if vm_group is None or host_group is None:
             continue
-        allowed = [host_names.get(h._moId, h._moId) for h in host_group.host or []]
-        for vm in vm_group.vm or []:
-            pins[vm_names.get(vm._moId, vm._moId)] = allowed
-    return pins
+        rules.append(
+            VmHostRule(
+                name=rule.name or f"rule {rule.key}",
+                vms=frozenset(vm_names.get(vm._moId, vm._moId) for vm in vm_group.vm or []),
+                hosts=frozenset(host_names.get(h._moId, h._moId) for h in host_group.host or []),
+                affine=affine,
+                mandatory=bool(rule.mandatory),
+            )
+        )
+    return rules
+
+
+def _vm_rules(config: Any, vm_names: dict[str, str]) -> list[VmVmRule]:
+    """Enabled VM-VM rules: keep together (affinity) or apart (anti-affinity)."""
+    kinds = {vim.cluster.AffinityRuleSpec: True, vim.cluster.AntiAffinityRuleSpec: False}
+    rules = []
+    for rule in getattr(config, "rule", None) or []:
+        together = next((v for kind, v in kinds.items() if isinstance(rule, kind)), None)
+        if together is None or not rule.enabled:
+            continue
+        rules.append(
+            VmVmRule(
+                name=rule.name or f"rule {rule.key}",
+                vms=frozenset(vm_names.get(vm._moId, vm._moId) for vm in rule.vm or []),
+                together=together,
+            )
+        )
+    return rules
 
 
 def find_host(inventory: Inventory, name: str) -> tuple[HostInfo, ClusterInfo | None]:

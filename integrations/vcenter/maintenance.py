@@ -12,15 +12,21 @@ from pydantic import Field
 from pyVmomi import vim, vmodl
 
 from common.logging import get_logger
-from integrations.vcenter.client import VCenterClient, fault_text, props_of, wait_for_task
+from integrations.vcenter.client import (
+    VCenterClient,
+    fault_text,
+    tasks_under_way,
+    wait_for_task,
+)
 from integrations.vcenter.errors import (
     MaintenanceBlockedError,
     MaintenanceTimeoutError,
     TaskFailedError,
     VCenterError,
 )
+from integrations.vcenter.evacuation import Moved, migrate, settle
 from integrations.vcenter.inventory import find_host, host_moid, read_scope
-from integrations.vcenter.models import FrozenModel, HostInfo, Inventory
+from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo
 from integrations.vcenter.preflight import MaintenanceOptions, check_host, preflight_enter
 from integrations.vcenter.reboot import host_liveness
 
@@ -38,7 +44,6 @@ log = get_logger(__name__)
 CANCEL_GRACE_S = 30.0
 ENTER_TASK = "HostSystem.enterMaintenanceMode"
 EXIT_TASK = "HostSystem.exitMaintenanceMode"
-_UNDER_WAY = (vim.TaskInfo.State.queued, vim.TaskInfo.State.running)
 
 
 class MaintenanceResult(FrozenModel):
@@ -49,19 +54,27 @@ class MaintenanceResult(FrozenModel):
 
 
 def enter_maintenance(
-    client: VCenterClient, host_name: str, options: MaintenanceOptions
+    client: VCenterClient,
+    host_name: str,
+    options: MaintenanceOptions,
+    on_moved: Moved | None = None,
 ) -> MaintenanceResult:
     """Preflight, migrate if the policy says so, enter; cancel cleanly on timeout.
 
     An enter task already running on the host (an earlier attempt's, whose worker died:
-    vCenter carries on without it) is followed to its end, not started a second time."""
+    vCenter carries on without it) is followed to its end, not started a second time;
+    so is a vMotion of one of its VMs, and VMs already moved are not planned again."""
     deadline = time.monotonic() + options.timeout_s
     inventory = read_scope(client, host=host_name)
-    found, _ = find_host(inventory, host_name)
+    found, cluster = find_host(inventory, host_name)
     running = host_task_under_way(client, found.moid, ENTER_TASK)
     if running is not None:
         log.info("vcenter.maintenance.under_way", host=found.name)
         return _entered(client, running, found.name, options, {}, deadline)
+    if _we_migrate(cluster, options) and settle(
+        client, found.powered_on_vms, deadline, options.poll_s
+    ):
+        inventory = read_scope(client, host=host_name)
     check = check_host(client, inventory, host_name, options)
     if check.already_in_maintenance:
         log.info("vcenter.maintenance.already", host=check.host)
@@ -69,9 +82,15 @@ def enter_maintenance(
     if check.blockers:
         log.warning("vcenter.maintenance.blocked", host=check.host, blockers=len(check.blockers))
         raise MaintenanceBlockedError(check.host, [b.reason for b in check.blockers])
-    host, _ = find_host(inventory, check.host)
+    host, cluster = find_host(inventory, check.host)
     log.info("vcenter.maintenance.enter", host=host.name, migrations=len(check.migrations))
-    _migrate(client, inventory, host, check.migrations, deadline, options.poll_s)
+    if cluster is not None and check.migrations:
+        try:
+            migrate(client, cluster, check.migrations, deadline, options.poll_s, on_moved)
+        except TaskFailedError as failed:
+            raise TaskFailedError(
+                f"{failed}. Host state: {_state_words(client, host.name)}"
+            ) from None
     host_ref = client.managed_object(vim.HostSystem, host.moid)
     task = client.call(
         lambda: host_ref.EnterMaintenanceMode_Task(
@@ -106,54 +125,19 @@ def _entered(
 def host_task_under_way(
     client: VCenterClient, host_moid: str, description_id: str
 ) -> vim.Task | None:
-    """A queued or running task of that kind on the host, whoever started it.
-
-    Read from the host's recentTask and, as vcsim fills only that one, the TaskManager's."""
+    """A queued or running task of that kind on the host, whoever started it."""
     host_ref = client.managed_object(vim.HostSystem, host_moid)
-    found = client.retrieve_objects([host_ref], vim.HostSystem, ["recentTask"])
-    tasks = list(props_of(found[0]).get("recentTask") or []) if found else []
-    tasks += client.call(lambda: client.content.taskManager.recentTask) or []
-    unique = list({task._moId: task for task in tasks}.values())
-    paths = ["info.descriptionId", "info.entity", "info.state"]
-    for task in client.retrieve_objects(unique, vim.Task, paths):
-        info = props_of(task)
-        entity = info.get("info.entity")
-        if (
-            info.get("info.descriptionId") == description_id
-            and entity is not None
-            and entity._moId == host_moid
-            and info.get("info.state") in _UNDER_WAY
-        ):
-            return task.obj
+    for found in tasks_under_way(client, [host_ref], vim.HostSystem):
+        if found.description_id == description_id:
+            return found.task
     return None
 
 
-def _migrate(
-    client: VCenterClient,
-    inventory: Inventory,
-    host: HostInfo,
-    moves: dict[str, str],
-    deadline: float,
-    poll_s: float,
-) -> None:
-    """Relocate VMs one at a time; on failure say which moved and what is left."""
-    vm_moids = {vm.name: vm.moid for vm in host.vms}
-    done: list[str] = []
-    for vm_name, target_name in moves.items():
-        target = inventory.host(target_name)
-        assert target is not None  # planned from this inventory's cluster
-        vm = client.managed_object(vim.VirtualMachine, vm_moids[vm_name])
-        spec = vim.vm.RelocateSpec(host=client.managed_object(vim.HostSystem, target.moid))
-        task = client.call(lambda vm=vm, spec=spec: vm.RelocateVM_Task(spec))
-        info = wait_for_task(client, task, deadline, poll_s)
-        if info is None or info.state != vim.TaskInfo.State.success:
-            why = "timed out" if info is None else fault_text(info.error)
-            moved = ", ".join(done) or "none"
-            raise TaskFailedError(
-                f"migrating {vm_name} off {host.name} to {target_name} failed ({why}); "
-                f"VMs already moved: {moved}. Host state: {_state_words(client, host.name)}"
-            )
-        done.append(vm_name)
+def _we_migrate(cluster: ClusterInfo | None, options: MaintenanceOptions) -> bool:
+    """The orchestrator, not DRS, moves this host's VMs."""
+    return (
+        cluster is not None and not cluster.drs.fully_automated and options.evacuation == "migrate"
+    )
 
 
 def _cancelled(

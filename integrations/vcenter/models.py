@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.capacity import AdmissionControl
+from domain.evacuation import VmHostRule, VmVmRule
 
 
 class FrozenModel(BaseModel):
@@ -80,9 +81,11 @@ class ClusterInfo(FrozenModel):
     datacenter: str | None
     drs: DrsInfo
     ha: HaInfo
-    vm_host_pins: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="VM name -> hosts a mandatory VM-host affinity rule allows",
+    host_rules: list[VmHostRule] = Field(
+        default_factory=list, description="enabled VM-host rules, must and should"
+    )
+    vm_rules: list[VmVmRule] = Field(
+        default_factory=list, description="enabled VM-VM affinity and anti-affinity rules"
     )
     hosts: list[HostInfo] = Field(default_factory=list)
 

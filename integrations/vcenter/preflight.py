@@ -1,28 +1,25 @@
 """Preflight: everything that would stop a host from entering maintenance, named
-before anything changes: connection, cluster capacity (HA, policy), DRS mode, VMs no
-other host can run (our reading of the VM and cluster, then vCenter's CheckMigrate).
+before anything changes: connection, cluster capacity (HA, policy), VMs no other host
+can run (our reading of the VM and cluster, then vCenter's CheckMigrate) and, where DRS
+is not fully automated, where each VM would go or why it could go nowhere.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 from pyVmomi import vim, vmodl
 
 from common.logging import get_logger
-from domain.capacity import (
-    CapacityAnswer,
-    CapacityPolicy,
-    HostHeadroom,
-    may_enter_maintenance,
-    plan_evacuation,
-)
-from integrations.vcenter.capacity import cluster_facts, host_resources, vm_load
-from integrations.vcenter.client import VCenterClient, fault_text, props_of, wait_for_task
+from domain.capacity import CapacityAnswer, CapacityPolicy, may_enter_maintenance
+from domain.evacuation import VmToMove, why_stuck
+from integrations.vcenter.capacity import cluster_facts
+from integrations.vcenter.client import VCenterClient, fault_text, wait_for_task
+from integrations.vcenter.evacuation import placement_hosts, plan_evacuation, vms_to_move
 from integrations.vcenter.inventory import find_host, read_scope
-from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo, Inventory, VmInfo
+from integrations.vcenter.models import ClusterInfo, FrozenModel, Inventory
 
 log = get_logger(__name__)
 
@@ -33,9 +30,10 @@ CHECK_POLL_S = 0.2
 
 class MaintenanceOptions(FrozenModel):
     evacuation: EvacuationPolicy = Field(
-        default="drs",
-        description="drs: refuse unless DRS is fully automated; "
-        "migrate: move powered-on VMs ourselves, to hosts chosen by headroom",
+        default="migrate",
+        description="where DRS is not fully automated, migrate: move powered-on VMs "
+        "ourselves, by the cluster's capacity and rules (domain/evacuation.py); "
+        "drs: refuse instead",
     )
     timeout_s: float = Field(default=3600.0, gt=0)
     poll_s: float = Field(default=0.5, gt=0)
@@ -106,14 +104,21 @@ def check_host(
     if answer.may_enter == 0:
         rule = min(answer.limits, key=lambda limit: limit.allows).rule
         blockers.append(Blocker(kind=rule, subject=cluster.name, reason=answer.reason))
-    blockers += _immovable_vms(client, cluster, host)
+    vms = vms_to_move(client, cluster, host.powered_on_vms) if len(cluster.hosts) > 1 else []
+    blockers += _immovable_vms(client, cluster, vms)
     migrations: dict[str, str] = {}
     if host.powered_on_vms and not cluster.drs.fully_automated:
         if options.evacuation == "drs":
             blockers.append(_drs_blocker(cluster))
         else:
-            plan_blockers, migrations = _plan_migrations(cluster, host, blockers)
-            blockers += plan_blockers
+            stuck = {b.subject for b in blockers if b.kind == "vm_cannot_move"}
+            movable = [vm for vm in vms if vm.name not in stuck]
+            plan = plan_evacuation(cluster, host, movable, options.capacity)
+            blockers += [
+                Blocker(kind="no_compatible_host", subject=u.vm, reason=u.reason)
+                for u in plan.unmovable
+            ]
+            migrations = plan.moves
     return Preflight(
         host=host.name,
         cluster=cluster.name,
@@ -134,40 +139,27 @@ def _drs_blocker(cluster: ClusterInfo) -> Blocker:
     )
 
 
-def _immovable_vms(client: VCenterClient, cluster: ClusterInfo, host: HostInfo) -> list[Blocker]:
-    """Powered-on VMs that no other host can run: passthrough, local storage, pinned."""
-    vms = host.powered_on_vms
-    others = {h.name for h in cluster.hosts if h.name != host.name}
-    if not vms or not others:  # a single-host cluster is already refused as such
-        return []
-    vm_refs = [client.managed_object(vim.VirtualMachine, vm.moid) for vm in vms]
-    details = {
-        o.obj._moId: props_of(o)
-        for o in client.retrieve_objects(
-            vm_refs, vim.VirtualMachine, ["datastore", "config.hardware.device"]
-        )
-    }
-    datastores = {ds._moId: ds for d in details.values() for ds in d.get("datastore") or []}
-    mounts = {
-        o.obj._moId: {m.key._moId for m in props_of(o).get("host") or []}
-        for o in client.retrieve_objects(list(datastores.values()), vim.Datastore, ["host", "name"])
-    }
-    host_moids = {h.name: h.moid for h in cluster.hosts}
+def _immovable_vms(
+    client: VCenterClient, cluster: ClusterInfo, vms: list[VmToMove]
+) -> list[Blocker]:
+    """Powered-on VMs that no other host can run: passthrough, local storage, pinned by
+    a mandatory rule; then what vCenter's CheckMigrate says about the others."""
+    hosts = placement_hosts(cluster, set())
     blockers = []
     for vm in vms:
-        props = details.get(vm.moid, {})
-        reason = _why_immovable(vm.name, props, mounts, others, host_moids, cluster)
+        reason = why_stuck(vm, hosts, cluster.host_rules, cluster.name)
         if reason:
             blockers.append(Blocker(kind="vm_cannot_move", subject=vm.name, reason=reason))
     named = {b.subject for b in blockers}
+    vm_moids = {vm.name: vm.moid for h in cluster.hosts for vm in h.vms}
     blockers += _vcenter_migration_checks(
-        client, cluster, [vm for vm in vms if vm.name not in named]
+        client, cluster, [(vm.name, vm_moids[vm.name]) for vm in vms if vm.name not in named]
     )
     return blockers
 
 
 def _vcenter_migration_checks(
-    client: VCenterClient, cluster: ClusterInfo, vms: list[VmInfo]
+    client: VCenterClient, cluster: ClusterInfo, vms: list[tuple[str, str]]
 ) -> list[Blocker]:
     """Ask vCenter (CheckMigrate) about every VM our own rules let move."""
     if not vms or cluster.resource_pool_moid is None:
@@ -175,8 +167,8 @@ def _vcenter_migration_checks(
     checker = client.content.vmProvisioningChecker
     pool = client.managed_object(vim.ResourcePool, cluster.resource_pool_moid)
     blockers = []
-    for vm in vms:
-        vm_ref = client.managed_object(vim.VirtualMachine, vm.moid)
+    for name, moid in vms:
+        vm_ref = client.managed_object(vim.VirtualMachine, moid)
         try:
             task = client.call(
                 lambda vm_ref=vm_ref: checker.CheckMigrate_Task(vm=vm_ref, pool=pool)
@@ -187,8 +179,8 @@ def _vcenter_migration_checks(
         info = wait_for_task(client, task, time.monotonic() + CHECK_TIMEOUT_S, CHECK_POLL_S)
         errors = _check_errors(info)
         if errors:
-            reason = f"VM {vm.name} cannot migrate, vCenter says: {errors[0]}"
-            blockers.append(Blocker(kind="vm_cannot_move", subject=vm.name, reason=reason))
+            reason = f"VM {name} cannot migrate, vCenter says: {errors[0]}"
+            blockers.append(Blocker(kind="vm_cannot_move", subject=name, reason=reason))
     return blockers
 
 
@@ -200,55 +192,3 @@ def _check_errors(info: vim.TaskInfo | None) -> list[str]:
     if not results or any(not r.error for r in results):
         return []
     return [fault_text(r.error[0]) for r in results]  # pyvmomi unwraps LocalizedMethodFault
-
-
-def _why_immovable(
-    name: str,
-    props: dict[str, Any],
-    mounts: dict[str, set[str]],
-    others: set[str],
-    host_moids: dict[str, str],
-    cluster: ClusterInfo,
-) -> str | None:
-    devices = props.get("config.hardware.device") or []
-    if any(isinstance(d, vim.vm.device.VirtualPCIPassthrough) for d in devices):
-        return f"VM {name} has a PCI passthrough device and cannot be migrated"
-    reachable = set(others)
-    for ds in props.get("datastore") or []:
-        reachable &= {h for h in others if host_moids[h] in mounts.get(ds._moId, set())}
-    if not reachable:
-        return f"VM {name} is on storage no other host of {cluster.name} mounts (local storage)"
-    allowed = cluster.vm_host_pins.get(name)
-    if allowed is not None and not reachable & set(allowed):
-        return f"VM {name} is pinned by a mandatory VM-host affinity rule to {', '.join(allowed)}"
-    return None
-
-
-def _plan_migrations(
-    cluster: ClusterInfo, host: HostInfo, blockers: list[Blocker]
-) -> tuple[list[Blocker], dict[str, str]]:
-    stuck = {b.subject for b in blockers if b.kind == "vm_cannot_move"}
-    movable = [vm_load(vm, host.name) for vm in host.powered_on_vms if vm.name not in stuck]
-    targets = [
-        _headroom(h) for h in cluster.hosts if h.name != host.name and host_resources(h).available
-    ]
-    plan = plan_evacuation(movable, targets)
-    extra = [
-        Blocker(
-            kind="no_room",
-            subject=name,
-            reason=f"VM {name} does not fit on any other available host of {cluster.name}",
-        )
-        for name in plan.unplaced
-    ]
-    return extra, plan.moves
-
-
-def _headroom(host: HostInfo) -> HostHeadroom:
-    resources = host_resources(host)
-    loads = [vm_load(vm, host.name) for vm in host.powered_on_vms]
-    return HostHeadroom(
-        name=host.name,
-        free_cpu_mhz=resources.cpu_mhz - sum(v.cpu_mhz for v in loads),
-        free_memory_mb=resources.memory_mb - sum(v.memory_mb for v in loads),
-    )

@@ -52,6 +52,7 @@ ACTIVITY_TARGETS: dict[str, Target] = {
     Vcenter.WAIT_RECONNECTED: Target.WAIT_RECONNECT,
     Redfish.HEALTH: Target.POST_HEALTH,  # also compensation's check: confirmed by query
     Vcenter.EXIT_MAINTENANCE: Target.EXIT_MAINTENANCE,
+    Vcenter.RETURN_VMS: Target.EXIT_MAINTENANCE,  # part of the exit step
     Vcenter.CAPACITY: Target.CAPACITY_WAIT,
 }
 SLOT_REASON = "waiting for a campaign-wide host slot"

@@ -46,6 +46,28 @@ NO_HA = {"enabled": False, "admission_control": "none"}
 AUTO = {"enabled": True, "automation": "fullyAutomated"}
 
 
+def evacuation_clusters() -> list[dict]:
+    """DRS manual with a dedicated HA failover host, and DRS off (test_evacuation.py)."""
+    manual = _cluster("manual", "MNL", 4, 0, drs={"enabled": True, "automation": "manual"})
+    manual["ha"] = {"enabled": True, "admission_control": "failover_hosts", "failover_hosts": 1}
+    manual["hosts"][0]["vms"] = [
+        {"name": "big", "memory_mb": 30 * GIB},
+        *({"name": name, "memory_mb": 8 * GIB} for name in ("db-0", "web-0", "web-1")),
+    ]
+    manual["hosts"][1]["vms"] = [{"name": "resident-2", "memory_mb": 40 * GIB}]
+    manual["hosts"][2]["vms"] = [{"name": "resident-3", "memory_mb": 8 * GIB}]
+    off = _cluster("drs-off", "OFF", 3, 0, drs={"enabled": False}, ha=NO_HA)
+    for host in off["hosts"]:
+        host["memory_mb"] = 32 * GIB
+    off["hosts"][0]["vms"] = [
+        {"name": "local-db", "local_storage": True},
+        {"name": "app-1", "memory_mb": 8 * GIB},
+    ]
+    off["hosts"][1]["vms"] = [{"name": "huge", "memory_mb": 30 * GIB}]
+    off["hosts"][2]["vms"] = [{"name": "app-3", "memory_mb": 8 * GIB}]
+    return [manual, off]
+
+
 def scenario_fleet() -> Fleet:
     """Each test owns one cluster, so tests that change state do not meet."""
     blockers = _cluster("blockers", "BLK", 3, 0, drs=AUTO, ha=NO_HA)
@@ -84,6 +106,7 @@ def scenario_fleet() -> Fleet:
         blockers,
         ha_one,
         percent,
+        *evacuation_clusters(),
     ]
     clusters[0]["hosts"][0]["management_ip"] = "127.0.0.51"
     return Fleet.model_validate({"datacenters": [{"name": "dc-test", "clusters": clusters}]})

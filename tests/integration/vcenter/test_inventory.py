@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.evacuation import VmHostRule
 from integrations.vcenter import NotFoundError, VCenterClient, read_inventory, read_scope
 from integrations.vcenter.inventory import host_moid
 from integrations.vcenter.models import ClusterInfo
@@ -63,7 +64,15 @@ def test_cluster_drs_and_ha_settings(vcenter: VCenterClient) -> None:
     assert (manual.drs.enabled, manual.drs.automation, manual.ha.enabled) == (True, "manual", False)
     blockers = inventory.cluster("blockers")
     assert blockers is not None
-    assert blockers.vm_host_pins == {"pinned-vm": ["blockers-1.test"]}
+    assert blockers.host_rules == [
+        VmHostRule(
+            name="pin-pinned-vm",
+            vms=frozenset({"pinned-vm"}),
+            hosts=frozenset({"blockers-1.test"}),
+            affine=True,
+            mandatory=True,
+        )
+    ]
 
 
 def test_inventory_is_a_constant_number_of_round_trips(vcenter: VCenterClient) -> None:

@@ -67,14 +67,14 @@ def test_drs_fully_automated_evacuates_and_both_directions_are_idempotent(
     assert not _in_maintenance(vcenter, "drs-auto-1.test")
 
 
-def test_drs_manual_is_refused_by_default_and_migrated_on_request(vcenter: VCenterClient) -> None:
+def test_drs_manual_is_migrated_by_default_and_refused_on_request(vcenter: VCenterClient) -> None:
     with pytest.raises(MaintenanceBlockedError, match="DRS on cluster drs-manual is manual"):
-        enter_maintenance(vcenter, "drs-manual-1.test", MaintenanceOptions(**FAST))
+        enter_maintenance(
+            vcenter, "drs-manual-1.test", MaintenanceOptions(evacuation="drs", **FAST)
+        )
     assert not _in_maintenance(vcenter, "drs-manual-1.test")
 
-    result = enter_maintenance(
-        vcenter, "drs-manual-1.test", MaintenanceOptions(evacuation="migrate", **FAST)
-    )
+    result = enter_maintenance(vcenter, "drs-manual-1.test", MaintenanceOptions(**FAST))
     try:
         assert result.migrated == {"drs-manual-1-vm-0": "drs-manual-2.test"}
         assert _vms_by_host(vcenter, "drs-manual") == {
