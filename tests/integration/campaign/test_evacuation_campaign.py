@@ -110,6 +110,7 @@ async def test_drs_manual_and_off_are_evacuated_by_the_worker_and_get_their_vms_
             "host.firmware.flash",
             "host.maintenance.exit",
             "host.vms.return",
+            "host.outcome",
         }
         vms = [vm.name for vm in cluster.vms_of(host)]
         assert "2 VM(s)" in entries["host.maintenance.enter"]
