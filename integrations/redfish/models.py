@@ -116,6 +116,7 @@ class UpdateCapabilities(BaseModel):
     transfer_protocols: list[str] | None  # None: URI-based SimpleUpdate not offered
     apply_times: list[str]
     multipart_push_uri: str | None
+    targets_required: bool = False  # SimpleUpdateActionInfo: Targets Required
 
 
 class JobStatus(StrEnum):

@@ -7,9 +7,10 @@
 - GracefulRestart may be ignored by the OS: after ``reboot_grace_s`` without the host
   going down we send ForceRestart.
 - "Went down" is proven by PowerState Off, the LC or ServerStatus leaving Ready /
-  OutOfPOST, a staged job starting, or a new LastResetTime where the BMC has one (real
-  iDRAC9s do not); not by a fixed sleep, nor by Off alone (a warm restart may never
-  show it).
+  OutOfPOST, a staged job starting, BootProgress leaving OSRunning or stamping a new
+  LastStateTime, or a new LastResetTime where the BMC has one (the iDRAC9 4.x/5.x
+  captures have neither); not by a fixed sleep, nor by Off alone (a warm restart may
+  never show it).
 - "Back" means settled: power On, out of POST, LC ready and no job or reboot job running.
 """
 
@@ -144,9 +145,11 @@ class PowerControl:
 
 
 def _gone_down(before: HostState, now: HostState) -> bool:
-    """Proof the reset took: power Off, a new LastResetTime (where the BMC has one), the
-    LC or POST leaving the settled state, or a staged job starting. A silent iDRAC
-    proves nothing about the host."""
+    """Proof the reset took: power Off, a new LastResetTime or BootProgress (where the
+    BMC has them), the LC or POST leaving the settled state, or a staged job starting.
+    A silent iDRAC proves nothing about the host. BootProgress counts only as a change:
+    some BMCs never report OSRunning (bmclib's Supermicro X13 capture stays at
+    SystemHardwareInitializationComplete with the OS up)."""
     if now.lifecycle is None:
         return False
     staged = {job.job_id for job in before.waiting_for_reboot}
@@ -154,6 +157,8 @@ def _gone_down(before: HostState, now: HostState) -> bool:
     return (
         now.power_state == "Off"
         or (now.last_reset_time is not None and now.last_reset_time != before.last_reset_time)
+        or (before.boot_state == "OSRunning" and now.boot_state not in (None, "OSRunning"))
+        or (now.boot_state_time is not None and now.boot_state_time != before.boot_state_time)
         or (before.out_of_post and not now.out_of_post)
         or (before.lc_ready and not now.lc_ready)
         or bool(staged - still_staged)

@@ -25,7 +25,7 @@ from integrations.redfish.errors import (
 )
 from integrations.redfish.jobs import job_info
 from integrations.redfish.models import ClientOptions, JobInfo, JobRef, JobStatus
-from integrations.redfish.transport import V1, RedfishTransport
+from integrations.redfish.transport import V1, RedfishTransport, json_body
 
 log = get_logger("integrations.redfish")
 ProgressCallback = Callable[[JobInfo], None]
@@ -53,11 +53,11 @@ class JobTracker:
         """One observation; None when no view of the job exists (yet, or any more)."""
         response = await self._transport.request("GET", ref.location, allow=(202, 404), retry=False)
         if response.status_code != 404:
-            return job_info(ref.job_id, response.json(), "task")
+            return job_info(ref.job_id, json_body(response), "task")
         for uri, source in self._fallbacks(ref.job_id):
             response = await self._transport.request("GET", uri, allow=(404,), retry=False)
             if response.status_code != 404:
-                return job_info(ref.job_id, response.json(), source)
+                return job_info(ref.job_id, json_body(response), source)
         return None
 
     async def wait(
@@ -79,9 +79,9 @@ class JobTracker:
                     on_progress(info)
             last = info
             if info.status is JobStatus.FAILED:
+                reason = " ".join(filter(None, [info.message_id or info.state, info.message]))
                 raise JobFailedError(
-                    f"job {ref.job_id} failed: {info.message_id or info.state} "
-                    f"{info.message or ''}".rstrip(),
+                    f"job {ref.job_id} failed: {reason or 'the BMC gave no reason'}",
                     host=self._transport.host,
                     message_id=info.message_id,
                 )
