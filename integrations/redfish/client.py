@@ -158,19 +158,9 @@ class RedfishClient:
         return await self.power.wait_until_ready(expect_transition)
 
     # -- firmware inventory ---------------------------------------------------------
-    async def _update_service(self) -> dict[str, Any]:
-        return await self.transport.get_json(await self.root_link("UpdateService"))
-
     async def firmware_inventory(self) -> FirmwareInventory:
         """One $expand request; member by member if the BMC does not expand."""
-        collection = link(await self._update_service(), "FirmwareInventory")
-        if collection is None:
-            raise UnsupportedError(
-                "the UpdateService links no FirmwareInventory: this BMC reports no firmware "
-                "versions",
-                host=self.host,
-            )
-        document = await self.transport.get_json(f"{collection}?{EXPAND}")
+        collection, document = await self._inventory_collection()
         members = document.get("Members") or []
         if members and all("Version" in m for m in members):
             return parse_inventory(members)
@@ -187,15 +177,27 @@ class RedfishClient:
         bodies = await asyncio.gather(*(fetch(uri) for uri in uris))
         return parse_inventory(list(bodies))
 
-    async def resolve_targets(self, components: list[str]) -> list[str]:
-        """Inventory URIs of COMPONENTS (id, FQDD or name) for SimpleUpdate's Targets."""
-        installed = (await self.firmware_inventory()).installed()
-        return [find_component(installed, c, self.host, "component").uri for c in components]
+    async def _inventory_collection(self) -> tuple[str, dict[str, Any]]:
+        """The FirmwareInventory collection (URI, expanded document): at its DSP0266 URI
+        in one request, else wherever the UpdateService links it."""
+        service = await self.root_link("UpdateService")
+        try:
+            uri = f"{service}/FirmwareInventory"
+            return uri, await self.transport.get_json(f"{uri}?{EXPAND}")
+        except NotFoundError:
+            linked = link(await self.transport.get_json(service), "FirmwareInventory")
+        if linked is None:
+            raise UnsupportedError(
+                "the UpdateService links no FirmwareInventory: this BMC reports no firmware "
+                "versions",
+                host=self.host,
+            )
+        return linked, await self.transport.get_json(f"{linked}?{EXPAND}")
 
     # -- updates --------------------------------------------------------------------
     async def update_capabilities(self) -> UpdateCapabilities:
         """SimpleUpdate's parameters, inline or in its ActionInfo (DMTF: either)."""
-        service = await self._update_service()
+        service = await self.transport.get_json(await self.root_link("UpdateService"))
         action = dig(service, "Actions", "#UpdateService.SimpleUpdate") or {}
         info_uri = action.get("@Redfish.ActionInfo")
         parameters = {}

@@ -95,6 +95,12 @@ def find_component(
     return found[0]
 
 
+def target_uris(inventory: FirmwareInventory, wanted: list[str], host: str) -> list[str]:
+    """Inventory URIs of the installed components WANTED names (SimpleUpdate Targets)."""
+    installed = inventory.installed()
+    return [find_component(installed, name, host, "installed component").uri for name in wanted]
+
+
 def matches(component: FirmwareComponent, wanted: str) -> bool:
     """Match by ComponentID, FQDD, member Id, or a case-insensitive part of the name."""
     text = wanted.strip().lower()

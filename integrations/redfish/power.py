@@ -11,7 +11,10 @@
   LastStateTime, or a new LastResetTime where the BMC has one (the iDRAC9 4.x/5.x
   captures have neither); not by a fixed sleep, nor by Off alone (a warm restart may
   never show it).
-- "Back" means settled: power On, out of POST, LC ready and no job or reboot job running.
+- "Back" means settled: power On, out of POST, LC ready and no job or reboot job running;
+  where the BMC reports BootProgress, also back at the state it rested in before the
+  reset (a generic BMC has no LC or ServerStatus: power On and Enabled hold throughout
+  a warm restart).
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class PowerControl:
     async def _went_down(self, before: HostState, within_s: float) -> bool:
         deadline = time.monotonic() + within_s
         while True:
-            if _gone_down(before, await read_host_state(self._client)):
+            if gone_down(before, await read_host_state(self._client)):
                 return True
             if time.monotonic() > deadline:
                 return False
@@ -117,13 +120,17 @@ class PowerControl:
                 raise HostNotBackError(
                     "host did not go down even after ForceRestart", host=self._client.host
                 )
-        await self.wait_host_back()
+        resting = before.boot_state if not before.under_way() else None
+        await self.wait_host_back(boot_state=resting if resting != "None" else None)
         return forced
 
-    async def wait_host_back(self, timeout_s: float | None = None) -> HostState:
-        """Settled again: powered on, out of POST, LC ready and no job or reboot running,
-        within TIMEOUT_S (default host_back_timeout_s). A host seen in a transition
-        must then read settled ``ready_confirmations`` times in a row (stale "Ready")."""
+    async def wait_host_back(
+        self, timeout_s: float | None = None, boot_state: str | None = None
+    ) -> HostState:
+        """Settled again: powered on, out of POST, LC ready and no job or reboot running
+        (and BootProgress back at BOOT_STATE, if given), within TIMEOUT_S (default
+        host_back_timeout_s). A host seen in a transition must then read settled
+        ``ready_confirmations`` times in a row (stale "Ready")."""
         timeout_s = timeout_s or self._options.host_back_timeout_s
         deadline = time.monotonic() + timeout_s
         seen_transition = False
@@ -131,6 +138,8 @@ class PowerControl:
         while True:
             state = await read_host_state(self._client)
             busy = state.under_way()
+            if boot_state and state.lifecycle and state.boot_state != boot_state:
+                busy.append(f"BootProgress {state.boot_state}")
             seen_transition = seen_transition or bool(busy)
             streak = 0 if busy else streak + 1
             if streak >= (self._options.ready_confirmations if seen_transition else 1):
@@ -144,7 +153,7 @@ class PowerControl:
             await asyncio.sleep(self._options.poll_interval_s)
 
 
-def _gone_down(before: HostState, now: HostState) -> bool:
+def gone_down(before: HostState, now: HostState) -> bool:
     """Proof the reset took: power Off, a new LastResetTime or BootProgress (where the
     BMC has them), the LC or POST leaving the settled state, or a staged job starting.
     A silent iDRAC proves nothing about the host. BootProgress counts only as a change:
