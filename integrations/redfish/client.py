@@ -292,7 +292,15 @@ class RedfishClient:
                 status=response.status_code,
             )
         location = httpx.URL(location).path if location.startswith("http") else location
-        ref = JobRef(job_id=location.rstrip("/").rsplit("/", 1)[-1], location=location)
+        # A task monitor's 202 may carry the task (DSP0266): its Id and URI are the job's.
+        task = json_body(response)
+        task_uri = link(task) if "TaskState" in task else None
+        job_id = str(task.get("Id") or "") if task_uri else ""
+        ref = JobRef(
+            job_id=job_id or location.rstrip("/").rsplit("/", 1)[-1],
+            location=location,
+            task=task_uri if task_uri != location else None,
+        )
         log.info("redfish update job created", host=self.host, job=ref.job_id)
         return ref
 

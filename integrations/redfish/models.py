@@ -136,7 +136,8 @@ class JobStatus(StrEnum):
 
 class JobRef(BaseModel):
     job_id: str
-    location: str
+    location: str  # the 202's Location: the task itself, or a DMTF task monitor
+    task: str | None = None  # the task resource, where the 202 named one apart from it
 
 
 class JobInfo(BaseModel):

@@ -68,6 +68,10 @@ class Quirks:
     simple_update_targets: bool = False
     # The UpdateService links a FirmwareInventory (False: no firmware versions at all).
     firmware_inventory: bool = True
+    # An update's 202 names a DMTF task monitor (Location) and carries the task (body);
+    # the monitor answers 202 + the task while it runs, 204 once it ended (DSP0266
+    # "Asynchronous operations"; bmcweb's /redfish/v1/TaskService/TaskMonitors/<id>).
+    task_monitor: bool = False
 
 
 class HostServices(Protocol):

@@ -16,12 +16,14 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from simulators.idrac import inventory as inv
+from simulators.idrac import job_documents as jd
 from simulators.idrac.components import component_by_id
 from simulators.idrac.dup import ImageNotUnderstood, identify_image
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 from simulators.idrac.jobs import SimJob
 from simulators.idrac.routing import body, error, members, not_found, router
+from simulators.idrac.tasks import TASK_MONITORS
 
 INVENTORY = re.escape(inv.INVENTORY)
 ACTIONS = rf"{re.escape(inv.UPDATE)}/Actions"
@@ -212,6 +214,9 @@ def _submit(host: SimHost, start: Callable[[], SimJob]) -> Response:
             "is completed.",
         )
     job = start()
+    if host.quirks.task_monitor:
+        location = [("Location", f"{TASK_MONITORS}/{job.id}")]
+        return Response.json(202, jd.task(host, job), location)
     return Response(202, b"", [("Location", f"/redfish/v1/TaskService/Tasks/{job.id}")])
 
 

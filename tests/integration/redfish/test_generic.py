@@ -112,3 +112,23 @@ async def test_a_bmc_without_firmware_inventory_says_so(generic_host, make_clien
         with pytest.raises(UnsupportedError, match="links no FirmwareInventory"):
             await client.firmware_inventory()
     assert identity.vendor == "Contoso"
+
+
+@pytest.mark.parametrize(("image", "apply_time"), [(BIOS, "OnReset"), (IDRAC, "Immediate")])
+async def test_update_followed_through_a_task_monitor(
+    generic_host, make_client, image_dir, image, apply_time
+) -> None:
+    """DSP0266 task monitors: the 202 names the monitor and carries the task; the monitor
+    answers 202 while the task runs and the operation's 204 once it ended, so how the
+    update ended is read from the task itself."""
+    generic_host.set_quirks(task_monitor=True)
+    async with make_client(generic_host) as client:
+        ref = await client.push_update(image_dir / image, apply_time=apply_time)
+        assert ref.location.startswith("/redfish/v1/TaskService/TaskMonitors/")
+        assert ref.task == f"/redfish/v1/TaskService/Tasks/{ref.job_id}"
+        info = await client.wait_for_job(ref, stop_at=frozenset({JobStatus.SCHEDULED}))
+        if info.status is JobStatus.SCHEDULED:
+            await client.power.reboot()
+            info = await client.wait_for_job(ref)
+    assert info.status is JobStatus.COMPLETED
+    assert info.message_id == "Update.1.0.UpdateSuccessful"
