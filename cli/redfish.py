@@ -169,7 +169,8 @@ def inventory_command(
     }
     lines = [
         f"{ident.vendor} {ident.model}  service tag {ident.service_tag}  "
-        f"power {ident.power_state}  health {ident.health}/{ident.health_rollup}",
+        f"power {ident.power_state or '-'}  health {ident.health or '-'}/"
+        f"{ident.health_rollup or '-'}",
         f"BIOS {ident.bios_version or '-'}  BMC {ident.bmc_version or '-'}"
         + (f"  SystemID 0x{ident.dell_system_id:04X}" if ident.dell_system_id else ""),
     ]

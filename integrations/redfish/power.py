@@ -72,14 +72,9 @@ class PowerControl:
             if status is not None and streak >= needed:
                 return status
             if time.monotonic() > deadline:
-                seen = (
-                    f"LCStatus={status.lc_status} ServerStatus={status.server_status}"
-                    if status
-                    else "iDRAC unreachable"
-                )
                 raise LifecycleNotReadyError(
                     f"Lifecycle Controller not ready after {self._options.lc_ready_timeout_s:g} s"
-                    f" ({seen})",
+                    f" ({_answered(status)})",
                     host=self._client.host,
                 )
             await asyncio.sleep(poll)
@@ -151,6 +146,15 @@ class PowerControl:
                     host=self._client.host,
                 )
             await asyncio.sleep(self._options.poll_interval_s)
+
+
+def _answered(status: LifecycleStatus | None) -> str:
+    """What the BMC last said about its readiness, naming only what it reported."""
+    if status is None:
+        return "BMC not answering"
+    said = [("LCStatus", status.lc_status), ("ServerStatus", status.server_status),
+            ("Status", status.status)]  # fmt: skip
+    return " ".join(f"{name}={value}" for name, value in said if value) or "no status reported"
 
 
 def gone_down(before: HostState, now: HostState) -> bool:
