@@ -34,7 +34,7 @@ from integrations.redfish.models import (
 )
 from integrations.redfish.power import PowerControl
 from integrations.redfish.tracker import JobTracker, ProgressCallback
-from integrations.redfish.transport import V1, RedfishTransport, json_body
+from integrations.redfish.transport import RedfishTransport, json_body
 
 log = get_logger("integrations.redfish")
 EXPAND = "$expand=*($levels=1)"
@@ -332,13 +332,16 @@ class RedfishClient:
 
     # -- job queue ------------------------------------------------------------------
     async def list_jobs(self) -> list[JobInfo]:
-        """The Dell job queue; on a generic BMC the TaskService tasks."""
+        """The Dell job queue; on a generic BMC the TaskService tasks (none without one)."""
         jobs_uri = await self.dell_link("Jobs")
+        task_service = link(await self.transport.service_root(), "Tasks")
         if jobs_uri is not None:
             members = (await self.transport.get_json(f"{jobs_uri}?{EXPAND}")).get("Members") or []
             source = "dell-job"
+        elif task_service is None:
+            return []
         else:
-            listing = await self.transport.get_json(f"{V1}/TaskService/Tasks")
+            listing = await self.transport.get_json(f"{task_service}/Tasks")
             uris = [uri for uri in (link(m) for m in listing.get("Members") or []) if uri]
             members = [await self.transport.get_json(uri) for uri in uris]
             source = "task"

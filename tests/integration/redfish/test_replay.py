@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from integrations.redfish.client import RedfishClient
-from integrations.redfish.errors import BusyError, JobFailedError
+from integrations.redfish.errors import BusyError, JobFailedError, UnsupportedError
 from integrations.redfish.host_state import read_host_state
 from integrations.redfish.models import ClientOptions, Credentials, JobRef, JobStatus
 from simulators.idrac.tls import make_tls
@@ -24,6 +24,7 @@ from simulators.idrac.tls import make_tls
 CAPTURES = Path(__file__).parents[2] / "fixtures" / "captures"
 SOI = CAPTURES / "sushy-oem-idrac"
 BMCLIB = CAPTURES / "bmclib"
+SUSHY = CAPTURES / "sushy"
 TOKEN = "replay-token-1"
 IDRAC_LC = "/redfish/v1/Dell/Managers/iDRAC.Embedded.1/DellLCService"
 DELL_TASK = "/redfish/v1/TaskService/Tasks/JID_257309938313"
@@ -240,3 +241,18 @@ async def test_idrac9_5x_system_capture(replay) -> None:
     assert (identity.model, identity.bios_version) == ("PowerEdge R6515", "2.6.6")
     assert host.power_state == "On" and host.health == "OK"
     assert host.last_reset_time is None and host.boot_state is None
+
+
+async def test_dmtf_minimal_service_root(replay) -> None:
+    """DMTF's bare-minimum service root (a DMTF mockup kept by sushy, not a capture): no
+    SessionService, Systems or TaskService. HTTP Basic, no job queue, and one line
+    saying what is missing."""
+    state, url, ca = replay
+    state.serve_captures(SUSHY / "bare_minimum_root.json")
+    async with client_for(url, ca) as client:
+        assert await client.transport.uses_basic()
+        assert await client.list_jobs() == []
+        with pytest.raises(UnsupportedError) as missing:
+            await client.identity()
+    assert str(missing.value) == "127.0.0.1: the service root links no Systems"
+    assert [path for _, path, _ in state.seen] == ["/redfish/v1"], "only the open root read"
