@@ -19,8 +19,9 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from cli.params import https_url
 from common.logging import configure_logging
 from integrations.redfish.client import RedfishClient
-from integrations.redfish.errors import RedfishError
+from integrations.redfish.errors import RedfishError, UnsupportedError
 from integrations.redfish.flows import rollback_firmware, update_firmware
+from integrations.redfish.inventory import target_uris
 from integrations.redfish.models import (
     ClientOptions,
     Credentials,
@@ -37,6 +38,11 @@ T = TypeVar("T")
 class ApplyTime(StrEnum):
     IMMEDIATE = "Immediate"
     ON_RESET = "OnReset"
+
+
+class AuthMode(StrEnum):
+    SESSION = "session"
+    BASIC = "basic"
 
 
 Url = Annotated[
@@ -62,6 +68,13 @@ Insecure = Annotated[bool, typer.Option("--insecure", help="Do NOT verify the BM
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 PollInterval = Annotated[float, typer.Option(help="Seconds between status polls.", min=0.01)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log requests to stderr.")]
+Auth = Annotated[
+    AuthMode,
+    typer.Option(
+        help="session: X-Auth-Token login (HTTP Basic anyway if the BMC has no "
+        "SessionService); basic: HTTP Basic on every request."
+    ),
+]
 
 
 class Connection(BaseModel):
@@ -79,6 +92,7 @@ def _connection(
     insecure: bool,
     as_json: bool,
     verbose: bool,
+    auth: AuthMode,
     **waits: float,
 ) -> Connection:
     configure_logging("INFO" if verbose else "WARNING", "console")
@@ -88,7 +102,7 @@ def _connection(
         return Connection(
             url=url,
             credentials=Credentials(username=username, password=SecretStr(password)),
-            options=ClientOptions(ca_bundle=ca_bundle, insecure=insecure, **waits),
+            options=ClientOptions(ca_bundle=ca_bundle, insecure=insecure, auth=auth.value, **waits),
             as_json=as_json,
         )
     except ValidationError as exc:
@@ -131,29 +145,44 @@ def inventory_command(
     insecure: Insecure = False,
     as_json: AsJson = False,
     verbose: Verbose = False,
+    auth: Auth = AuthMode.SESSION,
 ) -> None:
-    """Identity, health and firmware inventory of one BMC."""
-    conn = _connection(url, username, password, ca_bundle, insecure, as_json, verbose)
+    """Identity, health and firmware inventory of one BMC (identity alone if the BMC
+    reports no firmware versions)."""
+    conn = _connection(url, username, password, ca_bundle, insecure, as_json, verbose, auth)
 
-    async def work(client: RedfishClient) -> tuple[SystemIdentity, FirmwareInventory]:
-        return await client.identity(), await client.firmware_inventory()
+    async def work(client: RedfishClient) -> tuple[SystemIdentity, FirmwareInventory | str]:
+        ident = await client.identity()
+        try:
+            return ident, await client.firmware_inventory()
+        except UnsupportedError as exc:
+            return ident, exc.reason
 
     ident, firmware = _run(conn, work)
     result = {
         "identity": ident.model_dump(mode="json"),
-        "firmware": [c.model_dump(mode="json") for c in firmware.components],
+        "firmware": (
+            [c.model_dump(mode="json") for c in firmware.components]
+            if isinstance(firmware, FirmwareInventory)
+            else None
+        ),
     }
     lines = [
         f"{ident.vendor} {ident.model}  service tag {ident.service_tag}  "
-        f"power {ident.power_state}  health {ident.health}/{ident.health_rollup}",
-        f"BIOS {ident.bios_version}  BMC {ident.bmc_version}"
+        f"power {ident.power_state or '-'}  health {ident.health or '-'}/"
+        f"{ident.health_rollup or '-'}",
+        f"BIOS {ident.bios_version or '-'}  BMC {ident.bmc_version or '-'}"
         + (f"  SystemID 0x{ident.dell_system_id:04X}" if ident.dell_system_id else ""),
     ]
-    lines += [
-        f"  {c.kind.value:<9} {c.name:<42} {c.version:<14} {c.component_id or '-':<7} "
-        f"{c.fqdd or ''}"
-        for c in [*firmware.installed(), *firmware.previous()]
-    ]
+    if isinstance(firmware, str):
+        result["firmware_unavailable"] = firmware
+        lines.append(f"no firmware inventory: {firmware}")
+    else:
+        lines += [
+            f"  {c.kind.value:<9} {c.name:<42} {c.version:<14} {c.component_id or '-':<7} "
+            f"{c.fqdd or ''}"
+            for c in [*firmware.installed(), *firmware.previous()]
+        ]
     _emit(conn, result, "\n".join(lines))
 
 
@@ -187,11 +216,19 @@ def update_command(
     expect_version: Annotated[
         str | None, typer.Option(help="Fail unless this version is installed afterwards.")
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Component the image is for (id, FQDD or name; repeatable), sent as "
+            "SimpleUpdate Targets: some BMCs require them."
+        ),
+    ] = None,
     poll_interval: PollInterval = 10.0,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
     as_json: AsJson = False,
     verbose: Verbose = False,
+    auth: Auth = AuthMode.SESSION,
 ) -> None:
     """Apply one firmware image; with --wait, follow it and verify by inventory diff."""
     if (image_uri is None) == (file is None):
@@ -199,18 +236,25 @@ def update_command(
     if (reboot or expect_version) and not wait:
         raise typer.BadParameter("--reboot and --expect-version need --wait")
     conn = _connection(
-        url, username, password, ca_bundle, insecure, as_json, verbose,
+        url, username, password, ca_bundle, insecure, as_json, verbose, auth,
         poll_interval_s=poll_interval,
     )  # fmt: skip
 
     if not wait:
 
         async def submit(client: RedfishClient) -> dict[str, Any]:
+            uris = (
+                target_uris(await client.firmware_inventory(), target, client.host)
+                if target
+                else None
+            )
             if file is not None:
-                ref = await client.push_update(file, apply_time=apply_time.value)
+                ref = await client.push_update(file, apply_time=apply_time.value, targets=uris)
             else:
                 assert image_uri is not None
-                ref = await client.simple_update(image_uri, apply_time=apply_time.value)
+                ref = await client.simple_update(
+                    image_uri, apply_time=apply_time.value, targets=uris
+                )
             return ref.model_dump()
 
         ref = _run(conn, submit)
@@ -225,6 +269,7 @@ def update_command(
             apply_time=apply_time.value,
             reboot=reboot,
             expected_version=expect_version,
+            targets=target,
             on_progress=_progress(conn),
         )
 
@@ -245,11 +290,12 @@ def jobs_command(
     insecure: Insecure = False,
     as_json: AsJson = False,
     verbose: Verbose = False,
+    auth: Auth = AuthMode.SESSION,
 ) -> None:
     """List the job queue; --clear empties it."""
     if force and not clear:
         raise typer.BadParameter("--force needs --clear")
-    conn = _connection(url, username, password, ca_bundle, insecure, as_json, verbose)
+    conn = _connection(url, username, password, ca_bundle, insecure, as_json, verbose, auth)
 
     async def work(client: RedfishClient) -> list[JobInfo]:
         if clear:
@@ -277,10 +323,11 @@ def reboot_command(
     insecure: Insecure = False,
     as_json: AsJson = False,
     verbose: Verbose = False,
+    auth: Auth = AuthMode.SESSION,
 ) -> None:
     """Restart the host (forcing after the grace period) and wait until it is back."""
     conn = _connection(
-        url, username, password, ca_bundle, insecure, as_json, verbose,
+        url, username, password, ca_bundle, insecure, as_json, verbose, auth,
         reboot_grace_s=grace, poll_interval_s=poll_interval,
     )  # fmt: skip
 
@@ -308,10 +355,11 @@ def rollback_command(
     insecure: Insecure = False,
     as_json: AsJson = False,
     verbose: Verbose = False,
+    auth: Auth = AuthMode.SESSION,
 ) -> None:
     """Install a component's Previous- image and verify it is running afterwards."""
     conn = _connection(
-        url, username, password, ca_bundle, insecure, as_json, verbose,
+        url, username, password, ca_bundle, insecure, as_json, verbose, auth,
         poll_interval_s=poll_interval,
     )  # fmt: skip
 

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 
 from common.logging import get_logger
+from integrations.redfish.documents import dig, link
 from integrations.redfish.errors import NotFoundError, RedfishError, UnsupportedError
-from integrations.redfish.inventory import matches, parse_inventory
+from integrations.redfish.inventory import find_component, parse_inventory
 from integrations.redfish.jobs import job_info
 from integrations.redfish.models import (
     ClientOptions,
@@ -33,7 +34,7 @@ from integrations.redfish.models import (
 )
 from integrations.redfish.power import PowerControl
 from integrations.redfish.tracker import JobTracker, ProgressCallback
-from integrations.redfish.transport import V1, RedfishTransport
+from integrations.redfish.transport import RedfishTransport, json_body
 
 log = get_logger("integrations.redfish")
 EXPAND = "$expand=*($levels=1)"
@@ -67,57 +68,71 @@ class RedfishClient:
         await self.transport.aclose()
 
     # -- discovery ------------------------------------------------------------------
-    async def _first_member(self, collection: str) -> dict[str, Any]:
-        """The first member of a collection, expanded in the same request when supported."""
+    async def root_link(self, name: str) -> str:
+        """A top-level resource the service root links (Systems, UpdateService, ...)."""
+        uri = link(await self.transport.service_root(), name)
+        if uri is None:
+            raise UnsupportedError(f"the service root links no {name}", host=self.host)
+        return uri
+
+    async def _first_member(self, name: str) -> dict[str, Any]:
+        """The first member of a top-level collection, expanded in the same request
+        when the BMC supports it."""
+        collection = await self.root_link(name)
         document = await self.transport.get_json(f"{collection}?{EXPAND}")
-        members = document.get("Members") or []
+        members = [m for m in document.get("Members") or [] if isinstance(m, dict)]
         if not members:
             raise NotFoundError(f"{collection} has no members", host=self.host)
         if "Id" in members[0]:
             return members[0]
-        return await self.transport.get_json(members[0]["@odata.id"])
+        uri = link(members[0])
+        if uri is None:
+            raise NotFoundError(f"{collection} lists a member without @odata.id", host=self.host)
+        return await self.transport.get_json(uri)
 
     async def system(self, refresh: bool = True) -> dict[str, Any]:
         if self._system is None:
-            self._system = await self._first_member(f"{V1}/Systems")
+            self._system = await self._first_member("Systems")
         elif refresh:
             self._system = await self.transport.get_json(self._system["@odata.id"])
         return self._system
 
     async def manager(self, refresh: bool = False) -> dict[str, Any]:
         if self._manager is None:
-            self._manager = await self._first_member(f"{V1}/Managers")
+            self._manager = await self._first_member("Managers")
         elif refresh:
             self._manager = await self.transport.get_json(self._manager["@odata.id"])
         return self._manager
 
     async def dell_link(self, name: str) -> str | None:
         """A Links.Oem.Dell resource of the manager (DellLCService, Jobs, ...), if Dell."""
-        dell = (await self.manager()).get("Links", {}).get("Oem", {}).get("Dell", {})
-        link = dell.get(name)
-        return link.get("@odata.id") if isinstance(link, dict) else None
+        if link(await self.transport.service_root(), "Managers") is None:
+            return None
+        return link(await self.manager(), "Links", "Oem", "Dell", name)
 
     async def is_dell(self) -> bool:
         return await self.dell_link("DellLCService") is not None
 
     # -- identity and health --------------------------------------------------------
     async def identity(self) -> SystemIdentity:
+        """What the BMC tells about its system; a BMC without Managers has no version."""
         system = await self.system(refresh=self._system is not None)
-        manager = await self.manager(refresh=self._manager is not None)
-        dell_system = system.get("Oem", {}).get("Dell", {}).get("DellSystem", {})
-        status = system.get("Status") or {}
-        dell = bool(dell_system) or await self.is_dell()
+        has_manager = link(await self.transport.service_root(), "Managers") is not None
+        manager = await self.manager(refresh=self._manager is not None) if has_manager else {}
+        dell_system = dig(system, "Oem", "Dell", "DellSystem")
+        dell = isinstance(dell_system, dict) or await self.is_dell()
         tag = (system.get("SKU") if dell else None) or system.get("SerialNumber") or ""
+        system_id = dig(dell_system, "SystemID")
         return SystemIdentity(
             vendor=str(system.get("Manufacturer") or "unknown"),
             model=str(system.get("Model") or "unknown"),
             service_tag=str(tag),
-            dell_system_id=dell_system.get("SystemID"),
+            dell_system_id=system_id if isinstance(system_id, int) else None,
             bios_version=system.get("BiosVersion"),
             bmc_version=manager.get("FirmwareVersion"),
             power_state=system.get("PowerState"),
-            health=status.get("Health"),
-            health_rollup=status.get("HealthRollup"),
+            health=dig(system, "Status", "Health"),
+            health_rollup=dig(system, "Status", "HealthRollup"),
             dell_oem=dell,
         )
 
@@ -130,10 +145,10 @@ class RedfishClient:
             ready = system.get("PowerState") == "On" and state in (None, "Enabled")
             return LifecycleStatus(ready=ready, status=state)
         action = f"{service}/Actions/DellLCService.GetRemoteServicesAPIStatus"
-        response = await self.transport.request("POST", action, json={})
-        body = response.json()
+        body = json_body(await self.transport.request("POST", action, json={}))
+        answered = [body.get(key) for key in ("LCStatus", "Status") if body.get(key) is not None]
         return LifecycleStatus(
-            ready=body.get("LCStatus") == "Ready" and body.get("Status", "Ready") == "Ready",
+            ready=bool(answered) and all(value == "Ready" for value in answered),
             lc_status=body.get("LCStatus"),
             server_status=body.get("ServerStatus"),
             status=body.get("Status"),
@@ -145,8 +160,7 @@ class RedfishClient:
     # -- firmware inventory ---------------------------------------------------------
     async def firmware_inventory(self) -> FirmwareInventory:
         """One $expand request; member by member if the BMC does not expand."""
-        collection = f"{V1}/UpdateService/FirmwareInventory"
-        document = await self.transport.get_json(f"{collection}?{EXPAND}")
+        collection, document = await self._inventory_collection()
         members = document.get("Members") or []
         if members and all("Version" in m for m in members):
             return parse_inventory(members)
@@ -159,19 +173,48 @@ class RedfishClient:
             async with limit:
                 return await self.transport.get_json(uri)
 
-        bodies = await asyncio.gather(*(fetch(m["@odata.id"]) for m in members))
+        uris = [uri for uri in (link(m) for m in members) if uri]
+        bodies = await asyncio.gather(*(fetch(uri) for uri in uris))
         return parse_inventory(list(bodies))
+
+    async def _inventory_collection(self) -> tuple[str, dict[str, Any]]:
+        """The FirmwareInventory collection (URI, expanded document): at its DSP0266 URI
+        in one request, else wherever the UpdateService links it."""
+        service = await self.root_link("UpdateService")
+        try:
+            uri = f"{service}/FirmwareInventory"
+            return uri, await self.transport.get_json(f"{uri}?{EXPAND}")
+        except NotFoundError:
+            linked = link(await self.transport.get_json(service), "FirmwareInventory")
+        if linked is None:
+            raise UnsupportedError(
+                "the UpdateService links no FirmwareInventory: this BMC reports no firmware "
+                "versions",
+                host=self.host,
+            )
+        return linked, await self.transport.get_json(f"{linked}?{EXPAND}")
 
     # -- updates --------------------------------------------------------------------
     async def update_capabilities(self) -> UpdateCapabilities:
-        service = await self.transport.get_json(f"{V1}/UpdateService")
-        action = service.get("Actions", {}).get("#UpdateService.SimpleUpdate") or {}
-        support = action.get("@Redfish.OperationApplyTimeSupport") or {}
+        """SimpleUpdate's parameters, inline or in its ActionInfo (DMTF: either)."""
+        service = await self.transport.get_json(await self.root_link("UpdateService"))
+        action = dig(service, "Actions", "#UpdateService.SimpleUpdate") or {}
+        info_uri = action.get("@Redfish.ActionInfo")
+        parameters = {}
+        if isinstance(info_uri, str):
+            listed = (await self.transport.get_json(info_uri)).get("Parameters") or []
+            parameters = {p.get("Name"): p for p in listed if isinstance(p, dict)}
+        protocols = action.get("TransferProtocol@Redfish.AllowableValues") or dig(
+            parameters, "TransferProtocol", "AllowableValues"
+        )
         return UpdateCapabilities(
             simple_update_target=action.get("target"),
-            transfer_protocols=action.get("TransferProtocol@Redfish.AllowableValues"),
-            apply_times=list(support.get("SupportedValues") or []),
+            transfer_protocols=protocols,
+            apply_times=list(
+                dig(action, "@Redfish.OperationApplyTimeSupport", "SupportedValues") or []
+            ),
             multipart_push_uri=service.get("MultipartHttpPushUri"),
+            targets_required=dig(parameters, "Targets", "Required") is True,
         )
 
     def _check_apply_time(self, caps: UpdateCapabilities, apply_time: str | None) -> None:
@@ -197,12 +240,19 @@ class RedfishClient:
         if not image_uri.startswith("/redfish/"):
             protocol = transfer_protocol or image_uri.split("://", 1)[0].upper()
             if caps.transfer_protocols is None or protocol not in caps.transfer_protocols:
+                offered = ", ".join(caps.transfer_protocols or []) or "none listed"
                 raise UnsupportedError(
-                    f"SimpleUpdate over {protocol} not offered "
-                    f"(TransferProtocol values: {caps.transfer_protocols})",
+                    f"SimpleUpdate over {protocol} not offered (TransferProtocol values: "
+                    f"{offered})",
                     host=self.host,
                 )
             body["TransferProtocol"] = protocol
+        if caps.targets_required and not targets:
+            raise UnsupportedError(
+                "this BMC's SimpleUpdate requires Targets (its ActionInfo marks them "
+                "Required): name the component to update",
+                host=self.host,
+            )
         if targets:
             body["Targets"] = targets
         self._check_apply_time(caps, apply_time)
@@ -242,7 +292,15 @@ class RedfishClient:
                 status=response.status_code,
             )
         location = httpx.URL(location).path if location.startswith("http") else location
-        ref = JobRef(job_id=location.rstrip("/").rsplit("/", 1)[-1], location=location)
+        # A task monitor's 202 may carry the task (DSP0266): its Id and URI are the job's.
+        task = json_body(response)
+        task_uri = link(task) if "TaskState" in task else None
+        job_id = str(task.get("Id") or "") if task_uri else ""
+        ref = JobRef(
+            job_id=job_id or location.rstrip("/").rsplit("/", 1)[-1],
+            location=location,
+            task=task_uri if task_uri != location else None,
+        )
         log.info("redfish update job created", host=self.host, job=ref.job_id)
         return ref
 
@@ -268,27 +326,23 @@ class RedfishClient:
                 "inventory, or nothing was updated yet)",
                 host=self.host,
             )
-        found = [c for c in previous if matches(c, component)]
-        if len(found) != 1:
-            names = ", ".join(f"{c.name} ({c.component_id})" for c in previous)
-            problem = "matches no" if not found else "matches several"
-            raise NotFoundError(
-                f"component {component!r} {problem} rollback image; available: {names}",
-                host=self.host,
-            )
-        ref = await self.simple_update(found[0].uri, apply_time=apply_time)
-        return ref, found[0]
+        image = find_component(previous, component, self.host, "rollback image")
+        ref = await self.simple_update(image.uri, apply_time=apply_time)
+        return ref, image
 
     # -- job queue ------------------------------------------------------------------
     async def list_jobs(self) -> list[JobInfo]:
-        """The Dell job queue; on a generic BMC the TaskService tasks."""
+        """The Dell job queue; on a generic BMC the TaskService tasks (none without one)."""
         jobs_uri = await self.dell_link("Jobs")
+        task_service = link(await self.transport.service_root(), "Tasks")
         if jobs_uri is not None:
             members = (await self.transport.get_json(f"{jobs_uri}?{EXPAND}")).get("Members") or []
             source = "dell-job"
+        elif task_service is None:
+            return []
         else:
-            listing = await self.transport.get_json(f"{V1}/TaskService/Tasks")
-            uris = [m["@odata.id"] for m in listing.get("Members") or []]
+            listing = await self.transport.get_json(f"{task_service}/Tasks")
+            uris = [uri for uri in (link(m) for m in listing.get("Members") or []) if uri]
             members = [await self.transport.get_json(uri) for uri in uris]
             source = "task"
         return [job_info(str(m.get("Id")), m, source) for m in members]

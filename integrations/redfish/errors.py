@@ -17,6 +17,14 @@ def message_id_suffix(message_id: str | None) -> str | None:
     return message_id.rsplit(".", 1)[-1] if message_id else None
 
 
+def plain_text(text: Any) -> str | None:
+    """A BMC message as one line: iDRACs join sentences with no-break spaces (DRS #266)
+    and some BMCs send empty strings (bmclib Supermicro task captures); None if empty."""
+    if not isinstance(text, str):
+        return None
+    return " ".join(text.split()) or None
+
+
 def extended_info(document: Any) -> list[dict[str, Any]]:
     """The @Message.ExtendedInfo entries of an error body (a list, or one bare object)."""
     if not isinstance(document, dict):
@@ -32,10 +40,10 @@ def first_message(document: Any) -> tuple[str | None, str | None]:
     """(MessageId, Message) of the first ExtendedInfo entry, else of the error itself."""
     entries = extended_info(document)
     if entries:
-        return entries[0].get("MessageId"), entries[0].get("Message")
+        return plain_text(entries[0].get("MessageId")), plain_text(entries[0].get("Message"))
     error = document.get("error") if isinstance(document, dict) else None
     if isinstance(error, dict):
-        return error.get("code"), error.get("message")
+        return plain_text(error.get("code")), plain_text(error.get("message"))
     return None, None
 
 
@@ -86,6 +94,10 @@ class NotFoundError(RedfishError):
 
 class UnsupportedError(RedfishError):
     """The BMC does not offer what was asked (no multipart push, no job queue, ...)."""
+
+
+class AuthSchemeError(UnsupportedError):
+    """The BMC refused the authentication scheme (e.g. HTTP Basic), not the credentials."""
 
 
 class LifecycleNotReadyError(RedfishError):

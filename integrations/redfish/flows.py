@@ -10,7 +10,7 @@ from pathlib import Path
 
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.errors import VerificationError
-from integrations.redfish.inventory import diff_inventory
+from integrations.redfish.inventory import diff_inventory, target_uris
 from integrations.redfish.models import (
     FirmwareInventory,
     JobInfo,
@@ -31,18 +31,21 @@ async def update_firmware(
     apply_time: str = "OnReset",
     reboot: bool = False,
     expected_version: str | None = None,
+    targets: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> UpdateOutcome:
-    """Apply one image; with REBOOT, also restart the host and verify the new version."""
+    """Apply one image; with REBOOT, also restart the host and verify the new version.
+    TARGETS name the components the image is for, where a BMC needs them."""
     if (image_uri is None) == (file is None):
         raise ValueError("give exactly one of image_uri or file")
     await client.wait_until_ready()
     before = await client.firmware_inventory()
+    uris = target_uris(before, targets, client.host) if targets else None
     if file is not None:
-        ref = await client.push_update(file, apply_time=apply_time)
+        ref = await client.push_update(file, apply_time=apply_time, targets=uris)
     else:
         assert image_uri is not None
-        ref = await client.simple_update(image_uri, apply_time=apply_time)
+        ref = await client.simple_update(image_uri, apply_time=apply_time, targets=uris)
     return await _follow(client, ref, before, apply_time, reboot, expected_version, on_progress)
 
 

@@ -4,9 +4,9 @@ A retried step must tell "nothing happened yet" from "something is under way": a
 worker dies mid-reboot the host may be shutting down, in POST, applying its staged jobs
 or waiting for its Lifecycle Controller. The signals are the ones real iDRAC9s give:
 PowerState, Dell's GetRemoteServicesAPIStatus (LCStatus, ServerStatus, Status) and the
-job queue (reference §5.3, §6, §7). LastResetTime is only an extra hint where a BMC has
-it: the iDRAC9 3.34 (SOI system.json) and 5.10 (ISRV UriSystems.md) captures do not, and
-a warm restart may keep PowerState On between two polls.
+job queue (reference §5.3, §6, §7). LastResetTime and BootProgress are extra hints where a
+BMC has them: the iDRAC9 3.34 (SOI system.json) and 5.x (ISRV UriSystems.md, bmclib R6515)
+captures have neither, and a warm restart may keep PowerState On between two polls.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from integrations.redfish.errors import BusyError, RedfishConnectionError
+from integrations.redfish.documents import dig
+from integrations.redfish.errors import BusyError, RedfishConnectionError, plain_text
 from integrations.redfish.models import JobInfo, JobStatus, LifecycleStatus
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class HostState(BaseModel):
 
     power_state: str | None = None
     last_reset_time: str | None = None
+    boot_state: str | None = None  # BootProgress.LastState (ComputerSystem v1_13+)
+    boot_state_time: str | None = None  # BootProgress.LastStateTime
     health: str | None = None
     lifecycle: LifecycleStatus | None = None
     jobs: list[JobInfo] = Field(default_factory=list)
@@ -110,11 +113,12 @@ async def read_host_state(client: RedfishClient, *, with_jobs: bool = True) -> H
         jobs = await client.list_jobs() if with_jobs else []
     except (RedfishConnectionError, BusyError):
         return HostState()
-    status = system.get("Status") or {}
     return HostState(
-        power_state=system.get("PowerState"),
-        last_reset_time=system.get("LastResetTime"),
-        health=status.get("HealthRollup") or status.get("Health"),
+        power_state=plain_text(system.get("PowerState")),
+        last_reset_time=plain_text(system.get("LastResetTime")),
+        boot_state=plain_text(dig(system, "BootProgress", "LastState")),
+        boot_state_time=plain_text(dig(system, "BootProgress", "LastStateTime")),
+        health=plain_text(dig(system, "Status", "HealthRollup") or dig(system, "Status", "Health")),
         lifecycle=lifecycle,
         jobs=jobs,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from integrations.redfish.documents import dig
+from integrations.redfish.errors import NotFoundError
 from integrations.redfish.models import (
     FirmwareComponent,
     FirmwareInventory,
@@ -29,8 +31,9 @@ _KINDS = {
 def parse_member(document: dict[str, Any]) -> FirmwareComponent:
     member_id = str(document.get("Id", ""))
     match = _DELL_ID.match(member_id)
-    dell = document.get("Oem", {}).get("Dell", {}).get("DellSoftwareInventory", {})
-    component_id = document.get("SoftwareId") or dell.get("ComponentID")
+    component_id = document.get("SoftwareId") or dig(
+        document, "Oem", "Dell", "DellSoftwareInventory", "ComponentID"
+    )
     fqdd = None
     kind = ImageKind.INSTALLED
     if match:
@@ -41,7 +44,7 @@ def parse_member(document: dict[str, Any]) -> FirmwareComponent:
         id=member_id,
         uri=str(document.get("@odata.id", "")),
         name=str(document.get("Name") or member_id),
-        version=str(document.get("Version", "")),
+        version=str(document.get("Version") or ""),
         component_id=str(component_id) if component_id not in (None, "") else None,
         fqdd=fqdd,
         kind=kind,
@@ -78,6 +81,24 @@ def diff_inventory(before: FirmwareInventory, after: FirmwareInventory) -> list[
 
 # Short names operators type for the components they roll back most.
 _ALIASES = {"idrac": "25227", "bmc": "25227", "bios": "159"}
+
+
+def find_component(
+    components: list[FirmwareComponent], wanted: str, host: str, what: str
+) -> FirmwareComponent:
+    """The one of COMPONENTS that WANTED names; an error listing the choices otherwise."""
+    found = [c for c in components if matches(c, wanted)]
+    if len(found) != 1:
+        names = ", ".join(f"{c.name} ({c.component_id or c.id})" for c in components)
+        problem = "matches no" if not found else "matches several"
+        raise NotFoundError(f"component {wanted!r} {problem} {what}; available: {names}", host=host)
+    return found[0]
+
+
+def target_uris(inventory: FirmwareInventory, wanted: list[str], host: str) -> list[str]:
+    """Inventory URIs of the installed components WANTED names (SimpleUpdate Targets)."""
+    installed = inventory.installed()
+    return [find_component(installed, name, host, "installed component").uri for name in wanted]
 
 
 def matches(component: FirmwareComponent, wanted: str) -> bool:

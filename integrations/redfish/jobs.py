@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from integrations.redfish.errors import message_id_suffix
+from integrations.redfish.errors import message_id_suffix, plain_text
 from integrations.redfish.models import JobInfo, JobStatus
 
 _STATES: dict[str, JobStatus] = {
@@ -48,19 +48,23 @@ _STATES: dict[str, JobStatus] = {
     "Cancelled": JobStatus.FAILED,
     "UserIntervention": JobStatus.COMPLETED_NEEDS_REBOOT,
 }
-_REBOOT_PENDING = re.compile(r"reboot pending|power cycle|powercycle", re.IGNORECASE)
+_REBOOT_PENDING = re.compile(r"reboot\s*pending|power\s*cycle", re.IGNORECASE)
 _FAILURE_WORDS = re.compile(r"\b(fail\w*|error\w*|unable)\b", re.IGNORECASE)
 
 
 def job_info(job_id: str, document: dict[str, Any], source: str) -> JobInfo:
-    dell = document.get("Oem", {}).get("Dell") if isinstance(document.get("Oem"), dict) else None
+    """One status from a task, Dell job or JobService job; any optional field may be
+    absent, null or empty (real captures: SOI task.json, bmclib Supermicro tasks)."""
+    oem = document.get("Oem")
+    dell = oem.get("Dell") if isinstance(oem, dict) else None
     dell = dell if isinstance(dell, dict) and "JobState" in dell else None
     body = dell or document
-    state = str(body.get("JobState") or document.get("TaskState") or document.get("JobState"))
-    message, message_id = _message(body) if dell else _message(document)
+    raw_state = body.get("JobState") or document.get("TaskState") or document.get("JobState")
+    state = str(raw_state) if raw_state else None
+    message, message_id = _message(body)
     percent = body.get("PercentComplete", document.get("PercentComplete"))
     health = document.get("JobStatus") or document.get("TaskStatus")
-    status = _status(str(state), health, percent, message, message_id)
+    status = _status(state, health, percent, message, message_id)
     return JobInfo(
         job_id=job_id,
         status=status,
@@ -68,24 +72,25 @@ def job_info(job_id: str, document: dict[str, Any], source: str) -> JobInfo:
         percent=percent if isinstance(percent, int) else None,
         message=message,
         message_id=message_id,
-        name=body.get("Name") or document.get("Name"),
+        name=plain_text(body.get("Name") or document.get("Name")),
         source=source,
     )
 
 
 def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    if body.get("Message"):
-        return body.get("Message"), body.get("MessageId")
+    if plain_text(body.get("Message")):
+        return plain_text(body.get("Message")), plain_text(body.get("MessageId"))
     messages = body.get("Messages")
     if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
-        return messages[-1].get("Message"), messages[-1].get("MessageId")
+        return plain_text(messages[-1].get("Message")), plain_text(messages[-1].get("MessageId"))
     return None, None
 
 
 def _status(
-    state: str, health: Any, percent: Any, message: str | None, message_id: str | None
+    state: str | None, health: Any, percent: Any, message: str | None, message_id: str | None
 ) -> JobStatus:
-    status = _STATES.get(state, JobStatus.RUNNING)  # unknown: keep waiting, the timeout decides
+    # Unknown or absent: keep waiting, the job timeout decides.
+    status = _STATES.get(state or "", JobStatus.RUNNING)
     if health == "Critical":
         return JobStatus.FAILED
     suffix = message_id_suffix(message_id)

@@ -116,6 +116,7 @@ class UpdateCapabilities(BaseModel):
     transfer_protocols: list[str] | None  # None: URI-based SimpleUpdate not offered
     apply_times: list[str]
     multipart_push_uri: str | None
+    targets_required: bool = False  # SimpleUpdateActionInfo: Targets Required
 
 
 class JobStatus(StrEnum):
@@ -135,7 +136,8 @@ class JobStatus(StrEnum):
 
 class JobRef(BaseModel):
     job_id: str
-    location: str
+    location: str  # the 202's Location: the task itself, or a DMTF task monitor
+    task: str | None = None  # the task resource, where the 202 named one apart from it
 
 
 class JobInfo(BaseModel):

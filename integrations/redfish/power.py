@@ -7,10 +7,14 @@
 - GracefulRestart may be ignored by the OS: after ``reboot_grace_s`` without the host
   going down we send ForceRestart.
 - "Went down" is proven by PowerState Off, the LC or ServerStatus leaving Ready /
-  OutOfPOST, a staged job starting, or a new LastResetTime where the BMC has one (real
-  iDRAC9s do not); not by a fixed sleep, nor by Off alone (a warm restart may never
-  show it).
-- "Back" means settled: power On, out of POST, LC ready and no job or reboot job running.
+  OutOfPOST, a staged job starting, BootProgress leaving OSRunning or stamping a new
+  LastStateTime, or a new LastResetTime where the BMC has one (the iDRAC9 4.x/5.x
+  captures have neither); not by a fixed sleep, nor by Off alone (a warm restart may
+  never show it).
+- "Back" means settled: power On, out of POST, LC ready and no job or reboot job running;
+  where the BMC reports BootProgress, also back at the state it rested in before the
+  reset (a generic BMC has no LC or ServerStatus: power On and Enabled hold throughout
+  a warm restart).
 """
 
 from __future__ import annotations
@@ -68,14 +72,9 @@ class PowerControl:
             if status is not None and streak >= needed:
                 return status
             if time.monotonic() > deadline:
-                seen = (
-                    f"LCStatus={status.lc_status} ServerStatus={status.server_status}"
-                    if status
-                    else "iDRAC unreachable"
-                )
                 raise LifecycleNotReadyError(
                     f"Lifecycle Controller not ready after {self._options.lc_ready_timeout_s:g} s"
-                    f" ({seen})",
+                    f" ({_answered(status)})",
                     host=self._client.host,
                 )
             await asyncio.sleep(poll)
@@ -83,7 +82,7 @@ class PowerControl:
     async def _went_down(self, before: HostState, within_s: float) -> bool:
         deadline = time.monotonic() + within_s
         while True:
-            if _gone_down(before, await read_host_state(self._client)):
+            if gone_down(before, await read_host_state(self._client)):
                 return True
             if time.monotonic() > deadline:
                 return False
@@ -116,13 +115,17 @@ class PowerControl:
                 raise HostNotBackError(
                     "host did not go down even after ForceRestart", host=self._client.host
                 )
-        await self.wait_host_back()
+        resting = before.boot_state if not before.under_way() else None
+        await self.wait_host_back(boot_state=resting if resting != "None" else None)
         return forced
 
-    async def wait_host_back(self, timeout_s: float | None = None) -> HostState:
-        """Settled again: powered on, out of POST, LC ready and no job or reboot running,
-        within TIMEOUT_S (default host_back_timeout_s). A host seen in a transition
-        must then read settled ``ready_confirmations`` times in a row (stale "Ready")."""
+    async def wait_host_back(
+        self, timeout_s: float | None = None, boot_state: str | None = None
+    ) -> HostState:
+        """Settled again: powered on, out of POST, LC ready and no job or reboot running
+        (and BootProgress back at BOOT_STATE, if given), within TIMEOUT_S (default
+        host_back_timeout_s). A host seen in a transition must then read settled
+        ``ready_confirmations`` times in a row (stale "Ready")."""
         timeout_s = timeout_s or self._options.host_back_timeout_s
         deadline = time.monotonic() + timeout_s
         seen_transition = False
@@ -130,6 +133,8 @@ class PowerControl:
         while True:
             state = await read_host_state(self._client)
             busy = state.under_way()
+            if boot_state and state.lifecycle and state.boot_state != boot_state:
+                busy.append(f"BootProgress {state.boot_state}")
             seen_transition = seen_transition or bool(busy)
             streak = 0 if busy else streak + 1
             if streak >= (self._options.ready_confirmations if seen_transition else 1):
@@ -143,10 +148,21 @@ class PowerControl:
             await asyncio.sleep(self._options.poll_interval_s)
 
 
-def _gone_down(before: HostState, now: HostState) -> bool:
-    """Proof the reset took: power Off, a new LastResetTime (where the BMC has one), the
-    LC or POST leaving the settled state, or a staged job starting. A silent iDRAC
-    proves nothing about the host."""
+def _answered(status: LifecycleStatus | None) -> str:
+    """What the BMC last said about its readiness, naming only what it reported."""
+    if status is None:
+        return "BMC not answering"
+    said = [("LCStatus", status.lc_status), ("ServerStatus", status.server_status),
+            ("Status", status.status)]  # fmt: skip
+    return " ".join(f"{name}={value}" for name, value in said if value) or "no status reported"
+
+
+def gone_down(before: HostState, now: HostState) -> bool:
+    """Proof the reset took: power Off, a new LastResetTime or BootProgress (where the
+    BMC has them), the LC or POST leaving the settled state, or a staged job starting.
+    A silent iDRAC proves nothing about the host. BootProgress counts only as a change:
+    some BMCs never report OSRunning (bmclib's Supermicro X13 capture stays at
+    SystemHardwareInitializationComplete with the OS up)."""
     if now.lifecycle is None:
         return False
     staged = {job.job_id for job in before.waiting_for_reboot}
@@ -154,6 +170,8 @@ def _gone_down(before: HostState, now: HostState) -> bool:
     return (
         now.power_state == "Off"
         or (now.last_reset_time is not None and now.last_reset_time != before.last_reset_time)
+        or (before.boot_state == "OSRunning" and now.boot_state not in (None, "OSRunning"))
+        or (now.boot_state_time is not None and now.boot_state_time != before.boot_state_time)
         or (before.out_of_post and not now.out_of_post)
         or (before.lc_ready and not now.lc_ready)
         or bool(staged - still_staged)

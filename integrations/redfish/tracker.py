@@ -25,7 +25,7 @@ from integrations.redfish.errors import (
 )
 from integrations.redfish.jobs import job_info
 from integrations.redfish.models import ClientOptions, JobInfo, JobRef, JobStatus
-from integrations.redfish.transport import V1, RedfishTransport
+from integrations.redfish.transport import V1, RedfishTransport, json_body
 
 log = get_logger("integrations.redfish")
 ProgressCallback = Callable[[JobInfo], None]
@@ -52,13 +52,31 @@ class JobTracker:
     async def poll(self, ref: JobRef) -> JobInfo | None:
         """One observation; None when no view of the job exists (yet, or any more)."""
         response = await self._transport.request("GET", ref.location, allow=(202, 404), retry=False)
-        if response.status_code != 404:
-            return job_info(ref.job_id, response.json(), "task")
+        document = json_body(response)
+        if response.status_code == 202 or (response.status_code != 404 and _is_job(document)):
+            return job_info(ref.job_id, document, "task")
+        if response.status_code != 404 or ref.task:
+            # A DMTF task monitor that answers with the operation's own result (200/204)
+            # or is gone: the task resource tells how it ended.
+            return await self._task_after_monitor(ref, response.status_code)
         for uri, source in self._fallbacks(ref.job_id):
             response = await self._transport.request("GET", uri, allow=(404,), retry=False)
             if response.status_code != 404:
-                return job_info(ref.job_id, response.json(), source)
+                return job_info(ref.job_id, json_body(response), source)
         return None
+
+    async def _task_after_monitor(self, ref: JobRef, status: int) -> JobInfo | None:
+        if ref.task:
+            response = await self._transport.request("GET", ref.task, allow=(404,), retry=False)
+            document = json_body(response)
+            return job_info(ref.job_id, document, "task") if _is_job(document) else None
+        if status == 404:
+            return None
+        return JobInfo(
+            job_id=ref.job_id,
+            status=JobStatus.COMPLETED,
+            message=f"task monitor answered HTTP {status}: the operation ended",
+        )
 
     async def wait(
         self,
@@ -79,9 +97,9 @@ class JobTracker:
                     on_progress(info)
             last = info
             if info.status is JobStatus.FAILED:
+                reason = " ".join(filter(None, [info.message_id or info.state, info.message]))
                 raise JobFailedError(
-                    f"job {ref.job_id} failed: {info.message_id or info.state} "
-                    f"{info.message or ''}".rstrip(),
+                    f"job {ref.job_id} failed: {reason or 'the BMC gave no reason'}",
                     host=self._transport.host,
                     message_id=info.message_id,
                 )
@@ -131,3 +149,8 @@ class JobTracker:
                 status=404,
             )
         return JobInfo(job_id=ref.job_id, status=JobStatus.QUEUED, message="not visible yet")
+
+
+def _is_job(document: dict[str, object]) -> bool:
+    """A task or job document, as opposed to an operation's result or an empty body."""
+    return any(key in document for key in ("TaskState", "JobState"))

@@ -1,7 +1,8 @@
 """HTTP to one BMC: TLS, one Redfish session, bounded retries, typed errors.
 
 One session per host, created lazily, re-created once when a request gets 401 (an
-iDRAC reset wipes every token), always deleted on close. Retries with exponential
+iDRAC reset wipes every token), always deleted on close. HTTP Basic instead when asked,
+or when the service root links no sessions (a BMC without SessionService). Retries with exponential
 backoff cover connection errors, 503 and the documented busy MessageIds; a POST is
 retried only when it certainly did not reach the BMC (connect failure) or was refused
 as busy, so an update is never submitted twice.
@@ -19,16 +20,19 @@ from typing import Any
 import httpx
 
 from common.logging import get_logger, register_secret
+from integrations.redfish.documents import link
 from integrations.redfish.errors import (
     BUSY_MESSAGE_IDS,
     SESSION_LIMIT_MESSAGE_IDS,
     AuthenticationError,
+    AuthSchemeError,
     BusyError,
     NotFoundError,
     RedfishConnectionError,
     RedfishError,
     RedfishTLSError,
     SessionLimitError,
+    UnsupportedError,
     first_message,
     message_id_suffix,
 )
@@ -97,6 +101,7 @@ class RedfishTransport:
             verify=ssl_verify(options),
             timeout=httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s),
         )
+        self._basic: bool | None = True if options.auth == "basic" else None  # None: ask root
         self._token: str | None = None
         self._session_uri: str | None = None
         self._login_lock = asyncio.Lock()
@@ -110,10 +115,21 @@ class RedfishTransport:
             self._root = response.json()
         return self._root
 
+    async def uses_basic(self) -> bool:
+        """HTTP Basic when asked, or when the service offers no sessions at all."""
+        if self._basic is None:
+            root = await self.service_root()
+            self._basic = link(root, "SessionService") is None and not link(
+                root, "Links", "Sessions"
+            )
+            if self._basic:
+                log.info("redfish service has no SessionService, using HTTP Basic", host=self.host)
+        return self._basic
+
     async def _sessions_uri(self) -> str:
         """SessionService/Sessions from RedfishVersion 1.6.0 on, else /Sessions (iDRAC7/8)."""
         root = await self.service_root()
-        linked = root.get("Links", {}).get("Sessions", {}).get("@odata.id")
+        linked = link(root, "Links", "Sessions")
         if linked:
             return linked
         version = tuple(int(p) for p in str(root.get("RedfishVersion", "1.6.0")).split(".")[:3])
@@ -128,16 +144,26 @@ class RedfishTransport:
                 "UserName": self._credentials.username,
                 "Password": self._credentials.password.get_secret_value(),
             }
+            uri = await self._sessions_uri()
             response = await self._send(
-                "POST", await self._sessions_uri(), json=body, authenticated=False
+                "POST", uri, json=body, authenticated=False, allow=(401, 404, 405)
             )
+            if response.status_code == 401:
+                raise self._error("POST", uri, response, credentials=True)
+            if response.status_code not in (200, 201):
+                raise UnsupportedError(
+                    f"{self._describe('POST', uri, response)}: the BMC offers no session "
+                    "login here; use HTTP Basic",
+                    host=self.host,
+                    status=response.status_code,
+                )
             token = response.headers.get("X-Auth-Token")
             if not token:
                 raise RedfishError("session created without X-Auth-Token", host=self.host)
             register_secret(token)
             self._token = token
             location = response.headers.get("Location")
-            session_id = _json(response).get("Id")
+            session_id = json_body(response).get("Id")
             self._session_uri = location or (
                 f"{await self._sessions_uri()}/{session_id}" if session_id else None
             )
@@ -173,7 +199,7 @@ class RedfishTransport:
         retry: bool = True,
     ) -> httpx.Response:
         """Send with auth; statuses in ALLOW are returned instead of raised."""
-        if self.options.auth == "session" and self._token is None:
+        if self._token is None and not await self.uses_basic():
             await self.login()
         relogged = False
         while True:
@@ -181,7 +207,7 @@ class RedfishTransport:
             response = await self._send(
                 method, path, json=json, files=files, headers=headers, retry=retry, allow=allow
             )
-            if response.status_code == 401 and self.options.auth == "session":
+            if response.status_code == 401 and not self._basic:
                 if relogged:
                     raise self._error(method, path, response)
                 log.info("redfish token rejected, logging in again", host=self.host)
@@ -191,7 +217,7 @@ class RedfishTransport:
             return response
 
     async def get_json(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        return _json(await self.request("GET", path, **kwargs))
+        return json_body(await self.request("GET", path, **kwargs))
 
     async def _send(
         self,
@@ -230,9 +256,9 @@ class RedfishTransport:
             self.requests_sent += 1
             if response.is_success or response.status_code in allow:
                 return response
-            if response.status_code == 401 and authenticated and self.options.auth == "session":
+            if response.status_code == 401 and authenticated and not self._basic:
                 return response  # the caller logs in again
-            error = self._error(method, path, response)
+            error = self._error(method, path, response, anonymous=not authenticated)
             retryable = isinstance(error, BusyError) or (
                 response.status_code >= 500 and method in _SAFE_TO_REPEAT
             )
@@ -242,7 +268,7 @@ class RedfishTransport:
         raise AssertionError("unreachable")
 
     def _auth(self, authenticated: bool) -> httpx.Auth | None:
-        if authenticated and self.options.auth == "basic":
+        if authenticated and self._basic:
             return httpx.BasicAuth(
                 self._credentials.username, self._credentials.password.get_secret_value()
             )
@@ -257,12 +283,27 @@ class RedfishTransport:
         log.info("redfish retry", host=self.host, attempt=attempt, reason=why, delay_s=delay)
         await asyncio.sleep(delay)
 
-    def _error(self, method: str, path: str, response: httpx.Response) -> RedfishError:
-        message_id, message = first_message(_json(response))
+    def _describe(self, method: str, path: str, response: httpx.Response) -> str:
+        """``POST /x -> HTTP 405: <MessageId> <Message>``: what the BMC answered."""
+        message_id, message = first_message(json_body(response))
+        what = f"{method} {path} -> HTTP {response.status_code}"
+        said = " ".join(filter(None, [message_id, message]))
+        return f"{what}: {said}" if said else what
+
+    def _error(
+        self,
+        method: str,
+        path: str,
+        response: httpx.Response,
+        *,
+        credentials: bool = False,
+        anonymous: bool = False,
+    ) -> RedfishError:
+        """The typed error for a refused request; CREDENTIALS: it was the session login."""
+        message_id, _ = first_message(json_body(response))
         suffix = message_id_suffix(message_id)
         status = response.status_code
-        what = f"{method} {path} -> HTTP {status}"
-        detail = f"{what}: {message_id} {message}" if message_id else what
+        detail = self._describe(method, path, response)
         kwargs = {"host": self.host, "status": status, "message_id": message_id}
         if suffix in SESSION_LIMIT_MESSAGE_IDS:
             return SessionLimitError(
@@ -271,19 +312,45 @@ class RedfishTransport:
                 **kwargs,
             )
         if status == 401:
-            return AuthenticationError(
-                f"login as {self._credentials.username!r} rejected (HTTP 401): check "
-                "username and password",
-                **kwargs,
-            )
+            return self._unauthorized(detail, response, credentials, anonymous, kwargs)
         if status == 503 or suffix in BUSY_MESSAGE_IDS:
             return BusyError(f"BMC busy: {detail}", **kwargs)
         if status == 404:
             return NotFoundError(detail, **kwargs)
         return RedfishError(detail, **kwargs)
 
+    def _unauthorized(
+        self,
+        detail: str,
+        response: httpx.Response,
+        credentials: bool,
+        anonymous: bool,
+        kwargs: dict[str, Any],
+    ) -> RedfishError:
+        """A 401 blames the credentials only when they were what the BMC judged: a session
+        login, or HTTP Basic that the BMC itself asked for (WWW-Authenticate: Basic)."""
+        challenge = response.headers.get("WWW-Authenticate", "")
+        basic_refused = self._basic and not anonymous and not credentials
+        if credentials or (basic_refused and "basic" in challenge.lower()):
+            how = "HTTP Basic" if basic_refused else "session login"
+            return AuthenticationError(
+                f"login as {self._credentials.username!r} rejected ({how}, HTTP 401): "
+                "check username and password",
+                **kwargs,
+            )
+        if basic_refused:
+            offered = f"WWW-Authenticate: {challenge}" if challenge else "no Basic challenge"
+            return AuthSchemeError(
+                f"{detail}: the BMC does not take HTTP Basic ({offered})", **kwargs
+            )
+        if anonymous:
+            return RedfishError(f"{detail}: the BMC wants a login for this path", **kwargs)
+        return AuthenticationError(
+            f"{detail}: the BMC refused the session it had just granted", **kwargs
+        )
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+
+def json_body(response: httpx.Response) -> dict[str, Any]:
     try:
         document = response.json()
     except ValueError:

@@ -20,8 +20,15 @@ SYS_ID = r"(?:System\.Embedded\.1|1)"
 MGR_ID = r"(?:iDRAC\.Embedded\.1|1)"
 
 
-def unauthorized() -> Response:
-    """What an expired or wiped token gets: 401 text/html (reference §1)."""
+def unauthorized(host: SimHost) -> Response:
+    """What an expired or wiped token gets: 401 text/html (reference §1). A BMC with
+    Basic turned off offers no Basic challenge (bmcweb's behaviour)."""
+    if not host.quirks.basic_auth:
+        return error(
+            401,
+            "Base.1.12.NoValidSession",
+            "There is no valid session established with the implementation.",
+        )
     return Response(
         401,
         b"<html><body>401 Unauthorized</body></html>",
@@ -34,7 +41,7 @@ def authenticate(host: SimHost, request: Request) -> bool:
     if token:
         return host.session_for(token) is not None
     basic = request.headers.get("authorization", "")
-    if basic.lower().startswith("basic "):
+    if basic.lower().startswith("basic ") and host.quirks.basic_auth:
         try:
             user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
@@ -55,10 +62,12 @@ async def handle(host: SimHost, request: Request) -> Response:
             "iDRAC is currently unable to display any information because data sources "
             "are unavailable.",
         )
+    if not host.quirks.sessions and request.path.startswith(f"{V1}/SessionService"):
+        return not_found(request.path)
     if request.path == f"{V1}/SessionService/Sessions" and request.method == "POST":
         return login(host, request)
     if not authenticate(host, request):
-        return unauthorized()
+        return unauthorized(host)
     return await router.dispatch(host, request)
 
 

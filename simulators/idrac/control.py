@@ -4,8 +4,9 @@ GET  /hosts                     every host's state
 GET  /hosts/{service_tag}       one host: power, LC, firmware, update_jobs, flashes, faults
 POST /hosts/{service_tag}/faults   JSON merged into the host's faults (fleet-file names)
 POST /hosts/{service_tag}/offline  {"seconds": N}: the iDRAC stops answering (iDRAC seconds)
-POST /hosts/{service_tag}/quirks  JSON merged into the host's ResetQuirks
-                                (warm_restart, last_reset_time)
+POST /hosts/{service_tag}/quirks  JSON merged into the host's Quirks (warm_restart,
+                                last_reset_time, boot_progress, sessions, basic_auth,
+                                simple_update_targets, firmware_inventory)
 """
 
 from __future__ import annotations

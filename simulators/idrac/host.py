@@ -45,8 +45,9 @@ class Timings:
 
 
 @dataclass
-class ResetQuirks:
-    """How one iDRAC shows a reset, beyond its firmware line (set at run time by tests)."""
+class Quirks:
+    """Where one BMC departs from its firmware line (set at run time by tests): how it
+    shows a reset, and what a generic Redfish BMC leaves out or insists on."""
 
     # DMTF ResetType GracefulRestart / ForceRestart only promise PowerState On "after
     # transiting through a restart" (Resource schema); a warm reset keeps the PowerEdge
@@ -55,6 +56,22 @@ class ResetQuirks:
     # LastResetTime is missing from the iDRAC9 3.34 (sushy-oem-idrac system.json) and
     # 5.10 (akaliwod/iserver UriSystems.md, R650) ComputerSystem captures (reference §2).
     last_reset_time: bool = True
+    # BootProgress on the system (generic BMCs only: the Supermicro X13 capture in bmclib
+    # has it, no iDRAC capture does).
+    boot_progress: bool = True
+    # No SessionService (no session login; HTTP Basic only), as DSP0266 permits.
+    sessions: bool = True
+    # HTTP Basic refused with a 401 that offers no Basic challenge (bmcweb with Basic off).
+    basic_auth: bool = True
+    # SimpleUpdate links an ActionInfo that marks Targets Required, and refuses a body
+    # without them (DMTF SimpleUpdateActionInfo; OpenBMC-style services).
+    simple_update_targets: bool = False
+    # The UpdateService links a FirmwareInventory (False: no firmware versions at all).
+    firmware_inventory: bool = True
+    # An update's 202 names a DMTF task monitor (Location) and carries the task (body);
+    # the monitor answers 202 + the task while it runs, 204 once it ended (DSP0266
+    # "Asynchronous operations"; bmcweb's /redfish/v1/TaskService/TaskMonitors/<id>).
+    task_monitor: bool = False
 
 
 class HostServices(Protocol):
@@ -90,11 +107,12 @@ class SimHost:
     services: HostServices
     timings: Timings = field(default_factory=Timings)
     faults: HostFaults = field(init=False)
-    quirks: ResetQuirks = field(default_factory=ResetQuirks)
+    quirks: Quirks = field(default_factory=Quirks)
     firmware: dict[str, str] = field(init=False)
     previous: dict[str, str] = field(default_factory=dict)
     power_on: bool = True
     server_status: str = "OutOfPOST"
+    server_status_since: str = field(default_factory=lambda: _iso_now())
     lc_ready: bool = True
     lc_stale_until: float = 0.0
     idrac_online: bool = True
@@ -390,7 +408,7 @@ class SimHost:
     async def _down(self, warm: bool = False) -> None:
         """The OS is gone: powered off, or (WARM) reset with the power left on."""
         self.power_on = warm
-        self.server_status = "InPOST" if warm else "PoweredOff"
+        self._set_server_status("InPOST" if warm else "PoweredOff")
         self.lc_ready = False
         self.last_reset_time = _iso_now()
         self.logs.powered_off()
@@ -428,7 +446,7 @@ class SimHost:
     async def _boot(self, reset_type: str) -> None:
         self.power_on = True
         self.logs.powered_on()
-        self.server_status = "InPOST"
+        self._set_server_status("InPOST")
         self.lc_ready = False
         if reset_type == "PowerCycle":
             for key, version in self.pending_power_cycle.items():
@@ -449,10 +467,15 @@ class SimHost:
             self.logs.component_failed()
         elif bad is not None:
             self.health = "OK"  # the part passes its self-test again without the bad release
-        self.server_status = "OutOfPOST"
+        self._set_server_status("OutOfPOST")
         await self.services.notify_vcenter(self, "connected")
         await self._sleep(self.timings.lc_after_post)
         self.lc_ready = True
+
+    def _set_server_status(self, status: str) -> None:
+        """POST progress, stamped when it changes (BootProgress.LastStateTime)."""
+        if status != self.server_status:
+            self.server_status, self.server_status_since = status, _iso_now()
 
     def stop(self) -> None:
         for task in list(self._tasks):

@@ -15,6 +15,7 @@ INVENTORY = f"{UPDATE}/FirmwareInventory"
 # ISRV UriUpdateService.md (iDRAC 5.10); the simulator fetches only HTTP(S) from loopback.
 TRANSFER_PROTOCOLS = ["HTTP", "NFS", "CIFS", "TFTP", "HTTPS"]
 INSTALL_UPON = ["Now", "NowAndReboot", "NextReboot"]
+ACTION_INFO = f"{UPDATE}/SimpleUpdateActionInfo"
 
 
 def transfer_protocols(host: SimHost) -> list[str]:
@@ -50,6 +51,10 @@ def update_service(host: SimHost) -> dict[str, Any]:
         "FirmwareInventory": link(INVENTORY),
         "Actions": actions,
     }
+    if not host.quirks.firmware_inventory:
+        del doc["FirmwareInventory"]
+    if host.quirks.simple_update_targets:
+        actions["#UpdateService.SimpleUpdate"]["@Redfish.ActionInfo"] = ACTION_INFO
     if not host.generic:
         doc["HttpPushUri"] = INVENTORY
         actions["Oem"] = {
@@ -59,6 +64,31 @@ def update_service(host: SimHost) -> dict[str, Any]:
             }
         }
     return doc
+
+
+def simple_update_action_info(host: SimHost) -> dict[str, Any]:
+    """SimpleUpdate's parameters, Targets Required (the quirk ``simple_update_targets``)."""
+    return {
+        "@odata.id": ACTION_INFO,
+        "@odata.type": "#ActionInfo.v1_1_2.ActionInfo",
+        "Id": "SimpleUpdateActionInfo",
+        "Name": "SimpleUpdate Action Info",
+        "Parameters": [
+            {"Name": "ImageURI", "Required": True, "DataType": "String"},
+            {
+                "Name": "TransferProtocol",
+                "Required": False,
+                "DataType": "String",
+                "AllowableValues": transfer_protocols(host),
+            },
+            {
+                "Name": "Targets",
+                "Required": True,
+                "DataType": "StringArray",
+                "AllowableValues": [m["@odata.id"] for m in firmware_members(host).values()],
+            },
+        ],
+    }
 
 
 def available_id(info: ImageInfo) -> str:

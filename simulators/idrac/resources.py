@@ -26,6 +26,14 @@ DELL_MANAGER_SERVICES = {
 }
 
 
+# DMTF BootProgressTypes for what the simulated server is doing.
+BOOT_PROGRESS = {
+    "PoweredOff": "None",
+    "InPOST": "PrimaryProcessorInitializationStarted",
+    "OutOfPOST": "OSRunning",
+}
+
+
 def system_path(host: SimHost) -> str:
     return f"{V1}/Systems/{'1' if host.generic else 'System.Embedded.1'}"
 
@@ -81,6 +89,9 @@ def service_root(host: SimHost) -> dict[str, Any]:
         "Tasks": link(f"{V1}/TaskService"),
         "Links": {"Sessions": link(f"{V1}/SessionService/Sessions")},
     }
+    if not host.quirks.sessions:
+        del doc["SessionService"]
+        doc["Links"] = {}
     if not host.generic:
         doc["JobService"] = link(f"{V1}/JobService")
         doc["ProtocolFeaturesSupported"] = {
@@ -131,6 +142,11 @@ def system(host: SimHost) -> dict[str, Any]:
     shown = host.generic or host.personality.system_last_reset_time
     if shown and host.quirks.last_reset_time:
         doc["LastResetTime"] = host.last_reset_time
+    if host.generic and host.quirks.boot_progress:
+        doc["BootProgress"] = {
+            "LastState": BOOT_PROGRESS[host.server_status],
+            "LastStateTime": host.server_status_since,
+        }
     if not host.generic:
         doc["Oem"] = {
             "Dell": {

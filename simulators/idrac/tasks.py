@@ -12,6 +12,7 @@ from simulators.idrac.resources import V1, dell_path, dell_service, link, servic
 from simulators.idrac.routing import body, error, members, not_found, router
 
 DELL = rf"{V1}/Managers/iDRAC\.Embedded\.1/Oem/Dell"
+TASK_MONITORS = f"{V1}/TaskService/TaskMonitors"
 DELL_JOBS = rf"(?:{DELL}|{V1}/Managers/iDRAC\.Embedded\.1)/Jobs"
 # Actions of the Dell services the simulator answers (ISRV UriManagers.md, iDRAC 5.10).
 DELL_ACTIONS = {
@@ -50,6 +51,15 @@ async def task(host: SimHost, request: Request, match: re.Match[str]) -> Respons
     if job is None:
         return not_found(request.path)
     return Response.json(200 if job.terminal else 202, jd.task(host, job))
+
+
+@router.add("GET", rf"{TASK_MONITORS}/(\w+)")
+async def task_monitor(host: SimHost, request: Request, match: re.Match[str]) -> Response:
+    """A DMTF task monitor: 202 and the task while it runs, the operation's 204 after."""
+    job = host.jobs.get(match.group(1))
+    if job is None or not host.quirks.task_monitor:
+        return not_found(request.path)
+    return Response(204) if job.terminal else Response.json(202, jd.task(host, job))
 
 
 @router.add("GET", rf"{V1}/JobService", dell_only=True)

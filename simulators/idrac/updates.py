@@ -16,12 +16,14 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from simulators.idrac import inventory as inv
+from simulators.idrac import job_documents as jd
 from simulators.idrac.components import component_by_id
 from simulators.idrac.dup import ImageNotUnderstood, identify_image
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 from simulators.idrac.jobs import SimJob
 from simulators.idrac.routing import body, error, members, not_found, router
+from simulators.idrac.tasks import TASK_MONITORS
 
 INVENTORY = re.escape(inv.INVENTORY)
 ACTIONS = rf"{re.escape(inv.UPDATE)}/Actions"
@@ -33,8 +35,17 @@ async def update_service(host: SimHost, _: Request, __: re.Match[str]) -> Respon
     return Response.json(200, inv.update_service(host))
 
 
+@router.add("GET", re.escape(inv.ACTION_INFO))
+async def action_info(host: SimHost, request: Request, __: re.Match[str]) -> Response:
+    if not host.quirks.simple_update_targets:
+        return not_found(request.path)
+    return Response.json(200, inv.simple_update_action_info(host))
+
+
 @router.add("GET", INVENTORY)
 async def firmware_inventory(host: SimHost, request: Request, __: re.Match[str]) -> Response:
+    if not host.quirks.firmware_inventory:
+        return not_found(request.path)
     documents = list(inv.firmware_members(host).values())
     response = members(host, request, inv.INVENTORY, "SoftwareInventory", documents)
     response.headers.append(("ETag", _etag(host)))
@@ -44,7 +55,8 @@ async def firmware_inventory(host: SimHost, request: Request, __: re.Match[str])
 @router.add("GET", rf"{INVENTORY}/([^/]+)")
 async def firmware_member(host: SimHost, request: Request, match: re.Match[str]) -> Response:
     member = inv.firmware_members(host).get(match.group(1))
-    return Response.json(200, member) if member else not_found(request.path)
+    shown = member and host.quirks.firmware_inventory
+    return Response.json(200, member) if shown else not_found(request.path)
 
 
 @router.add("POST", INVENTORY, dell_only=True)
@@ -83,7 +95,7 @@ async def simple_update(host: SimHost, request: Request, __: re.Match[str]) -> R
     apply_time = params.get("@Redfish.OperationApplyTime", "Immediate")
     if not isinstance(image_uri, str) or not image_uri:
         return error(400, "Base.1.12.PropertyMissing", "The property ImageURI is required.")
-    refused = _refused_apply_time(host, apply_time)
+    refused = _refused_apply_time(host, apply_time) or _refused_targets(host, params)
     if refused:
         return refused
     if image_uri.startswith(f"{inv.INVENTORY}/"):
@@ -168,6 +180,29 @@ def _refused_apply_time(host: SimHost, apply_time: object) -> Response | None:
     return error(400, "Base.1.12.PropertyValueNotInList", f"{apply_time!r} is not supported.")
 
 
+def _refused_targets(host: SimHost, params: dict[str, object]) -> Response | None:
+    """Targets must name inventory members; with the quirk they are required."""
+    targets = params.get("Targets")
+    if targets is None and not host.quirks.simple_update_targets:
+        return None
+    if not targets:
+        return error(
+            400,
+            "Base.1.12.ActionParameterMissing",
+            "The action SimpleUpdate requires the parameter Targets to be present in the "
+            "request body.",
+        )
+    members = {m["@odata.id"] for m in inv.firmware_members(host).values()}
+    if not isinstance(targets, list) or not set(targets) <= members:
+        return error(
+            400,
+            "Base.1.12.ActionParameterValueNotInList",
+            f"The value {targets!r} for the parameter Targets is not in the list of "
+            "acceptable values.",
+        )
+    return None
+
+
 def _submit(host: SimHost, start: Callable[[], SimJob]) -> Response:
     """202 + the task's Location, unless a job operation is running (injected RAC0679)."""
     if host.submit_busy_left > 0:
@@ -179,6 +214,9 @@ def _submit(host: SimHost, start: Callable[[], SimJob]) -> Response:
             "is completed.",
         )
     job = start()
+    if host.quirks.task_monitor:
+        location = [("Location", f"{TASK_MONITORS}/{job.id}")]
+        return Response.json(202, jd.task(host, job), location)
     return Response(202, b"", [("Location", f"/redfish/v1/TaskService/Tasks/{job.id}")])
 
 

@@ -37,7 +37,9 @@ from store.models import CredentialProfile, Server
 
 TIME_SCALE = 0.005  # a 3-minute iDRAC reset takes 0.9 s
 DELL_HOSTS = 70
-GENERIC_HOSTS = 10
+GENERIC_HOSTS = 24
+OLDER_LINE_HOSTS = 4  # per iDRAC9 line without LastResetTime (4.x, 5.x)
+OLDER_LINES = ("idrac9-4.x", "idrac9-5.x")
 PASSWORD = "calvin"
 SECRET_PASSWORD = "Zq7-unlikely-passw0rd"
 STORE_KEY = "redfish-activities-key"
@@ -122,6 +124,11 @@ def simulator(
     tmp_path_factory: pytest.TempPathFactory, vcenter: VcenterRecorder
 ) -> Iterator[IdracSimulator]:
     hosts = [HostSpec(name=f"t{i}", service_tag=f"TST{i:04d}") for i in range(DELL_HOSTS)]
+    hosts += [
+        HostSpec(name=f"l{k}{i}", service_tag=f"LIN{k}{i:03d}", personality=line)
+        for k, line in enumerate(OLDER_LINES)
+        for i in range(OLDER_LINE_HOSTS)
+    ]
     hosts.append(HostSpec(name="s", service_tag="SECRET1", idrac_password=SECRET_PASSWORD))
     hosts += [
         HostSpec(name=f"g{i}", service_tag=f"GEN{i:04d}", generic=True, model="Contoso X1")
@@ -175,17 +182,21 @@ class SimHostHandle:
 
 
 class _Pool:
+    """Free hosts by kind: "generic", or the iDRAC9 line they play."""
+
     def __init__(self, sim: IdracSimulator) -> None:
         self._sim = sim
-        self._free = {
-            generic: [t for t, h in sim.hosts.items() if h.generic == generic and t != "SECRET1"]
-            for generic in (False, True)
-        }
+        self._free: dict[str, list[str]] = {}
+        for tag, host in sim.hosts.items():
+            if tag != "SECRET1":
+                kind = "generic" if host.generic else host.spec.personality
+                self._free.setdefault(kind, []).append(tag)
 
-    def take(self, generic: bool = False) -> SimHostHandle:
-        if not self._free[generic]:
-            raise RuntimeError("simulated host pool exhausted: raise DELL_HOSTS/GENERIC_HOSTS")
-        tag = self._free[generic].pop(0)
+    def take(self, generic: bool = False, personality: str = "idrac9-7.x") -> SimHostHandle:
+        kind = "generic" if generic else personality
+        if not self._free.get(kind):
+            raise RuntimeError(f"simulated host pool exhausted ({kind}): raise its count")
+        tag = self._free[kind].pop(0)
         return SimHostHandle(tag, self._sim.url_of(tag), self._sim.control_url)
 
 

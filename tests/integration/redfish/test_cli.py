@@ -116,3 +116,51 @@ def test_simulate_idrac_serves_until_interrupted(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def one_line_error(result) -> str:
+    """What an operator sees when a command fails: exit 1, one line, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    line = result.stderr.strip()
+    assert line.startswith("error: ") and "\n" not in line and "Traceback" not in line
+    assert not line.endswith("None")
+    return line
+
+
+def test_generic_bmc_without_sessions_inventory(simulator, generic_host) -> None:
+    generic_host.set_quirks(sessions=False)
+    result = run(simulator, "inventory", generic_host.url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["identity"]["vendor"] == "Contoso"
+    assert {c["id"] for c in document["firmware"]} >= {"BIOS", "BMC"}
+    assert generic_host.state()["sessions"] == 0
+
+
+def test_generic_bmc_without_firmware_inventory_shows_identity(simulator, generic_host) -> None:
+    generic_host.set_quirks(firmware_inventory=False)
+    result = run(simulator, "inventory", generic_host.url)
+    assert result.exit_code == 0, result.output
+    assert f"service tag {generic_host.tag}" in result.output
+    assert "no firmware inventory: the UpdateService links no FirmwareInventory" in result.output
+
+
+def test_generic_bmc_refusing_basic_is_one_line(simulator, generic_host) -> None:
+    generic_host.set_quirks(basic_auth=False)
+    line = one_line_error(run(simulator, "inventory", generic_host.url, "--auth", "basic"))
+    assert "HTTP 401" in line and "does not take HTTP Basic" in line
+    assert "username and password" not in line
+
+
+def test_generic_update_with_targets(simulator, generic_host, image_server) -> None:
+    generic_host.set_quirks(simple_update_targets=True)
+    update = ["update", generic_host.url, "--image-uri", f"{image_server}/{BIOS}", "--wait",
+              "--reboot", *FAST]  # fmt: skip
+    line = one_line_error(run(simulator, *update))
+    assert "SimpleUpdate requires Targets" in line
+    wrong = one_line_error(run(simulator, *update, "--target", "raid-nope"))
+    assert "'raid-nope' matches no installed component; available: " in wrong
+    done = run(simulator, *update, "--target", "BIOS")
+    assert done.exit_code == 0, done.output
+    assert "verified: BIOS 1.10.2 -> 2.11.2" in done.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from integrations.redfish.host_state import HostState
 from integrations.redfish.models import JobInfo, JobStatus, LifecycleStatus
+from integrations.redfish.power import gone_down
 
 READY = LifecycleStatus(ready=True, lc_status="Ready", server_status="OutOfPOST", status="Ready")
 IN_POST = LifecycleStatus(
@@ -56,3 +57,33 @@ def test_a_silent_idrac_is_a_transition_and_a_generic_bmc_needs_no_server_status
 def test_critical_with_the_lc_ready_is_settled_and_unhealthy() -> None:
     state = HostState(power_state="On", health="Critical", lifecycle=READY)
     assert state.under_way() == [] and not state.healthy
+
+
+def reading(**fields: object) -> HostState:
+    return HostState.model_validate({"power_state": "On", "health": "OK", "lifecycle": READY,
+                                     **fields})  # fmt: skip
+
+
+def test_without_last_reset_time_post_or_the_lc_prove_a_warm_restart() -> None:
+    """iDRAC9 4.x/5.x: no LastResetTime, and a warm restart keeps PowerState On."""
+    before = reading()
+    assert not gone_down(before, reading())
+    assert gone_down(before, reading(lifecycle=IN_POST))
+    assert not gone_down(before, HostState()), "a silent iDRAC proves nothing"
+
+
+def test_a_staged_job_starting_proves_the_restart() -> None:
+    before = reading(jobs=[job("JID_1", JobStatus.SCHEDULED)])
+    assert not gone_down(before, reading(jobs=[job("JID_1", JobStatus.SCHEDULED)]))
+    assert gone_down(before, reading(jobs=[job("JID_1", JobStatus.RUNNING)]))
+
+
+def test_boot_progress_counts_as_a_change_never_as_a_level() -> None:
+    """bmclib's Supermicro X13 rests at SystemHardwareInitializationComplete with the OS
+    up: only leaving OSRunning, or a new LastStateTime, is proof."""
+    running = reading(boot_state="OSRunning", boot_state_time="t1")
+    assert gone_down(running, reading(boot_state="OSBootStarted", boot_state_time="t2"))
+    assert gone_down(running, reading(boot_state="OSRunning", boot_state_time="t3"))
+    assert not gone_down(running, reading(boot_state="OSRunning", boot_state_time="t1"))
+    resting = reading(boot_state="SystemHardwareInitializationComplete")
+    assert not gone_down(resting, reading(boot_state="SystemHardwareInitializationComplete"))

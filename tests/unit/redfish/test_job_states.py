@@ -103,3 +103,31 @@ def test_dmtf_await_to_activate_is_scheduled() -> None:
 
 def test_unknown_state_keeps_waiting() -> None:
     assert job_info("1", {"TaskState": "Whatever"}, "task").status is JobStatus.RUNNING
+
+
+def test_no_break_spaces_and_registry_prefixes_are_read_through() -> None:
+    """iDRACs join a job's two sentences with a no-break space (DRS #266) and prefix
+    MessageIds with their registry (SOI task.json: IDRAC.2.5.JCP001)."""
+    document = {
+        "Id": "JID_1",
+        "JobState": "Completed",
+        "Message": "Job completed successfully. Reboot\u00a0pending\u00a0In order to apply",
+        "MessageId": "IDRAC.2.9.RED095",
+    }
+    info = job_info("JID_1", document, "dell-job")
+    assert info.status is JobStatus.COMPLETED_NEEDS_REBOOT
+    assert info.message == "Job completed successfully. Reboot pending In order to apply"
+    awaiting = {"Id": "3", "TaskState": "Running", "Messages": [
+        {"MessageId": "Update.1.1.AwaitToActivate", "Message": "Awaiting\u00a0reset."}
+    ]}  # fmt: skip
+    assert job_info("3", awaiting, "task").status is JobStatus.SCHEDULED
+
+
+def test_absent_and_empty_fields_are_no_state_and_no_message() -> None:
+    """bmclib's Supermicro tasks carry empty-string messages; a bare task has no state."""
+    empty = {"Id": "1", "TaskState": "Failed", "Messages": [{"MessageId": "", "Message": ""}]}
+    failed = job_info("1", empty, "task")
+    assert (failed.status, failed.message, failed.message_id) == (JobStatus.FAILED, None, None)
+    bare = job_info("2", {"Id": "2", "Oem": None}, "task")
+    assert bare.state is None and bare.status is JobStatus.RUNNING
+    assert bare.describe() == "2 running"
