@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # registers the tables on SQLModel.metadata
+import store.catalog  # noqa: F401  (the catalog tables)
 import store.onboarding  # noqa: F401  (and the onboarding tables)
 from store.db import make_engine
 
