@@ -38,7 +38,14 @@ def packages(count: int, seed: int = 7) -> Iterator[Package]:
     """Dell-like mix: 1-4 systems each, a PCI id on one package in three."""
     rng = random.Random(seed)
     for n in range(count):
-        pci = ((f"{rng.randrange(0x10000):04X}", f"{rng.randrange(0x10000):04X}", "1028", f"{n % 0x10000:04X}"),)
+        pci = (
+            (
+                f"{rng.randrange(0x10000):04X}",
+                f"{rng.randrange(0x10000):04X}",
+                "1028",
+                f"{n % 0x10000:04X}",
+            ),
+        )
         yield Package(
             component_id=str(100000 + n % 5000),
             version=f"{rng.randrange(30)}.{rng.randrange(20)}.{rng.randrange(100)}",

@@ -33,7 +33,10 @@ class PciId:
         """Vendor and device must agree; sub ids only where both sides know them."""
         if (self.vendor_id, self.device_id) != (other.vendor_id, other.device_id):
             return False
-        pairs = ((self.sub_vendor_id, other.sub_vendor_id), (self.sub_device_id, other.sub_device_id))
+        pairs = (
+            (self.sub_vendor_id, other.sub_vendor_id),
+            (self.sub_device_id, other.sub_device_id),
+        )
         return all(a is None or b is None or a == b for a, b in pairs)
 
 

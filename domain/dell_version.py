@@ -54,9 +54,7 @@ def parse(text: str) -> DellVersion:
 
 
 def _tokens(text: str) -> tuple[Token, ...]:
-    return tuple(
-        (0, int(run)) if run.isdigit() else (1, run.lower()) for run in _RUN.findall(text)
-    )
+    return tuple((0, int(run)) if run.isdigit() else (1, run.lower()) for run in _RUN.findall(text))
 
 
 def compare(left: str, right: str) -> int | None:

@@ -95,4 +95,3 @@ def install_order(items: Sequence[Installable]) -> list[Step]:
         else:
             steps.append(Step(stage, tuple(members)))
     return steps
-

@@ -139,7 +139,9 @@ def _component_row(catalog_id: int, seq: int, c: CatalogComponent) -> dict[str, 
         "date_time": c.date_time,
         "release_date": c.release_date,
         "devices": [_device_json(d) for d in c.devices],
-        "systems": [{"system_id": s.system_id, "brand": s.brand, "model": s.model} for s in c.systems],
+        "systems": [
+            {"system_id": s.system_id, "brand": s.brand, "model": s.model} for s in c.systems
+        ],
     }
 
 
@@ -219,9 +221,7 @@ def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(
-                [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
-            )
+            copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
 
 
 def add_catalog(

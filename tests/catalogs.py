@@ -26,7 +26,7 @@ class Package:
     name: str = ""
     pci: tuple[PCI, ...] = ()
     release_id: str = field(default_factory=lambda: uuid.uuid4().hex[:5].upper())
-    size: int = 20_971_520
+    size: int | str = 20_971_520  # a string to write a broken one
     extra: str = ""  # raw attributes, e.g. a broken one for error tests
 
 
@@ -44,8 +44,22 @@ def component_xml(p: Package) -> str:
         f'          <Display lang="en"><![CDATA[{model}]]></Display>\n        </Model>'
         for sid, model in p.systems
     )
-    reboot = "true" if p.reboot_required else "false"
-    return f"""  <SoftwareComponent dateTime="2026-09-18T07:30:00+05:30" dellVersion="A00" hashMD5="{uuid.uuid4().hex}" packageID="{p.release_id}" packageType="LW64" path="FOLDER{p.release_id}M/1/{file}" rebootRequired="{reboot}" releaseDate="September 18, 2026" releaseID="{p.release_id}" schemaVersion="2.4" size="{p.size}" vendorVersion="{p.version}"{p.extra}>
+    attributes = {
+        "dateTime": "2026-09-18T07:30:00+05:30",
+        "dellVersion": "A00",
+        "hashMD5": uuid.uuid4().hex,
+        "packageID": p.release_id,
+        "packageType": "LW64",
+        "path": f"FOLDER{p.release_id}M/1/{file}",
+        "rebootRequired": "true" if p.reboot_required else "false",
+        "releaseDate": "September 18, 2026",
+        "releaseID": p.release_id,
+        "schemaVersion": "2.4",
+        "size": str(p.size),
+        "vendorVersion": p.version,
+    }
+    attrs = " ".join(f'{k}="{v}"' for k, v in attributes.items())
+    return f"""  <SoftwareComponent {attrs}{p.extra}>
     <Name>
       <Display lang="en"><![CDATA[{p.name or f"Firmware {p.component_id} {p.version}"}]]></Display>
     </Name>
@@ -87,7 +101,9 @@ def _parts(packages: Iterable[Package], version: str, prolog: str) -> Iterator[s
     yield "</Manifest>\n"
 
 
-def catalog_bytes(packages: Iterable[Package], version: str = "26.10.20", prolog: str = "") -> bytes:
+def catalog_bytes(
+    packages: Iterable[Package], version: str = "26.10.20", prolog: str = ""
+) -> bytes:
     """A whole catalog, UTF-16 with a BOM as Dell ships it; each call is a new catalog."""
     return "".join(_parts(packages, version, prolog)).encode("utf-16")
 

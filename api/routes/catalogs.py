@@ -12,7 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, exists, select
 
 from api.catalog_import import DuplicateCatalogError, import_catalog
-from api.crud import CONFLICT, ERRORS, NOT_FOUND, Id, Limit, Offset, Page, get_or_404, invalid, paginate
+from api.crud import (
+    CONFLICT,
+    ERRORS,
+    NOT_FOUND,
+    Id,
+    Limit,
+    Offset,
+    Page,
+    get_or_404,
+    invalid,
+    paginate,
+)
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
 from integrations.catalog.parser import CatalogError
@@ -177,7 +188,7 @@ def get_catalog(catalog_id: Id, session: SessionDep, _: Viewer) -> Catalog:
 @router.get(
     "/catalogs/{catalog_id}/components", response_model=Page[ComponentOut], responses=NOT_FOUND
 )
-def list_components(  # noqa: PLR0913  (one parameter per filter)
+def list_components(
     catalog_id: Id,
     session: SessionDep,
     _: Viewer,

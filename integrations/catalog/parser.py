@@ -224,9 +224,7 @@ class _Builder:
         if value is None:
             return None
         if not value.strip().isdigit():
-            raise CatalogError(
-                f"line {draft.line}: Criticality@value: {value!r} is not a number"
-            )
+            raise CatalogError(f"line {draft.line}: Criticality@value: {value!r} is not a number")
         return Criticality.of(int(value), draft.displays.get("Criticality"))
 
     def _flag(self, draft: _Draft, field: str) -> bool | None:
@@ -245,7 +243,9 @@ class _Builder:
             raise CatalogError(f"{self._where(draft, 'size')}: {value!r} is not a byte count")
         return int(value)
 
-    def _hash(self, draft: _Draft, field: str, value: str | None, shape: re.Pattern[str]) -> str | None:
+    def _hash(
+        self, draft: _Draft, field: str, value: str | None, shape: re.Pattern[str]
+    ) -> str | None:
         if value is None:
             return None
         if not shape.match(value.strip()):
@@ -306,5 +306,7 @@ class CatalogReader:
         except ParseError as exc:
             raise CatalogError(f"not well-formed XML: {exc}") from None
         except DefusedXmlException as exc:
-            raise CatalogError(f"refused: {exc} (Dell catalogs declare no DTD or entities)") from None
+            raise CatalogError(
+                f"refused: {exc} (Dell catalogs declare no DTD or entities)"
+            ) from None
         return bool(chunk)
