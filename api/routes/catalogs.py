@@ -150,8 +150,10 @@ def _url(spool: IO[bytes]) -> str:
     try:
         return CatalogUrl.model_validate_json(spool.read()).url
     except ValidationError as exc:
-        error = exc.errors()[0]
-        raise invalid(".".join(map(str, error["loc"])) or "body", error["msg"]) from None
+        detail = [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
 
 
 def _fetch(url: str) -> IO[bytes]:
