@@ -25,7 +25,7 @@ IMPORT_TIMEOUT_S = 600.0  # a full Dell catalog is parsed and stored before the 
 def describe(catalog: dict[str, Any]) -> str:
     return (
         f"catalog {catalog['id']}: Dell {catalog['version'] or '?'} "
-        f"(release {catalog['release_id'] or '?'}, {catalog['released_at'] or 'undated'}), "
+        f"(release {catalog['release_id'] or '?'}, {catalog['date_time'] or 'undated'}), "
         f"{catalog['software_count']} packages, {catalog['inventory_count']} inventory "
         f"collectors, from {catalog['source']}"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ class Catalog(SQLModel, table=True):
     release_id: str | None = Field(default=None, sa_type=Text)
     identifier: str | None = Field(default=None, sa_type=Text)
     predecessor_id: str | None = Field(default=None, sa_type=Text)
-    released_at: str | None = Field(default=None, sa_type=Text, description="Manifest@dateTime")
+    date_time: str | None = Field(default=None, sa_type=Text, description="Manifest@dateTime")
     base_location: str | None = Field(default=None, sa_type=Text)
     base_location_protocols: str | None = Field(default=None, sa_type=Text)
     software_count: int = 0
@@ -78,20 +79,30 @@ class CatalogComponentRow(SQLModel, table=True):
     systems: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
 
 
-class CatalogDevice(SQLModel, table=True):
-    """A device a component targets; PCI ids only for cards the catalog describes so."""
-
-    __tablename__ = "catalog_devices"
-    __table_args__ = (
+def _child_args(index: str, column: str) -> tuple[ForeignKeyConstraint, Index]:
+    """A child row belongs to its component; it is looked up by catalog and ``column``."""
+    return (
         ForeignKeyConstraint(
             ["catalog_id", "seq"], ["catalog_components.catalog_id", "catalog_components.seq"]
         ),
-        Index("ix_catalog_devices_component", "catalog_id", "component_id"),
+        Index(index, "catalog_id", column),
     )
+
+
+class _ComponentChild(SQLModel):
+    """A key row of one component (its devices, its systems), for filters and indexes."""
 
     id: int | None = Field(default=None, primary_key=True)
     catalog_id: int
     seq: int
+
+
+class CatalogDevice(_ComponentChild, table=True):
+    """A device a component targets; PCI ids only for cards the catalog describes so."""
+
+    __tablename__ = "catalog_devices"
+    __table_args__ = _child_args("ix_catalog_devices_component", "component_id")
+
     component_id: str = Field(max_length=32)
     vendor_id: str | None = Field(default=None, max_length=4)
     device_id: str | None = Field(default=None, max_length=4)
@@ -99,18 +110,10 @@ class CatalogDevice(SQLModel, table=True):
     sub_device_id: str | None = Field(default=None, max_length=4)
 
 
-class CatalogSystem(SQLModel, table=True):
+class CatalogSystem(_ComponentChild, table=True):
     __tablename__ = "catalog_systems"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["catalog_id", "seq"], ["catalog_components.catalog_id", "catalog_components.seq"]
-        ),
-        Index("ix_catalog_systems_system", "catalog_id", "system_id"),
-    )
+    __table_args__ = _child_args("ix_catalog_systems_system", "system_id")
 
-    id: int | None = Field(default=None, primary_key=True)
-    catalog_id: int
-    seq: int
     system_id: str = Field(max_length=4)
 
 
@@ -234,17 +237,7 @@ def add_catalog(
     """Write a catalog and its components (the caller commits, or rolls back on error).
 
     ``sha256`` is left for the caller to set once the whole file has been read."""
-    catalog = Catalog(
-        source=source,
-        version=manifest.version,
-        release_id=manifest.release_id,
-        identifier=manifest.identifier,
-        predecessor_id=manifest.predecessor_id,
-        released_at=manifest.date_time,
-        base_location=manifest.base_location,
-        base_location_protocols=manifest.base_location_protocols,
-        imported_by=imported_by,
-    )
+    catalog = Catalog(source=source, imported_by=imported_by, **asdict(manifest))
     session.add(catalog)
     session.flush()
     assert catalog.id is not None

@@ -22,7 +22,7 @@ from api.crud import (
     Page,
     get_or_404,
     invalid,
-    paginate,
+    page_of,
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
@@ -56,7 +56,7 @@ class CatalogOut(BaseModel):
     release_id: str | None
     identifier: str | None
     predecessor_id: str | None
-    released_at: str | None = Field(description="Manifest@dateTime, as Dell wrote it")
+    date_time: str | None = Field(description="Manifest@dateTime, as Dell wrote it")
     base_location: str | None = Field(examples=["downloads.dell.com"])
     base_location_protocols: str | None
     software_count: int
@@ -177,9 +177,7 @@ def list_catalogs(
     session: SessionDep, _: Viewer, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     """Newest import first; every import is kept."""
-    statement = select(Catalog).order_by(col(Catalog.id).desc())
-    items, total = paginate(session, statement, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return page_of(session, select(Catalog).order_by(col(Catalog.id).desc()), limit, offset)
 
 
 @router.get("/catalogs/{catalog_id}", response_model=CatalogOut, responses=NOT_FOUND)
@@ -229,8 +227,7 @@ def list_components(
     if system_id is not None:
         match = CatalogSystem.system_id == _hex(system_id)
         statement = statement.where(exists().where(*_same(CatalogSystem), match))
-    items, total = paginate(session, statement, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return page_of(session, statement, limit, offset)
 
 
 def _same(child: type[CatalogDevice] | type[CatalogSystem]) -> tuple[Any, Any]:

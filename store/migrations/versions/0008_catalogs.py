@@ -25,6 +25,18 @@ def _text(name: str) -> sa.Column:
     return sa.Column(name, sa.Text())
 
 
+def _child_table(name: str, *columns: sa.Column) -> None:
+    """Key rows of one component: store/catalog.py _ComponentChild."""
+    op.create_table(
+        name,
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("catalog_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        *columns,
+        sa.ForeignKeyConstraint(COMPONENT, COMPONENT_KEY),
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "catalogs",
@@ -38,7 +50,7 @@ def upgrade() -> None:
                 "release_id",
                 "identifier",
                 "predecessor_id",
-                "released_at",
+                "date_time",
                 "base_location",
                 "base_location_protocols",
             )
@@ -80,26 +92,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_catalog_components_md5", "catalog_components", ["hash_md5"])
     op.create_index("ix_catalog_components_sha256", "catalog_components", ["hash_sha256"])
-    op.create_table(
+    _child_table(
         "catalog_devices",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("catalog_id", sa.Integer(), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("component_id", sa.String(32), nullable=False),
         *(sa.Column(name, sa.String(4)) for name in PCI),
-        sa.ForeignKeyConstraint(COMPONENT, COMPONENT_KEY),
     )
     op.create_index(
         "ix_catalog_devices_component", "catalog_devices", ["catalog_id", "component_id"]
     )
-    op.create_table(
-        "catalog_systems",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("catalog_id", sa.Integer(), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("system_id", sa.String(4), nullable=False),
-        sa.ForeignKeyConstraint(COMPONENT, COMPONENT_KEY),
-    )
+    _child_table("catalog_systems", sa.Column("system_id", sa.String(4), nullable=False))
     op.create_index("ix_catalog_systems_system", "catalog_systems", ["catalog_id", "system_id"])
 
 
