@@ -24,10 +24,10 @@ from sqlmodel import Session, func, select
 
 from api.catalog_import import import_catalog
 from benchmarks.inventory_sweep import _cpu_s, _peak_rss_mb
+from simulators.idrac.catalog import Package, write_catalog
 from store.catalog import CatalogDevice, CatalogSystem
 from store.db import make_engine
 from store.migrate import upgrade
-from tests.catalogs import Package, write_catalog
 from tests.services.postgres import fresh_database
 
 TARGET_S, TARGET_RSS_MIB = 10.0, 300.0

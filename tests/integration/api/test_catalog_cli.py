@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.catalogs import Package, catalog_bytes
+from simulators.idrac.catalog import Package, catalog_bytes
 from tests.integration.api.conftest import Api
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "catalog"

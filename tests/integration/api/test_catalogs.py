@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.catalogs import Package, catalog_bytes
+from simulators.idrac.catalog import Package, catalog_bytes
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "catalog"
 

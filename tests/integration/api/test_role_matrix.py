@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
-from tests.catalogs import Package, catalog_bytes
+from simulators.idrac.catalog import Package, catalog_bytes
 from tests.integration.api.conftest import NAMESPACE, Api
 
 ROLES = ("anonymous", "viewer", "operator", "admin")

@@ -13,7 +13,7 @@ import pytest
 from domain.catalog import CatalogComponent, Criticality, PciId, SupportedSystem
 from integrations.catalog.parser import CatalogError, CatalogReader
 from integrations.catalog.source import CountingReader, check_url, find_catalog, open_local
-from tests.catalogs import Package, catalog_bytes
+from simulators.idrac.catalog import Package, catalog_bytes
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "catalog"
 

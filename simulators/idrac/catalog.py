@@ -1,16 +1,25 @@
-"""Dell-shaped catalogs written on demand: UTF-16 with a BOM, Dell's element and attribute
-names (tests/fixtures/catalog/README.md cites where they come from), any size.
+"""The twin's Dell catalogs: UTF-16 with a BOM, Dell's element and attribute names
+(tests/fixtures/catalog/README.md cites where they come from), any size.
 
 ``Package`` describes one SoftwareComponent; ``catalog_bytes`` renders a whole catalog and
 ``write_catalog`` streams a large one to a file without holding it in memory.
+``fleet_release`` is the catalog Dell would publish for a simulated fleet: one package per
+simulator component (its real Dell component id) for every SystemID in the fleet, with
+versions ``release`` steps past what the simulated hosts run by default, so release 0
+matches a fresh fleet and releases 1, 2, ... are updates, several releases apart.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
+
+from simulators.fleet import Fleet
+from simulators.idrac.components import COMPONENTS, RebootType
+from simulators.idrac.personality import NEWEST, PERSONALITIES
 
 PCI = tuple[str, str, str, str]  # vendor, device, sub vendor, sub device
 
@@ -112,3 +121,38 @@ def write_catalog(out: IO[bytes], packages: Iterable[Package], version: str = "2
     out.write(b"\xff\xfe")  # BOM, then little-endian text in pieces
     for part in _parts(packages, version, ""):
         out.write(part.encode("utf-16-le"))
+
+
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+def bump(version: str, steps: int) -> str:
+    """The version ``steps`` releases later: its last number raised, width kept
+    (``7.00.00.00`` -> ``7.00.00.02``, ``4301A73`` -> ``4301A75``)."""
+    match = _LAST_NUMBER.search(version)
+    if match is None:
+        return f"{version}.{steps}"
+    number = str(int(match[1]) + steps).zfill(len(match[1]))
+    return f"{version[: match.start()]}{number}{version[match.end() :]}"
+
+
+def fleet_release(fleet: Fleet, release: int) -> bytes:
+    """Dell's catalog for the fleet's servers, ``release`` steps after their defaults."""
+    systems: dict[str, str] = {}
+    for _, _, host in fleet.hosts():
+        systems.setdefault(f"{host.system_id:04X}", host.model.removeprefix("PowerEdge "))
+    baseline = {key: c.default_version for key, c in COMPONENTS.items()}
+    baseline["idrac"] = PERSONALITIES[NEWEST].idrac_version
+    packages = [
+        Package(
+            component_id=c.component_id,
+            version=bump(baseline[key], release),
+            systems=tuple(systems.items()),
+            component_type=c.component_type,
+            reboot_required=c.reboot not in (RebootType.NONE, RebootType.IDRAC),
+            name=f"{c.name} {bump(baseline[key], release)}",
+            release_id=f"S{release:02d}{index:02d}",
+        )
+        for index, (key, c) in enumerate(sorted(COMPONENTS.items()))
+    ]
+    return catalog_bytes(packages, version=f"26.{release + 1:02d}.00")
