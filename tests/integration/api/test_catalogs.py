@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,18 +35,17 @@ def _count(admin: httpx.Client) -> int:
     return int(admin.get("/catalogs", params={"limit": 1}).json()["total"])
 
 
-def _sample(admin: httpx.Client, mirror: str) -> dict[str, object]:
-    """The sample catalog, imported once (by URL) for the whole module."""
+@pytest.fixture(scope="module")
+def sample(admin: httpx.Client, mirror: str) -> dict[str, Any]:
+    """The sample catalog, imported by URL once for the module (the database is the
+    session's own: nothing else imports this file)."""
     response = admin.post("/catalogs", json={"url": f"{mirror}/Catalog.xml.gz"})
-    if response.status_code == 409:  # already imported by an earlier test
-        existing = int(response.json()["detail"].rsplit(" ", 1)[1])
-        return admin.get(f"/catalogs/{existing}").json()
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def test_a_url_import_keeps_the_manifest(admin: httpx.Client, mirror: str) -> None:
-    catalog = _sample(admin, mirror)
+def test_a_url_import_keeps_the_manifest(sample: dict[str, Any], mirror: str) -> None:
+    catalog = sample
     assert catalog["version"] == "26.10.20" and catalog["release_id"] == "T3P8K"
     assert catalog["base_location"] == "downloads.dell.com"
     assert catalog["software_count"] == 4 and catalog["inventory_count"] == 1
@@ -54,9 +54,8 @@ def test_a_url_import_keeps_the_manifest(admin: httpx.Client, mirror: str) -> No
 
 
 def test_the_same_xml_uploaded_plain_is_a_conflict_naming_it(
-    admin: httpx.Client, mirror: str
+    admin: httpx.Client, sample: dict[str, Any]
 ) -> None:
-    catalog = _sample(admin, mirror)
     before = _count(admin)
     response = admin.post(
         "/catalogs",
@@ -64,12 +63,14 @@ def test_the_same_xml_uploaded_plain_is_a_conflict_naming_it(
         content=(FIXTURES / "Catalog.xml").read_bytes(),
     )
     assert response.status_code == 409, response.text
-    assert f"already imported as catalog {catalog['id']}" in response.json()["detail"]
+    assert f"already imported as catalog {sample['id']}" in response.json()["detail"]
     assert _count(admin) == before
 
 
-def test_components_filter_by_the_ids_applicability_uses(admin: httpx.Client, mirror: str) -> None:
-    url = f"/catalogs/{_sample(admin, mirror)['id']}/components"
+def test_components_filter_by_the_ids_applicability_uses(
+    admin: httpx.Client, sample: dict[str, Any]
+) -> None:
+    url = f"/catalogs/{sample['id']}/components"
 
     def names(**params: object) -> list[str]:
         response = admin.get(url, params=params)
