@@ -4,8 +4,8 @@ FastAPI reads and parses a JSON body before it resolves the bearer-token depende
 without a cap an anonymous caller could make the API hold any number of gigabytes (four
 parallel 300 MB posts took it to 2.7 GB). This middleware answers 413 from the
 ``Content-Length`` header alone, and counts the bytes of bodies sent without one, refusing
-as soon as the count passes the route's limit. Package uploads are streamed to disk by their
-route, which enforces its own (much larger) cap chunk by chunk.
+as soon as the count passes the route's limit. Package and catalog uploads are streamed to
+disk by their routes, which enforce their own (much larger) caps chunk by chunk.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ ROUTE_LIMITS = (
     RouteLimit("POST", re.compile(r"^/servers/?$"), 256 * KIB),
     RouteLimit("PATCH", re.compile(r"^/servers/[^/]+/?$"), 256 * KIB),
     RouteLimit("PUT", re.compile(r"^/packages/[^/]+/file/?$"), None),
+    # A catalog upload (tens of MB) is spooled to disk by its route, which caps it.
+    RouteLimit("POST", re.compile(r"^/catalogs/?$"), None),
 )
 
 

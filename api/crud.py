@@ -112,6 +112,14 @@ def paginate(
     return items, total
 
 
+def page_of(
+    session: Session, statement: SelectOfScalar[M], limit: int, offset: int
+) -> dict[str, Any]:
+    """A ``Page`` body for ``statement``'s rows."""
+    items, total = paginate(session, statement, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
 def save(session: Session, row: M) -> M:
     """Commit; a uniqueness or reference violation becomes a 409 instead of a 500."""
     session.add(row)

@@ -77,6 +77,7 @@ KNOWN_IDS: dict[str, ComponentKind] = {
     "25806": ComponentKind.DIAGNOSTICS,
     "104684": ComponentKind.ISM,
     "108255": ComponentKind.NIC,  # BCM5720
+    "27763": ComponentKind.CPLD,  # System CPLD (the iDRAC simulator's id; derived)
 }
 
 # Words in FirmwareInventory names (§3, §5.1 task names); first match wins, so the iDRAC

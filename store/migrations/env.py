@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import store.catalog
 import store.models  # registers the tables on SQLModel.metadata
 import store.onboarding  # noqa: F401  (and the onboarding tables)
 from store.db import make_engine

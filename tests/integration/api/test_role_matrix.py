@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
+from simulators.idrac.catalog import Package, catalog_bytes
 from tests.integration.api.conftest import NAMESPACE, Api
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
@@ -33,6 +34,11 @@ class Call:
     content: bytes | None = None
     params: dict[str, str] | None = None
     check_unchanged: str | None = None  # GET this after a refusal: it must still exist
+
+
+def _catalog() -> bytes:
+    """A new catalog each call (its Manifest identifier is random): never a duplicate."""
+    return catalog_bytes([Package("159", "2.13.0")])
 
 
 def _u(prefix: str) -> str:
@@ -116,6 +122,11 @@ class Fixtures:
         response = await self.admin.post("/onboarding/validations", json={})
         assert response.status_code == 202, response.text
         return str(response.json()["workflow_id"])
+
+    async def catalog(self) -> int:
+        response = await self.admin.post("/catalogs", content=_catalog())
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
 
     async def token(self) -> int:
         return await self.post("/auth/tokens", {"name": _u("t"), "role": "viewer"})
@@ -324,6 +335,18 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     ),
     "GET /onboarding/validations/{workflow_id}": _simple("viewer", 200, "GET", _validation_path),
     "GET /onboarding/report": _simple("viewer", 200, "GET", lambda f: _const("/onboarding/report")),
+    "POST /catalogs": (
+        "admin",
+        201,
+        lambda f: _call(Call("POST", "/catalogs", content=_catalog())),
+    ),
+    "GET /catalogs": _simple("viewer", 200, "GET", lambda f: _const("/catalogs")),
+    "GET /catalogs/{catalog_id}": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/catalogs/{}", f.catalog())
+    ),
+    "GET /catalogs/{catalog_id}/components": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/catalogs/{}/components", f.catalog())
+    ),
     "GET /audit": _simple("viewer", 200, "GET", lambda f: _const("/audit")),
     "GET /audit/export.csv": _simple("viewer", 200, "GET", lambda f: _const("/audit/export.csv")),
     "POST /codec/decode": (

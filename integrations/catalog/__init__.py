@@ -1,0 +1,1 @@
+"""Dell server catalogs: reading Catalog.xml and fetching it from files, mirrors and URLs."""
