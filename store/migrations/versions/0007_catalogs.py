@@ -1,7 +1,7 @@
 """catalogs: imported Dell catalogs, their components, devices and systems
 
-Revision ID: 0008
-Revises: 0005 (to be re-chained after 0006/0007 by whoever merges them)
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
