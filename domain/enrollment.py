@@ -121,7 +121,18 @@ def _yaml_records(text: str) -> list[tuple[int, Any]]:
 
 
 def _csv_records(text: str) -> list[tuple[int, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module itself reads \r, \n and \r\n line ends (and newlines in
+    # quoted cells); a translated stream refused a lone \r with an exception.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows(reader)
+    except csv.Error as exc:  # line_num does not count the line it failed on yet
+        raise InvalidImport(
+            [RowError(reader.line_num + 1, None, f"not valid CSV: {exc}")]
+        ) from None
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> list[tuple[int, Any]]:
     header = [name.strip() for name in reader.fieldnames or []]
     unknown = [name for name in header if name not in COLUMNS]
     if "address" not in header or unknown:

@@ -82,3 +82,17 @@ def test_yaml_alias_bombs_and_unsafe_tags_are_refused() -> None:
     assert _problems("\x12- address: 10.0.0.1\n", "yaml") == [
         "file: not valid YAML (control characters)"
     ]
+
+
+def test_csv_line_ends_of_every_kind_are_read_and_broken_csv_is_named() -> None:
+    """Found by schemathesis: a lone carriage return gave a 500 (an uncaught csv.Error)."""
+    for text in ("address\r10.0.0.1\r10.0.0.2\r", "address\r\n10.0.0.1\r\n10.0.0.2\r\n"):
+        rows, errors = parse_import(text, "csv")
+        assert ([r.address for r in rows], errors) == (["10.0.0.1", "10.0.0.2"], [])
+    too_big = "address\n" + "x" * 200_000 + "\n"  # beyond the csv module's field limit
+    try:
+        parse_import(too_big, "csv")
+    except InvalidImport as exc:
+        assert [(e.line, e.problem.split(":")[0]) for e in exc.errors] == [(2, "not valid CSV")]
+    else:
+        raise AssertionError("a field beyond the csv limit was accepted")
