@@ -16,6 +16,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.campaign_store import CampaignStoreActivities
 from activities.resources import Resources
+from domain.campaign_spec import CampaignSpec
 from domain.runbook import HostOutcome, HostStatus
 from store.models import Campaign
 from tests.integration.api.conftest import Api
@@ -37,6 +38,21 @@ def _server(admin: httpx.Client) -> str:
     return tag
 
 
+def _campaign(session: Session, tag: str, status: str) -> int:
+    """A campaign row as the API stores it (a valid spec: other tests list campaigns)."""
+    spec = CampaignSpec(
+        targets={"service_tags": [tag]},
+        firmware=[{"component_id": "159", "version": "2.0", "package_id": 1}],
+    )
+    campaign = Campaign(
+        name=f"metrics-{status}", spec=spec.model_dump(mode="json"), created_by="t", status=status
+    )
+    session.add(campaign)
+    session.commit()
+    assert campaign.id is not None
+    return campaign.id
+
+
 def _outcome(tag: str, status: HostStatus, minutes: int) -> HostOutcome:
     start = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
     return HostOutcome(
@@ -53,10 +69,7 @@ def test_recorded_host_outcomes_appear_on_metrics(api: Api, admin: httpx.Client)
     updated, held, fixed_later = _server(admin), _server(admin), _server(admin)
     before = _scrape(api)
     with Session(resources.engine) as session:
-        campaign = Campaign(name="metrics", spec={}, created_by="test", status="running")
-        session.add(campaign)
-        session.commit()
-        campaign_id = campaign.id
+        campaign_id = _campaign(session, updated, "aborted")
 
     env = ActivityEnvironment()
     for tag, status, minutes in (
@@ -66,10 +79,7 @@ def test_recorded_host_outcomes_appear_on_metrics(api: Api, admin: httpx.Client)
     ):
         env.run(store.record_host_outcome, campaign_id, "alpha", _outcome(tag, status, minutes))
     with Session(resources.engine) as session:  # a later campaign updates the third host
-        later = Campaign(name="metrics-2", spec={}, created_by="test", status="completed")
-        session.add(later)
-        session.commit()
-        later_id = later.id
+        later_id = _campaign(session, fixed_later, "completed")
     env.run(
         store.record_host_outcome, later_id, "alpha", _outcome(fixed_later, HostStatus.UPDATED, 20)
     )
@@ -84,7 +94,7 @@ def test_recorded_host_outcomes_appear_on_metrics(api: Api, admin: httpx.Client)
     assert delta("idrac_orch_host_update_duration_seconds_count{}") == 4
     assert delta("idrac_orch_host_update_duration_seconds_sum{}") == (30 + 45 + 15 + 20) * 60
     assert delta("idrac_orch_hosts_held{}") == 1  # the one a later campaign updated is not
-    assert delta('idrac_orch_campaigns{status="running"}') == 1
+    assert delta('idrac_orch_campaigns{status="aborted"}') == 1
     assert delta('idrac_orch_campaigns{status="completed"}') == 1
 
 

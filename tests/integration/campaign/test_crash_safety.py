@@ -41,7 +41,7 @@ HOSTS, CLUSTERS, GLOBAL_CAP = 12, 4, 4
 # longer than a worker's restart: a kill during a reboot is retried while the host is
 # still down, as in a real datacenter (minutes of POST against seconds of restart).
 TIME_SCALE = 0.03
-CAMPAIGN_TIMEOUT_S = 330.0  # generous: a loaded 2-core machine
+CAMPAIGN_TIMEOUT_S = 450.0  # ~190 s on a calm 2-core machine; 330 s was too few at load 10
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield running
 
 
-@pytest.mark.timeout(480)
+@pytest.mark.timeout(600)
 async def test_aimed_kills_never_reflash_strand_or_lie(lab: Lab, tmp_path: Path) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1_000_000)))
     schedule = KillSchedule(seed, KILLS)
