@@ -62,3 +62,11 @@ class Onboarding(StrEnum):
 
     LIST_ENROLLMENTS = "onboarding_list_enrollments"
     VALIDATE_BATCH = "onboarding_validate_batch"
+
+
+class VcenterSync(StrEnum):
+    """vCenter sync: run records on ``campaigns``, the read-and-apply on ``vcenter``."""
+
+    START_SCHEDULED = "vcenter_sync_start_scheduled"
+    SYNC = "vcenter_sync"
+    FAIL = "vcenter_sync_fail"

@@ -35,6 +35,7 @@ from api.routes import (
     onboarding,
     packages,
     servers,
+    vcenter_sync,
     vcenters,
     windows,
 )
@@ -64,6 +65,7 @@ ROUTERS = (
     discovery,
     enrollments,
     onboarding,
+    vcenter_sync,
 )
 
 

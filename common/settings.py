@@ -157,6 +157,13 @@ class Settings(BaseSettings):
         description="vCenter calls one worker runs at once, each on its own thread and "
         "logged-in session.",
     )
+    vcenter_sync_interval_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=10080,
+        description="How often every registered vCenter's datacenters, clusters and hosts "
+        "are synchronised (a Temporal Schedule the worker keeps in line with this).",
+    )
     vcenter_ca_bundle: Path | None = Field(
         default=None, description="PEM CAs the worker trusts for vCenter certificates."
     )

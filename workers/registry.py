@@ -17,6 +17,7 @@ from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
 from activities.supervision import SupervisionActivities
 from activities.vcenter_host import VcenterActivities
+from activities.vcenter_sync import VcenterSyncActivities
 from domain.temporal_names import TaskQueue
 from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
@@ -24,6 +25,7 @@ from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
 from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
+from workflows.vcenter_sync import VcenterSyncWorkflow
 
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
@@ -43,6 +45,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     supervision = SupervisionActivities(client)
     discovery = DiscoveryActivities(resources)
     onboarding = OnboardingActivities(resources)
+    vcenter_sync = VcenterSyncActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -54,6 +57,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 HostUpdateWorkflow,
                 DiscoveryWorkflow,
                 OnboardingValidationWorkflow,
+                VcenterSyncWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
@@ -61,6 +65,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 supervision.read_clock,  # a local activity: it runs beside the workflows
                 *discovery.storing(),
                 *onboarding.storing(),
+                *vcenter_sync.storing(),
             ),
             threaded=True,
         ),
@@ -77,7 +82,11 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
         QueueSpec(
             TaskQueue.VCENTER,
             resources.settings.vcenter_concurrency,  # small: vCenter is shared
-            activities=(probe_vcenter_queue, *VcenterActivities(resources).all()),
+            activities=(
+                probe_vcenter_queue,
+                *VcenterActivities(resources).all(),
+                *vcenter_sync.reading(),
+            ),
             threaded=True,
         ),
         QueueSpec(
