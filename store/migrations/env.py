@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # registers the tables on SQLModel.metadata
-import store.onboarding
+import store.onboarding  # and the onboarding tables
 import store.vcenter_sync  # noqa: F401  (and the vCenter sync tables)
 from store.db import make_engine
 
