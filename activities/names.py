@@ -70,3 +70,12 @@ class VcenterSync(StrEnum):
     START_SCHEDULED = "vcenter_sync_start_scheduled"
     SYNC = "vcenter_sync"
     FAIL = "vcenter_sync_fail"
+
+
+class Inventory(StrEnum):
+    """Inventory sweeps: the records on ``campaigns``, the iDRAC reads on ``redfish``."""
+
+    BEGIN = "inventory_sweep_begin"
+    READ_BATCH = "inventory_sweep_read_batch"
+    FINISH = "inventory_sweep_finish"
+    FAIL = "inventory_sweep_fail"

@@ -68,6 +68,9 @@ class HostFaults(_Strict):
         default=False,
         description="a part fails its self-test at the next boot: health Critical from then on",
     )
+    fan_failed: bool = Field(
+        default=False, description="one fan stops: 0 RPM, fan and system health Critical"
+    )
 
 
 class HostSpec(_Strict):

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.discovery import DiscoveryActivities
+from activities.inventory import InventoryActivities
 from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
@@ -23,6 +24,7 @@ from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
+from workflows.inventory_sweep import InventorySweepWorkflow
 from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
 from workflows.vcenter_sync import VcenterSyncWorkflow
@@ -46,6 +48,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     discovery = DiscoveryActivities(resources)
     onboarding = OnboardingActivities(resources)
     vcenter_sync = VcenterSyncActivities(resources)
+    inventory = InventoryActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -58,6 +61,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 DiscoveryWorkflow,
                 OnboardingValidationWorkflow,
                 VcenterSyncWorkflow,
+                InventorySweepWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
@@ -66,6 +70,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 *discovery.storing(),
                 *onboarding.storing(),
                 *vcenter_sync.storing(),
+                *inventory.storing(),
             ),
             threaded=True,
         ),
@@ -77,6 +82,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 *RedfishActivities(resources).all(),
                 *discovery.scanning(),
                 *onboarding.reading(),
+                *inventory.reading(),
             ),
         ),
         QueueSpec(

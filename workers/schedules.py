@@ -20,7 +20,7 @@ from temporalio.client import (
 )
 
 from common.settings import Settings
-from domain import vcenter_sync
+from domain import inventory, vcenter_sync
 from domain.temporal_names import TaskQueue
 
 
@@ -42,6 +42,12 @@ def schedules(settings: Settings) -> dict[str, Schedule]:
             vcenter_sync.WORKFLOW_NAME,
             vcenter_sync.SyncStart(),
             vcenter_sync.SCHEDULE_ID,
+        ),
+        inventory.SCHEDULE_ID: _every(
+            settings.inventory_sweep_interval_minutes,
+            inventory.WORKFLOW_NAME,
+            inventory.SweepStart(),
+            inventory.SCHEDULE_ID,
         ),
     }
 

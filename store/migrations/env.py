@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import store.inventory  # and the inventory sweep tables
 import store.models  # registers the tables on SQLModel.metadata
 import store.onboarding  # and the onboarding tables
 import store.vcenter_sync  # noqa: F401  (and the vCenter sync tables)

@@ -1,4 +1,5 @@
-"""vcenter sync: sync runs and the hosts each vCenter showed
+"""vcenter sync and inventory sweeps: sync runs, the hosts each vCenter showed, sweeps and
+each server's readings (health, sensors, firmware) in each sweep
 
 Revision ID: 0007
 Revises: 0005 (re-chain onto 0006 when that lands)
@@ -53,7 +54,44 @@ def upgrade() -> None:
     op.create_index("ix_vcenter_hosts_service_tag", "vcenter_hosts", ["service_tag"])
     op.create_index("ix_vcenter_hosts_server_id", "vcenter_hosts", ["server_id"])
 
+    op.create_table(
+        "inventory_sweeps",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("trigger", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("workflow_id", sa.String(128)),
+        sa.Column("created_by", sa.String(255), nullable=False),
+        sa.Column("servers", sa.Integer(), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.Column("unreachable", sa.Integer(), nullable=False),
+        sa.Column("error", sa.String(2000)),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("finished_at", TS),
+    )
+    op.create_index("ix_inventory_sweeps_status", "inventory_sweeps", ["status"])
+    op.create_table(
+        "server_readings",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("sweep_id", sa.Integer(), sa.ForeignKey("inventory_sweeps.id"), nullable=False),
+        sa.Column("server_id", sa.Integer(), sa.ForeignKey("servers.id"), nullable=False),
+        sa.Column("taken_at", TS, nullable=False),
+        sa.Column("reachable", sa.Boolean(), nullable=False),
+        sa.Column("error", sa.String(2000)),
+        sa.Column("health", sa.String(16)),
+        sa.Column("health_was", sa.String(16)),
+        sa.Column("health_changed", sa.Boolean(), nullable=False),
+        sa.Column("rollups", sa.JSON(), nullable=False),
+        sa.Column("sensors", sa.JSON(), nullable=False),
+        sa.Column("firmware", sa.JSON()),
+        sa.UniqueConstraint("sweep_id", "server_id", name="uq_readings_sweep_server"),
+    )
+    op.create_index("ix_server_readings_sweep_id", "server_readings", ["sweep_id"])
+    op.create_index("ix_server_readings_server_id", "server_readings", ["server_id"])
+    op.create_index("ix_server_readings_health_changed", "server_readings", ["health_changed"])
+
 
 def downgrade() -> None:
+    op.drop_table("server_readings")
+    op.drop_table("inventory_sweeps")
     op.drop_table("vcenter_hosts")
     op.drop_table("vcenter_sync_runs")
