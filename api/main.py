@@ -31,6 +31,7 @@ from api.routes import (
     discovery,
     enrollments,
     health,
+    inventory,
     metrics,
     onboarding,
     packages,
@@ -66,6 +67,7 @@ ROUTERS = (
     enrollments,
     onboarding,
     vcenter_sync,
+    inventory,
 )
 
 

@@ -17,6 +17,8 @@ from temporalio.client import Client, ScheduleIntervalSpec
 from typer.testing import CliRunner
 
 from activities.resources import Resources
+from cli.campaign import Api as CliApi
+from cli.discover import wait_for
 from cli.main import app
 from common.settings import Settings
 from domain.runbook import CampaignState
@@ -141,10 +143,8 @@ def _sync_by_api(api: Api, vcenter_id: int) -> dict[str, Any]:
     with api.client() as client:
         started = client.post(f"/vcenters/{vcenter_id}/sync")
         assert started.status_code == 202, started.text
-        path = f"/vcenters/{vcenter_id}/syncs/{started.json()['id']}"
-        while (run := client.get(path).json())["status"] == "running":
-            time.sleep(0.2)
-    return run
+    path = f"/vcenters/{vcenter_id}/syncs/{started.json()['id']}"
+    return wait_for(CliApi(api.url, api.token), path)
 
 
 def _finished_after(api: Api, vcenter_id: int, before: int) -> dict[str, Any]:
