@@ -123,6 +123,12 @@ class Fixtures:
         assert response.status_code == 202, response.text
         return vcenter_id, int(response.json()["id"])
 
+    async def sweep(self) -> int:
+        # No worker in this namespace runs sweeps, so no iDRAC is called.
+        response = await self.admin.post("/inventory-sweeps")
+        assert response.status_code == 202, response.text
+        return int(response.json()["id"])
+
     async def validation(self) -> str:
         response = await self.admin.post("/onboarding/validations", json={})
         assert response.status_code == 202, response.text
@@ -333,6 +339,19 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         "viewer", 200, "GET", lambda f: _fmt("/vcenters/{}/syncs", f.vcenter())
     ),
     "GET /vcenters/{vcenter_id}/syncs/{run_id}": _simple("viewer", 200, "GET", _sync_path),
+    "POST /inventory-sweeps": _simple(
+        "operator", 202, "POST", lambda f: _const("/inventory-sweeps")
+    ),
+    "GET /inventory-sweeps": _simple("viewer", 200, "GET", lambda f: _const("/inventory-sweeps")),
+    "GET /inventory-sweeps/{sweep_id}": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/inventory-sweeps/{}", f.sweep())
+    ),
+    "GET /servers/{server_id}/health": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/servers/{}/health", f.server())
+    ),
+    "GET /servers/{server_id}/readings": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/servers/{}/readings", f.server())
+    ),
     "POST /enrollments/import": _simple(
         "admin",
         200,
@@ -381,14 +400,14 @@ async def _suffix(prefix: Awaitable[str], suffix: str) -> str:
 
 @pytest_asyncio.fixture(scope="module", autouse=True)
 async def end_unserved_workflows(temporal_namespaces: dict[str, Client]) -> AsyncIterator[None]:
-    """Discoveries, validations and vCenter syncs started here have no worker in this
+    """Discoveries, validations, vCenter syncs and sweeps started here have no worker in this
     namespace (the contract worker serves campaigns only): end them rather than leave them
     retrying."""
     yield
     client = temporal_namespaces[NAMESPACE]
     unserved = (
         "WorkflowType IN ('DiscoveryWorkflow', 'OnboardingValidationWorkflow', "
-        "'VcenterSyncWorkflow')"
+        "'VcenterSyncWorkflow', 'InventorySweepWorkflow')"
     )
     async for execution in client.list_workflows(f"{unserved} AND ExecutionStatus = 'Running'"):
         await client.get_workflow_handle(execution.id).terminate("role matrix finished")

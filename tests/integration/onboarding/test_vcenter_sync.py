@@ -21,8 +21,8 @@ from cli.campaign import Api as CliApi
 from cli.discover import wait_for
 from cli.main import app
 from common.settings import Settings
+from domain import inventory, vcenter_sync
 from domain.runbook import CampaignState
-from domain.vcenter_sync import SCHEDULE_ID
 from simulators.fleet import Fleet
 from simulators.vcsim.harness import VcsimProcess
 from store.models import Campaign
@@ -147,11 +147,11 @@ def _sync_by_api(api: Api, vcenter_id: int) -> dict[str, Any]:
     return wait_for(CliApi(api.url, api.token), path)
 
 
-def _finished_after(api: Api, vcenter_id: int, before: int) -> dict[str, Any]:
-    """The first sync run after the BEFORE-th, once it finished."""
+def _finished_after(api: Api, path: str, before: int) -> dict[str, Any]:
+    """The first run listed at PATH after the BEFORE-th, once it finished."""
     with api.client() as client:
         while True:
-            runs = client.get(f"/vcenters/{vcenter_id}/syncs").json()
+            runs = client.get(path).json()
             if runs["total"] > before and runs["items"][0]["status"] != "running":
                 assert runs["total"] == before + 1
                 return runs["items"][0]
@@ -220,24 +220,35 @@ async def test_sync_imports_links_by_service_tag_and_reports_moves_and_removals(
     assert (again["new"], again["moved"], again["removed"]) == ([], [], [])
 
 
-async def test_worker_schedule_syncs_every_vcenter_and_follows_the_setting(
+async def test_worker_schedules_sync_every_vcenter_sweep_every_idrac_and_follow_settings(
     api: Api, worker: Resources, registered: tuple[int, dict[str, int]], onboarding_temporal: Client
 ) -> None:
     vcenter_id = registered[0]
     settings = worker.settings
     await ensure_schedules(onboarding_temporal, settings)
     await ensure_schedules(onboarding_temporal, settings)  # a second worker starting: no error
-    handle = onboarding_temporal.get_schedule_handle(SCHEDULE_ID)
+    sync = onboarding_temporal.get_schedule_handle(vcenter_sync.SCHEDULE_ID)
+    sweep = onboarding_temporal.get_schedule_handle(inventory.SCHEDULE_ID)
     try:
+        [interval] = (await sweep.describe()).schedule.spec.intervals
+        assert interval == ScheduleIntervalSpec(every=timedelta(minutes=15))  # the default
         longer = settings.model_copy(update={"vcenter_sync_interval_minutes": 240})
         await ensure_schedules(onboarding_temporal, longer)
-        [interval] = (await handle.describe()).schedule.spec.intervals
+        [interval] = (await sync.describe()).schedule.spec.intervals
         assert interval == ScheduleIntervalSpec(every=timedelta(minutes=240))
 
         with api.client() as client:
             before = client.get(f"/vcenters/{vcenter_id}/syncs").json()["total"]
-        await handle.trigger()
-        latest = await asyncio.to_thread(_finished_after, api, vcenter_id, before)
+        await sync.trigger()
+        latest = await asyncio.to_thread(
+            _finished_after, api, f"/vcenters/{vcenter_id}/syncs", before
+        )
         assert (latest["trigger"], latest["status"]) == ("schedule", "completed")
+
+        await sweep.trigger()
+        latest = await asyncio.to_thread(_finished_after, api, "/inventory-sweeps", 0)
+        assert (latest["trigger"], latest["status"]) == ("schedule", "completed")
+        assert (latest["servers"], latest["read"]) == (3, 3)  # this module's servers
     finally:
-        await handle.delete()
+        await sync.delete()
+        await sweep.delete()
