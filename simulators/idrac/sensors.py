@@ -68,7 +68,7 @@ def thermal(host: SimHost) -> dict[str, Any]:
     ]
     return {
         "@odata.id": path,
-        "@odata.type": "#Thermal.v1_4_0.Thermal",
+        "@odata.type": host.personality.odata_type("Thermal"),
         "Id": "Thermal",
         "Name": "Thermal",
         "Temperatures": temperatures,
@@ -93,7 +93,7 @@ def power(host: SimHost) -> dict[str, Any]:
     ]
     return {
         "@odata.id": path,
-        "@odata.type": "#Power.v1_5_0.Power",
+        "@odata.type": host.personality.odata_type("Power"),
         "Id": "Power",
         "Name": "Power",
         "PowerSupplies": supplies,
