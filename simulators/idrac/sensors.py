@@ -1,8 +1,9 @@
 """Thermal (temperatures, fans) and Power (power supplies) of the chassis, as iDRAC9 serves
 them at /redfish/v1/Chassis/System.Embedded.1/Thermal and /Power (Dell "iDRAC9 Redfish API
 Guide", Chassis: Thermal and Power; DMTF Thermal v1_4_0 and Power v1_5_0 shapes; member
-names as on a 15G R650 capture). Readings are steady per host; the ``fan_failed`` fault
-stops one fan, which the fan, its rollup and the system's health then show.
+names as on a 15G R650 capture; MemberId is the member's index, which DMTF's validator
+requires of the last segment of its @odata.id). Readings are steady per host; the
+``fan_failed`` fault stops one fan, which the fan, its rollup and the system's health show.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def thermal(host: SimHost) -> dict[str, Any]:
     temperatures = [
         {
             "@odata.id": f"{path}#/Temperatures/{index}",
-            "MemberId": member,
+            "MemberId": str(index),
             "Name": name,
             "ReadingCelsius": base + _jitter(host, member, 4),
             "UpperThresholdNonCritical": warning,
@@ -57,7 +58,7 @@ def thermal(host: SimHost) -> dict[str, Any]:
     fans = [
         {
             "@odata.id": f"{path}#/Fans/{index}",
-            "MemberId": f"0x17||Fan.Embedded.{fan[3:]}",
+            "MemberId": str(index),
             "Name": f"System Board {fan}",
             "Reading": 0 if fan == FAILED_FAN and not fan_healthy(host) else 5640 + 120 * index,
             "ReadingUnits": "RPM",
@@ -83,7 +84,7 @@ def power(host: SimHost) -> dict[str, Any]:
     supplies = [
         {
             "@odata.id": f"{path}#/PowerSupplies/{index}",
-            "MemberId": member,
+            "MemberId": str(index),
             "Name": f"PS{index + 1} Status",
             "PowerCapacityWatts": 1400,
             "LastPowerOutputWatts": 180 + _jitter(host, member, 40) if host.power_on else 0,
