@@ -159,17 +159,19 @@ class Settings(BaseSettings):
     )
     vcenter_sync_interval_minutes: int = Field(
         default=60,
-        ge=1,
+        ge=0,
         le=10080,
         description="How often every registered vCenter's datacenters, clusters and hosts "
-        "are synchronised (a Temporal Schedule the worker keeps in line with this).",
+        "are synchronised (a Temporal Schedule the worker keeps in line with this; 0: never, "
+        "on demand only).",
     )
     inventory_sweep_interval_minutes: int = Field(
         default=15,
-        ge=1,
+        ge=0,
         le=1440,
         description="How often every managed iDRAC's firmware inventory and health are "
-        "read and stored (a Temporal Schedule the worker keeps in line with this).",
+        "read and stored (a Temporal Schedule the worker keeps in line with this; 0: never, "
+        "on demand only).",
     )
     inventory_sweep_concurrency: int = Field(
         default=64, ge=1, le=1000, description="iDRACs one sweep reads at once."

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 from temporalio.client import Client, ScheduleIntervalSpec
+from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
 
 from activities.resources import Resources
@@ -227,6 +228,9 @@ async def test_worker_schedules_sync_every_vcenter_sweep_every_idrac_and_follow_
     settings = worker.settings
     await ensure_schedules(onboarding_temporal, settings)
     await ensure_schedules(onboarding_temporal, settings)  # a second worker starting: no error
+    off = settings.model_copy(
+        update={"vcenter_sync_interval_minutes": 0, "inventory_sweep_interval_minutes": 0}
+    )
     sync = onboarding_temporal.get_schedule_handle(vcenter_sync.SCHEDULE_ID)
     sweep = onboarding_temporal.get_schedule_handle(inventory.SCHEDULE_ID)
     try:
@@ -249,6 +253,11 @@ async def test_worker_schedules_sync_every_vcenter_sweep_every_idrac_and_follow_
         latest = await asyncio.to_thread(_finished_after, api, "/inventory-sweeps", 0)
         assert (latest["trigger"], latest["status"]) == ("schedule", "completed")
         assert (latest["servers"], latest["read"]) == (3, 3)  # this module's servers
+
+        await ensure_schedules(onboarding_temporal, off)  # interval 0: on demand only
+        for handle in (sync, sweep):
+            with pytest.raises(RPCError) as gone:
+                await handle.describe()
+            assert gone.value.status == RPCStatusCode.NOT_FOUND
     finally:
-        await sync.delete()
-        await sweep.delete()
+        await ensure_schedules(onboarding_temporal, off)
