@@ -52,6 +52,12 @@ async def read_one(
             firmware = installed_firmware(await client.firmware_inventory())
     except (RedfishError, TimeoutError, OSError) as exc:
         return HostReading(server_id=target.server_id, reachable=False, error=failure_reason(exc))
+    except (ValueError, KeyError, TypeError) as exc:  # a document we cannot read: its host only
+        return HostReading(
+            server_id=target.server_id,
+            reachable=False,
+            error=f"unreadable answer ({type(exc).__name__})",
+        )
     finally:
         await client.aclose()
     return HostReading(server_id=target.server_id, reachable=True, health=health, firmware=firmware)
