@@ -261,3 +261,28 @@ async def test_worker_schedules_sync_every_vcenter_sweep_every_idrac_and_follow_
             assert gone.value.status == RPCStatusCode.NOT_FOUND
     finally:
         await ensure_schedules(onboarding_temporal, off)
+
+
+async def test_a_vcenter_that_does_not_answer_fails_its_run_with_the_reason(
+    api: Api, worker: Resources, registered: tuple[int, dict[str, int]]
+) -> None:
+    """Nothing listens at the address (after retries): the run says so, the CLI exits 1."""
+    with api.client() as client:
+        profile = client.get(f"/vcenters/{registered[0]}").json()["credential_profile_id"]
+        dead = f"https://127.0.0.1:{free_port()}/sdk"
+        body = {"name": "vc-dead", "address": dead, "credential_profile_id": profile}
+        vcenter = client.post("/vcenters", json=body)
+        assert vcenter.status_code == 201, vcenter.text
+        unregistered = client.post("/vcenters", json={"name": "vc-nologin", "address": dead})
+        refused = client.post(f"/vcenters/{unregistered.json()['id']}/sync")
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "credential_profile_id"
+
+    code, out, err = await asyncio.to_thread(
+        _cli, api, "vcenter", "sync", str(vcenter.json()["id"])
+    )
+    assert code == 1
+    run = json.loads(out)
+    assert run["status"] == "failed" and run["report"] is None
+    assert "127.0.0.1" in run["error"] and VCENTER_PASSWORD not in run["error"]
+    assert "failed" in err
