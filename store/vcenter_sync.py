@@ -119,47 +119,44 @@ def apply_sync(
             ).all()
         }
         known = {moid: row.seen() for moid, row in rows.items() if row.gone_at is None}
-        seen = {host.moid: host for host in hosts}
-        new, moved, removed = host_changes(known, seen)
+        new, moved, removed = host_changes(known, {host.moid: host for host in hosts})
         tags = [h.service_tag for h in hosts if h.service_tag]
         servers = {
             s.service_tag: s
             for s in session.exec(select(Server).where(col(Server.service_tag).in_(tags))).all()
         }
+        linked = {moid: row.server_id for moid, row in rows.items()}
         now = utcnow()
         for host in hosts:
             server = servers.get(host.service_tag or "")
             if server is not None:
                 _link(session, server, host, dc_ids, cluster_ids)
+            linked[host.moid] = server.id if server else None
             row = rows.get(host.moid) or VcenterHost(
                 vcenter_id=run.vcenter_id, moid=host.moid, name=host.name, first_seen_at=now
             )
             row.name, row.service_tag, row.datacenter = host.name, host.service_tag, host.datacenter
-            row.cluster, row.server_id = host.cluster, server.id if server else None
+            row.cluster, row.server_id = host.cluster, linked[host.moid]
             row.last_seen_at, row.gone_at = now, None
             session.add(row)
-        campaigns = _open_campaign_targets(session)
         for host in removed:
             rows[host.moid].gone_at = now
             session.add(rows[host.moid])
+        campaigns = _open_campaign_targets(session)
 
         def entry(host: SeenHost) -> dict[str, Any]:
-            server = servers.get(host.service_tag or "")
-            linked = (
-                server.id if server else rows[host.moid].server_id if host.moid in rows else None
-            )
             return {
                 "name": host.name,
                 "service_tag": host.service_tag,
                 "cluster": host.cluster,
-                "server_id": linked,
+                "server_id": linked.get(host.moid),
             }
 
         report = SyncReport(
             datacenters=len(datacenters),
             clusters=len(clusters),
             hosts=len(hosts),
-            linked=sum(1 for h in hosts if (h.service_tag or "") in servers),
+            linked=sum(1 for h in hosts if linked[h.moid] is not None),
             new=[HostEntry(**entry(h)) for h in new],
             moved=[
                 HostMove(
@@ -172,9 +169,7 @@ def apply_sync(
             removed=[
                 HostRemoved(**entry(h), open_campaigns=_targeting(campaigns, h)) for h in removed
             ],
-            unmatched=[
-                HostEntry(**entry(h)) for h in hosts if (h.service_tag or "") not in servers
-            ],
+            unmatched=[HostEntry(**entry(h)) for h in hosts if linked[h.moid] is None],
         )
         run.status, run.finished_at = "completed", now
         run.report = report.model_dump(mode="json")
