@@ -64,3 +64,20 @@ class Onboarding(StrEnum):
 
     LIST_ENROLLMENTS = "onboarding_list_enrollments"
     VALIDATE_BATCH = "onboarding_validate_batch"
+
+
+class VcenterSync(StrEnum):
+    """vCenter sync: run records on ``campaigns``, the read-and-apply on ``vcenter``."""
+
+    START_SCHEDULED = "vcenter_sync_start_scheduled"
+    SYNC = "vcenter_sync"
+    FAIL = "vcenter_sync_fail"
+
+
+class Inventory(StrEnum):
+    """Inventory sweeps: the records on ``campaigns``, the iDRAC reads on ``redfish``."""
+
+    BEGIN = "inventory_sweep_begin"
+    READ_BATCH = "inventory_sweep_read_batch"
+    FINISH = "inventory_sweep_finish"
+    FAIL = "inventory_sweep_fail"

@@ -33,10 +33,12 @@ from api.routes import (
     discovery,
     enrollments,
     health,
+    inventory,
     metrics,
     onboarding,
     packages,
     servers,
+    vcenter_sync,
     vcenters,
     windows,
 )
@@ -67,6 +69,8 @@ ROUTERS = (
     discovery,
     enrollments,
     onboarding,
+    vcenter_sync,
+    inventory,
 )
 
 

@@ -1,12 +1,13 @@
-"""Benchmark: identity + firmware inventory of many simulated iDRACs, bounded concurrency.
+"""Benchmark: the inventory and health sweep over many simulated iDRACs, bounded concurrency.
 
 The simulator runs in a child process (its own core), each iDRAC on its own loopback
-address, with added latency per request. The sweep uses the real client: one session
-per host (login, logout), $expand for collections. The last stdout line is JSON:
-wall_s, requests_per_host (identity + inventory requests), all_requests_per_host (plus
-service root, login and logout), server_requests_per_host (as counted by the simulator),
-errors, peak_rss_mb (sweep process), sim_peak_rss_mb, and the CPU seconds each side used
-(the machine has 2 cores: wall time above the larger CPU figure is waiting).
+address, with added latency per request. The sweep is the one the worker's schedule runs
+(integrations/discovery/sweep.py, without Temporal and the store): basic auth, per host
+the system, the firmware inventory ($expand: one request), Thermal and Power. The last
+stdout line is JSON: wall_s, server_requests_per_host (as counted by the simulator: 4 when
+the firmware took one request), read, errors (distinct reasons), peak_rss_mb (sweep
+process), sim_peak_rss_mb, and the CPU seconds each side used (the machine has 2 cores:
+wall time above the larger CPU figure is waiting).
 
     .venv/bin/python benchmarks/inventory_sweep.py --hosts 1000 --latency-ms 20
 """
@@ -18,19 +19,17 @@ import asyncio
 import json
 import multiprocessing
 import resource
-import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlsplit
 
 from common.logging import configure_logging
-from integrations.redfish.client import RedfishClient
-from integrations.redfish.errors import RedfishError
+from domain.inventory import HostReading
+from integrations.discovery.scanner import ScanOptions
+from integrations.discovery.sweep import SweepTarget, sweep
 from integrations.redfish.models import ClientOptions, Credentials
-from integrations.redfish.transport import ssl_verify
 from simulators.idrac.simulator import IdracSimulator, generated_hosts
 from tests.services.ports import free_port
 
@@ -65,43 +64,23 @@ def _serve(hosts: int, base: str, port: int, latency_ms: float, state_dir: str, 
     asyncio.run(main())
 
 
-async def sweep(urls: list[str], ca: Path, concurrency: int) -> tuple[int, int, int]:
-    """Identity + inventory of every URL; returns (errors, data requests, all requests)."""
-    options = ClientOptions(ca_bundle=ca, connect_timeout_s=10, read_timeout_s=60, retries=2)
+async def run_sweep(
+    endpoints: list[tuple[str, str]], port: int, ca: Path, concurrency: int
+) -> list[HostReading]:
+    """The inventory sweep the schedule runs, minus Temporal and the store."""
     credentials = Credentials(username="root", password="calvin")  # noqa: S106 (simulator default)
-    timeout = httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s)
-    tls = ssl_verify(options)  # one SSLContext for all hosts: the CA is loaded once
-    errors = data = sent = 0
-    queue = list(reversed(urls))
-
-    async def survey(url: str, http: httpx.AsyncClient) -> None:
-        nonlocal errors, data, sent
-        client = RedfishClient(url, credentials, options, http=http)
-        try:
-            await client.transport.login()
-            before = client.transport.requests_sent
-            await client.identity()
-            await client.firmware_inventory()
-            data += client.transport.requests_sent - before
-        except RedfishError as exc:
-            errors += 1
-            print(f"error: {exc}", file=sys.stderr)
-        finally:
-            await client.aclose()
-            sent += client.transport.requests_sent
-
-    async def worker() -> None:
-        # One small connection pool per worker: httpcore scans every pooled connection on
-        # each request, so a single pool holding 1,000 hosts' connections turns quadratic.
-        limits = httpx.Limits(max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            verify=tls, timeout=timeout, limits=limits, trust_env=False
-        ) as http:
-            while queue:
-                await survey(queue.pop(), http)
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return errors, data, sent
+    options = ScanOptions(
+        port=port,
+        concurrency=concurrency,
+        connect_timeout_s=10,
+        address_timeout_s=60,
+        trust=ClientOptions(ca_bundle=ca),
+    )
+    targets = [
+        SweepTarget(index, urlsplit(url).hostname or "", credentials)
+        for index, (_, url) in enumerate(endpoints)
+    ]
+    return await sweep(targets, options, lambda: None)
 
 
 def main() -> None:
@@ -123,9 +102,8 @@ def main() -> None:
         server.start()
         try:
             ca, endpoints = parent.recv()
-            urls = [url for _, url in endpoints]
             started, cpu_before = time.perf_counter(), _cpu_s()
-            errors, data, sent = asyncio.run(sweep(urls, Path(ca), args.concurrency))
+            readings = asyncio.run(run_sweep(endpoints, port, Path(ca), args.concurrency))
             wall, cpu = time.perf_counter() - started, _cpu_s() - cpu_before
             parent.send("stop")
             served, sim_rss, sim_cpu = parent.recv()
@@ -138,10 +116,9 @@ def main() -> None:
         "hosts": args.hosts,
         "concurrency": args.concurrency,
         "latency_ms": args.latency_ms,
-        "requests_per_host": round(data / args.hosts, 2),
-        "all_requests_per_host": round(sent / args.hosts, 2),
         "server_requests_per_host": round(served / args.hosts, 2),
-        "errors": errors,
+        "read": sum(1 for r in readings if r.reachable),
+        "errors": sorted({r.error or "" for r in readings if not r.reachable}),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "sim_peak_rss_mb": round(sim_rss, 1),
         "sweep_cpu_s": round(cpu, 2),

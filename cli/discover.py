@@ -42,9 +42,10 @@ def request_from(options: dict[str, Any]) -> DiscoveryRequest:
         raise CliError(field_errors(errors), EXIT_USAGE) from None
 
 
-def wait_for(api: Api, run_id: int) -> dict[str, Any]:
+def wait_for(api: Api, path: str) -> dict[str, Any]:
+    """GET PATH (a run) until its status says it has finished."""
     while True:
-        run = api.call("GET", f"/discoveries/{run_id}")
+        run = api.call("GET", path)
         if run["status"] not in ("running", "validating"):
             return run
         time.sleep(POLL_S)
@@ -129,7 +130,7 @@ def discover(
         run = api.call("POST", "/discoveries", json=request.model_dump(mode="json"))
         typer.echo(f"discovery {run['id']} started", err=True)
         if wait:
-            run = wait_for(api, run["id"])
+            run = wait_for(api, f"/discoveries/{run['id']}")
         typer.echo(json.dumps(run) if as_json else render(run))
         if run["status"] == "failed":
             raise CliError(f"discovery {run['id']} failed")

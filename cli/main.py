@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, db, demo, dev, discover, onboard, secrets, services, simulate
+from cli import audit, db, demo, dev, discover, inventory, onboard, secrets, services, simulate
 from cli import campaign as campaign_cli
 from cli import catalog as catalog_cli
 from cli import redfish as redfish_cli
@@ -29,6 +29,7 @@ app.add_typer(vcenter_cli.app, name="vcenter")
 app.add_typer(campaign_cli.app, name="campaign")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(inventory.app, name="inventory")
 
 if __name__ == "__main__":
     app()

@@ -1,4 +1,5 @@
-"""`idrac-orch vcenter ...`: read inventory and capacity, enter and exit maintenance.
+"""`idrac-orch vcenter ...`: read inventory and capacity, enter and exit maintenance
+(straight to vCenter); sync a registered vCenter (through the API, cli/vcenter_sync.py).
 
 Exit codes: 0 done (or already in the asked state), 1 vCenter error, 2 bad usage,
 3 maintenance refused by preflight (nothing changed), 4 maintenance timed out.
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, SecretStr
 
+from cli import vcenter_sync
 from cli.params import https_url
 from common.logging import configure_logging
 from common.settings import get_settings
@@ -38,6 +40,8 @@ from integrations.vcenter.preflight import EvacuationPolicy
 app = typer.Typer(help="Inventory, capacity and maintenance mode on vCenter.", no_args_is_help=True)
 maintenance_app = typer.Typer(help="Enter or leave maintenance mode.", no_args_is_help=True)
 app.add_typer(maintenance_app, name="maintenance")
+app.command("sync")(vcenter_sync.sync)
+app.command("syncs")(vcenter_sync.syncs)
 
 EXIT_BLOCKED = 3
 EXIT_TIMEOUT = 4

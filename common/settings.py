@@ -157,6 +157,31 @@ class Settings(BaseSettings):
         description="vCenter calls one worker runs at once, each on its own thread and "
         "logged-in session.",
     )
+    vcenter_sync_interval_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=10080,
+        description="How often every registered vCenter's datacenters, clusters and hosts "
+        "are synchronised (a Temporal Schedule the worker keeps in line with this; 0: never, "
+        "on demand only).",
+    )
+    inventory_sweep_interval_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=1440,
+        description="How often every managed iDRAC's firmware inventory and health are "
+        "read and stored (a Temporal Schedule the worker keeps in line with this; 0: never, "
+        "on demand only).",
+    )
+    inventory_sweep_concurrency: int = Field(
+        default=64, ge=1, le=1000, description="iDRACs one sweep reads at once."
+    )
+    inventory_host_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="How long one iDRAC may take in a sweep before it counts as unreachable.",
+    )
     vcenter_ca_bundle: Path | None = Field(
         default=None, description="PEM CAs the worker trusts for vCenter certificates."
     )

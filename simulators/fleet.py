@@ -73,6 +73,9 @@ class HostFaults(_Strict):
         description="a bad firmware release: health Critical after every boot with this "
         "version installed (any component), OK again after a boot without it (a rollback)",
     )
+    fan_failed: bool = Field(
+        default=False, description="one fan stops: 0 RPM, fan and system health Critical"
+    )
 
 
 class HostSpec(_Strict):

@@ -20,6 +20,7 @@ from activities.resources import Resources
 from common.logging import get_logger
 from domain.temporal_names import TaskQueue
 from workers.registry import QueueSpec, queue_specs
+from workers.schedules import ensure_schedules
 
 # Let a running firmware step finish (or reach a heartbeat) before the process exits.
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -55,8 +56,9 @@ async def running_workers(client: Client, resources: Resources) -> AsyncIterator
 
 
 async def run_workers(client: Client, resources: Resources, stop: asyncio.Event) -> None:
-    """Poll every task queue until ``stop`` is set."""
+    """Poll every task queue until ``stop`` is set; the schedules exist once it polls."""
     async with running_workers(client, resources):
+        await ensure_schedules(client, resources.settings)
         log.info("worker started", task_queues=[q.value for q in TaskQueue])
         await stop.wait()
         log.info("worker stopping")

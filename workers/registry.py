@@ -11,19 +11,23 @@ from temporalio.client import Client
 from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.discovery import DiscoveryActivities
+from activities.inventory import InventoryActivities
 from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
 from activities.selftest import probe_redfish_queue, probe_vcenter_queue
 from activities.supervision import SupervisionActivities
 from activities.vcenter_host import VcenterActivities
+from activities.vcenter_sync import VcenterSyncActivities
 from domain.temporal_names import TaskQueue
 from workflows.campaign import CampaignWorkflow
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
+from workflows.inventory_sweep import InventorySweepWorkflow
 from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
+from workflows.vcenter_sync import VcenterSyncWorkflow
 
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
@@ -43,6 +47,8 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
     supervision = SupervisionActivities(client)
     discovery = DiscoveryActivities(resources)
     onboarding = OnboardingActivities(resources)
+    vcenter_sync = VcenterSyncActivities(resources)
+    inventory = InventoryActivities(resources)
     return [
         QueueSpec(
             TaskQueue.CAMPAIGNS,
@@ -54,6 +60,8 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 HostUpdateWorkflow,
                 DiscoveryWorkflow,
                 OnboardingValidationWorkflow,
+                VcenterSyncWorkflow,
+                InventorySweepWorkflow,
             ),
             activities=(
                 *CampaignPlanActivities(resources).all(),
@@ -61,6 +69,8 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 supervision.read_clock,  # a local activity: it runs beside the workflows
                 *discovery.storing(),
                 *onboarding.storing(),
+                *vcenter_sync.storing(),
+                *inventory.storing(),
             ),
             threaded=True,
         ),
@@ -72,12 +82,17 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 *RedfishActivities(resources).all(),
                 *discovery.scanning(),
                 *onboarding.reading(),
+                *inventory.reading(),
             ),
         ),
         QueueSpec(
             TaskQueue.VCENTER,
             resources.settings.vcenter_concurrency,  # small: vCenter is shared
-            activities=(probe_vcenter_queue, *VcenterActivities(resources).all()),
+            activities=(
+                probe_vcenter_queue,
+                *VcenterActivities(resources).all(),
+                *vcenter_sync.reading(),
+            ),
             threaded=True,
         ),
         QueueSpec(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
@@ -24,7 +24,7 @@ from api.crud import (
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
-from api.workflow_start import TEMPORAL_DOWN, start_workflow
+from api.workflow_start import TEMPORAL_DOWN, start_recorded
 from domain.discovery import (
     WORKFLOW_NAME,
     DiscoveryRequest,
@@ -80,16 +80,10 @@ async def start_discovery(
 
     run = await anyio.to_thread.run_sync(create)
     run_id = run.id or 0
-    workflow_id = discovery_workflow_id(run_id)
-    try:
-        await start_workflow(
-            state, WORKFLOW_NAME, DiscoveryStart(run_id=run_id, request=body), workflow_id
-        )
-    except HTTPException as exc:
-        await anyio.to_thread.run_sync(fail_run, state.engine, run_id, str(exc.detail))
-        raise
-    run.workflow_id = workflow_id
-    return await anyio.to_thread.run_sync(save, session, run)
+    start = DiscoveryStart(run_id=run_id, request=body)
+    return await start_recorded(
+        state, session, run, WORKFLOW_NAME, start, discovery_workflow_id(run_id), fail_run
+    )
 
 
 @router.get("", response_model=Page[DiscoveryOut])

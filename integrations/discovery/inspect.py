@@ -23,6 +23,7 @@ from integrations.discovery.scanner import (
 )
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.errors import RedfishError
+from integrations.redfish.models import FirmwareInventory
 
 
 async def inspect(address: str, login: Login | None, options: ScanOptions) -> IdracFacts:
@@ -79,9 +80,13 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
     )
     jobs = [job.describe() for job in await client.list_jobs() if not job.status.terminal]
     facts = facts.model_copy(update={"open_jobs": jobs})
-    inventory = await client.firmware_inventory()
-    installed = [
+    installed = installed_firmware(await client.firmware_inventory())
+    return facts.model_copy(update={"inventory": installed})
+
+
+def installed_firmware(inventory: FirmwareInventory) -> list[InstalledFirmware]:
+    """What runs, in the shape servers store it (and campaign plans compare against)."""
+    return [
         InstalledFirmware(component_id=c.component_id or c.name, name=c.name, version=c.version)
         for c in inventory.installed()
     ]
-    return facts.model_copy(update={"inventory": installed})

@@ -9,7 +9,14 @@ from __future__ import annotations
 import base64
 import re
 
-from simulators.idrac import log_services, network, odata, tasks, updates  # noqa: F401  (routes)
+from simulators.idrac import (  # noqa: F401  (routes)
+    log_services,
+    network,
+    odata,
+    sensors,
+    tasks,
+    updates,
+)
 from simulators.idrac import resources as r
 from simulators.idrac.host import SESSION_TIMEOUT_S, SimHost
 from simulators.idrac.http import Request, Response

@@ -44,6 +44,8 @@ _COMMON = {
     "SessionService": "v1_1_8",
     "Session": "v1_3_0",
     "Chassis": "v1_14_0",
+    "Thermal": "v1_4_0",
+    "Power": "v1_5_0",
     "LogService": "v1_1_3",
     "LogEntry": "v1_6_1",
     "EthernetInterface": "v1_6_1",

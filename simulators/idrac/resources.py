@@ -112,7 +112,8 @@ def service_root(host: SimHost) -> dict[str, Any]:
 
 
 def system(host: SimHost) -> dict[str, Any]:
-    health = host.health
+    fans = "Critical" if host.faults.fan_failed else "OK"
+    health = "Critical" if host.faults.fan_failed else host.health
     path = system_path(host)
     doc: dict[str, Any] = {
         "@odata.id": path,
@@ -127,6 +128,14 @@ def system(host: SimHost) -> dict[str, Any]:
         "PowerState": "On" if host.power_on else "Off",
         "BiosVersion": host.firmware["bios"],
         "Status": {"Health": health, "HealthRollup": health, "State": "Enabled"},
+        "MemorySummary": {
+            "TotalSystemMemoryGiB": host.spec.memory_mb // 1024,
+            "Status": {"Health": "OK", "HealthRollup": "OK", "State": "Enabled"},
+        },
+        "ProcessorSummary": {
+            "Count": 2,
+            "Status": {"Health": "OK", "HealthRollup": "OK", "State": "Enabled"},
+        },
         "EthernetInterfaces": link(f"{path}/EthernetInterfaces"),
         "Links": {
             "Chassis": [link(chassis_path(host))],
@@ -162,6 +171,10 @@ def system(host: SimHost) -> dict[str, Any]:
                     "CPURollupStatus": "OK",
                     "StorageRollupStatus": "OK",
                     "CurrentRollupStatus": "OK",
+                    "FanRollupStatus": fans,
+                    "TempRollupStatus": "OK",
+                    "PSRollupStatus": "OK",
+                    "SysMemPrimaryStatus": "OK",
                     "SELRollupStatus": "OK" if health == "OK" else "Critical",
                 },
             }
@@ -219,6 +232,8 @@ def chassis(host: SimHost) -> dict[str, Any]:
         "SKU": host.tag,
         "PowerState": "On" if host.power_on else "Off",
         "Status": {"Health": "OK", "HealthRollup": "OK", "State": "Enabled"},
+        "Thermal": link(f"{chassis_path(host)}/Thermal"),
+        "Power": link(f"{chassis_path(host)}/Power"),
         "Links": {
             "ComputerSystems": [link(system_path(host))],
             "ManagedBy": [link(manager_path(host))],

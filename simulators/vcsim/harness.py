@@ -114,6 +114,14 @@ class VcsimProcess:
     def set_vm_faults(self, vm_name: str, *, refuse_migration: bool) -> None:
         self._control("POST", f"/vms/{vm_name}/faults", {"refuse_migration": refuse_migration})
 
+    def move_host(self, service_tag: str, cluster: str) -> None:
+        """Move the host into another cluster, as an administrator would in vCenter."""
+        self._control("POST", f"/hosts/{service_tag}/move", {"cluster": cluster})
+
+    def remove_host(self, service_tag: str) -> None:
+        """Remove the host from vCenter's inventory."""
+        self._control("DELETE", f"/hosts/{service_tag}", None)
+
     def clear_faults(self) -> None:
         self._control("DELETE", "/faults", None)
 

@@ -205,6 +205,7 @@ func buildCluster(ctx context.Context, folders *object.DatacenterFolders, spec c
 	if err != nil {
 		return err
 	}
+	state.clusterByName[spec.Name] = cluster.Reference()
 	var hostRefs []types.ManagedObjectReference
 	var hosts []*object.HostSystem
 	for _, hSpec := range spec.Hosts {
@@ -488,6 +489,7 @@ type sim struct {
 	mu              sync.Mutex
 	hostByTag       map[string]types.ManagedObjectReference
 	vmByName        map[string]types.ManagedObjectReference
+	clusterByName   map[string]types.ManagedObjectReference
 	localDatastores map[string]bool
 	failTask        map[types.ManagedObjectReference]string // host -> task name that fails
 	stuck           map[types.ManagedObjectReference]bool   // host never finishes entering maintenance
@@ -498,6 +500,7 @@ type sim struct {
 var state = &sim{
 	hostByTag:       map[string]types.ManagedObjectReference{},
 	vmByName:        map[string]types.ManagedObjectReference{},
+	clusterByName:   map[string]types.ManagedObjectReference{},
 	localDatastores: map[string]bool{},
 	failTask:        map[types.ManagedObjectReference]string{},
 	stuck:           map[types.ManagedObjectReference]bool{},
@@ -888,16 +891,21 @@ func replyError(w http.ResponseWriter, status int, message string) {
 	reply(w, status, map[string]string{"error": message})
 }
 
-// handleHost serves POST /hosts/{service_tag}/connection and /hosts/{service_tag}/faults.
+// handleHost serves POST /hosts/{service_tag}/connection, /faults and /move, and
+// DELETE /hosts/{service_tag} (the host is removed from vCenter's inventory).
 func (s *sim) handleHost(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/hosts/"), "/")
-	if len(parts) != 2 || r.Method != http.MethodPost {
-		replyError(w, http.StatusNotFound, "use POST /hosts/{service_tag}/connection or /faults")
-		return
-	}
 	ref, ok := s.hostByTag[parts[0]]
 	if !ok {
 		replyError(w, http.StatusNotFound, "no host with service tag "+parts[0])
+		return
+	}
+	if len(parts) == 1 && r.Method == http.MethodDelete {
+		s.removeHost(w, parts[0], ref)
+		return
+	}
+	if len(parts) != 2 || r.Method != http.MethodPost {
+		replyError(w, http.StatusNotFound, "use POST /hosts/{service_tag}/connection, /faults or /move, or DELETE /hosts/{service_tag}")
 		return
 	}
 	switch parts[1] {
@@ -905,9 +913,51 @@ func (s *sim) handleHost(w http.ResponseWriter, r *http.Request) {
 		s.setConnection(w, r, ref)
 	case "faults":
 		s.setHostFaults(w, r, ref)
+	case "move":
+		s.moveHost(w, r, ref)
 	default:
 		replyError(w, http.StatusNotFound, "unknown host resource "+parts[1])
 	}
+}
+
+// moveHost serves POST /hosts/{service_tag}/move {"cluster": name}: the host (and its
+// VMs) leave their cluster for the named one, as dragging a host in the vSphere Client
+// does (vcsim 0.24 has no ClusterComputeResource.MoveInto).
+func (s *sim) moveHost(w http.ResponseWriter, r *http.Request, ref types.ManagedObjectReference) {
+	var body struct {
+		Cluster string `json:"cluster"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		replyError(w, http.StatusBadRequest, "body must be JSON {\"cluster\": ...}: "+err.Error())
+		return
+	}
+	target, ok := s.clusterByName[body.Cluster]
+	if !ok {
+		replyError(w, http.StatusNotFound, "no cluster named "+body.Cluster)
+		return
+	}
+	host := simulator.Map.Get(ref).(*simulator.HostSystem)
+	to := simulator.Map.Get(target).(*simulator.ClusterComputeResource)
+	if from := clusterOf(host); from != nil {
+		simulator.Map.RemoveReference(from, &from.Host, ref)
+	}
+	simulator.Map.AddReference(to, &to.Host, ref)
+	simulator.Map.WithLock(host, func() {
+		simulator.Map.Update(host, []types.PropertyChange{{Name: "parent", Val: &target}})
+	})
+	reply(w, http.StatusOK, map[string]string{"host": host.Name, "cluster": body.Cluster})
+}
+
+// removeHost serves DELETE /hosts/{service_tag}: the host leaves its cluster and the
+// inventory, VMs and all (vcsim 0.24's HostSystem.Destroy refuses a host with VMs).
+func (s *sim) removeHost(w http.ResponseWriter, tag string, ref types.ManagedObjectReference) {
+	host := simulator.Map.Get(ref).(*simulator.HostSystem)
+	if cluster := clusterOf(host); cluster != nil {
+		simulator.Map.RemoveReference(cluster, &cluster.Host, ref)
+	}
+	simulator.Map.Remove(ref)
+	delete(s.hostByTag, tag)
+	reply(w, http.StatusOK, map[string]string{"host": host.Name, "removed": "true"})
 }
 
 var powerDuring = map[string]types.HostSystemPowerState{

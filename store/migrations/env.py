@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.catalog
+import store.catalog  # and the catalog tables
+import store.inventory  # and the inventory sweep tables
 import store.models  # registers the tables on SQLModel.metadata
-import store.onboarding  # noqa: F401  (and the onboarding tables)
+import store.onboarding  # and the onboarding tables
+import store.vcenter_sync  # noqa: F401  (and the vCenter sync tables)
 from store.db import make_engine
 
 config = context.config

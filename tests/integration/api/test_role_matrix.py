@@ -118,6 +118,23 @@ class Fixtures:
         assert response.status_code == 202, response.text
         return int(response.json()["id"])
 
+    async def vcenter_with_login(self) -> int:
+        body = {"name": _u("vc"), "address": "vc.example.test"}
+        return await self.post("/vcenters", {**body, "credential_profile_id": await self.profile()})
+
+    async def vcenter_sync(self) -> tuple[int, int]:
+        # No worker in this namespace runs syncs, so no vCenter is called.
+        vcenter_id = await self.vcenter_with_login()
+        response = await self.admin.post(f"/vcenters/{vcenter_id}/sync")
+        assert response.status_code == 202, response.text
+        return vcenter_id, int(response.json()["id"])
+
+    async def sweep(self) -> int:
+        # No worker in this namespace runs sweeps, so no iDRAC is called.
+        response = await self.admin.post("/inventory-sweeps")
+        assert response.status_code == 202, response.text
+        return int(response.json()["id"])
+
     async def validation(self) -> str:
         response = await self.admin.post("/onboarding/validations", json={})
         assert response.status_code == 202, response.text
@@ -257,6 +274,11 @@ async def _revoke(f: Fixtures) -> Call:
     return Call("DELETE", f"/auth/tokens/{await f.token()}")
 
 
+async def _sync_path(f: Fixtures) -> str:
+    vcenter_id, run_id = await f.vcenter_sync()
+    return f"/vcenters/{vcenter_id}/syncs/{run_id}"
+
+
 async def _validation_path(f: Fixtures) -> str:
     return f"/onboarding/validations/{await f.validation()}"
 
@@ -321,6 +343,26 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     "GET /discoveries/{run_id}/findings": _simple(
         "viewer", 200, "GET", lambda f: _fmt("/discoveries/{}/findings", f.discovery())
     ),
+    "POST /vcenters/{vcenter_id}/sync": _simple(
+        "admin", 202, "POST", lambda f: _fmt("/vcenters/{}/sync", f.vcenter_with_login())
+    ),
+    "GET /vcenters/{vcenter_id}/syncs": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/vcenters/{}/syncs", f.vcenter())
+    ),
+    "GET /vcenters/{vcenter_id}/syncs/{run_id}": _simple("viewer", 200, "GET", _sync_path),
+    "POST /inventory-sweeps": _simple(
+        "operator", 202, "POST", lambda f: _const("/inventory-sweeps")
+    ),
+    "GET /inventory-sweeps": _simple("viewer", 200, "GET", lambda f: _const("/inventory-sweeps")),
+    "GET /inventory-sweeps/{sweep_id}": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/inventory-sweeps/{}", f.sweep())
+    ),
+    "GET /servers/{server_id}/health": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/servers/{}/health", f.server())
+    ),
+    "GET /servers/{server_id}/readings": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/servers/{}/readings", f.server())
+    ),
     "POST /enrollments/import": _simple(
         "admin",
         200,
@@ -381,11 +423,15 @@ async def _suffix(prefix: Awaitable[str], suffix: str) -> str:
 
 @pytest_asyncio.fixture(scope="module", autouse=True)
 async def end_unserved_workflows(temporal_namespaces: dict[str, Client]) -> AsyncIterator[None]:
-    """Discoveries and validations started here have no worker in this namespace (the
-    contract worker serves campaigns only): end them rather than leave them retrying."""
+    """Discoveries, validations, vCenter syncs and sweeps started here have no worker in this
+    namespace (the contract worker serves campaigns only): end them rather than leave them
+    retrying."""
     yield
     client = temporal_namespaces[NAMESPACE]
-    unserved = "WorkflowType IN ('DiscoveryWorkflow', 'OnboardingValidationWorkflow')"
+    unserved = (
+        "WorkflowType IN ('DiscoveryWorkflow', 'OnboardingValidationWorkflow', "
+        "'VcenterSyncWorkflow', 'InventorySweepWorkflow')"
+    )
     async for execution in client.list_workflows(f"{unserved} AND ExecutionStatus = 'Running'"):
         await client.get_workflow_handle(execution.id).terminate("role matrix finished")
 

@@ -92,6 +92,9 @@ class WorkerProcess(ServiceProcess):
             "IDRAC_ORCH_VCENTER_INSECURE": "true",
             "IDRAC_ORCH_VCENTER_POLL_INTERVAL_S": "0.2",
             "IDRAC_ORCH_ACTIVITY_HEARTBEAT_TIMEOUT_S": "3",
+            # No scheduled sync or sweep may add requests to a measured campaign.
+            "IDRAC_ORCH_VCENTER_SYNC_INTERVAL_MINUTES": "0",
+            "IDRAC_ORCH_INVENTORY_SWEEP_INTERVAL_MINUTES": "0",
         }
         super().__init__("worker", env, log)
 
