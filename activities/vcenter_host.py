@@ -144,7 +144,9 @@ class VcenterActivities:
     @activity.defn(name=Vcenter.EXIT_MAINTENANCE)
     def exit_maintenance(self, request: HostRequest) -> None:
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
-            exit_maintenance(client, request.host.name)
+            result = exit_maintenance(client, request.host.name)
+        if not result.changed and activity.info().attempt == 1:
+            return  # never in maintenance (an undo after a failed entry): nothing to audit
         audit_host_action(
             self.resources,
             MAINTENANCE_EXIT,

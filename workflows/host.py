@@ -93,6 +93,8 @@ HOST_BACK_TIMEOUT = timedelta(minutes=50)
 HONEST_OUTCOMES = "honest-outcomes"
 # Runbooks recorded before the orchestrator moved VMs itself never bring any back.
 RETURN_MIGRATED_VMS = "return-migrated-vms"
+# Runbooks recorded before held every failed host under policy "hold", touched or not.
+HOLD_WHAT_WAS_TOUCHED = "hold-what-was-touched"
 
 
 class HostHeld(Exception):
@@ -110,6 +112,7 @@ class HostUpdateWorkflow:
         self.steps_now: tuple[HostStep, ...] = (HostStep.PREFLIGHT,)  # running at once
         self.undo: list[Callable[[], Awaitable[None]]] = []
         self.verified = False  # the new firmware is proven installed
+        self.jobs_released = False  # staged jobs let run (reboot or immediate apply)
         self.pending: list[ComponentTarget] = []  # what this run changes
         self.before: dict[str, str] = {}  # target component id -> version at preflight
         self.after: dict[str, str] | None = {}  # ... now; None while unknown
@@ -158,6 +161,10 @@ class HostUpdateWorkflow:
             failed_step, reason = self.step, _reason(error)
             status = await self.compensate(reason)
             await self.read_what_is_left()
+            if failed_step is HostStep.EXIT_MAINTENANCE and status is HostStatus.FAILED:
+                # Only leaving maintenance failed, and the undo's own exit worked: the new
+                # firmware is verified and healthy, and the host is back in service.
+                return self.outcome(HostStatus.UPDATED, reason=f"{failed_step}: {reason}")
             return self.outcome(status, failed_step, reason)
         return self.outcome(HostStatus.UPDATED)
 
@@ -168,6 +175,7 @@ class HostUpdateWorkflow:
             (HostStep.ENTER_MAINTENANCE, self.enter_maintenance()),
             (HostStep.STAGE_FIRMWARE, self.stage(self.pending)),
         )
+        self.jobs_released = True
         if staged.reboot_required:
             await self.at_once((HostStep.REBOOT, self.reboot()))
         _, _, health = await self.at_once(
@@ -283,7 +291,7 @@ class HostUpdateWorkflow:
     async def undo_firmware(self) -> None:
         if self.verified and not workflow.patched(HONEST_OUTCOMES):
             return  # recorded before: a verified update stayed, health alone decided
-        if self.job.policy.on_failure == "hold":
+        if self.job.policy.on_failure == "hold" and await self.firmware_touched():
             raise HostHeld("policy is hold")
         reading: FirmwareReading | None = await self.redfish(
             Redfish.ROLLBACK_FIRMWARE,
@@ -294,6 +302,19 @@ class HostUpdateWorkflow:
         if reading is not None:  # what it did not target, this run never touched
             self.after = {**self.before, **reading.versions}
             self.reverted = reading.reverted
+
+    async def firmware_touched(self) -> bool:
+        """Whether this run let firmware jobs run or changed a version: policy "hold" keeps
+        for a human what an update touched; a host failed before its jobs ran (maintenance
+        refused, staging failed) has its staged jobs cancelled and goes back to service."""
+        if self.verified or self.jobs_released or not workflow.patched(HOLD_WHAT_WAS_TOUCHED):
+            return True
+        await self.read_what_is_left()
+        if self.after is None:  # unreadable: a human must look
+            return True
+        return any(
+            self.after.get(t.component_id) != self.before.get(t.component_id) for t in self.pending
+        )
 
     async def read_what_is_left(self) -> None:
         """After a failure whose firmware state no step proved: read the versions."""

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,8 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from sqlmodel import Session, select
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.redfish_host import RedfishActivities
@@ -93,8 +95,16 @@ class Read:
     audited: dict[str, AuditEvent]  # action -> entry, for this host in this campaign
 
 
-async def _run(api: httpx.AsyncClient, lab: Lab, tag: str, on_failure: str, **faults: Any) -> Read:
-    """Update one host's BIOS to BIOS_TARGET with FAULTS injected; read what everyone says."""
+async def _run(
+    api: httpx.AsyncClient,
+    lab: Lab,
+    tag: str,
+    on_failure: str,
+    meanwhile: Callable[[int], Awaitable[None]] | None = None,
+    **faults: Any,
+) -> Read:
+    """Update one host's BIOS to BIOS_TARGET with FAULTS injected (and MEANWHILE run with
+    the campaign's id while it runs); read what everyone says."""
     spec = lab.bios_spec(
         {"service_tags": [tag]}, BIOS_TARGET, policy={**POLICY, "on_failure": on_failure}
     )
@@ -105,12 +115,15 @@ async def _run(api: httpx.AsyncClient, lab: Lab, tag: str, on_failure: str, **fa
         )
         campaign_id = created.raise_for_status().json()["id"]
         (await api.post(f"/campaigns/{campaign_id}/start")).raise_for_status()
+        side = asyncio.create_task(meanwhile(campaign_id)) if meanwhile else None
         deadline = time.monotonic() + CAMPAIGN_GUARD_S
         while (detail := (await api.get(f"/campaigns/{campaign_id}")).json())[
             "status"
         ] not in FINAL:
             assert time.monotonic() < deadline, f"campaign {campaign_id} never ended"
             await asyncio.sleep(0.5)
+        if side is not None:
+            await side
     finally:
         lab.set_faults(tag, **{fault: HostFaults.model_fields[fault].default for fault in faults})
     (row,) = (await api.get(f"/campaigns/{campaign_id}/hosts")).json()["items"]
@@ -250,6 +263,84 @@ async def test_rollback_policy_reverts_a_verified_update_the_host_cannot_live_wi
     assert (reading.versions, reading.reverted) == ({"159": bios}, ["159"])
     assert lab.idrac_state(tag)["flashes"] == state["flashes"]
     assert _audited(lab, read.detail["id"], tag)["host.firmware.rollback"] == 1
+
+
+@pytest.mark.usefixtures("workers")
+async def test_hold_policy_returns_a_host_the_run_never_changed_to_service(
+    api: httpx.AsyncClient, lab: Lab
+) -> None:
+    """vCenter refuses maintenance mode while the BIOS job is already staged: under policy
+    hold the host is still no case for a human, since nothing on it changed. Its staged
+    job is cancelled (a later reboot must not flash it behind everyone's back) and it is
+    reported failed at maintenance entry, untouched, never held (found by the 100-kill
+    crash benchmark: held although out of maintenance)."""
+    tag = "BLAB003"
+    before = lab.idrac_state(tag)
+    lab.vcsim.set_host_faults(tag, fail_task="enterMaintenanceMode")
+    try:
+        read = await _run(api, lab, tag, "hold")
+    finally:
+        lab.vcsim.set_host_faults(tag, fail_task=None)
+
+    bios = before["firmware"]["bios"]
+    unchanged = {
+        "component_id": "159",
+        "target": BIOS_TARGET,
+        "before": bios,
+        "after": bios,
+        "status": "unchanged",
+    }
+    _says_the_same(read, "failed", "enter_maintenance", unchanged)
+    after = lab.idrac_state(tag)
+    assert (after["firmware"], after["flashes"]) == (before["firmware"], before["flashes"])
+    assert after["update_jobs"] > before["update_jobs"]  # a BIOS job was staged ...
+    assert "Scheduled" not in after["jobs"].values(), after["jobs"]  # ... and cancelled
+    assert lab.hosts_in_maintenance() == {}
+    # Never in maintenance, so no exit is recorded either; nobody is called.
+    assert set(read.audited) == {"host.outcome"}
+
+
+@pytest.mark.usefixtures("workers")
+async def test_an_exit_that_works_on_its_second_try_leaves_an_updated_host(
+    api: httpx.AsyncClient, lab: Lab, settings: Settings
+) -> None:
+    """Every attempt of the exit step fails, then vCenter recovers while the runbook
+    unwinds: the undo's own exit succeeds, so the host is updated and in service, and says
+    so (found by the crash benchmark: reported failed although updated)."""
+    tag = "ALAB003"
+    bios = lab.idrac_state(tag)["firmware"]["bios"]
+    client = await connect(settings)
+
+    async def recover_while_unwinding(campaign_id: int) -> None:
+        runbook = client.get_workflow_handle(host_workflow_id(campaign_id, tag))
+        deadline = time.monotonic() + CAMPAIGN_GUARD_S
+        while not await _step_is(runbook, "compensate"):
+            assert time.monotonic() < deadline, "the exit step never failed for good"
+            await asyncio.sleep(0.2)
+        lab.vcsim.set_host_faults(tag, fail_task=None)
+
+    lab.vcsim.set_host_faults(tag, fail_task="exitMaintenanceMode")
+    try:
+        read = await _run(api, lab, tag, "rollback", meanwhile=recover_while_unwinding)
+    finally:
+        lab.vcsim.set_host_faults(tag, fail_task=None)
+
+    assert (read.row["status"], read.row["step"]) == ("updated", None)
+    assert (read.live["status"], read.live["failed_step"]) == ("updated", None)
+    assert "exit_maintenance" in read.live["reason"]
+    updated = {"component_id": "159", "target": BIOS_TARGET, "before": bios}
+    assert read.live["components"] == [{**updated, "after": BIOS_TARGET, "status": "updated"}]
+    assert lab.idrac_state(tag)["firmware"]["bios"] == BIOS_TARGET
+    assert lab.hosts_in_maintenance() == {}
+    assert read.audited["host.outcome"].outcome == "updated"
+    assert "host.firmware.rollback" not in read.audited and "host.alert" not in read.audited
+
+
+async def _step_is(runbook: WorkflowHandle[Any, Any], step: str) -> bool:
+    try:
+        return await runbook.query("current_step") == step
+    except RPCError:  # not started yet
+        return False
 
 
 @pytest.mark.usefixtures("workers")
