@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.names import Discovery
 from activities.resources import Resources
-from domain.credential_scope import Scope, ServerFacts, resolve
+from domain.credential_scope import LoginFor, Scope, ServerFacts, resolve
 from domain.discovery import (
     ChunkResult,
     DiscoveryRequest,
@@ -25,10 +25,9 @@ from domain.discovery import (
 from domain.onboarding import ValidationSummary
 from integrations.discovery.scanner import Login, LoginLookup, ScanOptions, scan
 from integrations.redfish.models import Credentials
-from store.credentials import profile_scope, reveal
+from store.credentials import all_scopes, reveal
 from store.crypto import SecretBox
 from store.discovery import fail_run, finish_run, record_validation, save_findings
-from store.models import CredentialProfile
 
 
 def open_login(session: Session, secrets: SecretBox, profile_id: int) -> Login:
@@ -62,25 +61,26 @@ class DiscoveryActivities:
         return ChunkResult(scanned=len(addresses), answered=len(found))
 
     def _logins(self, request: DiscoveryRequest) -> LoginLookup:
-        """Address -> the login to try: the request's profile, else the most specific
-        global or CIDR profile covering the address (each decrypted once per chunk)."""
+        """Address -> the logins to try: the request's profile, else the global and CIDR
+        iDRAC profiles covering the address, most specific first (each decrypted once per
+        chunk)."""
         with Session(self.resources.engine) as session:
             if request.credential_profile_id is not None:
                 login = open_login(session, self.resources.secrets, request.credential_profile_id)
-                return lambda _address: login
-            profiles = [
-                p
-                for p in session.exec(select(CredentialProfile)).all()
-                if p.scope in (Scope.GLOBAL, Scope.CIDR)
+                return lambda _address: [login]
+            scopes = [
+                s
+                for s in all_scopes(session)
+                if s.scope in (Scope.GLOBAL, Scope.CIDR) and s.login_for is LoginFor.IDRAC
             ]
             logins = {
-                p.id: open_login(session, self.resources.secrets, p.id or 0) for p in profiles
+                s.profile_id: open_login(session, self.resources.secrets, s.profile_id)
+                for s in scopes
             }
-        scopes = [profile_scope(p) for p in profiles]
 
-        def lookup(address: str) -> Login | None:
-            winner = resolve(scopes, ServerFacts(0, address, None)).profile_id
-            return logins.get(winner) if winner is not None else None
+        def lookup(address: str) -> list[Login]:
+            candidates = resolve(scopes, ServerFacts(0, address, None)).candidates
+            return [logins[p] for p in candidates]
 
         return lookup
 

@@ -45,29 +45,29 @@ class OnboardingActivities:
         )
         slots = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(target: Target, login: Login | None) -> bool:
+        async def one(target: Target, logins: list[Login]) -> bool:
             async with slots:
-                facts: IdracFacts = await inspect(target.address, login, options)
+                facts: IdracFacts = await inspect(target.address, logins, options)
             activity.heartbeat()
             return await asyncio.to_thread(
                 record, self.resources.engine, target.enrollment_id, facts
             )
 
-        verdicts = await asyncio.gather(*(one(t, login) for t, login in logins))
+        verdicts = await asyncio.gather(*(one(t, candidates) for t, candidates in logins))
         passed = sum(verdicts)
         return ValidationSummary(
             validated=len(verdicts), passed=passed, failed=len(verdicts) - passed
         )
 
-    def _logins(self, ids: list[int]) -> list[tuple[Target, Login | None]]:
+    def _logins(self, ids: list[int]) -> list[tuple[Target, list[Login]]]:
+        """Each enrollment with its logins to try, each profile decrypted once per batch."""
         with Session(self.resources.engine) as session:
             found = targets(session, ids)
             logins = {
                 p: open_login(session, self.resources.secrets, p)
-                for p in {t.profile_id for t in found}
-                if p is not None
+                for p in {p for t in found for p in t.profile_ids}
             }
-        return [(t, logins.get(t.profile_id) if t.profile_id else None) for t in found]
+        return [(t, [logins[p] for p in t.profile_ids]) for t in found]
 
     def storing(self) -> list[object]:
         return [self.list_enrollments]

@@ -22,7 +22,7 @@ from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
 from integrations.vcenter.client import VCenterClient, VCenterSettings
 from integrations.vcenter.pool import SessionPool
-from store.credentials import Credential, resolve_for_server, reveal
+from store.credentials import Credential, resolve_for_server, resolve_for_vcenter, reveal
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.models import Server, Vcenter
@@ -89,9 +89,12 @@ class Resources:
     def _vcenter_settings(self, vcenter_id: int | None) -> VCenterSettings:
         with Session(self.engine) as session:
             row = session.get(Vcenter, vcenter_id) if vcenter_id is not None else None
-            if row is None or row.credential_profile_id is None:
-                raise MissingCredentialsError(f"vCenter {vcenter_id} has no credential profile")
-            credential = reveal(session, self.secrets, row.credential_profile_id)
+            if row is None:
+                raise MissingCredentialsError(f"vCenter {vcenter_id} is not registered")
+            resolution = resolve_for_vcenter(session, row)
+            if resolution.profile_id is None:
+                raise MissingCredentialsError(f"vCenter {row.name}: {resolution.reason}")
+            credential = reveal(session, self.secrets, resolution.profile_id)
         return VCenterSettings(
             url=row.address,
             username=credential.username,

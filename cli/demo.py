@@ -109,7 +109,7 @@ def _run_campaign(settings: Settings, password: str, fleet: Fleet, vcsim: VcsimP
         login = api.post("/auth/login", json={"username": ADMIN, "password": password})
         login.raise_for_status()
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        seed_inventory(api, fleet, vcsim.url, vcsim.host)
+        seed_inventory(api, fleet, vcsim.url)
         package_id = upload_package(api, BIOS)
         spec = {
             "targets": {"clusters": [c.name for _, c in fleet.clusters()]},

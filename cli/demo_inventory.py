@@ -19,7 +19,7 @@ class Package:
     file_name: str  # a Dell DUP name: the simulator reads component and version from it
 
 
-def seed_inventory(api: httpx.Client, fleet: Fleet, vcenter_url: str, vcenter_host: str) -> None:
+def seed_inventory(api: httpx.Client, fleet: Fleet, vcenter_url: str) -> None:
     """Credential profiles, datacenters, the vCenter, clusters and servers of FLEET."""
     user, password = IDRAC_DEFAULT_LOGIN
     _post(
@@ -30,13 +30,13 @@ def seed_inventory(api: httpx.Client, fleet: Fleet, vcenter_url: str, vcenter_ho
         username=user,
         password=password,
     )
-    # The vCenter login matches only the vCenter's address, never an iDRAC.
-    vcenter_login = _post(
+    # vCenter logins are their own hierarchy: this one opens every vCenter, never an iDRAC.
+    _post(
         api,
         "/credential-profiles",
         name="vcenter",
-        scope="cidr",
-        cidr=f"{vcenter_host}/32",
+        login_for="vcenter",
+        scope="global",
         username=fleet.vcenter.username,
         password=fleet.vcenter.password,
     )
@@ -49,7 +49,6 @@ def seed_inventory(api: httpx.Client, fleet: Fleet, vcenter_url: str, vcenter_ho
         "/vcenters",
         name="vcenter-sim",
         address=vcenter_url,
-        credential_profile_id=vcenter_login["id"],
     )
     for dc, cluster in fleet.clusters():
         cluster_id = _post(api, "/clusters", name=cluster.name, vcenter_id=vcenter["id"])["id"]

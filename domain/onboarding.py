@@ -53,6 +53,7 @@ class IdracFacts(Frozen):
     tls: TlsStatus | None = None
     credentials: CredentialStatus | None = None
     credential_detail: str | None = None
+    credential_profile_id: int | None = None  # the profile that was tried last (or opened it)
     redfish_version: str | None = None
     vendor: str | None = None
     model: str | None = None

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from common.logging import register_secret
-from domain.credential_scope import ProfileScope, Resolution, Scope, ServerFacts, resolve
+from domain.credential_scope import (
+    LoginFor,
+    ProfileScope,
+    Resolution,
+    Scope,
+    ServerFacts,
+    resolve,
+)
 from store.crypto import Sealed, SecretBox
-from store.models import CredentialProfile, Server, utcnow
+from store.models import CredentialProfile, Server, Vcenter, utcnow
 
 
 @dataclass(frozen=True)
@@ -27,13 +35,35 @@ def profile_scope(profile: CredentialProfile) -> ProfileScope:
         datacenter_id=profile.datacenter_id,
         cidr=profile.cidr,
         server_id=profile.server_id,
+        login_for=LoginFor(profile.login_for),
+    )
+
+
+def all_scopes(session: Session) -> list[ProfileScope]:
+    return [profile_scope(p) for p in session.exec(select(CredentialProfile)).all()]
+
+
+def server_facts(server: Server) -> ServerFacts:
+    return ServerFacts(
+        server.id or 0, server.idrac_address, server.datacenter_id, server.credential_profile_id
     )
 
 
 def resolve_for_server(session: Session, server: Server) -> Resolution:
-    profiles = session.exec(select(CredentialProfile)).all()
-    facts = ServerFacts(server.id or 0, server.idrac_address, server.datacenter_id)
-    return resolve([profile_scope(p) for p in profiles], facts)
+    return resolve(all_scopes(session), server_facts(server))
+
+
+def resolve_for_vcenter(session: Session, vcenter: Vcenter) -> Resolution:
+    """The profile chosen for this vCenter, else the most specific vCenter login."""
+    scopes = all_scopes(session)
+    if vcenter.credential_profile_id is not None:
+        chosen = next(p for p in scopes if p.profile_id == vcenter.credential_profile_id)
+        return Resolution(
+            chosen.profile_id, chosen.name, chosen.scope, "chosen for this vCenter", (), ()
+        )
+    host = urlsplit(vcenter.address).hostname or vcenter.address  # registered as a URL
+    facts = ServerFacts(0, host, vcenter.datacenter_id, login_for=LoginFor.VCENTER)
+    return resolve(scopes, facts)
 
 
 def reveal(session: Session, box: SecretBox, profile_id: int) -> Credential:

@@ -84,7 +84,7 @@ def finish_run(engine: Engine, run_id: int) -> DiscoverySummary:
         for address in diff.gone:
             known[address].gone_at = now
             session.add(known[address])
-        enrolled = _enroll(session, request, found.values()) if request.enroll else 0
+        enrolled = _enroll(session, found.values()) if request.enroll else 0
         validating = request.enroll and request.validate_enrolled
         run.status, run.finished_at = ("validating", None) if validating else ("completed", now)
         run.scanned, run.answered = len(target_addresses(request)), len(found)
@@ -110,20 +110,20 @@ def _record(session: Session, run_id: int, found: dict[str, Endpoint], now: Any)
         session.add(row)
 
 
-def _enroll(session: Session, request: DiscoveryRequest, found: Any) -> int:
-    """Enroll each new address; an explicitly chosen profile that opened it is kept."""
+def _enroll(session: Session, found: Any) -> int:
+    """Enroll each new address with the profile that opened it, if one did."""
     existing = set(session.exec(select(Enrollment.address)).all())
     added = 0
     for endpoint in found:
         if endpoint.address in existing:
             continue
-        opened = endpoint.credentials is CredentialStatus.OK and request.credential_profile_id
+        opened = endpoint.credentials is CredentialStatus.OK
         session.add(
             Enrollment(
                 address=endpoint.address,
                 source="discovery",
                 service_tag=endpoint.service_tag,
-                credential_profile_id=request.credential_profile_id if opened else None,
+                credential_profile_id=endpoint.credential_profile_id if opened else None,
             )
         )
         added += 1

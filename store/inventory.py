@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, Engine, UniqueConstraint, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.credential_scope import ServerFacts, resolve
+from domain.credential_scope import resolve
 from domain.inventory import HostReading, SweepSummary
-from store.credentials import Credential, profile_scope, reveal
+from store.credentials import Credential, all_scopes, reveal, server_facts
 from store.crypto import SecretBox
-from store.models import CredentialProfile, Server, _ts, utcnow
+from store.models import Server, _ts, utcnow
 
 
 class InventorySweep(SQLModel, table=True):
@@ -90,11 +90,8 @@ def sweep_logins(
     once for the whole batch."""
     with Session(engine) as session:
         servers = session.exec(select(Server).where(col(Server.id).in_(server_ids))).all()
-        scopes = [profile_scope(p) for p in session.exec(select(CredentialProfile)).all()]
-        winners = {
-            s.id: resolve(scopes, ServerFacts(s.id or 0, s.idrac_address, s.datacenter_id))
-            for s in servers
-        }
+        scopes = all_scopes(session)
+        winners = {s.id: resolve(scopes, server_facts(s)) for s in servers}
         logins = {
             p: reveal(session, secrets, p)
             for p in {w.profile_id for w in winners.values() if w.profile_id is not None}

@@ -105,13 +105,25 @@ class Server(SQLModel, table=True):
     )
     health: str | None = Field(default=None, max_length=16, index=True)
     last_seen_at: datetime | None = _ts(default=None, nullable=True)
+    # The profile that opened this iDRAC at onboarding; use_alter: profiles -> servers too.
+    credential_profile_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey(
+                "credential_profiles.id", use_alter=True, name="fk_servers_credential_profile_id"
+            ),
+            nullable=True,
+        ),
+    )
 
 
 class CredentialProfile(SQLModel, table=True):
-    """An iDRAC (or vCenter) login. The secret is AES-GCM ciphertext under key ``key_id``.
+    """An iDRAC or vCenter login. The secret is AES-GCM ciphertext under key ``key_id``.
 
-    ``scope_key`` (``global``, ``datacenter:<id>``, ``cidr:<net>``, ``host:<id>``) is unique, so
-    two profiles can never tie at the same specificity.
+    ``scope_key`` (``global``, ``datacenter:<id>``, ``cidr:<net>``, ``host:<id>``, prefixed
+    ``vcenter:`` for vCenter logins) is unique, so two profiles can never tie at the same
+    specificity.
     """
 
     __tablename__ = "credential_profiles"
@@ -119,6 +131,7 @@ class CredentialProfile(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=128)
     scope: str = Field(max_length=16)
+    login_for: str = Field(default="idrac", max_length=16)  # idrac | vcenter
     scope_key: str = Field(unique=True, max_length=128)
     datacenter_id: int | None = Field(default=None, foreign_key="datacenters.id")
     cidr: str | None = Field(default=None, max_length=64)

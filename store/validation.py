@@ -9,9 +9,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.credential_scope import ServerFacts, resolve
+from domain.discovery import CredentialStatus
 from domain.onboarding import IdracFacts, held_reason, judge, reason
-from store.credentials import profile_scope, resolve_for_server
-from store.models import Cluster, CredentialProfile, Server, utcnow
+from store.credentials import all_scopes, server_facts
+from store.models import Cluster, Server, utcnow
 from store.onboarding import DiscoveryFinding, Enrollment, ServerValidation
 
 
@@ -19,7 +20,7 @@ from store.onboarding import DiscoveryFinding, Enrollment, ServerValidation
 class Target:
     enrollment_id: int
     address: str
-    profile_id: int | None  # None: no profile applies
+    profile_ids: tuple[int, ...]  # the logins to try, most specific first; () when none applies
 
 
 def enrollment_ids(engine: Engine, wanted: list[int] | None, run_id: int | None) -> list[int]:
@@ -35,19 +36,21 @@ def enrollment_ids(engine: Engine, wanted: list[int] | None, run_id: int | None)
 
 
 def targets(session: Session, ids: list[int]) -> list[Target]:
-    """Each enrollment's login: its own profile, else the server's, else the most
-    specific profile covering its address (global, CIDR or its datacenter)."""
-    profiles = [profile_scope(p) for p in session.exec(select(CredentialProfile)).all()]
+    """Each enrollment's logins: its own profile (chosen, or the one discovery found to
+    open it), else the iDRAC profiles that apply to its server or its address, in order."""
+    profiles = all_scopes(session)
     found = []
     for row in session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all():
-        profile = row.credential_profile_id
         server = session.get(Server, row.server_id) if row.server_id else None
-        if profile is None and server is not None:
-            profile = resolve_for_server(session, server).profile_id
-        if profile is None:
-            facts = ServerFacts(0, row.address, row.datacenter_id)
-            profile = resolve(profiles, facts).profile_id
-        found.append(Target(row.id or 0, row.address, profile))
+        if row.credential_profile_id is not None:
+            candidates: tuple[int, ...] = (row.credential_profile_id,)
+        elif server is not None:
+            candidates = resolve(profiles, server_facts(server)).candidates
+        else:
+            candidates = resolve(
+                profiles, ServerFacts(0, row.address, row.datacenter_id)
+            ).candidates
+        found.append(Target(row.id or 0, row.address, candidates))
     return found
 
 
@@ -63,7 +66,8 @@ def _server_for(session: Session, row: Enrollment, facts: IdracFacts) -> Server 
 
 
 def record(engine: Engine, enrollment_id: int, facts: IdracFacts) -> bool:
-    """Link or create the server, store what was read and the verdict; returns passed."""
+    """Link or create the server, store what was read, which profile opened it and the
+    verdict; returns passed."""
     with Session(engine) as session:
         row = session.get(Enrollment, enrollment_id)
         if row is None:
@@ -71,6 +75,8 @@ def record(engine: Engine, enrollment_id: int, facts: IdracFacts) -> bool:
         server = _server_for(session, row, facts)
         if server is not None:
             _update_server(server, row, facts)
+            if facts.credentials is CredentialStatus.OK:
+                server.credential_profile_id = facts.credential_profile_id
             session.add(server)
             session.flush()
             row.server_id, row.service_tag = server.id, server.service_tag

@@ -1,4 +1,5 @@
-"""Credential profiles: global, datacenter, IP range and host-override scopes.
+"""Credential profiles: global, datacenter, IP range and host-override scopes, for iDRAC
+logins and (as their own hierarchy) vCenter logins.
 
 The password is write-only: accepted on create/update, sealed at once, never returned.
 """
@@ -31,7 +32,7 @@ from api.crud import (
 )
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
-from domain.credential_scope import Scope, normalize_cidr, scope_key
+from domain.credential_scope import LoginFor, Scope, normalize_cidr, scope_key
 from store.credentials import set_secret
 from store.crypto import SecretBox, SecretKeyMissingError
 from store.models import CredentialProfile, Datacenter, Server
@@ -58,6 +59,9 @@ _SCOPE_FIELDS = {
 class ProfileCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
+    login_for: LoginFor = Field(
+        default=LoginFor.IDRAC, description="whose login: iDRACs' or vCenters' (own hierarchy)"
+    )
     scope: Scope
     datacenter_id: RefId | None = Field(default=None, description="scope=datacenter only")
     cidr: Annotated[str, Field(max_length=64, examples=["10.10.0.0/16"])] | None = Field(
@@ -69,6 +73,10 @@ class ProfileCreate(BaseModel):
 
     @model_validator(mode="after")
     def _scope_fields(self) -> ProfileCreate:
+        if self.login_for is LoginFor.VCENTER and self.scope is Scope.HOST:
+            raise ValueError(
+                "scope: host overrides are for iDRACs; choose the profile on the vCenter instead"
+            )
         needed = _SCOPE_FIELDS[self.scope]
         for field in ("datacenter_id", "cidr", "server_id"):
             present = getattr(self, field) is not None
@@ -98,6 +106,7 @@ class ProfileOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
+    login_for: str
     scope: str
     datacenter_id: int | None
     cidr: str | None
@@ -122,10 +131,13 @@ def list_profiles(
     limit: Limit = 100,
     offset: Offset = 0,
     scope: Scope | None = None,
+    login_for: LoginFor | None = None,
 ) -> Page[ProfileOut]:
     statement = select(CredentialProfile).order_by(col(CredentialProfile.id))
     if scope is not None:
         statement = statement.where(CredentialProfile.scope == scope.value)
+    if login_for is not None:
+        statement = statement.where(CredentialProfile.login_for == login_for.value)
     items, total = paginate(session, statement, limit, offset)
     return Page(
         items=[ProfileOut.model_validate(i) for i in items], total=total, limit=limit, offset=offset
@@ -146,7 +158,7 @@ def create_profile(
         session,
         {"datacenter_id": (Datacenter, body.datacenter_id), "server_id": (Server, body.server_id)},
     )
-    key = scope_key(body.scope, body.datacenter_id, body.cidr, body.server_id)
+    key = scope_key(body.scope, body.datacenter_id, body.cidr, body.server_id, body.login_for)
     if session.exec(select(CredentialProfile).where(CredentialProfile.scope_key == key)).first():
         raise invalid("scope", f"a profile for {key} already exists; update it instead")
     profile = CredentialProfile(
@@ -187,4 +199,10 @@ def update_profile(
     "/{profile_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **CONFLICT}
 )
 def delete_profile(profile_id: Id, session: SessionDep, _: Admin) -> None:
-    delete(session, get_or_404(session, CredentialProfile, profile_id))
+    """Servers it opened forget it (the scope order decides for them again); a profile
+    chosen for an enrollment or a vCenter blocks the delete."""
+    profile = get_or_404(session, CredentialProfile, profile_id)
+    for server in session.exec(select(Server).where(Server.credential_profile_id == profile_id)):
+        server.credential_profile_id = None
+        session.add(server)
+    delete(session, profile)

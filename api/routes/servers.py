@@ -99,6 +99,9 @@ class ServerOut(BaseModel):
     firmware_inventory: list[FirmwareItem] | None
     health: str | None
     last_seen_at: datetime | None
+    credential_profile_id: int | None = Field(
+        description="The profile that opened this iDRAC at onboarding (tried in scope order)."
+    )
     created_at: datetime
 
 
@@ -112,7 +115,7 @@ class CredentialExplanation(BaseModel):
     profile_id: int | None
     profile_name: str | None
     scope: str | None = Field(examples=["cidr"])
-    reason: str = Field(examples=["most specific match: iDRAC address 10.1.2.3 is inside ..."])
+    reason: str = Field(examples=["most specific match: address 10.1.2.3 is inside ..."])
     considered: list[str] = Field(description="Every matching profile, most specific first.")
 
 

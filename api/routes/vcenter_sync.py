@@ -27,6 +27,7 @@ from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
 from api.workflow_start import TEMPORAL_DOWN, start_recorded
 from domain.vcenter_sync import WORKFLOW_NAME, SyncReport, SyncStart, sync_workflow_id
+from store.credentials import resolve_for_vcenter
 from store.models import Vcenter
 from store.vcenter_sync import VcenterSyncRun, fail_sync
 
@@ -59,8 +60,9 @@ async def start_sync(
 ) -> VcenterSyncRun:
     def create() -> VcenterSyncRun:
         vcenter = get_or_404(session, Vcenter, vcenter_id)
-        if vcenter.credential_profile_id is None:
-            raise invalid("credential_profile_id", "the vCenter has no login: set one first")
+        login = resolve_for_vcenter(session, vcenter)
+        if login.profile_id is None:
+            raise invalid("credential_profile_id", f"the vCenter has no login: {login.reason}")
         return save(
             session, VcenterSyncRun(vcenter_id=vcenter_id, trigger="api", created_by=principal.name)
         )

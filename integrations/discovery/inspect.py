@@ -26,9 +26,11 @@ from integrations.redfish.errors import RedfishError
 from integrations.redfish.models import FirmwareInventory
 
 
-async def inspect(address: str, login: Login | None, options: ScanOptions) -> IdracFacts:
+async def inspect(address: str, logins: list[Login], options: ScanOptions) -> IdracFacts:
+    """Read what validation judges, with the first of LOGINS (most specific first) that
+    opens the iDRAC."""
     async with probe_clients(options) as clients:
-        endpoint = await probe(clients, address, options, lambda _address: login)
+        endpoint = await probe(clients, address, options, lambda _address: logins)
         if endpoint is None:
             return IdracFacts(
                 address=address,
@@ -41,6 +43,7 @@ async def inspect(address: str, login: Login | None, options: ScanOptions) -> Id
             tls=endpoint.tls,
             credentials=endpoint.credentials,
             credential_detail=endpoint.detail,
+            credential_profile_id=endpoint.credential_profile_id,
             redfish_version=endpoint.redfish_version,
             vendor=endpoint.vendor,
             model=endpoint.model,
@@ -48,8 +51,9 @@ async def inspect(address: str, login: Login | None, options: ScanOptions) -> Id
             generation=endpoint.generation,
             firmware_version=endpoint.firmware_version,
         )
-        if endpoint.credentials is not CredentialStatus.OK or login is None:
+        if endpoint.credentials is not CredentialStatus.OK:
             return facts
+        login = next(x for x in logins if x.profile_id == endpoint.credential_profile_id)
         client = RedfishClient(
             base_url(address, options.port),
             login.credentials,

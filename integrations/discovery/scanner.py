@@ -43,7 +43,11 @@ class Login:
     credentials: Credentials
 
 
-LoginLookup = Callable[[str], Login | None]
+LoginLookup = Callable[[str], list[Login]]  # the logins that apply, most specific first
+# Logins tried per address and run. iDRAC IP blocking rejects an address after
+# iDRAC.IPBlocking.FailCount consecutive failures within FailWindow (iDRAC9 User's Guide,
+# "IP Blocking"); a success clears the count. Two failures stay under any sane setting.
+MAX_LOGIN_TRIES = 2
 Progress = Callable[[int], None]
 
 
@@ -181,34 +185,49 @@ async def probe(
     except (_NoService, TimeoutError):
         return None
     facts = _root_facts(root)
-    login = logins(address)
-    status, detail = CredentialStatus.OK, None
-    if login is None:
-        status = CredentialStatus.NO_PROFILE
+    candidates = logins(address)
+    if not candidates:
+        status, detail, profile_id = CredentialStatus.NO_PROFILE, None, None
     elif tls not in (TlsStatus.TRUSTED, TlsStatus.NOT_CHECKED):
-        status = CredentialStatus.NOT_SENT
+        status, profile_id = CredentialStatus.NOT_SENT, None
         detail = f"certificate {tls.value}: credentials not sent"
     else:
-        try:
-            async with asyncio.timeout(options.address_timeout_s):
-                identity = await _identify(clients.verified, url, login, options)
-            # The service root's words first (Vendor "Dell", not Manufacturer "Dell Inc."),
-            # so that a run without a login reports the same vendor.
-            for name, value in identity.items():
-                facts[name] = facts.get(name) or value
-        except AuthenticationError:
-            status, detail = CredentialStatus.REJECTED, "the iDRAC rejected the login"
-        except (RedfishError, TimeoutError) as exc:
-            status, detail = CredentialStatus.ERROR, failure_reason(exc)
+        status, detail, profile_id = await _log_in(clients, url, candidates, options, facts)
     return Endpoint(
         address=address,
         port=options.port,
         tls=tls,
         credentials=status,
-        credential_profile_id=login.profile_id if login else None,
+        credential_profile_id=profile_id,
         detail=detail,
         **facts,
     )
+
+
+async def _log_in(
+    clients: Clients, url: str, candidates: list[Login], options: ScanOptions, facts: dict[str, Any]
+) -> tuple[CredentialStatus, str | None, int | None]:
+    """Try the logins in order until one opens the iDRAC; its identity joins ``facts``.
+    Returns the verdict, its detail and the profile that opened it (or was tried last)."""
+    tried: list[int] = []
+    for login in candidates[:MAX_LOGIN_TRIES]:
+        tried.append(login.profile_id)
+        try:
+            async with asyncio.timeout(options.address_timeout_s):
+                identity = await _identify(clients.verified, url, login, options)
+        except AuthenticationError:
+            continue
+        except (RedfishError, TimeoutError) as exc:
+            return CredentialStatus.ERROR, failure_reason(exc), login.profile_id
+        # The service root's words first (Vendor "Dell", not Manufacturer "Dell Inc."), so
+        # that a run without a login reports the same vendor.
+        for name, value in identity.items():
+            facts[name] = facts.get(name) or value
+        return CredentialStatus.OK, None, login.profile_id
+    detail = "the iDRAC rejected the login"
+    if len(tried) > 1:
+        detail = f"the iDRAC rejected each login tried (profiles {', '.join(map(str, tried))})"
+    return CredentialStatus.REJECTED, detail, tried[-1]
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -286,3 +286,45 @@ async def test_a_vcenter_that_does_not_answer_fails_its_run_with_the_reason(
     assert run["status"] == "failed" and run["report"] is None
     assert "127.0.0.1" in run["error"] and VCENTER_PASSWORD not in run["error"]
     assert "failed" in err
+
+
+async def test_a_vcenter_without_a_chosen_login_takes_the_vcenter_login_of_its_datacenter(
+    api: Api, worker: Resources, vcsim: VcsimProcess, onboarding_temporal: Client
+) -> None:
+    """vCenter logins are a hierarchy of their own: the iDRAC profiles (a global one
+    exists) never open a vCenter; a vCenter profile for its datacenter does."""
+    with api.client() as client:
+        site = client.post("/datacenters", json={"name": "site-hier", "timezone": "UTC"})
+        unscoped = client.post("/vcenters", json={"name": "vc-bare", "address": vcsim.url})
+        refused = client.post(f"/vcenters/{unscoped.json()['id']}/sync")
+        login = {
+            "name": "vc-site-hier",
+            "login_for": "vcenter",
+            "scope": "datacenter",
+            "datacenter_id": site.json()["id"],
+            "username": "sync@vsphere.local",
+            "password": VCENTER_PASSWORD,
+        }
+        profile = client.post("/credential-profiles", json=login)
+        host_scoped = client.post(
+            "/credential-profiles",
+            json={
+                **login,
+                "name": "vc-one",
+                "scope": "host",
+                "datacenter_id": None,
+                "server_id": 1,
+            },
+        )
+        body = {"name": "vc-hier", "address": vcsim.url, "datacenter_id": site.json()["id"]}
+        vcenter = client.post("/vcenters", json=body)
+    assert refused.status_code == 422
+    assert "no profile matches this vCenter" in refused.text
+    assert (profile.status_code, profile.json()["login_for"]) == (201, "vcenter"), profile.text
+    assert host_scoped.status_code == 422 and "host overrides are for iDRACs" in host_scoped.text
+    assert vcenter.status_code == 201 and vcenter.json()["credential_profile_id"] is None
+
+    run = await asyncio.to_thread(_sync_by_api, api, vcenter.json()["id"])
+    assert run["status"] == "completed", run["error"]
+    assert run["report"]["hosts"] > 0
+    assert VCENTER_PASSWORD not in await decoded_history(onboarding_temporal, run["workflow_id"])
