@@ -24,10 +24,12 @@ from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
     auth,
+    baselines,
     campaigns,
     catalogs,
     clusters,
     codec,
+    compliance,
     credentials,
     datacenters,
     discovery,
@@ -71,6 +73,8 @@ ROUTERS = (
     onboarding,
     vcenter_sync,
     inventory,
+    baselines,
+    compliance,
 )
 
 

@@ -156,6 +156,15 @@ class Fixtures:
         assert response.status_code == 200, response.text
         return str(response.json()["download_path"])
 
+    async def baseline(self) -> int:
+        return await self.post("/baselines", await _baseline_body(self))
+
+    async def evaluated_baseline(self) -> int:
+        baseline_id = await self.baseline()
+        response = await self.admin.post(f"/baselines/{baseline_id}/compliance")
+        assert response.status_code == 201, response.text
+        return baseline_id
+
 
 Make = Callable[[Fixtures], Awaitable[Call]]
 
@@ -402,7 +411,25 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         lambda f: _call(Call("POST", "/codec/encode", json={"payloads": []})),
     ),
     "POST /codec/session": ("viewer", 204, lambda f: _call(Call("POST", "/codec/session"))),
+    **crud("baselines", "baseline", lambda f: _baseline_body(f), {"description": "matrix"}),
+    "POST /baselines/{baseline_id}/compliance": _simple(
+        "operator", 201, "POST", lambda f: _fmt("/baselines/{}/compliance", f.baseline())
+    ),
+    "GET /baselines/{baseline_id}/compliance": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/compliance", f.evaluated_baseline())
+    ),
+    "GET /baselines/{baseline_id}/compliance/runs": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/compliance/runs", f.baseline())
+    ),
+    "GET /baselines/{baseline_id}/drift": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/drift", f.evaluated_baseline())
+    ),
 }
+
+
+async def _baseline_body(f: Fixtures) -> dict[str, Any]:
+    scope = {"hosts": [(await f.admin.get(f"/servers/{await f.server()}")).json()["service_tag"]]}
+    return {"name": _u("bl"), "catalog_id": await f.catalog(), "scope": scope}
 
 
 async def _const(value: str) -> str:
