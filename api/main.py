@@ -39,6 +39,7 @@ from api.routes import (
     metrics,
     onboarding,
     packages,
+    remediation,
     servers,
     vcenter_sync,
     vcenters,
@@ -75,6 +76,7 @@ ROUTERS = (
     inventory,
     baselines,
     compliance,
+    remediation,
 )
 
 
