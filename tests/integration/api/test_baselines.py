@@ -7,81 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from simulators.idrac.catalog import Package, catalog_bytes
-
-R650 = (("0912", "R650"),)
-CATALOG = [
-    Package("159", "2.13.0", R650, component_type="BIOS", name="BIOS"),
-    Package("25227", "7.10.30.00", R650, criticality=2, reboot_required=False),
-    Package("101560", "52.16.1-4405", R650, criticality=3),
-]
-
-
-def _u(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def _created(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _firmware(bios: str, idrac: str = "7.10.30.00") -> list[dict[str, str]]:
-    return [
-        {"component_id": "159", "name": "BIOS", "version": bios},
-        {"component_id": "25227", "name": "iDRAC", "version": idrac},
-        {"component_id": "9999", "name": "Backplane", "version": "1.0"},
-    ]
-
-
-class Lab:
-    """A datacenter, a vCenter, two clusters of hosts and a catalog, all fresh."""
-
-    def __init__(self, admin: httpx.Client) -> None:
-        self.admin = admin
-        self.dc = _created(admin.post("/datacenters", json={"name": _u("dc"), "timezone": "UTC"}))
-        vcenter = {"name": _u("vc"), "address": "vc.example.test", "datacenter_id": self.dc["id"]}
-        vc = _created(admin.post("/vcenters", json=vcenter))
-        self.clusters = [
-            _created(admin.post("/clusters", json={"name": _u(n), "vcenter_id": vc["id"]}))
-            for n in ("prod", "test")
-        ]
-        self.catalog = _created(admin.post("/catalogs", content=catalog_bytes(CATALOG)))
-        self.hosts: dict[str, dict[str, Any]] = {}
-
-    def host(self, name: str, cluster: int, firmware: list[dict[str, str]] | None) -> None:
-        body = {
-            "service_tag": uuid.uuid4().hex[:7].upper(),
-            "idrac_address": "127.0.0.1",
-            "esxi_host": f"{name}-{uuid.uuid4().hex[:6]}.example.test",
-            "cluster_id": self.clusters[cluster]["id"],
-            "system_id": "0x0912",
-            "firmware_inventory": firmware,
-        }
-        self.hosts[name] = _created(self.admin.post("/servers", json=body))
-
-    def baseline(self, **extra: Any) -> dict[str, Any]:
-        body = {
-            "name": _u("bl"),
-            "catalog_id": self.catalog["id"],
-            "scope": {"clusters": [c["name"] for c in self.clusters]},
-            **extra,
-        }
-        return _created(self.admin.post("/baselines", json=body))
+from tests.integration.api.baseline_lab import Lab, created, inventory, unique
 
 
 @pytest.fixture
 def lab(admin: httpx.Client) -> Lab:
     lab = Lab(admin)
-    lab.host("current", 0, _firmware("2.13.0"))
-    lab.host("behind", 0, _firmware("2.10.0", idrac="7.00.00.00"))
-    lab.host("ahead", 1, _firmware("2.14.0"))
+    lab.host("current", 0, inventory("2.13.0"))
+    lab.host("behind", 0, inventory("2.10.0", idrac="7.00.00.00"))
+    lab.host("ahead", 1, inventory("2.14.0"))
     lab.host("blank", 1, None)
     return lab
 
@@ -93,7 +32,7 @@ def _by_host(report: dict[str, Any], lab: Lab) -> dict[str, dict[str, Any]]:
 
 def test_compliance_per_host_and_component_with_summaries(admin: httpx.Client, lab: Lab) -> None:
     baseline = lab.baseline()
-    report = _created(admin.post(f"/baselines/{baseline['id']}/compliance"))
+    report = created(admin.post(f"/baselines/{baseline['id']}/compliance"))
     hosts = _by_host(report, lab)
     assert {name: h["state"] for name, h in hosts.items()} == {
         "current": "compliant",
@@ -126,7 +65,7 @@ def test_compliance_per_host_and_component_with_summaries(admin: httpx.Client, l
 
 def test_filters_narrow_what_is_compared(admin: httpx.Client, lab: Lab) -> None:
     urgent = lab.baseline(filters={"criticality": [2], "exclusions": ["9999"]})
-    report = _created(admin.post(f"/baselines/{urgent['id']}/compliance"))
+    report = created(admin.post(f"/baselines/{urgent['id']}/compliance"))
     behind = {c["component_id"]: c for c in _by_host(report, lab)["behind"]["components"]}
     assert behind["159"]["state"] == "not_applicable" and "filtered out" in behind["159"]["reason"]
     assert behind["25227"]["state"] == "upgrade"
@@ -135,7 +74,7 @@ def test_filters_narrow_what_is_compared(admin: httpx.Client, lab: Lab) -> None:
 
 def test_reports_read_back_filtered_and_as_csv(admin: httpx.Client, lab: Lab) -> None:
     baseline = lab.baseline()
-    _created(admin.post(f"/baselines/{baseline['id']}/compliance"))
+    created(admin.post(f"/baselines/{baseline['id']}/compliance"))
     url = f"/baselines/{baseline['id']}/compliance"
     upgrades = admin.get(url, params={"state": "upgrade"}).json()
     assert [h["name"] for h in upgrades["hosts"]] == [lab.hosts["behind"]["esxi_host"]]
@@ -159,14 +98,14 @@ def test_drift_says_since_when_and_what_changed_and_history_is_kept(
 ) -> None:
     baseline = lab.baseline()
     url = f"/baselines/{baseline['id']}"
-    _created(admin.post(f"{url}/compliance"))
+    created(admin.post(f"{url}/compliance"))
     current = lab.hosts["current"]
     response = admin.patch(
-        f"/servers/{current['id']}", json={"firmware_inventory": _firmware("2.12.0")}
+        f"/servers/{current['id']}", json={"firmware_inventory": inventory("2.12.0")}
     )
     assert response.status_code == 200, response.text
-    second = _created(admin.post(f"{url}/compliance"))
-    _created(admin.post(f"{url}/compliance"))
+    second = created(admin.post(f"{url}/compliance"))
+    created(admin.post(f"{url}/compliance"))
     drift = admin.get(f"{url}/drift").json()
     drifted = {h["name"]: h for h in drift["hosts"]}
     moved = drifted[current["esxi_host"]]
@@ -200,7 +139,7 @@ def test_drift_says_since_when_and_what_changed_and_history_is_kept(
 def test_bad_baselines_are_a_422_naming_the_field(
     admin: httpx.Client, lab: Lab, body: dict[str, Any], loc: list[Any]
 ) -> None:
-    full = {"name": _u("bad"), "catalog_id": lab.catalog["id"], **body}
+    full = {"name": unique("bad"), "catalog_id": lab.catalog["id"], **body}
     response = admin.post("/baselines", json=full)
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["detail"]] == [loc]
@@ -218,7 +157,7 @@ def test_reading_before_any_evaluation_says_what_to_do(admin: httpx.Client, lab:
 def test_a_baseline_is_edited_and_deleted_with_its_history(admin: httpx.Client, lab: Lab) -> None:
     baseline = lab.baseline()
     url = f"/baselines/{baseline['id']}"
-    _created(admin.post(f"{url}/compliance"))
+    created(admin.post(f"{url}/compliance"))
     response = admin.patch(url, json={"filters": {"pinned": {"159": "2.13.0"}}})
     assert response.status_code == 200, response.text
     assert response.json()["filters"]["pinned"] == {"159": "2.13.0"}
