@@ -424,7 +424,37 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     "GET /baselines/{baseline_id}/drift": _simple(
         "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/drift", f.evaluated_baseline())
     ),
+    "POST /baselines/{baseline_id}/remediation/plan": _simple(
+        "viewer",
+        200,
+        "POST",
+        lambda f: _fmt("/baselines/{}/remediation/plan", f.baseline()),
+        json={},
+    ),
+    "POST /baselines/{baseline_id}/remediation": ("operator", 201, lambda f: _remediation(f)),
 }
+
+
+async def _remediation(f: Fixtures) -> Call:
+    """A host a version behind a fresh catalog, with the package in the repository."""
+    version = _u("9.0")
+    catalog = catalog_bytes([Package("159", version)])
+    catalog_id = int((await f.admin.post("/catalogs", content=catalog)).json()["id"])
+    await f.post(
+        "/packages",
+        {"name": _u("pkg"), "component_id": "159", "version": version, "sha256": "b" * 64},
+    )
+    server = {
+        "service_tag": _tag(),
+        "idrac_address": "10.20.30.41",
+        "cluster_id": await f.cluster(),
+        "system_id": "0x0912",
+        "firmware_inventory": [{"component_id": "159", "name": "BIOS", "version": "1.0.0"}],
+    }
+    tag = (await f.admin.get(f"/servers/{await f.post('/servers', server)}")).json()["service_tag"]
+    body = {"name": _u("bl"), "catalog_id": catalog_id, "scope": {"hosts": [tag]}}
+    baseline_id = await f.post("/baselines", body)
+    return Call("POST", f"/baselines/{baseline_id}/remediation", json={})
 
 
 async def _baseline_body(f: Fixtures) -> dict[str, Any]:
