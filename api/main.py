@@ -24,6 +24,7 @@ from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
     auth,
+    baseline_packages,
     baselines,
     campaigns,
     catalogs,
@@ -38,6 +39,7 @@ from api.routes import (
     inventory,
     metrics,
     onboarding,
+    package_match,
     packages,
     remediation,
     servers,
@@ -77,6 +79,8 @@ ROUTERS = (
     baselines,
     compliance,
     remediation,
+    baseline_packages,
+    package_match,
 )
 
 

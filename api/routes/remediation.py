@@ -64,6 +64,7 @@ class FirmwareDraft(BaseModel):
     component_id: str
     version: str
     package_id: int | None = Field(description="the repository's package; None: missing")
+    catalog_seq: int = Field(description="the catalog entry (its position in the catalog)")
     catalog_path: str
 
 
@@ -115,13 +116,17 @@ def _packages(session: Session, group: Group) -> list[FirmwareDraft]:
                 component_id=target.component_id,
                 version=target.version,
                 package_id=package_id,
+                catalog_seq=target.catalog_seq,
                 catalog_path=target.catalog_path,
             )
         )
     return drafts
 
 
-def _plan(session: Session, baseline_id: int, body: RemediationRequest) -> RemediationPlan:
+def remediation_plan(
+    session: Session, baseline_id: int, body: RemediationRequest
+) -> RemediationPlan:
+    """What remediation would create now: evaluated afresh, packages looked up."""
     baseline = get_or_404(session, Baseline, baseline_id)
     hosts = evaluate(session, baseline)
     _selection(hosts, body.hosts)
@@ -159,7 +164,7 @@ def _plan(session: Session, baseline_id: int, body: RemediationRequest) -> Remed
 def plan_baseline_remediation(
     baseline_id: Id, body: RemediationRequest, session: SessionDep, _: Viewer
 ) -> RemediationPlan:
-    return _plan(session, baseline_id, body)
+    return remediation_plan(session, baseline_id, body)
 
 
 def _campaign(draft: CampaignDraft) -> CampaignCreate:
@@ -189,7 +194,7 @@ def _campaign(draft: CampaignDraft) -> CampaignCreate:
 def remediate_baseline(
     baseline_id: Id, body: RemediationRequest, session: SessionDep, principal: Operator
 ) -> RemediationCreated:
-    plan = _plan(session, baseline_id, body)
+    plan = remediation_plan(session, baseline_id, body)
     if not plan.campaigns:
         raise invalid("hosts", "no host needs remediation: " + _reasons(plan.skipped))
     missing = [m for draft in plan.campaigns for m in draft.missing_packages]

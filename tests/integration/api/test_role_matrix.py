@@ -432,7 +432,21 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         json={},
     ),
     "POST /baselines/{baseline_id}/remediation": ("operator", 201, lambda f: _remediation(f)),
+    "POST /baselines/{baseline_id}/packages": _simple(
+        "admin", 200, "POST", lambda f: _fmt("/baselines/{}/packages", f.baseline()), json={}
+    ),
+    "POST /packages/match": ("admin", 201, lambda f: _matched_upload(f)),
 }
+
+
+async def _matched_upload(f: Fixtures) -> Call:
+    """A DUP whose SHA-256 a fresh catalog lists."""
+    content = f"DUP {uuid.uuid4()}".encode()
+    sha = hashlib.sha256(content).hexdigest()
+    package = Package("159", _u("9.1"), extra=f' hashSHA256="{sha}"')
+    response = await f.admin.post("/catalogs", content=catalog_bytes([package]))
+    assert response.status_code == 201, response.text
+    return Call("POST", "/packages/match", params={"file_name": "dup.EXE"}, content=content)
 
 
 async def _remediation(f: Fixtures) -> Call:
