@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.crud import ERRORS, NOT_FOUND, Id, Message, get_or_404, invalid
+from api.crud import CONFLICT, ERRORS, NOT_FOUND, Id, Message, get_or_404, invalid
 from api.deps import SessionDep, StateDep
 from api.package_repository import keep, partial_path
 from api.routes.packages import MAX_PACKAGE_BYTES, PackageOut, package_out
@@ -60,7 +60,7 @@ def _base(session: Session, catalog_id: int, body: FetchRequest) -> str:
 @router.post(
     "/{baseline_id}/packages",
     response_model=FetchResult,
-    responses={**NOT_FOUND, **UPSTREAM},
+    responses={**NOT_FOUND, **CONFLICT, **UPSTREAM},
     summary="Fetch the packages the baseline's remediation needs into the repository",
 )
 def fetch_baseline_packages(
