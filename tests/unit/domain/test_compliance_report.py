@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.compliance import ComponentCompliance, HostCompliance, State
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.compliance import OFF_BASELINE, ComponentCompliance, HostCompliance, State
 from domain.compliance_report import CSV_COLUMNS, by_cluster, csv_rows, drift, summarize
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -74,3 +77,20 @@ def test_csv_rows_are_one_per_host_and_component() -> None:
     assert all(len(row) == len(CSV_COLUMNS) for row in rows)
     assert rows[0][CSV_COLUMNS.index("component_id")] == "159"
     assert rows[1][CSV_COLUMNS.index("state")] == "unknown"
+
+
+@given(st.lists(st.sampled_from([State.COMPLIANT, State.UPGRADE, State.DOWNGRADE]), min_size=1))
+def test_off_since_is_the_start_of_the_current_off_stretch(states: list[State]) -> None:
+    previous, moved = None, None
+    for day, state in enumerate(states):
+        now = host("a", state, installed=f"2.{day}.0")
+        moved = drift(previous, moved, now, T0 + timedelta(days=day))
+        previous = now
+    assert moved is not None
+    stretch = 0
+    while stretch < len(states) and states[len(states) - 1 - stretch] in OFF_BASELINE:
+        stretch += 1
+    if stretch == 0:
+        assert not moved.off and moved.off_since is None
+    else:
+        assert moved.off and moved.off_since == T0 + timedelta(days=len(states) - stretch)
