@@ -39,7 +39,10 @@ def _entry(session: Session, got: Fetched, file_name: str) -> tuple[CatalogCompo
     for by, where in (
         ("sha256", row.hash_sha256 == got.sha256),
         ("md5", row.hash_md5 == got.md5),
-        ("name", col(row.path).endswith(f"/{file_name}") | (row.path == file_name)),
+        (
+            "name",
+            col(row.path).endswith(f"/{file_name}", autoescape=True) | (row.path == file_name),
+        ),
     ):
         found = session.exec(select(row).where(software, where).order_by(*newest)).first()
         if found is None:
