@@ -24,10 +24,13 @@ from api.observability import Metrics, ObservabilityMiddleware
 from api.routes import (
     audit,
     auth,
+    baseline_packages,
+    baselines,
     campaigns,
     catalogs,
     clusters,
     codec,
+    compliance,
     credentials,
     datacenters,
     discovery,
@@ -36,7 +39,9 @@ from api.routes import (
     inventory,
     metrics,
     onboarding,
+    package_match,
     packages,
+    remediation,
     servers,
     vcenter_sync,
     vcenters,
@@ -71,6 +76,11 @@ ROUTERS = (
     onboarding,
     vcenter_sync,
     inventory,
+    baselines,
+    compliance,
+    remediation,
+    baseline_packages,
+    package_match,
 )
 
 

@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.campaign_schemas import CampaignCreate
 from api.campaign_status import FINAL, status_text
 from common import safe_yaml
-from domain.campaign_spec import Targets, Window
+from domain.campaign_spec import Policy, Targets, Window
 from domain.onboarding import held_reason
 from domain.rollout import (
     ClusterInventory,
@@ -366,13 +366,28 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
 
     Returns the request, the targets that matched nothing, and caveats for the reader.
     """
-    policy = body.spec.policy
+    target = {item.component_id: item.version for item in body.spec.firmware}
+    return plan_request_for(
+        api, body.spec.targets, target, body.spec.policy, body.spec.windows, body.window_ids
+    )
+
+
+def plan_request_for(
+    api: Api,
+    targets: Targets,
+    target: dict[str, str],
+    policy: Policy,
+    inline_windows: list[Window],
+    window_ids: list[int],
+) -> tuple[PlanRequest, list[str], list[str]]:
+    """:func:`build_plan_request` from a campaign's parts, its packages not needed: what a
+    baseline's remediation dry run plans before the repository has every package."""
     clusters = {c["id"]: c for c in api.every("/clusters")}
     datacenters = {d["id"]: d for d in api.every("/datacenters")}
-    stored = [api.call("GET", f"/windows/{i}") for i in body.window_ids]
-    windows = [*body.spec.windows, *(_scoped(row, datacenters) for row in stored)]
+    stored = [api.call("GET", f"/windows/{i}") for i in window_ids]
+    windows = [*inline_windows, *(_scoped(row, datacenters) for row in stored)]
     servers = [s for s in api.every("/servers") if s["cluster_id"] in clusters]
-    chosen, unresolved = _select(body.spec.targets, clusters, servers)
+    chosen, unresolved = _select(targets, clusters, servers)
     # Onboarding gate, as the plan activity applies it: failed validations stay out.
     held = {
         r["server_id"]: r["reason"]
@@ -433,9 +448,7 @@ def build_plan_request(api: Api, body: CampaignCreate) -> tuple[PlanRequest, lis
     if not inventories:
         raise CliError("no targeted cluster is gated by a window: " + "; ".join(unresolved))
     request = PlanRequest(
-        clusters=inventories,
-        target={item.component_id: item.version for item in body.spec.firmware},
-        global_max_concurrent=policy.global_max_concurrent,
+        clusters=inventories, target=target, global_max_concurrent=policy.global_max_concurrent
     )
     return request, unresolved, notes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import audit, db, demo, dev, discover, inventory, onboard, secrets, services, simulate
+from cli import baseline as baseline_cli
 from cli import campaign as campaign_cli
 from cli import catalog as catalog_cli
 from cli import redfish as redfish_cli
@@ -30,6 +31,7 @@ app.add_typer(campaign_cli.app, name="campaign")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(baseline_cli.app, name="baseline")
 
 if __name__ == "__main__":
     app()

@@ -16,6 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from api.campaign_status import FINAL
 from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate, text_filter
+from api.csv_export import cell as _cell
 from api.deps import SessionDep, StateDep
 from api.security import Viewer
 from store.models import AuditEvent
@@ -126,11 +127,3 @@ def export_audit(state: StateDep, _: Viewer, where: Filters) -> StreamingRespons
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    # Spreadsheet formula injection: a leading =, +, - or @ would run as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -46,6 +46,7 @@ from api.crud import (
     text_filter,
 )
 from api.deps import SessionDep, StateDep
+from api.name_refs import check_names
 from api.routes.windows import scoped_window
 from api.security import Operator, Viewer
 from domain.campaign_spec import (
@@ -57,7 +58,6 @@ from domain.campaign_spec import (
     CampaignSpec,
     CampaignStartInput,
     campaign_workflow_id,
-    positions,
 )
 from domain.temporal_names import CAMPAIGN_ID, TaskQueue
 from store.models import (
@@ -86,11 +86,7 @@ def _check_references(session: Session, body: CampaignCreate) -> CampaignSpec:
         ("hosts", Server.esxi_host, targets.hosts),
         ("service_tags", Server.service_tag, targets.service_tags),
     ):
-        if values:
-            found = set(session.exec(select(column).where(col(column).in_(values))).all())
-            missing = [index for index, v in enumerate(values) if v not in found]
-            if missing:
-                raise invalid(field, f"unknown at {positions(missing)}", "body.spec.targets")
+        check_names(session, field, [column], values, "body.spec.targets")
     for index, item in enumerate(body.spec.firmware):
         package = session.get(FirmwarePackage, item.package_id)
         where = f"body.spec.firmware.{index}"

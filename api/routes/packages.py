@@ -81,7 +81,7 @@ class PackageOut(BaseModel):
     )
 
 
-def _out(row: FirmwarePackage) -> PackageOut:
+def package_out(row: FirmwarePackage) -> PackageOut:
     path = f"/repository/{row.sha256}/{row.file_name}" if row.file_name else None
     return PackageOut.model_validate({**row.model_dump(), "download_path": path})
 
@@ -98,7 +98,7 @@ def list_packages(
     if component_id is not None:
         statement = statement.where(FirmwarePackage.component_id == component_id)
     items, total = paginate(session, statement, limit, offset)
-    return Page(items=[_out(i) for i in items], total=total, limit=limit, offset=offset)
+    return Page(items=[package_out(i) for i in items], total=total, limit=limit, offset=offset)
 
 
 @router.post(
@@ -108,12 +108,12 @@ def list_packages(
     responses={**ERRORS, **CONFLICT},
 )
 def create_package(body: PackageCreate, session: SessionDep, _: Admin) -> PackageOut:
-    return _out(save(session, FirmwarePackage(**body.model_dump())))
+    return package_out(save(session, FirmwarePackage(**body.model_dump())))
 
 
 @router.get("/packages/{package_id}", response_model=PackageOut, responses={**ERRORS, **NOT_FOUND})
 def get_package(package_id: Id, session: SessionDep, _: Viewer) -> PackageOut:
-    return _out(get_or_404(session, FirmwarePackage, package_id))
+    return package_out(get_or_404(session, FirmwarePackage, package_id))
 
 
 @router.patch(
@@ -124,7 +124,7 @@ def update_package(
 ) -> PackageOut:
     row = get_or_404(session, FirmwarePackage, package_id)
     apply(row, body)
-    return _out(save(session, row))
+    return package_out(save(session, row))
 
 
 @router.delete(
@@ -202,7 +202,7 @@ def _mark_uploaded(state: StateDep, package_id: int, file_name: str, size: int) 
         row = get_or_404(session, FirmwarePackage, package_id)
         superseded = row.file_name
         row.file_name, row.size_bytes, row.uploaded_at = file_name, size, utcnow()
-        out = _out(save(session, row))
+        out = package_out(save(session, row))
         if superseded and superseded != file_name:
             root = state.settings.effective_package_dir
             release_file(session, root, row.sha256, superseded, package_id)

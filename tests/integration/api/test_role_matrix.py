@@ -156,6 +156,15 @@ class Fixtures:
         assert response.status_code == 200, response.text
         return str(response.json()["download_path"])
 
+    async def baseline(self) -> int:
+        return await self.post("/baselines", await _baseline_body(self))
+
+    async def evaluated_baseline(self) -> int:
+        baseline_id = await self.baseline()
+        response = await self.admin.post(f"/baselines/{baseline_id}/compliance")
+        assert response.status_code == 201, response.text
+        return baseline_id
+
 
 Make = Callable[[Fixtures], Awaitable[Call]]
 
@@ -402,7 +411,69 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         lambda f: _call(Call("POST", "/codec/encode", json={"payloads": []})),
     ),
     "POST /codec/session": ("viewer", 204, lambda f: _call(Call("POST", "/codec/session"))),
+    **crud("baselines", "baseline", lambda f: _baseline_body(f), {"description": "matrix"}),
+    "POST /baselines/{baseline_id}/compliance": _simple(
+        "operator", 201, "POST", lambda f: _fmt("/baselines/{}/compliance", f.baseline())
+    ),
+    "GET /baselines/{baseline_id}/compliance": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/compliance", f.evaluated_baseline())
+    ),
+    "GET /baselines/{baseline_id}/compliance/runs": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/compliance/runs", f.baseline())
+    ),
+    "GET /baselines/{baseline_id}/drift": _simple(
+        "viewer", 200, "GET", lambda f: _fmt("/baselines/{}/drift", f.evaluated_baseline())
+    ),
+    "POST /baselines/{baseline_id}/remediation/plan": _simple(
+        "viewer",
+        200,
+        "POST",
+        lambda f: _fmt("/baselines/{}/remediation/plan", f.baseline()),
+        json={},
+    ),
+    "POST /baselines/{baseline_id}/remediation": ("operator", 201, lambda f: _remediation(f)),
+    "POST /baselines/{baseline_id}/packages": _simple(
+        "admin", 200, "POST", lambda f: _fmt("/baselines/{}/packages", f.baseline()), json={}
+    ),
+    "POST /packages/match": ("admin", 201, lambda f: _matched_upload(f)),
 }
+
+
+async def _matched_upload(f: Fixtures) -> Call:
+    """A DUP whose SHA-256 a fresh catalog lists."""
+    content = f"DUP {uuid.uuid4()}".encode()
+    sha = hashlib.sha256(content).hexdigest()
+    package = Package("159", _u("9.1"), extra=f' hashSHA256="{sha}"')
+    response = await f.admin.post("/catalogs", content=catalog_bytes([package]))
+    assert response.status_code == 201, response.text
+    return Call("POST", "/packages/match", params={"file_name": "dup.EXE"}, content=content)
+
+
+async def _remediation(f: Fixtures) -> Call:
+    """A host a version behind a fresh catalog, with the package in the repository."""
+    version = _u("9.0")
+    catalog = catalog_bytes([Package("159", version)])
+    catalog_id = int((await f.admin.post("/catalogs", content=catalog)).json()["id"])
+    await f.post(
+        "/packages",
+        {"name": _u("pkg"), "component_id": "159", "version": version, "sha256": "b" * 64},
+    )
+    server = {
+        "service_tag": _tag(),
+        "idrac_address": "10.20.30.41",
+        "cluster_id": await f.cluster(),
+        "system_id": "0x0912",
+        "firmware_inventory": [{"component_id": "159", "name": "BIOS", "version": "1.0.0"}],
+    }
+    tag = (await f.admin.get(f"/servers/{await f.post('/servers', server)}")).json()["service_tag"]
+    body = {"name": _u("bl"), "catalog_id": catalog_id, "scope": {"hosts": [tag]}}
+    baseline_id = await f.post("/baselines", body)
+    return Call("POST", f"/baselines/{baseline_id}/remediation", json={})
+
+
+async def _baseline_body(f: Fixtures) -> dict[str, Any]:
+    scope = {"hosts": [(await f.admin.get(f"/servers/{await f.server()}")).json()["service_tag"]]}
+    return {"name": _u("bl"), "catalog_id": await f.catalog(), "scope": scope}
 
 
 async def _const(value: str) -> str:
