@@ -7,11 +7,12 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session
 
 from api.campaign_live import settle_open_campaigns
 from api.campaign_status import status_text
-from api.crud import Id, IdFilter, text_filter
+from api.crud import MAX_ID, Id
 from api.deps import StateDep
 from api.routes.inventory import server_health
 from api.routes.servers import Health
@@ -27,24 +28,36 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/ui/fleet", status.HTTP_303_SEE_OTHER)
 
 
+class FleetFilters(BaseModel):
+    """The fleet form's fields; a field left at "all" arrives empty and means no filter."""
+
+    model_config = ConfigDict(extra="ignore")
+    datacenter_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    cluster_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    health: Health | None = None
+    service_tag: Annotated[str, Field(max_length=16, pattern=r"^[A-Za-z0-9]*$")] | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_all(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("service_tag")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else None
+
+
 @router.get("/fleet", response_class=HTMLResponse, name="console_fleet")
-async def fleet(
-    request: Request,
-    state: StateDep,
-    datacenter_id: IdFilter = None,
-    cluster_id: IdFilter = None,
-    health: Health | None = None,
-    service_tag: Annotated[str | None, text_filter(16)] = None,
-) -> Response:
+async def fleet(request: Request, state: StateDep) -> Response:
     principal = viewer(request, state)
     if isinstance(principal, RedirectResponse):
         return principal
-    filters = {
-        "datacenter_id": datacenter_id,
-        "cluster_id": cluster_id,
-        "health": health,
-        "service_tag": service_tag.strip().upper() or None if service_tag else None,
-    }
+    try:
+        filters = FleetFilters.model_validate(dict(request.query_params)).model_dump()
+    except ValidationError as exc:
+        wrong = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        return error_page(request, state, principal, 422, f"invalid filter: {wrong}")
     view = await anyio.to_thread.run_sync(reads.fleet, state.engine, filters)
     return page(
         request,
