@@ -20,6 +20,7 @@ from api.campaign_status import FINAL, status_text
 from store.models import Campaign
 
 TRACKED_CAMPAIGNS = 64
+STEP_JOIN = " + "  # how the host workflow names steps that run at once
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Segment:
     step: str
     start: datetime
     end: datetime | None = None
+    track: int = 0  # steps run at once (e.g. verify + wait_reconnect) share the row
+    tracks: int = 1
 
 
 @dataclass
@@ -43,23 +46,28 @@ class StepTracker:
             self.campaigns.popitem(last=False)
         return found
 
-    def saw_step(self, campaign_id: int, tag: str, step: str, now: datetime) -> None:
+    def saw_steps(self, campaign_id: int, tag: str, current: str, now: datetime) -> None:
+        """``current`` is the host's ``current_step`` answer: "verify + wait_reconnect"
+        while steps run at once. Steps no longer named have ended."""
+        steps = [step.strip() for step in current.split(STEP_JOIN) if step.strip()]
         segments = self.hosts(campaign_id).setdefault(tag, [])
-        if segments and segments[-1].end is None and segments[-1].step == step:
-            return
-        if segments and segments[-1].end is None:
-            segments[-1].end = now
-        segments.append(Segment(step, now))
+        running = {s.step: s for s in segments if s.end is None}
+        for step, segment in running.items():
+            if step not in steps:
+                segment.end = now
+        for index, step in enumerate(steps):
+            if step not in running:
+                segments.append(Segment(step, now, track=index, tracks=len(steps)))
 
     def saw_end(
         self, campaign_id: int, tag: str, status: str, started: datetime, ended: datetime
-    ) -> list[Segment]:
+    ) -> None:
         segments = self.hosts(campaign_id).setdefault(tag, [])
         if not segments:
             segments.append(Segment(status, started, ended))
-        elif segments[-1].end is None:
-            segments[-1].end = max(ended, segments[-1].start)
-        return segments
+        for segment in segments:
+            if segment.end is None:
+                segment.end = max(ended, segment.start)
 
 
 def _when(value: Any) -> datetime | None:
@@ -132,7 +140,7 @@ def snapshot(
             rows.setdefault(tag, _Row(tag, cluster=name))
         for tag, step in (cluster.get("running") or {}).items():
             rows[tag] = _Row(tag, "running", str(step), cluster=name)
-            tracker.saw_step(campaign_id, tag, str(step), now)
+            tracker.saw_steps(campaign_id, tag, str(step), now)
     for result in live_status.get("clusters") or []:
         if isinstance(result, dict):
             for tag in result.get("not_started") or []:
@@ -154,7 +162,13 @@ def snapshot(
             "step": row.step,
             "detail": row.detail,
             "segments": [
-                {"step": s.step, "start": _iso(s.start), "end": _iso(s.end)}
+                {
+                    "step": s.step,
+                    "start": _iso(s.start),
+                    "end": _iso(s.end),
+                    "track": s.track,
+                    "tracks": s.tracks,
+                }
                 for s in segments.get(row.tag, [])
             ],
             "workflow_url": workflow_url(

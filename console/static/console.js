@@ -83,6 +83,8 @@ function renderTimeline(snapshot) {
         title: label, "aria-label": host.tag + " " + label, "data-step": s.step }, s.step);
       bar.style.left = scale(from) + "%";
       bar.style.width = Math.max(0.6, scale(to) - scale(from)) + "%";
+      bar.style.top = (2 + (18 / s.tracks) * s.track) + "px";
+      bar.style.height = (18 / s.tracks) + "px";
       lane.append(bar);
     }
     row.append(name, state, lane);
