@@ -30,7 +30,7 @@ from domain.roles import Role
 from store.models import Campaign
 
 router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
-POLL_S = 1.0
+POLL_S = 0.5  # a step shorter than this may be missed by the timeline
 KEEPALIVE_S = 15.0
 
 
