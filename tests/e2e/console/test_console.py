@@ -3,6 +3,7 @@ on its live timeline, pause, resume and abort it, and see a viewer refused."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,31 @@ def audit(console: Console, action: str) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
+async def sweep(console: Console) -> None:
+    """An inventory sweep through the API, run by the worker against the iDRACs."""
+    async with httpx.AsyncClient(base_url=console.url, timeout=30) as api:
+        login = {"username": "alice", "password": PASSWORDS["alice"]}
+        token = (await api.post("/auth/login", json=login)).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        started = await api.post("/inventory-sweeps")
+        assert started.status_code == 202, started.text
+        url = f"/inventory-sweeps/{started.json()['id']}"
+        for _ in range(240):
+            if (await api.get(url)).json()["status"] != "running":
+                break
+            await asyncio.sleep(0.5)
+        assert (await api.get(url)).json()["status"] == "completed"
+
+
 async def test_login_fleet_filters_and_host_page(
     page: Page, console: Console, lab: Lab, screenshots: Path
 ) -> None:
+    # Two sweeps, a fan failing on BLAB003 in between: firmware, health and its history.
+    await sweep(console)
+    lab.set_faults("BLAB003", fan_failed=True)
+    await sweep(console)
+    lab.set_faults("BLAB003", fan_failed=False)  # the campaigns below need it healthy
+
     await page.goto(console.url + "/ui/login")
     await page.screenshot(path=screenshots / "login.png")
     # A wrong password: a clear message, no session.
@@ -97,11 +120,19 @@ async def test_login_fleet_filters_and_host_page(
     for text in await hosts.all_inner_texts():
         assert "bravo" in text
 
+    await page.select_option("select[name=health]", "Critical")
+    await page.click("form.filters button[type=submit]")
+    await expect(hosts).to_have_count(1)
+    await expect(hosts).to_contain_text("BLAB003")
+
     await page.click("#hosts tbody tr:first-child a")
-    await expect(page.locator("h1")).to_contain_text("Host BLAB001")
-    await expect(page.locator("dl.identity")).to_contain_text("esx-bravo-1.lab.test")
-    await expect(page.locator("#firmware")).to_be_visible()
-    await expect(page.locator("#health-history")).to_be_visible()
+    await expect(page.locator("h1")).to_contain_text("Host BLAB003")
+    await expect(page.locator("h1")).to_contain_text("Critical")
+    await expect(page.locator("dl.identity")).to_contain_text("esx-bravo-3.lab.test")
+    await expect(page.locator("#firmware")).to_contain_text("BIOS")
+    await expect(page.locator("#health-history tbody tr")).to_have_count(1)
+    await expect(page.locator("#health-history")).to_contain_text("OK")
+    await expect(page.locator("#health-history")).to_contain_text("Critical")
     await fits_the_window(page)
     await page.screenshot(path=screenshots / "host.png", full_page=True)
 
