@@ -131,6 +131,14 @@ async def _act(request: Request, state: AppState, campaign_id: int, action: Acti
     return RedirectResponse(f"/ui/campaigns/{campaign_id}", status.HTTP_303_SEE_OTHER)
 
 
+@router.post("/{campaign_id}/start", name="console_start_campaign")
+async def start(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        return await api_campaigns.start_campaign(campaign_id, state, principal)
+
+    return await _act(request, state, campaign_id, act)
+
+
 @router.post("/{campaign_id}/pause", name="console_pause_campaign")
 async def pause(campaign_id: Id, request: Request, state: StateDep) -> Response:
     async def act(principal: Principal, _: dict[str, str]) -> object:

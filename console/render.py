@@ -14,6 +14,11 @@ from api.state import AppState
 from console.session import csrf_token
 from domain.roles import Role
 
+# Only the product's own script and stylesheet run; no page may be framed (clickjacking).
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -36,7 +41,7 @@ def page(
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": POLICY},
     )
 
 

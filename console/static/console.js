@@ -101,7 +101,13 @@ function renderCampaign(snapshot) {
   const detail = document.getElementById("live-detail");
   detail.hidden = !c.detail;
   detail.textContent = c.detail || "";
-  if (c.final) for (const id of ["pause", "resume", "abort"]) document.getElementById(id).disabled = true;
+  // Each action only where the API would accept it; a viewer's stay disabled.
+  const may = document.querySelector(".actions").dataset.mayOperate === "yes";
+  const running = ["planning", "running"].includes(c.status);
+  document.getElementById("start-form").hidden = c.status !== "created";
+  document.getElementById("pause").disabled = !may || !running;
+  document.getElementById("resume").disabled = !may || c.status !== "paused";
+  document.getElementById("abort").disabled = !may || c.final || !(running || c.status === "paused");
   document.body.dataset.campaignStatus = c.status;
 }
 

@@ -45,7 +45,9 @@ async def fits_the_window(page: Page) -> None:
     assert width <= 1280, f"{page.url} is {width}px wide"
 
 
-def start_campaign(console: Console, lab: Lab, clusters: list[str], version: str) -> int:
+def start_campaign(
+    console: Console, lab: Lab, clusters: list[str], version: str, start: bool = True
+) -> int:
     token = console.token("alice", PASSWORDS["alice"])
     spec = {
         "targets": {"clusters": clusters},
@@ -58,8 +60,9 @@ def start_campaign(console: Console, lab: Lab, clusters: list[str], version: str
         created = api.post("/campaigns", json={"name": f"BIOS {version}", "spec": spec})
         assert created.status_code == 201, created.text
         campaign_id = int(created.json()["id"])
-        started = api.post(f"/campaigns/{campaign_id}/start")
-        assert started.status_code == 202, started.text
+        if start:
+            started = api.post(f"/campaigns/{campaign_id}/start")
+            assert started.status_code == 202, started.text
     return campaign_id
 
 
@@ -199,9 +202,14 @@ async def test_watch_pause_and_resume_a_campaign_live(
 async def test_abort_needs_a_reason_and_a_confirmation(
     page: Page, console: Console, lab: Lab, screenshots: Path
 ) -> None:
-    campaign_id = start_campaign(console, lab, ["bravo"], "2.13.0")
+    campaign_id = start_campaign(console, lab, ["bravo"], "2.13.0", start=False)
     await log_in(page, console, "alice", PASSWORDS["alice"], f"/ui/campaigns/{campaign_id}")
+    await expect(page.locator("#campaign-status")).to_have_text("created")
+    await expect(page.locator("#abort")).to_be_disabled()
+    await page.focus("#start")
+    await page.keyboard.press("Enter")
     await expect(page.locator("#campaign-status")).to_have_text(re.compile("planning|running"))
+    await expect(page.locator("#start")).to_be_hidden()
 
     # Keyboard: open the dialog, cancel it (nothing happens), open again, give a reason.
     await page.focus("#abort")

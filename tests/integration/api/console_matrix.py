@@ -26,7 +26,7 @@ class Cell:
     url: str
     form: dict[str, str] = field(default_factory=dict)
     stream: bool = False
-    running: str | None = None  # API path of a campaign a refusal must leave running
+    keeps: tuple[str, str] | None = None  # (API path, status) a refusal must leave as is
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,10 @@ def _started(path: str, **form: str) -> Make:
         campaign_id = await fixtures.campaign(started=True)
         method, url = path.split()
         return Cell(
-            method, url.format(campaign_id), dict(form), running=f"/campaigns/{campaign_id}"
+            method,
+            url.format(campaign_id),
+            dict(form),
+            keeps=(f"/campaigns/{campaign_id}", "running"),
         )
 
     return make
@@ -78,6 +81,12 @@ def _campaign(path: str, stream: bool = False) -> Make:
         return Cell("GET", path.format(await fixtures.campaign(started=True)), stream=stream)
 
     return make
+
+
+async def _created(fixtures: Any) -> Cell:
+    campaign_id = await fixtures.campaign()
+    url = f"/ui/campaigns/{campaign_id}/start"
+    return Cell("POST", url, keeps=(f"/campaigns/{campaign_id}", "created"))
 
 
 async def _login(_: Any) -> Cell:
@@ -104,6 +113,7 @@ CONSOLE: dict[str, Rule] = {
     "GET /ui/campaigns/{campaign_id}/events": Rule(
         "viewer", 200, 401, _campaign("/ui/campaigns/{}/events", stream=True)
     ),
+    "POST /ui/campaigns/{campaign_id}/start": Rule("operator", 303, 401, _created),
     "POST /ui/campaigns/{campaign_id}/pause": Rule(
         "operator", 303, 401, _started("POST /ui/campaigns/{}/pause")
     ),

@@ -493,5 +493,5 @@ async def test_console_cell(
         allowed = role != "anonymous" and RANK[role] >= RANK[rule.role]
         expected = rule.anonymous if role == "anonymous" else rule.ok if allowed else 403
         assert code == expected
-        if not allowed and cell.running:
-            assert (await admin.get(cell.running)).json()["status"] == "running"
+        if not allowed and cell.keeps:
+            assert (await admin.get(cell.keeps[0])).json()["status"] == cell.keeps[1]
