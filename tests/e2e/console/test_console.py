@@ -192,6 +192,14 @@ async def test_watch_pause_and_resume_a_campaign_live(
         await expect(page.locator(button)).to_be_disabled()
     await page.screenshot(path=screenshots / "campaign-completed.png", full_page=True)
 
+    # The host's page now lists the campaign and the audited actions on the host.
+    await page.goto(f"{console.url}/ui/fleet?service_tag=alab001")
+    await page.click("#hosts a:text('ALAB001')")
+    await expect(page.locator("#host-campaigns")).to_contain_text("BIOS 2.12.0")
+    await expect(page.locator("#host-campaigns")).to_contain_text("updated")
+    await expect(page.locator("#host-audit")).to_contain_text("success")
+    await expect(page.locator("#firmware-source")).to_contain_text("last inventory sweep")
+
     actors = {(e["actor"], e["outcome"]) for e in audit(console, "console_pause_campaign")}
     assert ("alice", "success") in actors
     assert ("alice", "success") in {
