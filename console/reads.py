@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from store import server_reads
@@ -52,10 +52,14 @@ def fleet(engine: Engine, filters: dict[str, Any]) -> FleetView:
         datacenters = list(session.exec(select(Datacenter).order_by(col(Datacenter.name))).all())
         clusters = _cluster_rows(session)
         by_id = {c.id: c for c in clusters}
-        counts = session.exec(select(Server.cluster_id, Server.health)).all()
-    for cluster_id, health in counts:
+        counts = session.exec(
+            select(Server.cluster_id, Server.health, func.count()).group_by(
+                col(Server.cluster_id), col(Server.health)
+            )
+        ).all()
+    for cluster_id, health, count in counts:
         if cluster_id in by_id:
-            by_id[cluster_id].health[health] += 1
+            by_id[cluster_id].health[health] += count
     return FleetView(
         datacenters=datacenters,
         clusters=clusters,
