@@ -15,6 +15,7 @@ COPY api ./api
 COPY workers ./workers
 COPY simulators ./simulators
 COPY cli ./cli
+COPY console ./console
 # A fixed uid, so files mounted from the host (TLS keys) can be given to it. The data
 # directory (packages, keys) is the service's alone: 0700, new files 0600 (umask below).
 RUN pip install . && useradd --system --uid 10001 --home /app orch \

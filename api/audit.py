@@ -17,7 +17,7 @@ from store.audit import AuditRecord, append
 
 log = get_logger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SELF_AUDITED_PATHS = frozenset({"/auth/login"})
+SELF_AUDITED_PATHS = frozenset({"/auth/login", "/ui/login"})  # both call the login route
 
 
 def outcome_for(status_code: int) -> str:

@@ -50,6 +50,7 @@ from api.routes import (
 from api.state import AppState
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
+from console import install_console
 from store.audit import seal_unkeyed_head
 from store.db import make_engine
 from store.migrate import upgrade
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     for module in ROUTERS:
         app.include_router(module.router)
+    install_console(app)  # /ui: the operator console
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(psycopg.DataError, _unstorable_value)  # the async read path

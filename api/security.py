@@ -86,6 +86,11 @@ def _from_login_token(token: str, key: bytes) -> Principal | None:
         return None
 
 
+def principal_from_login_token(token: str, settings: Settings) -> Principal | None:
+    """Who a login token names, if it is valid: the console's session cookie holds one."""
+    return _from_login_token(token, signing_key(settings))
+
+
 def new_api_token() -> tuple[str, str]:
     """(token shown once to its creator, SHA-256 that the database keeps)."""
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -140,13 +145,18 @@ def _lookup_api_token(state: AppState, token: str, now: datetime) -> Principal |
         return _from_api_token(token, session, now)
 
 
+def check_role(principal: Principal, role: Role) -> Principal:
+    """The one role check: the API's dependencies and the console's actions both use it."""
+    if not principal.role.includes(role):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail=f"requires role {role.value} or higher"
+        )
+    return principal
+
+
 def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.role.includes(role):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"requires role {role.value} or higher"
-            )
-        return principal
+        return check_role(principal, role)
 
     return dependency
 

@@ -73,6 +73,9 @@ def demo(
                 typer.echo("\n".join(["The embedded stack is up:", *stack_urls(supervisor)]))
                 typer.echo(f"  vCenter (sim)    {vcsim.url}")
                 typer.echo(f"  iDRACs (sim)     {len(fleet.hosts())} on port {simulator.port}")
+                typer.echo(
+                    f"  console login    {ADMIN}, password in {_password_file(data_dir, password)}"
+                )
                 ok = _run_campaign(settings, password, fleet, vcsim)
                 if keep:
                     typer.echo("Everything stays up for you to explore; Ctrl-C to stop.")
@@ -83,6 +86,16 @@ def demo(
             finally:
                 supervisor.stop()
     raise typer.Exit(0 if ok else 1)
+
+
+def _password_file(data_dir: Path, password: str) -> Path:
+    """The demo admin's one-time password, for the console: in an owner-only file, never
+    on the terminal (which may be recorded or shared)."""
+    path = data_dir / "console-password"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    return path.resolve()
 
 
 def _stack_settings(data_dir: Path, simulator: IdracSimulator, password: str) -> Settings:
@@ -137,6 +150,7 @@ def _run_campaign(settings: Settings, password: str, fleet: Fleet, vcsim: VcsimP
         typer.echo(
             f"Campaign {campaign_id} started: BIOS {BIOS.version} on {len(fleet.hosts())} hosts"
         )
+        typer.echo(f"  watch it live: {api_url(settings)}/ui/campaigns/{campaign_id}")
         seen, ended = _follow(api, campaign_id)
         final = _recorded_outcomes(api, campaign_id)
         for tag, row in sorted(final.items()):

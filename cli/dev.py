@@ -227,6 +227,7 @@ def stack_urls(supervisor: Supervisor) -> list[str]:
         f"  Temporal Web UI  {ui_url(settings)}",
         f"  Temporal gRPC    {settings.temporal_address}",
         f"  API              {api_url(settings)}  (health: /healthz, docs: /docs)",
+        f"  Console          {api_url(settings)}/ui",
         f"  logs             {supervisor.log_dir.resolve()}",
     ]
 

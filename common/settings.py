@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(
         default=8233, ge=1, le=65535, description="Web UI port of the dev server."
     )
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Base URL of the Temporal Web UI the console links each workflow to (e.g. "
+        "https://temporal.example.com). Unset: the dev server's http://<temporal host>:"
+        "<temporal_ui_port>.",
+    )
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
     api_workers: int = Field(
@@ -267,6 +273,11 @@ class Settings(BaseSettings):
     @property
     def effective_package_dir(self) -> Path:
         return (self.package_dir or self.data_dir / "packages").resolve()
+
+    @property
+    def effective_temporal_ui_url(self) -> str:
+        default = f"http://{self.temporal_host}:{self.temporal_ui_port}"
+        return (self.temporal_ui_url or default).rstrip("/")
 
     @property
     def temporal_host(self) -> str:

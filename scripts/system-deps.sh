@@ -3,7 +3,7 @@
 # Used by .ci/run and `make demo`. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev slapd ldap-utils)
+APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev slapd ldap-utils chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

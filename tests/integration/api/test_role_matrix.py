@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from simulators.idrac.catalog import Package, catalog_bytes
 from tests.integration.api.conftest import NAMESPACE, Api
+from tests.integration.api.console_matrix import CONSOLE, console_client, console_routes, send
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
 RANK = {"public": -1, "viewer": 1, "operator": 2, "admin": 3, "anonymous": 0}
@@ -541,3 +542,27 @@ async def test_cell(
             assert response.status_code == expected, response.text
             if call.check_unchanged:
                 assert (await admin.get(call.check_unchanged)).status_code == 200
+
+
+# --- the console (/ui): its pages are not in the OpenAPI document; listed from the app --
+
+
+def test_console_matrix_covers_every_console_route(api: Api) -> None:
+    assert console_routes(create_app(api.settings)) == set(CONSOLE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(CONSOLE))
+async def test_console_cell(
+    api: Api, tokens: dict[str, str], contract_worker: Worker, endpoint: str, role: str
+) -> None:
+    rule = CONSOLE[endpoint]
+    async with api.async_client(tokens["admin"]) as admin:
+        cell = await rule.make(Fixtures(admin))
+        async with console_client(api.url, tokens.get(role)) as client:
+            code = await send(client, cell, logged_in=role != "anonymous")
+        allowed = role != "anonymous" and RANK[role] >= RANK[rule.role]
+        expected = rule.anonymous if role == "anonymous" else rule.ok if allowed else 403
+        assert code == expected
+        if not allowed and cell.keeps:
+            assert (await admin.get(cell.keeps[0])).json()["status"] == cell.keeps[1]

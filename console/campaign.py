@@ -1,0 +1,174 @@
+"""A campaign's page: its live timeline (server-sent events) and the operator's actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.campaign_live import observe, record
+from api.crud import Id, get_or_404
+from api.deps import StateDep
+from api.routes import campaigns as api_campaigns
+from api.security import Principal, check_role
+from api.state import AppState
+from console import reads
+from console.forms import read_form
+from console.guard import viewer
+from console.render import error_page, page
+from console.session import check_csrf, principal_of
+from console.timeline import StepTracker, TimelineContext, snapshot
+from domain.campaign_spec import AbortRequest
+from domain.roles import Role
+from store.models import Campaign
+
+router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
+POLL_S = 0.5  # a step shorter than this may be missed by the timeline
+KEEPALIVE_S = 15.0
+
+
+def _tracker(request: Request) -> StepTracker:
+    """One per app: the step times this process has seen."""
+    app_state = request.app.state
+    if not hasattr(app_state, "console_steps"):
+        app_state.console_steps = StepTracker()
+    return app_state.console_steps
+
+
+def _load(state: AppState, campaign_id: int) -> Campaign:
+    with Session(state.engine) as session:
+        return get_or_404(session, Campaign, campaign_id)
+
+
+async def timeline(request: Request, state: AppState, campaign_id: int) -> dict[str, Any]:
+    """Look at the workflow (recording what it says, as the API's read does) and lay out
+    the timeline."""
+    campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
+    seen = None
+    if campaign.workflow_id is not None:
+        seen = await observe(state, campaign)
+        campaign = await anyio.to_thread.run_sync(record, state, campaign, seen)
+    stored = await anyio.to_thread.run_sync(reads.stored_results, state.engine, campaign_id)
+    tags = [r["service_tag"] for r in stored]
+    if seen is not None:
+        for cluster in seen.live.clusters:
+            tags += [*(cluster.get("pending") or []), *(cluster.get("running") or {})]
+    clusters_of = await anyio.to_thread.run_sync(reads.clusters_of, state.engine, tags)
+    context = TimelineContext(
+        state.settings.effective_temporal_ui_url, state.settings.temporal_namespace
+    )
+    now = datetime.now(UTC)
+    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now)
+
+
+@router.get("/{campaign_id}", response_class=HTMLResponse, name="console_campaign")
+async def campaign_page(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    principal = viewer(request, state)
+    if isinstance(principal, RedirectResponse):
+        return principal
+    try:
+        data = await timeline(request, state, campaign_id)
+    except HTTPException as exc:
+        return error_page(request, state, principal, exc.status_code, str(exc.detail))
+    return page(request, state, "campaign.html", principal, data=data)
+
+
+@router.get("/{campaign_id}/events", name="console_campaign_events")
+async def campaign_events(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    """The timeline as server-sent events: a new snapshot whenever it changes, until the
+    campaign has ended."""
+    if principal_of(request, state) is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="log in to the console first")
+    first = await timeline(request, state, campaign_id)  # 404 before the stream starts
+
+    async def stream() -> AsyncIterator[str]:
+        data, last, quiet = first, "", 0.0
+        while True:
+            text = json.dumps({k: v for k, v in data.items() if k != "now"}, sort_keys=True)
+            if text != last:
+                last, quiet = text, 0.0
+                yield f"event: snapshot\ndata: {json.dumps(data)}\n\n"
+            elif quiet >= KEEPALIVE_S:
+                quiet = 0.0
+                yield ": still watching\n\n"
+            if data["campaign"]["final"] or await request.is_disconnected():
+                return
+            await anyio.sleep(POLL_S)
+            quiet += POLL_S
+            data = await timeline(request, state, campaign_id)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+Action = Callable[[Principal, dict[str, str]], Awaitable[object]]
+
+
+async def _act(request: Request, state: AppState, campaign_id: int, action: Action) -> Response:
+    """What every action shares: a session, the CSRF token, the operator role (the API's
+    own check), then the API's own route function; refusals as a page with the API's
+    status code and words. The audit middleware records each, as for the API."""
+    principal = principal_of(request, state)
+    if principal is None:
+        return error_page(request, state, None, 401, "log in to the console first")
+    try:
+        form = await read_form(request)
+        check_csrf(request, state, form.get("csrf"))
+        check_role(principal, Role.OPERATOR)
+        await action(principal, form)
+    except HTTPException as exc:
+        return error_page(request, state, principal, exc.status_code, str(exc.detail))
+    return RedirectResponse(f"/ui/campaigns/{campaign_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/{campaign_id}/start", name="console_start_campaign")
+async def start(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        return await api_campaigns.start_campaign(campaign_id, state, principal)
+
+    return await _act(request, state, campaign_id, act)
+
+
+@router.post("/{campaign_id}/pause", name="console_pause_campaign")
+async def pause(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        return await api_campaigns.pause_campaign(campaign_id, state, principal)
+
+    return await _act(request, state, campaign_id, act)
+
+
+@router.post("/{campaign_id}/resume", name="console_resume_campaign")
+async def resume(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        return await api_campaigns.resume_campaign(campaign_id, state, principal)
+
+    return await _act(request, state, campaign_id, act)
+
+
+@router.post("/{campaign_id}/abort", name="console_abort_campaign")
+async def abort(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, form: dict[str, str]) -> object:
+        if form.get("confirm") != "yes":
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, detail="confirm the abort to proceed"
+            )
+        try:
+            body = AbortRequest(reason=form.get("reason", "").strip())
+        except ValidationError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="give a reason for the abort (1 to 1000 characters)",
+            ) from None
+        return await api_campaigns.abort_campaign(campaign_id, body, state, principal)
+
+    return await _act(request, state, campaign_id, act)

@@ -1,0 +1,139 @@
+// The console's only script: the abort dialog and the live campaign timeline.
+// Everything from the server is put in with textContent, never parsed as markup.
+"use strict";
+
+function el(tag, attrs, text) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function clock(iso) {
+  return iso ? new Date(iso).toISOString().slice(11, 19) + " UTC" : "now";
+}
+
+function setupAbortDialog() {
+  const dialog = document.getElementById("abort-dialog");
+  const open = document.getElementById("abort");
+  if (!dialog || !open) return;
+  open.addEventListener("click", () => {
+    dialog.showModal();
+    document.getElementById("abort-reason-input").focus();
+  });
+  document.getElementById("abort-cancel").addEventListener("click", () => {
+    dialog.close();
+    open.focus();
+  });
+}
+
+function renderClusters(snapshot) {
+  const list = document.getElementById("clusters");
+  list.replaceChildren();
+  if (!snapshot.clusters.length) {
+    list.append(el("li", {}, snapshot.campaign.final ? "The campaign has ended." : "No cluster rollout is running."));
+  }
+  for (const cluster of snapshot.clusters) {
+    const item = el("li", { "data-cluster": cluster.name });
+    item.append(el("strong", {}, cluster.name), " " + (cluster.state || ""));
+    if (cluster.waiting_reason) item.append(el("span", { class: "wait" }, "waits: " + cluster.waiting_reason));
+    list.append(item);
+  }
+}
+
+function span(snapshot) {
+  const starts = [];
+  for (const host of snapshot.hosts) for (const s of host.segments) starts.push(Date.parse(s.start));
+  const begin = Date.parse(snapshot.campaign.started_at) || Math.min(...starts, Date.now());
+  const end = Date.parse(snapshot.campaign.finished_at) || Date.now();
+  return [begin, Math.max(end, begin + 1000)];
+}
+
+function renderTimeline(snapshot) {
+  const table = document.getElementById("timeline");
+  const [begin, end] = span(snapshot);
+  const scale = (t) => Math.min(100, Math.max(0, ((t - begin) / (end - begin)) * 100));
+  table.replaceChildren();
+  const head = el("div", { role: "row", class: "row head" });
+  head.append(el("span", { role: "columnheader" }, "Host"), el("span", { role: "columnheader" }, "State"),
+    el("span", { role: "columnheader" }, clock(new Date(begin).toISOString()) + " → " + clock(new Date(end).toISOString())));
+  table.append(head);
+  if (!snapshot.hosts.length) table.append(el("p", { class: "muted" }, "No host planned yet."));
+  for (const host of snapshot.hosts) {
+    const row = el("div", { role: "row", class: "row", "data-host": host.tag });
+    const name = el("span", { role: "rowheader", class: "host" });
+    if (host.workflow_url) {
+      name.append(el("a", { href: host.workflow_url, target: "_blank", rel: "noopener", class: "temporal",
+        title: "its workflow in the Temporal Web UI" }, host.tag));
+    } else {
+      name.append(host.tag);
+    }
+    if (host.cluster) name.append(el("span", { class: "muted" }, " " + host.cluster));
+    const wait = snapshot.clusters.find((c) => c.name === host.cluster && c.waiting_reason);
+    let stateText = host.state === "running" ? host.step : host.state;
+    if (host.state === "pending" && wait) stateText = "pending: " + wait.waiting_reason;
+    const state = el("span", { role: "cell", class: "state st-" + host.state }, stateText);
+    if (host.detail) state.title = host.detail;
+    const lane = el("span", { role: "cell", class: "lane" });
+    for (const s of host.segments) {
+      const from = Date.parse(s.start);
+      const to = s.end ? Date.parse(s.end) : Date.now();
+      const label = s.step + ": " + clock(s.start) + " – " + (s.end ? clock(s.end) : "now");
+      const bar = el("span", { class: "bar step-" + s.step + (s.end ? "" : " open"), tabindex: "0",
+        title: label, "aria-label": host.tag + " " + label, "data-step": s.step }, s.step);
+      bar.style.left = scale(from) + "%";
+      bar.style.width = Math.max(0.6, scale(to) - scale(from)) + "%";
+      bar.style.top = (2 + (18 / s.tracks) * s.track) + "px";
+      bar.style.height = (18 / s.tracks) + "px";
+      lane.append(bar);
+    }
+    row.append(name, state, lane);
+    table.append(row);
+  }
+}
+
+function renderCampaign(snapshot) {
+  const c = snapshot.campaign;
+  document.getElementById("campaign-status").textContent = c.status_text;
+  const reason = document.getElementById("abort-reason");
+  reason.hidden = !c.abort_reason;
+  reason.querySelector("span").textContent = c.abort_reason || "";
+  const detail = document.getElementById("live-detail");
+  detail.hidden = !c.detail;
+  detail.textContent = c.detail || "";
+  // Each action only where the API would accept it; a viewer's stay disabled.
+  const may = document.querySelector(".actions").dataset.mayOperate === "yes";
+  const running = ["planning", "running"].includes(c.status);
+  document.getElementById("start-form").hidden = c.status !== "created";
+  document.getElementById("pause").disabled = !may || !running;
+  document.getElementById("resume").disabled = !may || c.status !== "paused";
+  document.getElementById("abort").disabled = !may || c.final || !(running || c.status === "paused");
+  document.body.dataset.campaignStatus = c.status;
+}
+
+function render(snapshot) {
+  renderCampaign(snapshot);
+  renderClusters(snapshot);
+  renderTimeline(snapshot);
+}
+
+function setupTimeline() {
+  const holder = document.getElementById("snapshot");
+  if (!holder) return;
+  let snapshot = JSON.parse(holder.textContent);
+  render(snapshot);
+  if (snapshot.campaign.final) return;
+  const events = new EventSource("/ui/campaigns/" + snapshot.campaign.id + "/events");
+  events.addEventListener("snapshot", (event) => {
+    snapshot = JSON.parse(event.data);
+    render(snapshot);
+    if (snapshot.campaign.final) events.close();
+  });
+  // Open bars grow with the clock between snapshots.
+  setInterval(() => { if (!snapshot.campaign.final) renderTimeline(snapshot); }, 1000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupAbortDialog();
+  setupTimeline();
+});

@@ -1,0 +1,130 @@
+"""The timeline's step bookkeeping and layout, from status answers shaped as the workflows
+give them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from api.campaign_live import Observation
+from api.campaign_schemas import LiveStatus
+from console.timeline import TRACKED_CAMPAIGNS, StepTracker, TimelineContext, snapshot
+from store.models import Campaign
+
+T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+CONTEXT = TimelineContext("http://temporal.example.test", "prod ns")
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_steps_run_at_once_get_a_track_each_and_end_when_no_longer_named() -> None:
+    tracker = StepTracker()
+    tracker.saw_steps(1, "H1", "preflight", at(0))
+    tracker.saw_steps(1, "H1", "preflight", at(1))  # same step: no new bar
+    tracker.saw_steps(1, "H1", "verify + wait_reconnect", at(5))
+    tracker.saw_steps(1, "H1", "wait_reconnect", at(8))
+    bars = [(s.step, s.start, s.end, s.track, s.tracks) for s in tracker.hosts(1)["H1"]]
+    assert bars == [
+        ("preflight", at(0), at(5), 0, 1),
+        ("verify", at(5), at(8), 0, 2),
+        ("wait_reconnect", at(5), None, 1, 2),
+    ]
+
+
+def test_an_end_closes_open_bars_and_an_unwatched_host_gets_one_bar() -> None:
+    tracker = StepTracker()
+    tracker.saw_steps(1, "H1", "reboot", at(0))
+    tracker.saw_end(1, "H1", "updated", at(-10), at(30))
+    tracker.saw_end(1, "H2", "failed", at(0), at(20))
+    assert [(s.step, s.end) for s in tracker.hosts(1)["H1"]] == [("reboot", at(30))]
+    assert [(s.step, s.start, s.end) for s in tracker.hosts(1)["H2"]] == [("failed", at(0), at(20))]
+
+
+def test_only_the_most_recently_watched_campaigns_are_kept() -> None:
+    tracker = StepTracker()
+    for campaign_id in range(TRACKED_CAMPAIGNS + 5):
+        tracker.saw_steps(campaign_id, "H1", "preflight", at(0))
+    assert len(tracker.campaigns) == TRACKED_CAMPAIGNS
+    assert 0 not in tracker.campaigns and TRACKED_CAMPAIGNS + 4 in tracker.campaigns
+
+
+def _campaign(status: str = "running") -> Campaign:
+    return Campaign(
+        id=7,
+        name="BIOS",
+        spec={},
+        status=status,
+        created_by="alice",
+        workflow_id="campaign-7",
+        started_at=T0,
+    )
+
+
+def test_snapshot_shows_running_pending_finished_hosts_and_the_wait() -> None:
+    live = LiveStatus(
+        available=True,
+        temporal_status="RUNNING",
+        status={
+            "outcomes": [
+                {
+                    "service_tag": "A1",
+                    "status": "updated",
+                    "reason": "",
+                    "started_at": at(0).isoformat(),
+                    "finished_at": at(40).isoformat(),
+                }
+            ]
+        },
+        detail=None,
+        clusters=[
+            {
+                "cluster": "alpha",
+                "state": "running",
+                "waiting_reason": "cluster capacity: 2 of 2 online",
+                "running": {"A2": "enter_maintenance + stage_firmware"},
+                "pending": ["A3"],
+                "outcomes": [],
+            }
+        ],
+    )
+    tracker = StepTracker()
+    data = snapshot(_campaign(), Observation(live), [], {"A1": "alpha"}, tracker, CONTEXT, at(50))
+    hosts = {h["tag"]: h for h in data["hosts"]}
+    assert [h["tag"] for h in data["hosts"]] == ["A1", "A2", "A3"]
+    assert hosts["A1"]["state"] == "updated"
+    assert [s["step"] for s in hosts["A1"]["segments"]] == ["updated"]
+    assert hosts["A2"]["state"] == "running"
+    assert [s["step"] for s in hosts["A2"]["segments"]] == ["enter_maintenance", "stage_firmware"]
+    assert hosts["A3"]["state"] == "pending" and hosts["A3"]["segments"] == []
+    assert data["clusters"] == [
+        {"name": "alpha", "state": "running", "waiting_reason": "cluster capacity: 2 of 2 online"}
+    ]
+    assert hosts["A2"]["workflow_url"] == (
+        "http://temporal.example.test/namespaces/prod%20ns/workflows/campaign-7-host-A2"
+    )
+    assert data["campaign"]["final"] is False
+
+
+def test_snapshot_of_an_ended_campaign_temporal_forgot_comes_from_the_stored_results() -> None:
+    stored = [
+        {
+            "service_tag": "B1",
+            "status": "rolled_back",
+            "reason": "verify failed",
+            "started_at": T0,
+            "finished_at": at(60),
+        }
+    ]
+    campaign = _campaign("finished_with_failures")
+    data = snapshot(campaign, None, stored, {"B1": "bravo"}, StepTracker(), CONTEXT, at(90))
+    assert data["campaign"]["final"] is True
+    assert data["campaign"]["status_text"] == "completed with failures"
+    (host,) = data["hosts"]
+    assert (host["tag"], host["cluster"], host["state"], host["detail"]) == (
+        "B1",
+        "bravo",
+        "rolled_back",
+        "verify failed",
+    )
+    assert host["segments"][0]["end"] == at(60).isoformat()
