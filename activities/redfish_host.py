@@ -102,7 +102,8 @@ class RedfishActivities:
             if not open_jobs:
                 todo = not_installed(await client.firmware_inventory(), request.targets)
                 for target in todo:
-                    await client.simple_update(target.image_uri, apply_time="OnReset")
+                    link = self.resources.package_link(target.image_uri, request.campaign_id)
+                    await client.simple_update(link, apply_time="OnReset")
                 open_jobs = [job for job in await client.list_jobs() if not job.status.terminal]
             jobs = [await self._settled(client, job.job_id) for job in open_jobs]
         failed = [job.describe() for job in jobs if job.status is JobStatus.FAILED]

@@ -8,6 +8,7 @@ vCenter sessions are kept between calls (keyed by those credentials).
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +18,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from common.settings import Settings
+from domain.package_links import PackageLink
 from domain.runbook import HostRef
 from integrations.redfish.client import RedfishClient
 from integrations.redfish.models import ClientOptions, Credentials
 from integrations.vcenter.client import VCenterClient, VCenterSettings
 from integrations.vcenter.pool import SessionPool
 from store.credentials import Credential, resolve_for_server, resolve_for_vcenter, reveal
-from store.crypto import SecretBox
+from store.crypto import SecretBox, package_link_keys
 from store.db import make_engine
 from store.models import Server, Vcenter
 
@@ -81,6 +83,18 @@ class Resources:
             if resolution.profile_id is None:
                 raise MissingCredentialsError(f"{host.service_tag}: {resolution.reason}")
             return reveal(session, self.secrets, resolution.profile_id)
+
+    def package_link(self, image_uri: str, campaign_id: int | None) -> str:
+        """The ImageURI an iDRAC gets: a link into our repository is signed for this
+        campaign and package, valid for ``package_link_ttl_s`` (iDRACs send no login)."""
+        repository = f"{self.settings.effective_package_repository_url}/repository/"
+        if campaign_id is None or not image_uri.startswith(repository):
+            return image_uri  # a vendor URL, or a runbook recorded before links were signed
+        sha256, file_name = image_uri.removeprefix(repository).split("/", 1)
+        expires = int(time.time()) + self.settings.package_link_ttl_s
+        link = PackageLink(campaign_id, sha256, file_name, expires)
+        key = package_link_keys(self.settings)[0]
+        return self.settings.effective_package_repository_url + link.path(key)
 
     def vcenter(self, vcenter_id: int | None) -> AbstractContextManager[VCenterClient]:
         """A logged-in session to that vCenter, for this thread until the block ends."""

@@ -199,6 +199,13 @@ class Settings(BaseSettings):
         description="Base URL iDRACs download packages from (this API's /repository/...). "
         "Default: http://API_HOST:API_PORT.",
     )
+    package_link_ttl_s: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="How long the signed package link handed to an iDRAC works; it is "
+        "signed at staging, when the iDRAC downloads.",
+    )
     payload_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='Temporal payload encryption keys (JSON, newest first): {"2026-12": '

@@ -197,6 +197,9 @@ class HostRequest(_Io):
 class StageRequest(_Io):
     host: HostRef
     targets: list[ComponentTarget]
+    campaign_id: int | None = Field(
+        default=None, description="scopes the signed package links (None: recorded before)"
+    )
 
 
 class RebootRequest(_Io):

@@ -37,6 +37,15 @@ def derive_key(material: str, purpose: bytes) -> bytes:
     )
 
 
+def package_link_keys(settings: Settings) -> list[bytes]:
+    """Keys of signed package links, current first: a link signed just before a key
+    rotation still verifies. Empty without a secret key (then no link is valid)."""
+    if settings.secret_key is None:
+        return []
+    secrets = [settings.secret_key, *settings.previous_secret_keys]
+    return [derive_key(s.get_secret_value(), b"package links") for s in secrets]
+
+
 def key_id(key: bytes) -> str:
     """A short public name for a key, stored next to what it sealed or keyed."""
     return hashlib.sha256(b"key-id:" + key).hexdigest()[:16]

@@ -205,7 +205,7 @@ class HostUpdateWorkflow:
     async def stage(self, pending: list[ComponentTarget]) -> StagedFirmware:
         return await self.redfish(
             Redfish.STAGE_FIRMWARE,
-            StageRequest(host=self.job.host, targets=pending),
+            StageRequest(host=self.job.host, targets=pending, campaign_id=self.job.campaign_id),
             StagedFirmware,
             timedelta(minutes=30),
         )

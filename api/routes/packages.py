@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from api.crud import (
     NOT_FOUND,
     Id,
     Limit,
+    Message,
     Offset,
     Page,
     apply,
@@ -34,6 +36,8 @@ from api.crud import (
 from api.crud import delete as delete_row
 from api.deps import SessionDep, StateDep
 from api.security import Admin, Viewer
+from domain.package_links import PackageLink, refusal
+from store.crypto import package_link_keys
 from store.models import FirmwarePackage, utcnow
 from store.packages import campaigns_using, release_file, stored_path
 
@@ -209,6 +213,17 @@ def _mark_uploaded(state: StateDep, package_id: int, file_name: str, size: int) 
         return out
 
 
+Sha256 = Annotated[str, PathParam(pattern=SHA256)]
+FileName = Annotated[str, PathParam(pattern=FILE_NAME)]
+
+
+def _package_file(state: StateDep, sha256: str, file_name: str) -> FileResponse:
+    path = stored_path(state.settings.effective_package_dir, sha256, file_name)
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such package file")
+    return FileResponse(path, media_type="application/octet-stream", filename=file_name)
+
+
 @router.get(
     "/repository/{sha256}/{file_name}",
     response_class=FileResponse,
@@ -216,14 +231,34 @@ def _mark_uploaded(state: StateDep, package_id: int, file_name: str, size: int) 
         200: {"content": {"application/octet-stream": {}}, "description": "the package file"},
         404: {"description": "no such uploaded file"},
     },
-    summary="Package file for iDRAC ImageURI pulls (no authentication)",
+    summary="Package file, for a logged-in user (iDRACs get signed links)",
 )
 def download_package_file(
-    sha256: Annotated[str, PathParam(pattern=SHA256)],
-    file_name: Annotated[str, PathParam(pattern=FILE_NAME)],
+    sha256: Sha256, file_name: FileName, state: StateDep, _: Viewer
+) -> FileResponse:
+    return _package_file(state, sha256, file_name)
+
+
+@router.get(
+    "/repository/c/{campaign_id}/{expires}/{signature}/{sha256}/{file_name}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the package file"},
+        403: {"model": Message, "description": "signature wrong or link expired"},
+        404: {"description": "no such uploaded file"},
+    },
+    summary="Package file for an iDRAC's ImageURI pull: a signed, expiring link, no login",
+)
+def download_signed_package_file(
+    campaign_id: Id,
+    expires: Annotated[int, PathParam(ge=0)],
+    signature: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")],
+    sha256: Sha256,
+    file_name: FileName,
     state: StateDep,
 ) -> FileResponse:
-    path = stored_path(state.settings.effective_package_dir, sha256, file_name)
-    if not path.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such package file")
-    return FileResponse(path, media_type="application/octet-stream", filename=file_name)
+    link = PackageLink(campaign_id, sha256, file_name, expires)
+    refused = refusal(link, signature, package_link_keys(state.settings), time.time())
+    if refused is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
+    return _package_file(state, sha256, file_name)

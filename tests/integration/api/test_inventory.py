@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from tests.integration.api.conftest import Api
+from common.settings import Settings
+from domain.package_links import PackageLink
+from store.crypto import package_link_keys
+from tests.integration.api.conftest import SECRET_KEY, Api
 
 
 def _name(prefix: str) -> str:
@@ -195,10 +199,22 @@ def test_package_upload_checksum_and_download(admin: httpx.Client, package_dir: 
     assert ok.json()["size_bytes"] == len(content)
     path = ok.json()["download_path"]
     assert path == f"/repository/{digest}/BIOS.EXE"
+    assert admin.get(path).content == content  # a logged-in user may fetch it
+    key = package_link_keys(Settings(secret_key=SECRET_KEY))[0]
+    fresh = PackageLink(7, digest, "BIOS.EXE", int(time.time()) + 600)
     with httpx.Client(base_url=str(admin.base_url)) as idrac:  # no token: iDRACs have none
-        pulled = idrac.get(path)
+        assert idrac.get(path).status_code == 401  # unsigned: only with a login
+        pulled = idrac.get(fresh.path(key))
         assert pulled.status_code == 200 and pulled.content == content
-        assert idrac.get(f"/repository/{digest}/OTHER.EXE").status_code == 404
+        other_campaign = fresh.path(key).replace("/c/7/", "/c/8/", 1)
+        expired = PackageLink(7, digest, "BIOS.EXE", int(time.time()) - 1).path(key)
+        foreign = fresh.path(b"k" * 32)
+        for refused in (other_campaign, expired, foreign):
+            answer = idrac.get(refused)
+            assert answer.status_code == 403 and answer.json()["detail"], refused
+        assert "expired" in idrac.get(expired).json()["detail"]
+        missing = PackageLink(7, digest, "OTHER.EXE", int(time.time()) + 600).path(key)
+        assert idrac.get(missing).status_code == 404
 
     assert admin.delete(f"/packages/{package['id']}").status_code == 204
     assert not (package_dir / digest / "BIOS.EXE").exists()

@@ -6,6 +6,7 @@ missing from it fails the coverage test."""
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,8 +19,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
+from common.settings import Settings
+from domain.package_links import PackageLink
 from simulators.idrac.catalog import Package, catalog_bytes
-from tests.integration.api.conftest import NAMESPACE, Api
+from store.crypto import package_link_keys
+from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api
 from tests.integration.api.console_matrix import CONSOLE, console_client, console_routes, send
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
@@ -156,6 +160,12 @@ class Fixtures:
         )
         assert response.status_code == 200, response.text
         return str(response.json()["download_path"])
+
+    async def signed_package_link(self) -> str:
+        """What an iDRAC gets: the uploaded file behind a signed, unexpired link."""
+        _, _, sha256, file_name = (await self.uploaded_package()).split("/")
+        link = PackageLink(await self.campaign(), sha256, file_name, int(time.time()) + 600)
+        return link.path(package_link_keys(Settings(secret_key=SECRET_KEY))[0])
 
     async def baseline(self) -> int:
         return await self.post("/baselines", await _baseline_body(self))
@@ -313,7 +323,10 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         lambda f: _call(Call("POST", "/auth/login", json={"username": "x", "password": "y"})),
     ),
     "GET /repository/{sha256}/{file_name}": _simple(
-        "public", 200, "GET", lambda f: f.uploaded_package()
+        "viewer", 200, "GET", lambda f: f.uploaded_package()
+    ),
+    "GET /repository/c/{campaign_id}/{expires}/{signature}/{sha256}/{file_name}": _simple(
+        "public", 200, "GET", lambda f: f.signed_package_link()
     ),
     "GET /auth/me": _simple("viewer", 200, "GET", lambda f: _const("/auth/me")),
     "POST /auth/tokens": (

@@ -7,6 +7,7 @@ import hashlib
 import random
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,6 +27,7 @@ from temporalio.client import Client, WorkflowHandle
 from activities.resources import Resources
 from common.settings import Settings
 from domain.campaign_spec import CampaignSpec, CampaignStartInput
+from domain.package_links import SIGNED_PREFIX, PackageLink, refusal
 from domain.runbook import CampaignResult
 from domain.temporal_names import TaskQueue
 from integrations.redfish.models import ClientOptions
@@ -37,7 +39,7 @@ from simulators.vcsim.harness import READY_TIMEOUT_S as VCSIM_READY_TIMEOUT_S
 from simulators.vcsim.harness import VcsimProcess
 from store.audit import AuditKeys, verify
 from store.credentials import set_secret
-from store.crypto import SecretBox
+from store.crypto import SecretBox, package_link_keys
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import (
@@ -73,7 +75,28 @@ class HostTruth:
     connection: str  # vCenter's connection state: "connected", "disconnected", ...
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+class _Repository(SimpleHTTPRequestHandler):
+    """The package repository as iDRACs reach it: only a signed, unexpired link, checked
+    by the product's rule (domain.package_links, as the API's route does), gets a file."""
+
+    def __init__(self, *args: Any, keys: list[bytes], **kwargs: Any) -> None:
+        self.keys = keys
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        parts = self.path.removeprefix(SIGNED_PREFIX + "/").split("/")
+        if not self.path.startswith(SIGNED_PREFIX + "/") or len(parts) != 5:
+            self.send_error(403, "unsigned package link")
+            return
+        campaign, expires, signature, sha256, file_name = parts
+        link = PackageLink(int(campaign), sha256, file_name, int(expires))
+        refused = refusal(link, signature, self.keys, time.time())
+        if refused is not None:
+            self.send_error(403, refused)
+            return
+        self.path = f"/repository/{sha256}/{file_name}"
+        super().do_GET()
+
     def log_message(self, *_: Any) -> None:
         """Keep test output clean."""
 
@@ -248,8 +271,10 @@ def lab_fleet(base: str) -> Fleet:
     )
 
 
-def _serve_files(root: Path, stack: ExitStack) -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+def _serve_packages(root: Path, stack: ExitStack) -> str:
+    keys = package_link_keys(Settings(secret_key=SECRET_KEY))
+    handler = partial(_Repository, directory=str(root), keys=keys)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     stack.callback(server.server_close)
@@ -360,7 +385,7 @@ def running_lab(
             state_dir=lab_dir / "idrac-state",
         )
         stack.enter_context(SimulatorThread(idrac))
-        repository = _serve_files(lab_dir, stack)
+        repository = _serve_packages(lab_dir, stack)
         upgrade(postgres_url)
         engine = make_engine(postgres_url)
         stack.callback(engine.dispose)
