@@ -12,6 +12,7 @@ from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.discovery import DiscoveryActivities
 from activities.inventory import InventoryActivities
+from activities.notify import NotifyActivities
 from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
@@ -32,6 +33,7 @@ from workflows.vcenter_sync import VcenterSyncWorkflow
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
 SUPERVISION_CONCURRENCY = 200  # async: one watch per running campaign, mostly asleep
+NOTIFY_CONCURRENCY = 8  # threads: a send may wait out a receiver's backoff
 
 
 @dataclass(frozen=True)
@@ -103,5 +105,11 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 supervision.end_rollout,
                 supervision.end_runbook,
             ),
+        ),
+        QueueSpec(
+            TaskQueue.NOTIFY,
+            NOTIFY_CONCURRENCY,
+            activities=tuple(NotifyActivities(resources).all()),
+            threaded=True,
         ),
     ]
