@@ -35,6 +35,8 @@ from api.routes import (
     health,
     inventory,
     metrics,
+    notify_channels,
+    notify_rules,
     onboarding,
     packages,
     servers,
@@ -71,6 +73,8 @@ ROUTERS = (
     onboarding,
     vcenter_sync,
     inventory,
+    notify_channels,
+    notify_rules,
 )
 
 

@@ -24,3 +24,8 @@ def send_apprise(url: str, event: NotificationEvent) -> None:
         said = captured.getvalue().replace(url, "<channel url>").strip().splitlines()
         reason = said[-1] if said else "no reason given"
         raise DeliveryError(f"Apprise could not deliver: {reason}"[:500], retryable=True)
+
+
+def understood(url: str) -> bool:
+    """Whether Apprise knows the URL's service (checked when a channel is saved)."""
+    return bool(apprise.Apprise().add(url))
