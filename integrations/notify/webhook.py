@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,9 @@ def post_webhook(
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
-    verify: str | bool = str(options.ca_bundle) if options.ca_bundle else True
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(options.ca_bundle)) if options.ca_bundle else True
+    )
     try:
         with httpx.Client(timeout=options.timeout_s, verify=verify) as client:
             response = client.post(url, content=body, headers=headers)
