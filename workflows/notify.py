@@ -1,6 +1,7 @@
 """Notifications from workflow code: each event goes to the ``notify_publish`` activity in
-the background (the campaign never waits for a receiver), and is awaited before the
-workflow returns so that the last word (completed, failed, aborted) is recorded.
+the background (the campaign never waits for a receiver), one after the other (receivers
+hear a run's events in the order it emitted them), and all are awaited before the workflow
+returns so that the last word (completed, failed, aborted) is delivered too.
 
 Everything is behind ``workflow.patched(NOTIFICATIONS)``: histories recorded before
 notifications existed replay without the new activities.
@@ -62,7 +63,8 @@ class Notifier:
             detail=detail[:2000],
             occurred_at=workflow.now(),
         )
-        self.sent.append(asyncio.create_task(_publish(event)))
+        previous = self.sent[-1] if self.sent else None
+        self.sent.append(asyncio.create_task(_publish(event, after=previous)))
 
     async def drain(self) -> None:
         """Wait until every emitted event is recorded (and its sends settled)."""
@@ -70,7 +72,9 @@ class Notifier:
             await asyncio.gather(*pending)  # a signal may emit more meanwhile
 
 
-async def _publish(event: NotificationEvent) -> None:
+async def _publish(event: NotificationEvent, after: asyncio.Task[None] | None) -> None:
+    if after is not None:
+        await after
     try:
         await workflow.execute_activity(
             Notify.PUBLISH,
