@@ -7,6 +7,7 @@ import typer
 from cli import audit, db, demo, dev, discover, inventory, onboard, secrets, services, simulate
 from cli import campaign as campaign_cli
 from cli import catalog as catalog_cli
+from cli import notify as notify_cli
 from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
 
@@ -30,6 +31,7 @@ app.add_typer(campaign_cli.app, name="campaign")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(notify_cli.app, name="notify")
 
 if __name__ == "__main__":
     app()
