@@ -123,7 +123,11 @@ class NotifyActivities:
         audit(self.resources, DELIVERY_FAILED, target, "failed", detail)
         activity.logger.warning(
             "notification not delivered",
-            extra={"channel": outbound.channel_name, "event": outbound.event.key, "error": error},
+            extra={
+                "channel": outbound.channel_name,
+                "event_key": outbound.event.key,
+                "error": error,
+            },
         )
 
     def all(self) -> list[object]:

@@ -1,31 +1,54 @@
 """Chat services (Slack, Teams, Mattermost, ... and plain JSON or form posts) through
 Apprise, which speaks each service's API so that we write no client of our own.
 
-The Apprise URL carries the service's tokens: it is never put in an error message.
+The Apprise URL carries the service's tokens, and Apprise writes URLs into its own log
+lines: its logger does not reach ours, and what it says about a failure is stored only with
+every part of the URL masked.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
+from common.logging import register_secret
 from domain.notifications import NotificationEvent, body, title
 from integrations.notify.errors import DeliveryError
 
+logging.getLogger("apprise").propagate = False
+MASK = "***"
+
+
+def understood(url: str) -> bool:
+    """Whether Apprise knows the URL's service (checked when a channel is saved)."""
+    register_secret(url)
+    return bool(apprise.Apprise().add(url))
+
 
 def send_apprise(url: str, event: NotificationEvent) -> None:
+    register_secret(url)
     sender = apprise.Apprise()
     if not sender.add(url):
         raise DeliveryError("Apprise does not understand the channel's URL", retryable=False)
     with apprise.LogCapture(level=logging.WARNING) as captured:
         accepted = sender.notify(title=title(event), body=body(event))
     if not accepted:
-        said = captured.getvalue().replace(url, "<channel url>").strip().splitlines()
+        said = masked(captured.getvalue(), url).strip().splitlines()
         reason = said[-1] if said else "no reason given"
         raise DeliveryError(f"Apprise could not deliver: {reason}"[:500], retryable=True)
 
 
-def understood(url: str) -> bool:
-    """Whether Apprise knows the URL's service (checked when a channel is saved)."""
-    return bool(apprise.Apprise().add(url))
+def masked(text: str, url: str) -> str:
+    """TEXT with the URL and each of its parts that may be a token (user, password, path
+    segments, query values) replaced: Apprise may quote the URL reshaped."""
+    parts = urlsplit(url)
+    secrets = [url, parts.username or "", parts.password or ""]
+    secrets += [unquote(segment) for segment in parts.path.split("/")]
+    secrets += [value for _, value in parse_qsl(parts.query)]
+    if parts.hostname and parts.scheme not in ("json", "jsons", "form", "forms", "xml", "xmls"):
+        secrets.append(parts.hostname)  # e.g. slack://TokenA/TokenB: the "host" is a token
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text

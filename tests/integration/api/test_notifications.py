@@ -22,7 +22,7 @@ from domain.notifications import EventKind
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.notifications import NotificationChannel
-from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api
+from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api, LogTee
 from tests.integration.notify.publishing import Publisher, event, publisher
 from tests.services.ports import free_port
 from tests.services.receivers import http_receiver
@@ -44,7 +44,9 @@ def _loc(response: httpx.Response) -> list[list[Any]]:
     return [error["loc"] for error in response.json()["detail"]]
 
 
-def test_secrets_go_in_and_never_come_out(admin: httpx.Client, api: Api) -> None:
+def test_secrets_go_in_and_never_come_out(
+    admin: httpx.Client, api: Api, captured_logs: LogTee
+) -> None:
     hook = admin.post("/notifications/channels", json=_webhook())
     chat = admin.post(
         "/notifications/channels",
@@ -63,7 +65,7 @@ def test_secrets_go_in_and_never_come_out(admin: httpx.Client, api: Api) -> None
             f"/notifications/channels/{chat.json()['id']}", json={"secret": APPRISE_URL}
         ).text,
     ]
-    for text in seen:
+    for text in [*seen, captured_logs.text()]:
         assert HMAC_KEY not in text and "chat-Token-27182818" not in text
     engine = make_engine(api.settings.effective_database_url)
     try:
@@ -174,7 +176,7 @@ async def _only(admin: httpx.AsyncClient, channel_id: int, kinds: list[str]) -> 
 
 
 async def test_a_delivery_that_never_arrived_is_listed_as_failed(
-    api: Api, tokens: dict[str, str], publish: Publisher
+    api: Api, tokens: dict[str, str], publish: Publisher, captured_logs: LogTee
 ) -> None:
     closed = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
     async with api.async_client(tokens["admin"]) as admin:
@@ -196,6 +198,8 @@ async def test_a_delivery_that_never_arrived_is_listed_as_failed(
         assert (await admin.get("/notifications/deliveries/2000000")).status_code == 404
         bad = await admin.get("/notifications/deliveries", params={"status": "lost"})
         assert _loc(bad) == [["query", "status"]]
+    assert "notification not delivered" in captured_logs.text()  # said, and nothing secret
+    assert HMAC_KEY not in captured_logs.text()
 
 
 def _cli(api: Api, token: str, *args: str, secret: str | None = None) -> Result:
