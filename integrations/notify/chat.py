@@ -9,7 +9,8 @@ every part of the URL masked.
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl, unquote, urlsplit
+import re
+from urllib.parse import unquote
 
 import apprise
 
@@ -41,14 +42,11 @@ def send_apprise(url: str, event: NotificationEvent) -> None:
 
 
 def masked(text: str, url: str) -> str:
-    """TEXT with the URL and each of its parts that may be a token (user, password, path
-    segments, query values) replaced: Apprise may quote the URL reshaped."""
-    parts = urlsplit(url)
-    secrets = [url, parts.username or "", parts.password or ""]
-    secrets += [unquote(segment) for segment in parts.path.split("/")]
-    secrets += [value for _, value in parse_qsl(parts.query)]
-    if parts.hostname and parts.scheme not in ("json", "jsons", "form", "forms", "xml", "xmls"):
-        secrets.append(parts.hostname)  # e.g. slack://TokenA/TokenB: the "host" is a token
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    """TEXT with the URL and every piece of it (between / ? & = # @ :) replaced: any piece
+    may be a token, and Apprise may quote the URL reshaped. Pieces under 4 characters (a
+    port, "no") stay: too short to be a token, too common to mask."""
+    rest = unquote(url.split("://", 1)[-1])
+    pieces = {url, unquote(url), *re.split(r"[/?&=#@:;,]+", rest)}
+    for piece in sorted((p for p in pieces if len(p) >= 4), key=len, reverse=True):
+        text = text.replace(piece, MASK)
     return text

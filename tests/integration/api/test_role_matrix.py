@@ -9,16 +9,21 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
+from domain.notifications import EventKind, NotificationEvent
 from simulators.idrac.catalog import Package, catalog_bytes
+from store.db import make_engine
+from store.notify_outbox import record
 from tests.integration.api.conftest import NAMESPACE, Api
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
@@ -403,6 +408,108 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     ),
     "POST /codec/session": ("viewer", 204, lambda f: _call(Call("POST", "/codec/session"))),
 }
+
+
+# ---- notifications (channels and rules: admin writes, everyone reads; the delivery log) ----
+
+
+async def _notify_channel(f: Fixtures) -> int:
+    body = {"kind": "webhook", "name": _u("hook"), "config": {"url": "http://127.0.0.1:9/h"}}
+    return await f.post("/notifications/channels", {**body, "secret": "matrix-hmac-key-0001"})
+
+
+async def _notify_rule(f: Fixtures) -> int:
+    return await f.post("/notifications/rules", {"channel_id": await _notify_channel(f)})
+
+
+async def _notify_delivery(f: Fixtures) -> int:
+    """A delivery as the publish activity records it (nothing sends in this suite)."""
+    await _notify_rule(f)
+    event = NotificationEvent(
+        key=_u("matrix"),
+        kind=EventKind.DRIFT_FOUND,
+        subject="matrix",
+        occurred_at=datetime.now(UTC),
+    )
+    engine = make_engine(_NOTIFY_DATABASE[0])
+    try:
+        with Session(engine) as session:
+            return record(session, event)[0]
+    finally:
+        engine.dispose()
+
+
+_NOTIFY_DATABASE: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _notify_database(api: Api) -> None:
+    _NOTIFY_DATABASE[:] = [api.settings.effective_database_url]
+
+
+async def _channel_create(f: Fixtures) -> Call:
+    body = {"kind": "webhook", "name": _u("hook"), "config": {"url": "https://127.0.0.1:9/h"}}
+    return Call("POST", "/notifications/channels", json={**body, "secret": "matrix-hmac-key-02"})
+
+
+async def _channel_delete(f: Fixtures) -> Call:
+    path = f"/notifications/channels/{await _notify_channel(f)}"
+    return Call("DELETE", path, check_unchanged=path)
+
+
+async def _rule_create(f: Fixtures) -> Call:
+    body = {"channel_id": await _notify_channel(f), "kinds": ["host.held"]}
+    return Call("POST", "/notifications/rules", json=body)
+
+
+async def _rule_delete(f: Fixtures) -> Call:
+    path = f"/notifications/rules/{await _notify_rule(f)}"
+    return Call("DELETE", path, check_unchanged=path)
+
+
+MATRIX.update(
+    {
+        "GET /notifications/channels": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/channels")
+        ),
+        "POST /notifications/channels": ("admin", 201, _channel_create),
+        "GET /notifications/channels/{channel_id}": _simple(
+            "viewer", 200, "GET", lambda f: _fmt("/notifications/channels/{}", _notify_channel(f))
+        ),
+        "PATCH /notifications/channels/{channel_id}": _simple(
+            "admin",
+            200,
+            "PATCH",
+            lambda f: _fmt("/notifications/channels/{}", _notify_channel(f)),
+            json={"enabled": False},
+        ),
+        "DELETE /notifications/channels/{channel_id}": ("admin", 204, _channel_delete),
+        "GET /notifications/rules": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/rules")
+        ),
+        "POST /notifications/rules": ("admin", 201, _rule_create),
+        "GET /notifications/rules/{rule_id}": _simple(
+            "viewer", 200, "GET", lambda f: _fmt("/notifications/rules/{}", _notify_rule(f))
+        ),
+        "PATCH /notifications/rules/{rule_id}": _simple(
+            "admin",
+            200,
+            "PATCH",
+            lambda f: _fmt("/notifications/rules/{}", _notify_rule(f)),
+            json={"enabled": False},
+        ),
+        "DELETE /notifications/rules/{rule_id}": ("admin", 204, _rule_delete),
+        "GET /notifications/deliveries": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/deliveries")
+        ),
+        "GET /notifications/deliveries/{delivery_id}": _simple(
+            "viewer",
+            200,
+            "GET",
+            lambda f: _fmt("/notifications/deliveries/{}", _notify_delivery(f)),
+        ),
+    }
+)
 
 
 async def _const(value: str) -> str:
