@@ -6,7 +6,8 @@ so a retried activity (a crashed worker) sends only what is still pending. The o
 crash after the receiver accepted and before the mark, resends with the same idempotency
 key (webhook ``Idempotency-Key``, e-mail Message-ID) for the receiver to drop.
 
-Failed attempts are retried here with exponential backoff (settings ``notify_*``); a
+Failed attempts are retried here, in rounds over the event's channels, with exponential
+backoff (settings ``notify_*``); a
 delivery that runs out of attempts, or that its receiver refuses for good, is marked failed,
 audited and logged: never dropped silently. Sends are synchronous (smtplib, Apprise), so
 these run on the ``notifications`` queue's thread pool.
@@ -23,7 +24,7 @@ from temporalio import activity
 from activities.audit_trail import audit
 from activities.names import Notify
 from activities.resources import Resources
-from domain.notifications import ChannelKind, NotificationEvent, retry_delay
+from domain.notifications import ChannelKind, DeliveryStatus, NotificationEvent, retry_delay
 from domain.notify_channels import EmailConfig, WebhookConfig
 from integrations.notify.chat import send_apprise
 from integrations.notify.email import send_email
@@ -47,39 +48,53 @@ class NotifyActivities:
 
     @activity.defn(name=Notify.PUBLISH)
     def publish(self, event: NotificationEvent) -> PublishResult:
+        """Every pending delivery of the event is tried once per round, so a dead channel
+        never delays the others; the ones that failed retryably wait out the backoff and go
+        again."""
         with Session(self.resources.engine) as session:
             pending = notify_outbox.record(session, event)
         result = PublishResult()
-        for delivery_id in pending:
-            if self.deliver(delivery_id):
-                result.sent += 1
-            else:
-                result.failed += 1
+        settings = self.resources.settings
+        failed_rounds = 0
+        while pending:
+            retry = []
+            for delivery_id in pending:
+                status = self.try_once(delivery_id)
+                if status is DeliveryStatus.PENDING:
+                    retry.append(delivery_id)
+                elif status is DeliveryStatus.SENT:
+                    result.sent += 1
+                else:
+                    result.failed += 1
+            pending = retry
+            if pending:
+                failed_rounds += 1
+                self.wait(
+                    retry_delay(
+                        failed_rounds, settings.notify_backoff_s, settings.notify_backoff_max_s
+                    )
+                )
         return result
 
-    def deliver(self, delivery_id: int) -> bool:
-        """Attempts until sent or given up; True once the receiver accepted it."""
-        settings = self.resources.settings
-        while True:
-            with Session(self.resources.engine) as session:
-                outbound = notify_outbox.outbound(session, self.resources.secrets, delivery_id)
-            if outbound is None:
-                return True  # not pending any more: an earlier attempt finished it
-            error, retryable = self.attempt(outbound)
-            attempts = outbound.attempts + 1
-            final = error is not None and (
-                not retryable or attempts >= settings.notify_max_attempts
-            )
-            with Session(self.resources.engine) as session:
-                notify_outbox.record_attempt(session, delivery_id, error, final=final)
-            if error is None:
-                return True
-            if final:
-                self.report_failure(outbound, attempts, error)
-                return False
-            self.wait(
-                retry_delay(attempts, settings.notify_backoff_s, settings.notify_backoff_max_s)
-            )
+    def try_once(self, delivery_id: int) -> DeliveryStatus:
+        """One attempt, recorded; the delivery's status after it."""
+        with Session(self.resources.engine) as session:
+            outbound = notify_outbox.outbound(session, self.resources.secrets, delivery_id)
+        if outbound is None:  # finished by an earlier attempt of this activity
+            return DeliveryStatus.SENT
+        error, retryable = self.attempt(outbound)
+        attempts = outbound.attempts + 1
+        final = error is not None and (
+            not retryable or attempts >= self.resources.settings.notify_max_attempts
+        )
+        with Session(self.resources.engine) as session:
+            notify_outbox.record_attempt(session, delivery_id, error, final=final)
+        if error is None:
+            return DeliveryStatus.SENT
+        if final:
+            self.report_failure(outbound, attempts, error)
+            return DeliveryStatus.FAILED
+        return DeliveryStatus.PENDING
 
     def attempt(self, outbound: Outbound) -> tuple[str | None, bool]:
         """(error, retryable) of one send; (None, False) when it was accepted."""

@@ -19,7 +19,7 @@ from store.models import AuditEvent
 from store.notifications import NotificationChannel, NotificationDelivery, NotificationEventRow
 from tests.integration.notify.conftest import BACKOFF_S, MAX_ATTEMPTS, Store
 from tests.integration.notify.publishing import Publisher, event
-from tests.services.receivers import HttpReceiver, smtp_server
+from tests.services.receivers import HttpReceiver, http_receiver, smtp_server
 
 HMAC_KEY = "whsec-notify-test-0123456789"
 
@@ -303,3 +303,20 @@ def test_channel_secrets_are_stored_sealed(resources: Resources, store: Store) -
         assert HMAC_KEY.encode() not in row.secret_ciphertext
         assert HMAC_KEY not in json.dumps(row.config)
         assert row.key_id == resources.secrets.current_key_id
+
+
+async def test_a_dead_channel_does_not_hold_up_a_healthy_one(
+    publish: Publisher, resources: Resources, store: Store, receiver: HttpReceiver
+) -> None:
+    with http_receiver() as dead:
+        dead.script = [500] * 10
+        store.rule(webhook(store, dead, "dead-first"))  # the lower id: tried first
+        store.rule(webhook(store, receiver, "healthy-second"))
+        completed = event(EventKind.CAMPAIGN_COMPLETED)
+
+        result = await publish.publish(completed)
+
+    assert (result.sent, result.failed) == (1, 1)
+    [delivered] = receiver.requests
+    assert len(dead.requests) == MAX_ATTEMPTS
+    assert delivered.at < dead.requests[1].at  # before the dead one's first retry
