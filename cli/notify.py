@@ -193,3 +193,15 @@ def deliveries(
     with api_session(api_url, token) as api:
         items = api.every("/notifications/deliveries", **params)
     typer.echo(json.dumps(items) if as_json else "\n".join(map(render_delivery, items)))
+
+
+@app.command("retry")
+def retry(
+    delivery_id: Annotated[int, typer.Argument(min=1, help="A failed delivery's id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Send a failed delivery again (once its receiver is fixed)."""
+    with api_session(api_url, token) as api:
+        delivery = api.call("POST", f"/notifications/deliveries/{delivery_id}/retry")
+    typer.echo(render_delivery(delivery))

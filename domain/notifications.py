@@ -13,6 +13,14 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+RESEND_WORKFLOW = "NotificationResendWorkflow"
+
+
+def resend_workflow_id(delivery_id: int, attempts: int) -> str:
+    """One resend per failed state of a delivery: a second request for the same failure is
+    the same workflow."""
+    return f"notification-resend-{delivery_id}-{attempts}"
+
 
 class EventKind(StrEnum):
     CAMPAIGN_PLANNED = "campaign.planned"

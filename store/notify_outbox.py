@@ -159,3 +159,38 @@ def rotate_channel_secrets(session: Session, box: SecretBox) -> int:
         session.add(channel)
         rotated += 1
     return rotated
+
+
+class NotFailedError(ValueError):
+    """Only a failed delivery can be sent again (a pending one is still being tried)."""
+
+
+def requeue(session: Session, delivery_id: int) -> tuple[NotificationDelivery, NotificationEvent]:
+    """A failed delivery back to pending with a fresh allowance of attempts (its last error
+    kept until the next attempt); the event to publish again."""
+    delivery = session.get(NotificationDelivery, delivery_id)
+    if delivery is None:
+        raise LookupError(f"notification delivery {delivery_id} does not exist")
+    if delivery.status != DeliveryStatus.FAILED.value:
+        raise NotFailedError(f"the delivery is {delivery.status}, not failed")
+    event = session.get(NotificationEventRow, delivery.event_id)
+    assert event is not None  # foreign key
+    delivery.status, delivery.attempts, delivery.updated_at = (
+        DeliveryStatus.PENDING.value,
+        0,
+        utcnow(),
+    )
+    session.add(delivery)
+    session.commit()
+    session.refresh(delivery)
+    return delivery, NotificationEvent.model_validate(event, from_attributes=True)
+
+
+def fail_requeued(session: Session, delivery_id: int, reason: str) -> None:
+    """Undo a requeue whose resend could not be started: failed again, saying why."""
+    delivery = session.get(NotificationDelivery, delivery_id)
+    assert delivery is not None
+    delivery.status, delivery.last_error = DeliveryStatus.FAILED.value, reason[:2000]
+    delivery.updated_at = utcnow()
+    session.add(delivery)
+    session.commit()

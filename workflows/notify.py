@@ -64,7 +64,7 @@ class Notifier:
             occurred_at=workflow.now(),
         )
         previous = self.sent[-1] if self.sent else None
-        self.sent.append(asyncio.create_task(_publish(event, after=previous)))
+        self.sent.append(asyncio.create_task(publish(event, after=previous)))
 
     async def drain(self) -> None:
         """Wait until every emitted event is recorded (and its sends settled)."""
@@ -72,7 +72,8 @@ class Notifier:
             await asyncio.gather(*pending)  # a signal may emit more meanwhile
 
 
-async def _publish(event: NotificationEvent, after: asyncio.Task[None] | None) -> None:
+async def publish(event: NotificationEvent, after: asyncio.Task[None] | None = None) -> None:
+    """Record and deliver EVENT (after AFTER, if given); a failure is logged, never raised."""
     if after is not None:
         await after
     try:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+import anyio
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from api.crud import (
     CONFLICT,
@@ -28,9 +29,18 @@ from api.crud import (
     paginate,
     save,
 )
-from api.deps import SessionDep
-from api.security import Admin, Viewer
-from domain.notifications import DeliveryStatus, EventKind
+from api.deps import SessionDep, StateDep
+from api.security import Admin, Operator, Viewer
+from api.state import AppState
+from api.workflow_start import TEMPORAL_DOWN, start_workflow
+from domain.notifications import (
+    RESEND_WORKFLOW,
+    DeliveryStatus,
+    EventKind,
+    NotificationEvent,
+    resend_workflow_id,
+)
+from domain.temporal_names import TaskQueue
 from store.models import Campaign
 from store.notifications import (
     NotificationChannel,
@@ -38,6 +48,7 @@ from store.notifications import (
     NotificationEventRow,
     NotificationRule,
 )
+from store.notify_outbox import NotFailedError, fail_requeued, requeue
 
 router = APIRouter(prefix="/notifications", tags=["notifications"], responses=ERRORS)
 
@@ -200,9 +211,59 @@ def list_deliveries(
     )
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, responses=NOT_FOUND)
-def get_delivery(delivery_id: Id, session: SessionDep, _: Viewer) -> DeliveryOut:
+def _one_delivery(session: Session, delivery_id: int) -> DeliveryOut:
     row = session.exec(_delivery_rows().where(NotificationDelivery.id == delivery_id)).first()
     if row is None:
         raise not_found("notification delivery", delivery_id)
     return _delivery_out(*row)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, responses=NOT_FOUND)
+def get_delivery(delivery_id: Id, session: SessionDep, _: Viewer) -> DeliveryOut:
+    return _one_delivery(session, delivery_id)
+
+
+def _requeue(state: AppState, delivery_id: int) -> tuple[int, NotificationEvent]:
+    with Session(state.engine) as session:
+        try:
+            delivery, event = requeue(session, delivery_id)
+        except LookupError:
+            raise not_found("notification delivery", delivery_id) from None
+        except NotFailedError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        return delivery.attempts, event
+
+
+def _fail_again(state: AppState, delivery_id: int, reason: str) -> None:
+    with Session(state.engine) as session:
+        fail_requeued(session, delivery_id, reason)
+
+
+def _read_delivery(state: AppState, delivery_id: int) -> DeliveryOut:
+    with Session(state.engine) as session:
+        return _one_delivery(session, delivery_id)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **CONFLICT, **TEMPORAL_DOWN},
+)
+async def retry_delivery(delivery_id: Id, state: StateDep, _: Operator) -> DeliveryOut:
+    """Send a failed delivery again (after its receiver was fixed): back to pending, with a
+    fresh allowance of attempts, delivered by a workflow. 409 unless it is failed."""
+    attempts, event = await anyio.to_thread.run_sync(_requeue, state, delivery_id)
+    try:
+        await start_workflow(
+            state,
+            RESEND_WORKFLOW,
+            event,
+            resend_workflow_id(delivery_id, attempts),
+            task_queue=TaskQueue.NOTIFY,
+        )
+    except HTTPException as exc:
+        reason = f"resend not started: {exc.detail}"
+        await anyio.to_thread.run_sync(_fail_again, state, delivery_id, reason)
+        raise
+    return await anyio.to_thread.run_sync(_read_delivery, state, delivery_id)

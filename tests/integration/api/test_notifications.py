@@ -4,6 +4,7 @@ its receiver is there to see (published by the real activities on a Temporal wor
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from activities.resources import Resources
 from cli.main import app as cli
 from domain.notifications import EventKind
+from domain.temporal_names import TaskQueue
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.notifications import NotificationChannel
@@ -158,7 +160,9 @@ async def publish(api: Api, temporal_namespaces: dict[str, Client]) -> AsyncIter
     engine = make_engine(settings.effective_database_url)
     resources = Resources(settings=settings, engine=engine, secrets=SecretBox(SECRET_KEY))
     try:
-        async with publisher(temporal_namespaces[NAMESPACE], resources) as running:
+        # On the notifications queue: resends the API starts run here too.
+        client = temporal_namespaces[NAMESPACE]
+        async with publisher(client, resources, TaskQueue.NOTIFY) as running:
             yield running
     finally:
         engine.dispose()
@@ -198,8 +202,36 @@ async def test_a_delivery_that_never_arrived_is_listed_as_failed(
         assert (await admin.get("/notifications/deliveries/2000000")).status_code == 404
         bad = await admin.get("/notifications/deliveries", params={"status": "lost"})
         assert _loc(bad) == [["query", "status"]]
+
+        # The receiver is fixed; an operator sends it again.
+        with http_receiver() as receiver:
+            fixed = {"config": {"url": f"{receiver.url}/hook"}}
+            assert (
+                await admin.patch(f"/notifications/channels/{channel['id']}", json=fixed)
+            ).status_code == 200
+            async with api.async_client(tokens["operator"]) as operator:
+                again = await operator.post(f"/notifications/deliveries/{mine['id']}/retry")
+                assert again.status_code == 202, again.text
+                assert again.json()["status"] in ("pending", "sent")
+                sent = await _eventually_sent(operator, mine["id"])
+                [request] = receiver.requests
+                assert request.headers["Idempotency-Key"] == failed.key
+                assert sent["attempts"] == 1 and sent["last_error"] is None
+                twice = await operator.post(f"/notifications/deliveries/{mine['id']}/retry")
+                assert twice.status_code == 409 and "is sent, not failed" in twice.text
+                missing = await operator.post("/notifications/deliveries/2000000/retry")
+                assert missing.status_code == 404
     assert "notification not delivered" in captured_logs.text()  # said, and nothing secret
     assert HMAC_KEY not in captured_logs.text()
+
+
+async def _eventually_sent(client: httpx.AsyncClient, delivery_id: int) -> dict[str, Any]:
+    for _ in range(200):
+        delivery = (await client.get(f"/notifications/deliveries/{delivery_id}")).json()
+        if delivery["status"] == "sent":
+            return delivery
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"delivery {delivery_id} never sent: {delivery}")
 
 
 def _cli(api: Api, token: str, *args: str, secret: str | None = None) -> Result:
@@ -236,5 +268,7 @@ async def test_the_cli_sets_up_a_channel_and_shows_its_deliveries(
     assert f"host.held {held.subject} -> {name}: sent after 1 attempt(s)" in log.output
     listed = _cli(api, tokens["viewer"], "channels")
     assert name in listed.output and HMAC_KEY not in listed.output
+    not_failed = _cli(api, tokens["operator"], "retry", log.output.split(":", 1)[0])
+    assert not_failed.exit_code == 1 and "is sent, not failed" in not_failed.output
     disabled = _cli(api, tokens["admin"], "disable", str(channel_id))
     assert disabled.exit_code == 0 and "(webhook, disabled, secret set)" in disabled.output

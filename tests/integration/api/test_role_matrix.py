@@ -20,10 +20,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
-from domain.notifications import EventKind, NotificationEvent
+from domain.notifications import RESEND_WORKFLOW, EventKind, NotificationEvent
 from simulators.idrac.catalog import Package, catalog_bytes
 from store.db import make_engine
-from store.notify_outbox import record
+from store.notify_outbox import record, record_attempt
 from tests.integration.api.conftest import NAMESPACE, Api
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
@@ -439,7 +439,29 @@ async def _notify_delivery(f: Fixtures) -> int:
         engine.dispose()
 
 
+async def _failed_delivery(f: Fixtures) -> int:
+    """A delivery whose attempts all failed, ready to be sent again."""
+    delivery_id = await _notify_delivery(f)
+    engine = make_engine(_NOTIFY_DATABASE[0])
+    try:
+        with Session(engine) as session:
+            record_attempt(session, delivery_id, "the receiver answered HTTP 500", final=True)
+    finally:
+        engine.dispose()
+    return delivery_id
+
+
 _NOTIFY_DATABASE: list[str] = []
+
+
+@pytest_asyncio.fixture(scope="module", autouse=True)
+async def end_unserved_resends(temporal_namespaces: dict[str, Client]) -> AsyncIterator[None]:
+    """No worker here serves the notifications queue: end the resends the cells started."""
+    yield
+    client = temporal_namespaces[NAMESPACE]
+    query = f"WorkflowType = '{RESEND_WORKFLOW}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        await client.get_workflow_handle(execution.id).terminate("role matrix finished")
 
 
 @pytest.fixture(autouse=True)
@@ -501,6 +523,12 @@ MATRIX.update(
         "DELETE /notifications/rules/{rule_id}": ("admin", 204, _rule_delete),
         "GET /notifications/deliveries": _simple(
             "viewer", 200, "GET", lambda f: _const("/notifications/deliveries")
+        ),
+        "POST /notifications/deliveries/{delivery_id}/retry": _simple(
+            "operator",
+            202,
+            "POST",
+            lambda f: _fmt("/notifications/deliveries/{}/retry", _failed_delivery(f)),
         ),
         "GET /notifications/deliveries/{delivery_id}": _simple(
             "viewer",

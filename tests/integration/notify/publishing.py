@@ -19,6 +19,7 @@ from activities.notify import NotifyActivities, PublishResult
 from activities.resources import Resources
 from domain.notifications import EventKind, NotificationEvent
 from workflows.notify import PUBLISH_RETRY
+from workflows.notify_resend import NotificationResendWorkflow
 
 
 @workflow.defn
@@ -52,13 +53,17 @@ class Publisher:
 
 
 @asynccontextmanager
-async def publisher(client: Client, resources: Resources) -> AsyncIterator[Publisher]:
-    queue = f"notify-test-{uuid.uuid4().hex[:8]}"
+async def publisher(
+    client: Client, resources: Resources, queue: str | None = None
+) -> AsyncIterator[Publisher]:
+    """A worker with the real activities (and the resend workflow) on QUEUE (default: one
+    of its own)."""
+    queue = queue or f"notify-test-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(
             client,
             task_queue=queue,
-            workflows=[PublishWorkflow],
+            workflows=[PublishWorkflow, NotificationResendWorkflow],
             activities=NotifyActivities(resources).all(),
             activity_executor=executor,
             workflow_runner=UnsandboxedWorkflowRunner(),
