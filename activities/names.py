@@ -81,3 +81,9 @@ class Inventory(StrEnum):
     READ_BATCH = "inventory_sweep_read_batch"
     FINISH = "inventory_sweep_finish"
     FAIL = "inventory_sweep_fail"
+
+
+class Notify(StrEnum):
+    """Notifications: record an event and deliver it, on the ``notifications`` queue."""
+
+    PUBLISH = "notify_publish"

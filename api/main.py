@@ -38,6 +38,8 @@ from api.routes import (
     health,
     inventory,
     metrics,
+    notify_channels,
+    notify_rules,
     onboarding,
     package_match,
     packages,
@@ -82,6 +84,8 @@ ROUTERS = (
     remediation,
     baseline_packages,
     package_match,
+    notify_channels,
+    notify_rules,
 )
 
 

@@ -21,8 +21,14 @@ TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def start_workflow(state: AppState, name: str, argument: Any, workflow_id: str) -> None:
-    """Start NAME with id WORKFLOW_ID on the campaigns queue (same id: same run)."""
+async def start_workflow(
+    state: AppState,
+    name: str,
+    argument: Any,
+    workflow_id: str,
+    task_queue: TaskQueue = TaskQueue.CAMPAIGNS,
+) -> None:
+    """Start NAME with id WORKFLOW_ID on TASK_QUEUE (same id: same run)."""
     try:
         client = await state.temporal_client()
     except (RuntimeError, OSError, TimeoutError) as exc:
@@ -36,7 +42,7 @@ async def start_workflow(state: AppState, name: str, argument: Any, workflow_id:
             name,
             argument,
             id=workflow_id,
-            task_queue=TaskQueue.CAMPAIGNS,
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
     except RPCError as exc:

@@ -8,6 +8,7 @@ from cli import audit, db, demo, dev, discover, inventory, onboard, secrets, ser
 from cli import baseline as baseline_cli
 from cli import campaign as campaign_cli
 from cli import catalog as catalog_cli
+from cli import notify as notify_cli
 from cli import redfish as redfish_cli
 from cli import vcenter as vcenter_cli
 
@@ -32,6 +33,7 @@ app.add_typer(onboard.app, name="onboard")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(baseline_cli.app, name="baseline")
+app.add_typer(notify_cli.app, name="notify")
 
 if __name__ == "__main__":
     app()

@@ -249,6 +249,31 @@ class Settings(BaseSettings):
     otel_service_name: str = Field(
         default="idrac-orch", description="service.name of this process's traces."
     )
+    notify_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description="Attempts per notification and channel before its delivery is marked "
+        "failed (visible in GET /notifications/deliveries and the audit log).",
+    )
+    notify_backoff_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="Wait after a notification's first failed attempt; doubled after each "
+        "further failure up to notify_backoff_max_s.",
+    )
+    notify_backoff_max_s: float = Field(
+        default=60.0, gt=0, le=3600, description="Longest wait between two notification attempts."
+    )
+    notify_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="How long one webhook or SMTP attempt may take."
+    )
+    notify_ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM CAs trusted for webhook HTTPS and SMTP STARTTLS certificates "
+        "(unset: the system's CAs).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

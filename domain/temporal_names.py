@@ -14,6 +14,7 @@ class TaskQueue(StrEnum):
     REDFISH = "redfish"  # async Redfish activities
     VCENTER = "vcenter"  # sync pyvmomi activities on a small thread pool
     SUPERVISION = "supervision"  # long watches over workflows, through the Temporal client
+    NOTIFY = "notifications"  # sync notification sends, apart: a slow receiver stalls nothing
 
 
 def campaign_workflow_id(campaign_id: int) -> str:

@@ -12,6 +12,7 @@ from activities.campaign_plan import CampaignPlanActivities
 from activities.campaign_store import CampaignStoreActivities
 from activities.discovery import DiscoveryActivities
 from activities.inventory import InventoryActivities
+from activities.notify import NotifyActivities
 from activities.onboarding import OnboardingActivities
 from activities.redfish_host import RedfishActivities
 from activities.resources import Resources
@@ -25,6 +26,7 @@ from workflows.cluster import ClusterRolloutWorkflow
 from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
 from workflows.inventory_sweep import InventorySweepWorkflow
+from workflows.notify_resend import NotificationResendWorkflow
 from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
 from workflows.vcenter_sync import VcenterSyncWorkflow
@@ -32,6 +34,7 @@ from workflows.vcenter_sync import VcenterSyncWorkflow
 STORE_CONCURRENCY = 8
 REDFISH_CONCURRENCY = 200  # async: one iDRAC each, cheap on the worker
 SUPERVISION_CONCURRENCY = 200  # async: one watch per running campaign, mostly asleep
+NOTIFY_CONCURRENCY = 8  # threads: a send may wait out a receiver's backoff
 
 
 @dataclass(frozen=True)
@@ -103,5 +106,12 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
                 supervision.end_rollout,
                 supervision.end_runbook,
             ),
+        ),
+        QueueSpec(
+            TaskQueue.NOTIFY,
+            NOTIFY_CONCURRENCY,
+            workflows=(NotificationResendWorkflow,),
+            activities=tuple(NotifyActivities(resources).all()),
+            threaded=True,
         ),
     ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle, ExternalWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         AbortRequest,
         CampaignStartInput,
     )
+    from domain.notifications import EventKind
     from domain.runbook import (
         CampaignPlan,
         CampaignResult,
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         EndRollout,
         HostOutcome,
         HostSlot,
+        HostStatus,
         RolloutProblem,
         WatchedRollouts,
     )
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import RETRY
+from workflows.notify import Notifier
 
 PLAN_HEARTBEAT = timedelta(seconds=30)
 SUPERVISION_HEARTBEAT = timedelta(seconds=30)
@@ -62,6 +65,12 @@ SUPERVISION_HEARTBEAT = timedelta(seconds=30)
 SUPERVISION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=0)
 HOSTS_FINISH_TIMEOUT = timedelta(hours=6)  # a stuck rollout's running runbooks end first
 SUPERVISED_ROLLOUTS = "supervised-rollouts"  # campaigns recorded before the watch replay
+FINAL_EVENTS = {
+    CampaignState.COMPLETED: EventKind.CAMPAIGN_COMPLETED,
+    CampaignState.FINISHED_WITH_FAILURES: EventKind.CAMPAIGN_FAILED,
+    CampaignState.HALTED: EventKind.CAMPAIGN_FAILED,
+    CampaignState.ABORTED: EventKind.CAMPAIGN_ABORTED,
+}
 FINAL_STATES = {
     CampaignState.COMPLETED,
     CampaignState.FINISHED_WITH_FAILURES,
@@ -86,16 +95,22 @@ class CampaignWorkflow:
         self.slot_queue: list[HostSlot] = []
         self.outcomes: list[HostOutcome] = []
         self.problems: dict[str, RolloutProblem] = {}  # by workflow id
+        self.notifier = Notifier(start.campaign_id)
+        self.subject = f"campaign {start.campaign_id}"
 
     # ---- operator messages -------------------------------------------------------------
 
     @workflow.signal(name=SIGNAL_PAUSE)
     async def pause(self) -> None:
+        if not self.paused:
+            self.notifier.emit(EventKind.CAMPAIGN_PAUSED, self.subject, "paused by an operator")
         self.paused = True
         await self.tell_clusters(ClusterRolloutWorkflow.pause)
 
     @workflow.signal(name=SIGNAL_RESUME)
     async def resume(self) -> None:
+        if self.paused:
+            self.notifier.emit(EventKind.CAMPAIGN_RESUMED, self.subject, "resumed by an operator")
         self.paused = False
         await self.tell_clusters(ClusterRolloutWorkflow.resume)
 
@@ -146,6 +161,13 @@ class CampaignWorkflow:
     async def host_finished(self, outcome: HostOutcome) -> None:
         self.outcomes.append(outcome)
         self.slots_in_use.discard(outcome.service_tag)
+        if outcome.status is HostStatus.HELD:
+            self.notifier.emit(
+                EventKind.HOST_HELD,
+                f"host {outcome.service_tag} ({self.subject})",
+                outcome.describe(),
+                discriminator=outcome.service_tag,
+            )
         failures = sum(o.counts_as_failure for o in self.outcomes)
         threshold = self.policy.campaign_failure_threshold
         if failures >= threshold:
@@ -160,16 +182,25 @@ class CampaignWorkflow:
     async def run(self, start: CampaignStartInput) -> CampaignResult:
         workflow.upsert_search_attributes([CAMPAIGN_ID.value_set(str(self.campaign_id))])
         self.set_state(CampaignState.PLANNING)
-        self.plan = await workflow.execute_activity(
-            Store.PLAN_CAMPAIGN,
-            start,
-            result_type=CampaignPlan,
-            task_queue=TaskQueue.CAMPAIGNS,
-            start_to_close_timeout=timedelta(minutes=5),
-            heartbeat_timeout=PLAN_HEARTBEAT,  # a worker killed while planning
-            retry_policy=RETRY,
-        )
+        try:
+            self.plan = await workflow.execute_activity(
+                Store.PLAN_CAMPAIGN,
+                start,
+                result_type=CampaignPlan,
+                task_queue=TaskQueue.CAMPAIGNS,
+                start_to_close_timeout=timedelta(minutes=5),
+                heartbeat_timeout=PLAN_HEARTBEAT,  # a worker killed while planning
+                retry_policy=RETRY,
+            )
+        except ActivityError as error:
+            self.notifier.emit(
+                EventKind.CAMPAIGN_FAILED, self.subject, f"planning failed: {error.cause or error}"
+            )
+            await self.notifier.drain()
+            raise
+        self.notifier.emit(EventKind.CAMPAIGN_PLANNED, self.subject, self.plan_summary())
         self.set_state(CampaignState.RUNNING)
+        self.notifier.emit(EventKind.CAMPAIGN_STARTED, self.subject, "rolling the clusters")
         supervision = []
         if workflow.patched(SUPERVISED_ROLLOUTS):
             supervision = [
@@ -182,6 +213,12 @@ class CampaignWorkflow:
         await asyncio.gather(*supervision, return_exceptions=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.set_state(self.final_state(results))
+        self.notifier.emit(
+            FINAL_EVENTS[self.state],
+            self.subject,
+            self.final_summary(results),
+        )
+        await self.notifier.drain()
         return CampaignResult(
             campaign_id=self.campaign_id,
             state=self.state,
@@ -368,6 +405,22 @@ class CampaignWorkflow:
         if failed or incomplete or (self.plan and self.plan.unresolved):
             return CampaignState.FINISHED_WITH_FAILURES
         return CampaignState.COMPLETED
+
+    def plan_summary(self) -> str:
+        assert self.plan is not None
+        clusters = [f"{c.cluster} ({len(c.hosts)} hosts)" for c in self.plan.clusters]
+        unresolved = (
+            f"; unresolved: {', '.join(self.plan.unresolved)}" if self.plan.unresolved else ""
+        )
+        return f"clusters: {', '.join(clusters) or 'none'}{unresolved}"
+
+    def final_summary(self, results: list[ClusterResult]) -> str:
+        counts: dict[str, int] = {}
+        for outcome in (o for r in results for o in r.outcomes):
+            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+        hosts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no hosts"
+        why = f"; {self.stop_reason}" if self.stop_reason else ""
+        return f"{self.state.value}: {hosts}{why}"
 
     def set_state(self, state: CampaignState) -> None:
         self.state = state

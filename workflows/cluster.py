@@ -23,6 +23,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.names import Store, Supervise, Vcenter
     from domain.capacity import CapacityAnswer
+    from domain.notifications import EventKind
     from domain.runbook import (
         CapacityRequest,
         ClusterProgress,
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.windows import WaitDecision, parse_windows, wait_reason
 
 from workflows.host import RETRY, HostUpdateWorkflow
+from workflows.notify import Notifier
 
 CAPACITY_POLL = timedelta(minutes=1)
 FRESH_CAPACITY_ANSWER = timedelta(seconds=10)
@@ -62,6 +64,7 @@ class ClusterRolloutWorkflow:
         self.slots_requested: set[str] = set(rollout.progress.slots_requested)
         self.slots_granted: set[str] = set(rollout.progress.slots_granted)
         self.allowed_at_once = 1  # hosts vCenter lets go at once, as of its last answer
+        self.notifier = Notifier(rollout.campaign_id)
 
     # ---- operator and campaign messages ------------------------------------------------
 
@@ -117,6 +120,7 @@ class ClusterRolloutWorkflow:
         self.waiting_reason = "waiting for running hosts to finish" if self.running else None
         await asyncio.gather(*self.host_tasks)  # each host's runbook and its bookkeeping
         await self.return_unused_slots()
+        await self.notifier.drain()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ClusterResult(
             cluster=rollout.cluster,
@@ -163,6 +167,12 @@ class ClusterRolloutWorkflow:
         self.waiting_reason = decision.reason
         if decision.wake_at is None:
             self.stop(f"{job.host.service_tag}: {decision.reason}")
+            self.notifier.emit(
+                EventKind.WINDOW_MISSED,
+                f"cluster {self.rollout.cluster} (campaign {self.rollout.campaign_id})",
+                f"{job.host.service_tag} and the hosts after it not started: {decision.reason}",
+                discriminator=job.host.service_tag,
+            )
         else:
             await self.wait_for_change(at_most=max(decision.wake_at - now, timedelta(seconds=1)))
         return False

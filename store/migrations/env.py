@@ -9,6 +9,7 @@ import store.baselines  # and the baseline and compliance tables
 import store.catalog  # and the catalog tables
 import store.inventory  # and the inventory sweep tables
 import store.models  # registers the tables on SQLModel.metadata
+import store.notifications  # and the notification tables
 import store.onboarding  # and the onboarding tables
 import store.vcenter_sync  # noqa: F401  (and the vCenter sync tables)
 from store.db import make_engine

@@ -10,19 +10,24 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
 from common.settings import Settings
+from domain.notifications import RESEND_WORKFLOW, EventKind, NotificationEvent
 from domain.package_links import PackageLink
 from simulators.idrac.catalog import Package, catalog_bytes
 from store.crypto import package_link_keys
+from store.db import make_engine
+from store.notify_outbox import record, record_attempt
 from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api
 from tests.integration.api.console_matrix import CONSOLE, console_client, console_routes, send
 
@@ -488,6 +493,136 @@ async def _remediation(f: Fixtures) -> Call:
 async def _baseline_body(f: Fixtures) -> dict[str, Any]:
     scope = {"hosts": [(await f.admin.get(f"/servers/{await f.server()}")).json()["service_tag"]]}
     return {"name": _u("bl"), "catalog_id": await f.catalog(), "scope": scope}
+
+
+# ---- notifications (channels and rules: admin writes, everyone reads; the delivery log) ----
+
+
+async def _notify_channel(f: Fixtures) -> int:
+    body = {"kind": "webhook", "name": _u("hook"), "config": {"url": "http://127.0.0.1:9/h"}}
+    return await f.post("/notifications/channels", {**body, "secret": "matrix-hmac-key-0001"})
+
+
+async def _notify_rule(f: Fixtures) -> int:
+    return await f.post("/notifications/rules", {"channel_id": await _notify_channel(f)})
+
+
+async def _notify_delivery(f: Fixtures) -> int:
+    """A delivery as the publish activity records it (nothing sends in this suite)."""
+    await _notify_rule(f)
+    event = NotificationEvent(
+        key=_u("matrix"),
+        kind=EventKind.DRIFT_FOUND,
+        subject="matrix",
+        occurred_at=datetime.now(UTC),
+    )
+    engine = make_engine(_NOTIFY_DATABASE[0])
+    try:
+        with Session(engine) as session:
+            return record(session, event)[0]
+    finally:
+        engine.dispose()
+
+
+async def _failed_delivery(f: Fixtures) -> int:
+    """A delivery whose attempts all failed, ready to be sent again."""
+    delivery_id = await _notify_delivery(f)
+    engine = make_engine(_NOTIFY_DATABASE[0])
+    try:
+        with Session(engine) as session:
+            record_attempt(session, delivery_id, "the receiver answered HTTP 500", final=True)
+    finally:
+        engine.dispose()
+    return delivery_id
+
+
+_NOTIFY_DATABASE: list[str] = []
+
+
+@pytest_asyncio.fixture(scope="module", autouse=True)
+async def end_unserved_resends(temporal_namespaces: dict[str, Client]) -> AsyncIterator[None]:
+    """No worker here serves the notifications queue: end the resends the cells started."""
+    yield
+    client = temporal_namespaces[NAMESPACE]
+    query = f"WorkflowType = '{RESEND_WORKFLOW}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        await client.get_workflow_handle(execution.id).terminate("role matrix finished")
+
+
+@pytest.fixture(autouse=True)
+def _notify_database(api: Api) -> None:
+    _NOTIFY_DATABASE[:] = [api.settings.effective_database_url]
+
+
+async def _channel_create(f: Fixtures) -> Call:
+    body = {"kind": "webhook", "name": _u("hook"), "config": {"url": "https://127.0.0.1:9/h"}}
+    return Call("POST", "/notifications/channels", json={**body, "secret": "matrix-hmac-key-02"})
+
+
+async def _channel_delete(f: Fixtures) -> Call:
+    path = f"/notifications/channels/{await _notify_channel(f)}"
+    return Call("DELETE", path, check_unchanged=path)
+
+
+async def _rule_create(f: Fixtures) -> Call:
+    body = {"channel_id": await _notify_channel(f), "kinds": ["host.held"]}
+    return Call("POST", "/notifications/rules", json=body)
+
+
+async def _rule_delete(f: Fixtures) -> Call:
+    path = f"/notifications/rules/{await _notify_rule(f)}"
+    return Call("DELETE", path, check_unchanged=path)
+
+
+MATRIX.update(
+    {
+        "GET /notifications/channels": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/channels")
+        ),
+        "POST /notifications/channels": ("admin", 201, _channel_create),
+        "GET /notifications/channels/{channel_id}": _simple(
+            "viewer", 200, "GET", lambda f: _fmt("/notifications/channels/{}", _notify_channel(f))
+        ),
+        "PATCH /notifications/channels/{channel_id}": _simple(
+            "admin",
+            200,
+            "PATCH",
+            lambda f: _fmt("/notifications/channels/{}", _notify_channel(f)),
+            json={"enabled": False},
+        ),
+        "DELETE /notifications/channels/{channel_id}": ("admin", 204, _channel_delete),
+        "GET /notifications/rules": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/rules")
+        ),
+        "POST /notifications/rules": ("admin", 201, _rule_create),
+        "GET /notifications/rules/{rule_id}": _simple(
+            "viewer", 200, "GET", lambda f: _fmt("/notifications/rules/{}", _notify_rule(f))
+        ),
+        "PATCH /notifications/rules/{rule_id}": _simple(
+            "admin",
+            200,
+            "PATCH",
+            lambda f: _fmt("/notifications/rules/{}", _notify_rule(f)),
+            json={"enabled": False},
+        ),
+        "DELETE /notifications/rules/{rule_id}": ("admin", 204, _rule_delete),
+        "GET /notifications/deliveries": _simple(
+            "viewer", 200, "GET", lambda f: _const("/notifications/deliveries")
+        ),
+        "POST /notifications/deliveries/{delivery_id}/retry": _simple(
+            "operator",
+            202,
+            "POST",
+            lambda f: _fmt("/notifications/deliveries/{}/retry", _failed_delivery(f)),
+        ),
+        "GET /notifications/deliveries/{delivery_id}": _simple(
+            "viewer",
+            200,
+            "GET",
+            lambda f: _fmt("/notifications/deliveries/{}", _notify_delivery(f)),
+        ),
+    }
+)
 
 
 async def _const(value: str) -> str:

@@ -1,0 +1,58 @@
+"""What each notification channel kind needs besides its secret, validated once (API, CLI)
+and read back by the activity that sends. The secret itself is never part of these."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from domain.notifications import ChannelKind
+
+Address = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebhookConfig(_Config):
+    """A JSON POST to ``url``, signed with the channel's secret (HMAC-SHA256)."""
+
+    url: HttpUrl = Field(examples=["https://hooks.example.com/idrac-orch"])
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, url: HttpUrl) -> HttpUrl:
+        if url.username or url.password:
+            raise ValueError("must not carry a user or password (the URL is not secret)")
+        return url
+
+
+class EmailConfig(_Config):
+    """SMTP with STARTTLS (always: credentials and contents never cross in clear)."""
+
+    host: str = Field(min_length=1, max_length=255, examples=["smtp.example.com"])
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: Address = Field(examples=["idrac-orch@example.com"])
+    recipients: list[Address] = Field(min_length=1, max_length=50)
+    username: str | None = Field(
+        default=None, max_length=255, description="SMTP login; the password is the secret."
+    )
+
+
+class AppriseConfig(_Config):
+    """Nothing but the Apprise URL, which is the secret (it carries the service's tokens)."""
+
+
+CONFIGS: dict[ChannelKind, type[_Config]] = {
+    ChannelKind.WEBHOOK: WebhookConfig,
+    ChannelKind.EMAIL: EmailConfig,
+    ChannelKind.APPRISE: AppriseConfig,
+}
+SECRET_REQUIRED = {ChannelKind.WEBHOOK: True, ChannelKind.EMAIL: False, ChannelKind.APPRISE: True}
+SECRET_MEANING = {
+    ChannelKind.WEBHOOK: "the HMAC-SHA256 signing key",
+    ChannelKind.EMAIL: "the SMTP password",
+    ChannelKind.APPRISE: "the Apprise URL (e.g. slack://..., json://host/path)",
+}

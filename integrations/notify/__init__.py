@@ -1,0 +1,1 @@
+"""Adapters that carry a notification to a receiver: signed webhooks, SMTP, Apprise."""
