@@ -7,17 +7,40 @@ the file lives at ``<package_dir>/<sha256>/<file name>`` like any uploaded packa
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
-from fastapi import HTTPException, status
+import anyio
+from fastapi import HTTPException, Request, status
 from sqlmodel import Session, select
 
-from api.crud import save
+from api.crud import invalid, save
 from integrations.catalog.packages import Fetched
 from store.catalog import CatalogComponentRow
 from store.models import FirmwarePackage, utcnow
 from store.packages import stored_path
+
+MAX_PACKAGE_BYTES = 4 * 1024**3
+
+
+async def spool(request: Request, partial: Path) -> Fetched:
+    """The request body streamed to PARTIAL (never held in memory), with its hashes; the
+    partial file is gone again if the body is too large or the upload breaks off."""
+    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    try:
+        async with await anyio.open_file(partial, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_PACKAGE_BYTES:
+                    raise invalid("body", f"larger than {MAX_PACKAGE_BYTES} bytes")
+                sha.update(chunk)
+                md5.update(chunk)
+                await out.write(chunk)
+    except BaseException:
+        await anyio.Path(partial).unlink(missing_ok=True)
+        raise
+    return Fetched(partial, sha.hexdigest(), md5.hexdigest(), size)
 
 
 def partial_path(root: Path) -> Path:

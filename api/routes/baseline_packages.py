@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from api.crud import CONFLICT, ERRORS, NOT_FOUND, Id, Message, get_or_404, invalid
 from api.deps import SessionDep, StateDep
-from api.package_repository import keep, partial_path
-from api.routes.packages import MAX_PACKAGE_BYTES, PackageOut, package_out
+from api.package_repository import MAX_PACKAGE_BYTES, keep, partial_path
+from api.routes.packages import PackageOut, package_out
 from api.routes.remediation import FirmwareDraft, RemediationRequest, remediation_plan
 from api.security import Admin
 from domain.baseline import ScopeName

@@ -4,7 +4,6 @@ typed by hand."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -14,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from api.crud import CONFLICT, ERRORS, invalid
 from api.deps import StateDep
-from api.package_repository import keep, partial_path
-from api.routes.packages import _UPLOAD_BODY, FILE_NAME, MAX_PACKAGE_BYTES, PackageOut, package_out
+from api.package_repository import keep, partial_path, spool
+from api.routes.packages import _UPLOAD_BODY, FILE_NAME, PackageOut, package_out
 from api.security import Admin
 from integrations.catalog.packages import Fetched
 from store.catalog import CatalogComponentRow
@@ -57,24 +56,6 @@ def _entry(session: Session, got: Fetched, file_name: str) -> tuple[CatalogCompo
     raise invalid("body", "matches no catalog entry by SHA-256, MD5 or file name")
 
 
-async def _spool(request: Request, state: StateDep) -> Fetched:
-    partial = partial_path(state.settings.effective_package_dir)
-    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-    try:
-        async with await anyio.open_file(partial, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_PACKAGE_BYTES:
-                    raise invalid("body", f"larger than {MAX_PACKAGE_BYTES} bytes")
-                sha.update(chunk)
-                md5.update(chunk)
-                await out.write(chunk)
-    except BaseException:
-        await anyio.Path(partial).unlink(missing_ok=True)
-        raise
-    return Fetched(partial, sha.hexdigest(), md5.hexdigest(), size)
-
-
 def _match(state: StateDep, got: Fetched, file_name: str) -> Matched:
     with Session(state.engine) as session:
         try:
@@ -105,5 +86,5 @@ async def match_package(
     _: Admin,
     file_name: Annotated[str, Query(pattern=FILE_NAME, examples=["BIOS_X1Y2Z_WN64_2.19.1.EXE"])],
 ) -> Any:
-    got = await _spool(request, state)
+    got = await spool(request, partial_path(state.settings.effective_package_dir))
     return await anyio.to_thread.run_sync(_match, state, got, file_name)

@@ -4,7 +4,6 @@ is the content's SHA-256, so it can only serve what an admin uploaded)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from datetime import datetime
@@ -35,6 +34,7 @@ from api.crud import (
 )
 from api.crud import delete as delete_row
 from api.deps import SessionDep, StateDep
+from api.package_repository import spool
 from api.security import Admin, Viewer
 from domain.package_links import PackageLink, refusal
 from store.crypto import package_link_keys
@@ -42,7 +42,6 @@ from store.models import FirmwarePackage, utcnow
 from store.packages import campaigns_using, release_file, stored_path
 
 router = APIRouter(tags=["packages"])
-MAX_PACKAGE_BYTES = 4 * 1024**3
 CHUNK = 1024 * 1024
 FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 SHA256 = r"^[0-9a-f]{64}$"
@@ -177,22 +176,14 @@ async def upload_package_file(
     root = state.settings.effective_package_dir
     target_dir = root / row.sha256
     await anyio.to_thread.run_sync(lambda: target_dir.mkdir(parents=True, exist_ok=True))
-    partial = target_dir / f".upload-{os.getpid()}-{id(request)}"
-    digest, size = hashlib.sha256(), 0
+    got = await spool(request, target_dir / f".upload-{os.getpid()}-{id(request)}")
     try:
-        async with await anyio.open_file(partial, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_PACKAGE_BYTES:
-                    raise invalid("body", f"larger than {MAX_PACKAGE_BYTES} bytes")
-                digest.update(chunk)
-                await out.write(chunk)
-        if digest.hexdigest() != row.sha256:
+        if got.sha256 != row.sha256:
             raise invalid("body", "SHA-256 of the uploaded file does not match the package's")
-        await anyio.Path(partial).rename(target_dir / file_name)
+        await anyio.Path(got.path).rename(target_dir / file_name)
     finally:
-        await anyio.Path(partial).unlink(missing_ok=True)
-    return await anyio.to_thread.run_sync(_mark_uploaded, state, package_id, file_name, size)
+        await anyio.Path(got.path).unlink(missing_ok=True)
+    return await anyio.to_thread.run_sync(_mark_uploaded, state, package_id, file_name, got.size)
 
 
 def _load(state: StateDep, package_id: int) -> FirmwarePackage:
