@@ -131,28 +131,23 @@ async def _act(request: Request, state: AppState, campaign_id: int, action: Acti
     return RedirectResponse(f"/ui/campaigns/{campaign_id}", status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/{campaign_id}/start", name="console_start_campaign")
-async def start(campaign_id: Id, request: Request, state: StateDep) -> Response:
-    async def act(principal: Principal, _: dict[str, str]) -> object:
-        return await api_campaigns.start_campaign(campaign_id, state, principal)
+def _signal_route(action: str, call: Callable[[int, Any, Principal], Awaitable[object]]) -> None:
+    """POST /ui/campaigns/{id}/ACTION: the API's own route function behind the console's
+    login, role check and audit."""
 
-    return await _act(request, state, campaign_id, act)
+    async def route(campaign_id: Id, request: Request, state: StateDep) -> Response:
+        async def act(principal: Principal, _: dict[str, str]) -> object:
+            return await call(campaign_id, state, principal)
 
+        return await _act(request, state, campaign_id, act)
 
-@router.post("/{campaign_id}/pause", name="console_pause_campaign")
-async def pause(campaign_id: Id, request: Request, state: StateDep) -> Response:
-    async def act(principal: Principal, _: dict[str, str]) -> object:
-        return await api_campaigns.pause_campaign(campaign_id, state, principal)
-
-    return await _act(request, state, campaign_id, act)
+    name = f"console_{action}_campaign"
+    router.add_api_route(f"/{{campaign_id}}/{action}", route, methods=["POST"], name=name)
 
 
-@router.post("/{campaign_id}/resume", name="console_resume_campaign")
-async def resume(campaign_id: Id, request: Request, state: StateDep) -> Response:
-    async def act(principal: Principal, _: dict[str, str]) -> object:
-        return await api_campaigns.resume_campaign(campaign_id, state, principal)
-
-    return await _act(request, state, campaign_id, act)
+_signal_route("start", api_campaigns.start_campaign)
+_signal_route("pause", api_campaigns.pause_campaign)
+_signal_route("resume", api_campaigns.resume_campaign)
 
 
 @router.post("/{campaign_id}/abort", name="console_abort_campaign")
