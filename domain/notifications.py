@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESEND_WORKFLOW = "NotificationResendWorkflow"
+PUBLISH_WORKFLOW = "NotificationPublishWorkflow"
 
 
 def resend_workflow_id(delivery_id: int, attempts: int) -> str:

@@ -26,7 +26,7 @@ from workflows.cluster import ClusterRolloutWorkflow
 from workflows.discovery import DiscoveryWorkflow
 from workflows.host import HostUpdateWorkflow
 from workflows.inventory_sweep import InventorySweepWorkflow
-from workflows.notify_resend import NotificationResendWorkflow
+from workflows.notify_publish import NotificationPublishWorkflow
 from workflows.onboarding import OnboardingValidationWorkflow
 from workflows.selftest import SelfTestWorkflow
 from workflows.vcenter_sync import VcenterSyncWorkflow
@@ -110,7 +110,7 @@ def queue_specs(resources: Resources, client: Client) -> list[QueueSpec]:
         QueueSpec(
             TaskQueue.NOTIFY,
             NOTIFY_CONCURRENCY,
-            workflows=(NotificationResendWorkflow,),
+            workflows=(NotificationPublishWorkflow,),
             activities=tuple(NotifyActivities(resources).all()),
             threaded=True,
         ),

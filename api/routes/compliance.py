@@ -3,9 +3,10 @@ earlier evaluation as JSON or CSV, its history, and the hosts drifted off the ba
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
@@ -25,8 +26,11 @@ from api.crud import (
     text_filter,
 )
 from api.csv_export import csv_chunks
-from api.deps import SessionDep
+from api.deps import SessionDep, StateDep
 from api.security import Operator, Viewer
+from api.state import AppState
+from api.workflow_start import start_workflow
+from common.logging import get_logger
 from domain.compliance import HostCompliance, State
 from domain.compliance_report import (
     CSV_COLUMNS,
@@ -37,9 +41,12 @@ from domain.compliance_report import (
     csv_rows,
     summarize,
 )
+from domain.notifications import PUBLISH_WORKFLOW, EventKind, NotificationEvent, event_key
+from domain.temporal_names import TaskQueue
 from store.baselines import Baseline, ComplianceHost, ComplianceRun
 from store.compliance import evaluate, latest_run, record_run, run_hosts
 
+log = get_logger(__name__)
 router = APIRouter(prefix="/baselines", tags=["compliance"], responses=ERRORS)
 
 
@@ -114,15 +121,50 @@ def _run(session: Session, baseline_id: int, run_id: int | None) -> ComplianceRu
     responses=NOT_FOUND,
     summary="Evaluate the baseline against the current inventory; kept as a snapshot",
 )
-def evaluate_baseline(baseline_id: Id, session: SessionDep, principal: Operator) -> Any:
+async def evaluate_baseline(
+    baseline_id: Id, session: SessionDep, state: StateDep, principal: Operator
+) -> Any:
+    """Hosts that went off the baseline with this evaluation are announced (event
+    ``drift.found``, through the notification rules)."""
+    report, baseline_name = await anyio.to_thread.run_sync(
+        _evaluate, session, baseline_id, principal.name
+    )
+    went_off = [h for h in report.hosts if h.off_since == report.run.evaluated_at]
+    if went_off and report.run.id is not None:
+        await _announce_drift(state, baseline_name, report.run.id, went_off)
+    return report
+
+
+def _evaluate(session: Session, baseline_id: int, who: str) -> tuple[ComplianceReport, str]:
     baseline = get_or_404(session, Baseline, baseline_id)
-    run = record_run(session, baseline, evaluate(session, baseline), principal.name)
+    run = record_run(session, baseline, evaluate(session, baseline), who)
     session.commit()
     session.refresh(run)
     hosts = _report(session, run)
-    return ComplianceReport(
+    report = ComplianceReport(
         run=RunOut.model_validate(run), fleet=run.summary, clusters=by_cluster(hosts), hosts=hosts
     )
+    return report, baseline.name
+
+
+async def _announce_drift(
+    state: AppState, baseline: str, run_id: int, hosts: list[HostReport]
+) -> None:
+    """Publish drift.found once per evaluation (its key); the evaluation stands either way:
+    when Temporal is away the report still shows the drift, and the log says it was not
+    announced."""
+    listed = ", ".join(f"{h.name} [{h.service_tag}] ({h.state.value})" for h in hosts)
+    event = NotificationEvent(
+        key=event_key(f"compliance-run-{run_id}", EventKind.DRIFT_FOUND),
+        kind=EventKind.DRIFT_FOUND,
+        subject=f"baseline {baseline}: {len(hosts)} host(s) went off the baseline"[:255],
+        detail=f"evaluation {run_id}: {listed}"[:2000],
+        occurred_at=datetime.now(UTC),
+    )
+    try:
+        await start_workflow(state, PUBLISH_WORKFLOW, event, event.key, TaskQueue.NOTIFY)
+    except HTTPException as exc:
+        log.warning("drift notification not started", run_id=run_id, reason=exc.detail)
 
 
 @router.get(

@@ -34,7 +34,7 @@ from api.security import Admin, Operator, Viewer
 from api.state import AppState
 from api.workflow_start import TEMPORAL_DOWN, start_workflow
 from domain.notifications import (
-    RESEND_WORKFLOW,
+    PUBLISH_WORKFLOW,
     DeliveryStatus,
     EventKind,
     NotificationEvent,
@@ -257,7 +257,7 @@ async def retry_delivery(delivery_id: Id, state: StateDep, _: Operator) -> Deliv
     try:
         await start_workflow(
             state,
-            RESEND_WORKFLOW,
+            PUBLISH_WORKFLOW,
             event,
             resend_workflow_id(delivery_id, attempts),
             task_queue=TaskQueue.NOTIFY,

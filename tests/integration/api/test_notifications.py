@@ -5,6 +5,7 @@ its receiver is there to see (published by the real activities on a Temporal wor
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +25,7 @@ from domain.temporal_names import TaskQueue
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.notifications import NotificationChannel
+from tests.integration.api.baseline_lab import Lab, inventory
 from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api, LogTee
 from tests.integration.notify.publishing import Publisher, event, publisher
 from tests.services.ports import free_port
@@ -272,3 +274,38 @@ async def test_the_cli_sets_up_a_channel_and_shows_its_deliveries(
     assert not_failed.exit_code == 1 and "is sent, not failed" in not_failed.output
     disabled = _cli(api, tokens["admin"], "disable", str(channel_id))
     assert disabled.exit_code == 0 and "(webhook, disabled, secret set)" in disabled.output
+
+
+async def test_a_host_that_goes_off_its_baseline_is_announced_once(
+    api: Api, tokens: dict[str, str], publish: Publisher
+) -> None:
+    """drift.found: the compliance evaluation that finds a host newly off its baseline
+    publishes it; evaluations that find it still off do not repeat it."""
+    with http_receiver() as receiver, api.client(tokens["admin"]) as sync_admin:
+        async with api.async_client(tokens["admin"]) as admin:
+            hook = await admin.post("/notifications/channels", json=_webhook(f"{receiver.url}/h"))
+            await _only(admin, hook.json()["id"], ["drift.found"])
+            lab = await asyncio.to_thread(Lab, sync_admin)
+            for name in ("steady", "drifter"):
+                await asyncio.to_thread(lab.host, name, 0, inventory("2.13.0"))
+            baseline = (await asyncio.to_thread(lab.baseline))["id"]
+            async with api.async_client(tokens["operator"]) as operator:
+                evaluate = f"/baselines/{baseline}/compliance"
+                assert (await operator.post(evaluate)).status_code == 201  # all compliant
+                drifter = lab.hosts["drifter"]
+                older = {"firmware_inventory": inventory("2.10.0")}
+                changed = await admin.patch(f"/servers/{drifter['id']}", json=older)
+                assert changed.status_code == 200, changed.text
+                second = await operator.post(evaluate)
+                assert second.status_code == 201
+                [announced] = await asyncio.to_thread(receiver.wait_for, 1)
+                assert (await operator.post(evaluate)).status_code == 201  # still off: no news
+                await asyncio.sleep(1.0)
+
+    event = json.loads(announced.body)
+    assert event["kind"] == "drift.found"
+    assert event["subject"].endswith(": 1 host(s) went off the baseline")
+    assert drifter["esxi_host"] in event["detail"] and "(upgrade)" in event["detail"]
+    assert "steady" not in event["detail"]
+    assert announced.headers["Idempotency-Key"] == event["key"]
+    assert len(receiver.requests) == 1

@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from common.settings import Settings
-from domain.notifications import RESEND_WORKFLOW, EventKind, NotificationEvent
+from domain.notifications import PUBLISH_WORKFLOW, EventKind, NotificationEvent
 from domain.package_links import PackageLink
 from simulators.idrac.catalog import Package, catalog_bytes
 from store.crypto import package_link_keys
@@ -544,7 +544,7 @@ async def end_unserved_resends(temporal_namespaces: dict[str, Client]) -> AsyncI
     """No worker here serves the notifications queue: end the resends the cells started."""
     yield
     client = temporal_namespaces[NAMESPACE]
-    query = f"WorkflowType = '{RESEND_WORKFLOW}' AND ExecutionStatus = 'Running'"
+    query = f"WorkflowType = '{PUBLISH_WORKFLOW}' AND ExecutionStatus = 'Running'"
     async for execution in client.list_workflows(query):
         await client.get_workflow_handle(execution.id).terminate("role matrix finished")
 

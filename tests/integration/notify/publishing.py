@@ -19,7 +19,7 @@ from activities.notify import NotifyActivities, PublishResult
 from activities.resources import Resources
 from domain.notifications import EventKind, NotificationEvent
 from workflows.notify import PUBLISH_RETRY
-from workflows.notify_resend import NotificationResendWorkflow
+from workflows.notify_publish import NotificationPublishWorkflow
 
 
 @workflow.defn
@@ -63,7 +63,7 @@ async def publisher(
         async with Worker(
             client,
             task_queue=queue,
-            workflows=[PublishWorkflow, NotificationResendWorkflow],
+            workflows=[PublishWorkflow, NotificationPublishWorkflow],
             activities=NotifyActivities(resources).all(),
             activity_executor=executor,
             workflow_runner=UnsandboxedWorkflowRunner(),
