@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -227,14 +228,23 @@ async def test_hold_policy_keeps_a_failed_host_in_maintenance_and_alerts(
     assert any(failing in a.target for a in alerts)
 
 
+async def _running_hosts(rollout: WorkflowHandle[Any, Any]) -> dict[str, str]:
+    try:
+        return (await rollout.query(ClusterRolloutWorkflow.status)).running
+    except RPCError:  # not started yet
+        return {}
+
+
 @pytest.mark.usefixtures("workers")
 async def test_abort_is_validated_and_lets_the_running_host_finish(
     temporal_env: WorkflowEnvironment, lab: Lab
 ) -> None:
     spec = _spec(lab, ["alpha"], "2.12.0", max_concurrent_per_cluster=1, global_max_concurrent=1)
     handle = await _start(temporal_env, lab, spec)
+    # Running means the host's runbook started (a granted slot alone is not yet a host).
+    rollout = temporal_env.client.get_workflow_handle(f"{handle.id}-cluster-alpha")
     deadline = time.monotonic() + 60
-    while not (await handle.query(CampaignWorkflow.status)).hosts_in_flight:
+    while not await _running_hosts(rollout):
         assert time.monotonic() < deadline, "no host started"
         await asyncio.sleep(0.05)
 
