@@ -1,9 +1,12 @@
-"""`idrac-orch demo`: a rolling BIOS campaign over a simulated datacenter, end to end.
+"""`idrac-orch demo`: the firmware lifecycle and a rolling BIOS campaign over a simulated
+datacenter, end to end.
 
 start the simulated vCenter and iDRACs from one fleet file
 start the embedded stack (Temporal + Web UI, worker, API)
-enter the datacenter into the API and upload the BIOS package
-launch the campaign through the API and show its progress live
+enter the datacenter into the API
+import Dell's catalog from a loopback mirror, show the fleet's compliance against a
+baseline, remediate one cluster to it and show the compliance again (cli/demo_baseline.py)
+upload the BIOS package, launch the campaign through the API and show its progress live
 check the outcome: the faulty host failed with nothing changed and back in service, the
 compliant one skipped, the rest updated, and the campaign finished with failures (its own
 result, not Temporal's "completed")
@@ -14,21 +17,21 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 
-from api.campaign_status import FINAL, status_text
+from api.campaign_status import status_text
 from api.security import hash_password
-from cli.campaign import component_lines, problem_line
-from cli.demo_inventory import Package, seed_inventory, upload_package
+from cli.demo_baseline import run_lifecycle
+from cli.demo_follow import report_outcomes
+from cli.demo_inventory import POLICY, Package, seed_inventory, upload_package
 from cli.dev import Supervisor, api_url, stack_urls, start_stack, wait_for_stop_or_crash
 from common.settings import Settings
 from common.signals import stop_event
-from domain.runbook import CampaignState, RolloutProblem
+from domain.runbook import CampaignState
 from simulators.fleet import Fleet, load_fleet
 from simulators.idrac.runner import SimulatorThread
 from simulators.idrac.simulator import IdracSimulator
@@ -36,7 +39,6 @@ from simulators.vcsim.harness import VcsimProcess
 
 BIOS = Package(component_id="159", version="2.19.1", file_name="BIOS_8MRPC_WN64_2.19.1.EXE")
 ADMIN = "demo-admin"
-CAMPAIGN_TIMEOUT_S = 600
 # Faults that fail the job before anything is flashed: a failure with the host back in
 # service. Any other fault changes firmware first: reverted, or held for a human.
 NOTHING_FLASHED = ("job_fails", "download_fails")
@@ -76,7 +78,7 @@ def demo(
                 typer.echo(
                     f"  console login    {ADMIN}, password in {_password_file(data_dir, password)}"
                 )
-                ok = _run_campaign(settings, password, fleet, vcsim)
+                ok = _run_demo(settings, password, fleet, vcsim, data_dir)
                 if keep:
                     typer.echo("Everything stays up for you to explore; Ctrl-C to stop.")
                     wait_for_stop_or_crash(supervisor, stopping)
@@ -117,100 +119,41 @@ def _stack_settings(data_dir: Path, simulator: IdracSimulator, password: str) ->
     return Settings()
 
 
-def _run_campaign(settings: Settings, password: str, fleet: Fleet, vcsim: VcsimProcess) -> bool:
-    with httpx.Client(base_url=api_url(settings), timeout=30) as api:
+def _run_demo(
+    settings: Settings, password: str, fleet: Fleet, vcsim: VcsimProcess, data_dir: Path
+) -> bool:
+    """The firmware lifecycle first (the fleet as shipped against Dell's next release),
+    then the BIOS campaign over every cluster."""
+    with httpx.Client(base_url=api_url(settings), timeout=60) as api:
         login = api.post("/auth/login", json={"username": ADMIN, "password": password})
         login.raise_for_status()
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         seed_inventory(api, fleet, vcsim.url)
-        package_id = upload_package(api, BIOS)
-        spec = {
-            "targets": {"clusters": [c.name for _, c in fleet.clusters()]},
-            "firmware": [
-                {
-                    "component_id": BIOS.component_id,
-                    "version": BIOS.version,
-                    "package_id": package_id,
-                }
-            ],
-            "policy": {
-                "max_concurrent_per_cluster": 2,
-                "min_hosts_online": 2,
-                "global_max_concurrent": 4,
-                "cluster_failure_threshold": 2,
-                "campaign_failure_threshold": 3,
-                "on_failure": "rollback",
-                "reboot": {"mode": "graceful", "grace_period_s": 30},
-            },
-        }
-        created = api.post("/campaigns", json={"name": "demo: BIOS 2.19.1", "spec": spec})
-        created.raise_for_status()
-        campaign_id = created.json()["id"]
-        api.post(f"/campaigns/{campaign_id}/start").raise_for_status()
-        typer.echo(
-            f"Campaign {campaign_id} started: BIOS {BIOS.version} on {len(fleet.hosts())} hosts"
-        )
-        typer.echo(f"  watch it live: {api_url(settings)}/ui/campaigns/{campaign_id}")
-        seen, ended = _follow(api, campaign_id)
-        final = _recorded_outcomes(api, campaign_id)
-        for tag, row in sorted(final.items()):
-            if tag not in seen:  # finished in the last second, after the live view closed
-                _print_outcome(tag, row["status"], row["detail"], row.get("components"))
-        return _verdict({tag: row["status"] for tag, row in final.items()}, ended, fleet)
+        remediated = run_lifecycle(api, fleet, data_dir)
+        return _run_campaign(api, settings, fleet) and remediated
 
 
-def _print_outcome(
-    tag: str, status: str, reason: str | None, components: list[dict[str, Any]] | None
-) -> None:
-    typer.echo(f"  {status:<12} {tag}" + (f"  ({reason})" if reason else ""))
-    for line in component_lines(components):
-        typer.echo(f"               {line}")
-
-
-def _follow(api: httpx.Client, campaign_id: int) -> tuple[set[str], str]:
-    """Print each host's outcome as it lands and any rollout that cannot progress, until
-    the campaign ends; return who printed and the campaign's final status."""
-    seen: set[str] = set()
-    waiting: dict[str, str | None] = {}
-    problems: set[str] = set()
-    deadline = time.monotonic() + CAMPAIGN_TIMEOUT_S
-    while time.monotonic() < deadline:
-        detail = api.get(f"/campaigns/{campaign_id}").raise_for_status().json()
-        for problem in detail["problems"]:
-            line = problem_line(RolloutProblem.model_validate(problem))
-            if line not in problems:
-                problems.add(line)
-                typer.echo(line)
-        live = detail.get("live") or {}
-        status = live.get("status") or {}
-        for cluster in live.get("clusters") or []:
-            reason = cluster.get("waiting_reason")
-            if reason and waiting.get(cluster["cluster"]) != reason:
-                typer.echo(f"  {cluster['cluster']:<12} waits: {reason}")
-            waiting[cluster["cluster"]] = reason
-        for outcome in status.get("outcomes", []):
-            if outcome["service_tag"] not in seen:
-                seen.add(outcome["service_tag"])
-                _print_outcome(
-                    outcome["service_tag"],
-                    outcome["status"],
-                    outcome.get("reason"),
-                    outcome.get("components"),
-                )
-        if detail["status"] in FINAL:
-            shown = status_text(detail["status"], detail["status_reason"])
-            typer.echo(f"Campaign {campaign_id} ended: {shown}")
-            return seen, detail["status"]
-        time.sleep(1)
-    raise RuntimeError(f"campaign {campaign_id} still running after {CAMPAIGN_TIMEOUT_S}s")
-
-
-def _recorded_outcomes(api: httpx.Client, campaign_id: int) -> dict[str, dict[str, Any]]:
-    """Per-host results as the activities stored them: service tag -> the API's row."""
-    servers = api.get("/servers", params={"limit": 500}).raise_for_status().json()["items"]
-    tag_of = {s["id"]: s["service_tag"] for s in servers}
-    records = api.get(f"/campaigns/{campaign_id}/hosts", params={"limit": 500}).raise_for_status()
-    return {tag_of[r["server_id"]]: r for r in records.json()["items"]}
+def _run_campaign(api: httpx.Client, settings: Settings, fleet: Fleet) -> bool:
+    package_id = upload_package(api, BIOS)
+    spec = {
+        "targets": {"clusters": [c.name for _, c in fleet.clusters()]},
+        "firmware": [
+            {
+                "component_id": BIOS.component_id,
+                "version": BIOS.version,
+                "package_id": package_id,
+            }
+        ],
+        "policy": POLICY,
+    }
+    created = api.post("/campaigns", json={"name": "demo: BIOS 2.19.1", "spec": spec})
+    created.raise_for_status()
+    campaign_id = created.json()["id"]
+    api.post(f"/campaigns/{campaign_id}/start").raise_for_status()
+    typer.echo(f"Campaign {campaign_id} started: BIOS {BIOS.version} on {len(fleet.hosts())} hosts")
+    typer.echo(f"  watch it live: {api_url(settings)}/ui/campaigns/{campaign_id}")
+    outcomes, ended = report_outcomes(api, campaign_id)
+    return _verdict(outcomes, ended, fleet)
 
 
 def _verdict(got: dict[str, str], ended: str, fleet: Fleet) -> bool:
