@@ -75,7 +75,7 @@ def _plan(
     with Session(state.engine) as session:
         baseline = get_baseline(baseline_id, session, principal)
         plan = remediation.plan_baseline_remediation(baseline_id, body, session, principal)
-    return {"baseline": baseline, "plan": plan, "name": body.name or ""}
+    return {"baseline": baseline, "plan": plan, "campaign_name": body.name or ""}
 
 
 @router.get("/{baseline_id}/plan", response_class=HTMLResponse, name="console_remediation_plan")
