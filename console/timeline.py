@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from api.campaign_live import Observation
 from api.campaign_status import FINAL, status_text
+from domain.campaign_spec import Policy
 from store.models import Campaign
 
 TRACKED_CAMPAIGNS = 64
@@ -104,6 +107,19 @@ def workflow_url(base: str, namespace: str, workflow_id: str) -> str:
     return f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
 
 
+def capacity_allowed(spec: dict[str, Any]) -> dict[str, int]:
+    """What the campaign's policy allows each cluster: hosts updating at once, and hosts
+    that must stay online (the policy's defaults where the spec leaves them out)."""
+    try:
+        policy = Policy.model_validate((spec or {}).get("policy") or {})
+    except ValidationError:
+        policy = Policy()
+    return {
+        "allowed": policy.max_concurrent_per_cluster,
+        "min_online": policy.min_hosts_online,
+    }
+
+
 @dataclass(frozen=True)
 class TimelineContext:
     temporal_ui: str
@@ -127,6 +143,7 @@ def snapshot(
     live_clusters = list(live.clusters) if live else []
     rows: dict[str, _Row] = {}
     clusters = []
+    allowed = capacity_allowed(campaign.spec)
     for cluster in live_clusters:
         name = cluster.get("cluster")
         clusters.append(
@@ -134,6 +151,8 @@ def snapshot(
                 "name": name,
                 "state": cluster.get("state"),
                 "waiting_reason": cluster.get("waiting_reason"),
+                "updating": len(cluster.get("running") or {}),
+                **allowed,
             }
         )
         for tag in cluster.get("pending") or []:

@@ -114,7 +114,7 @@ async def test_evaluate_see_the_grid_and_the_host_then_plan_and_create_a_remedia
     await expect(hosts).to_have_count(7)
     for text in await hosts.all_inner_texts():
         assert f"BIOS: 1.10.2 → {BIOS_TARGET}" in text
-        assert "3. staged, applied together at one host reboot (BIOS first): 159" in text
+        assert "staged, applied together at one host reboot (BIOS first): 159" in text
     await expect(page.locator("table.plan-hosts td.reboots")).to_have_text(["1"] * 7)
     await expect(page.locator("table.packages")).to_contain_text("in the repository")
     create = page.locator("#create")
