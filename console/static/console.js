@@ -36,6 +36,8 @@ function renderClusters(snapshot) {
   for (const cluster of snapshot.clusters) {
     const item = el("li", { "data-cluster": cluster.name });
     item.append(el("strong", {}, cluster.name), " " + (cluster.state || ""));
+    item.append(el("span", { class: "capacity" },
+      `capacity: ${cluster.updating} of ${cluster.allowed} updating at once, at least ${cluster.min_online} hosts stay online`));
     if (cluster.waiting_reason) item.append(el("span", { class: "wait" }, "waits: " + cluster.waiting_reason));
     list.append(item);
   }
