@@ -60,11 +60,14 @@ async def timeline(request: Request, state: AppState, campaign_id: int) -> dict[
         for cluster in seen.live.clusters:
             tags += [*(cluster.get("pending") or []), *(cluster.get("running") or {})]
     clusters_of = await anyio.to_thread.run_sync(reads.clusters_of, state.engine, tags)
+    live = [str(c.get("cluster")) for c in seen.live.clusters] if seen else []
+    names = sorted({*clusters_of.values(), *live})
+    sites = await anyio.to_thread.run_sync(reads.sites, state.engine, names)
     context = TimelineContext(
         state.settings.effective_temporal_ui_url, state.settings.temporal_namespace
     )
     now = datetime.now(UTC)
-    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now)
+    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now, sites)
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse, name="console_campaign")

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from api.campaign_live import Observation
 from api.campaign_status import FINAL, status_text
+from console.window_shading import shading, spec_windows
 from domain.campaign_spec import Policy
 from store.models import Campaign
 
@@ -134,9 +135,11 @@ def snapshot(
     tracker: StepTracker,
     context: TimelineContext,
     now: datetime,
+    sites: dict[str, tuple[str, str | None]] | None = None,
 ) -> dict[str, Any]:
     """The timeline as JSON for the page's script: the campaign, each cluster's wait, and
-    each host's row of step bars."""
+    each host's row of step bars; with ``sites`` (cluster -> datacenter, timezone) also
+    each cluster's maintenance windows, in its site's local time."""
     campaign_id = campaign.id or 0
     live = seen.live if seen else None
     live_status = (live.status if live else None) or {}
@@ -217,5 +220,11 @@ def snapshot(
         },
         "now": _iso(now),
         "clusters": clusters,
+        "windows": shading(
+            spec_windows(campaign.spec),
+            sites or {},
+            _when(campaign.started_at) or _when(campaign.created_at) or now,
+            _when(campaign.finished_at) or now,
+        ),
         "hosts": hosts,
     }
