@@ -6,19 +6,35 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
+import pytest
 from playwright.async_api import Page, expect
 
 from simulators.idrac.catalog import Package, catalog_bytes
 from simulators.idrac.components import COMPONENTS
 from tests.e2e.console.conftest import BREAKGLASS_PASSWORD, Console
-from tests.e2e.console.test_console import audit, fits_the_window, log_in, sweep
+from tests.e2e.console.test_console import (
+    CAMPAIGN_TIMEOUT_MS,
+    audit,
+    fits_the_window,
+    log_in,
+    sweep,
+)
 from tests.integration.api.conftest import PASSWORDS
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 
 NIC = COMPONENTS["nic"]
+
+
+@pytest.fixture(scope="module")
+def namespace() -> str:
+    """Its own: this module starts a campaign whose id another module's already used."""
+    return "console-e2e-compliance"
 
 
 def make_baseline(console: Console, lab: Lab) -> dict[str, Any]:
@@ -151,3 +167,55 @@ async def test_a_viewer_sees_the_grid_and_the_dry_run_but_may_not_act(
     )
     assert refused.status == 403
     assert "operator" in await refused.text()
+
+
+async def test_the_timeline_shades_the_window_in_the_sites_local_time(
+    page: Page, console: Console, lab: Lab, screenshots: Path
+) -> None:
+    # A daily window in the site's time (dc-lab: Amsterdam), open from the hour before now.
+    zone = ZoneInfo("Europe/Amsterdam")
+    opens = (datetime.now(zone) - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    closes = opens + timedelta(hours=3)
+    window = {
+        "kind": "weekly",
+        "timezone": "site",
+        "weekdays": list(range(7)),
+        "start": f"{opens:%H:%M}",
+        "duration_minutes": 180,
+    }
+    spec = {
+        "targets": {"clusters": ["bravo"]},
+        "firmware": [
+            {"component_id": "159", "version": "2.13.0", "package_id": lab.bios_packages["2.13.0"]}
+        ],
+        "windows": [window],
+        "policy": {"max_concurrent_per_cluster": 1, "min_hosts_online": 1},
+    }
+    with console.api(console.token("alice", PASSWORDS["alice"])) as api:
+        created = api.post("/campaigns", json={"name": "BIOS in the window", "spec": spec})
+        assert created.status_code == 201, created.text
+        campaign_id = created.json()["id"]
+        assert api.post(f"/campaigns/{campaign_id}/start").status_code == 202
+
+        await log_in(page, console, "alice", PASSWORDS["alice"], f"/ui/campaigns/{campaign_id}")
+        label = (
+            f"window {opens:%Y-%m-%d %H:%M} Europe/Amsterdam to "
+            f"{closes:%Y-%m-%d %H:%M} Europe/Amsterdam"
+        )
+        shade = page.locator("#timeline .row[data-host=BLAB001] .window")
+        await expect(shade).to_have_attribute("title", label, timeout=60_000)
+        await expect(page.locator("#clusters li[data-cluster=bravo]")).to_contain_text(label)
+        await fits_the_window(page)
+        await page.screenshot(path=screenshots / "campaign-window.png", full_page=True)
+
+        # Done with it: abort once it runs, and let it end before the lab stops.
+        await expect(page.locator("#campaign-status")).to_have_text("running", timeout=60_000)
+        # Not the blocking client: the worker answering the abort runs on this event loop.
+        headers = dict(api.headers)
+        async with httpx.AsyncClient(base_url=console.url, headers=headers) as client:
+            reason = {"reason": "window shown"}
+            aborted = await client.post(f"/campaigns/{campaign_id}/abort", json=reason)
+        assert aborted.status_code == 202, aborted.text
+        await expect(page.locator("#campaign-status")).to_have_text(
+            re.compile(r"^aborted"), timeout=CAMPAIGN_TIMEOUT_MS
+        )
