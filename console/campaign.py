@@ -17,16 +17,15 @@ from api.campaign_live import observe, record
 from api.crud import Id, get_or_404
 from api.deps import StateDep
 from api.routes import campaigns as api_campaigns
-from api.security import Principal, check_role
+from api.security import Principal
 from api.state import AppState
 from console import reads
-from console.forms import read_form
+from console.actions import Action, operator_action
 from console.guard import viewer
 from console.render import error_page, page
-from console.session import check_csrf, principal_of
+from console.session import principal_of
 from console.timeline import StepTracker, TimelineContext, snapshot
 from domain.campaign_spec import AbortRequest
-from domain.roles import Role
 from store.models import Campaign
 
 router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
@@ -61,11 +60,14 @@ async def timeline(request: Request, state: AppState, campaign_id: int) -> dict[
         for cluster in seen.live.clusters:
             tags += [*(cluster.get("pending") or []), *(cluster.get("running") or {})]
     clusters_of = await anyio.to_thread.run_sync(reads.clusters_of, state.engine, tags)
+    live = [str(c.get("cluster")) for c in seen.live.clusters] if seen else []
+    names = sorted({*clusters_of.values(), *live})
+    sites = await anyio.to_thread.run_sync(reads.sites, state.engine, names)
     context = TimelineContext(
         state.settings.effective_temporal_ui_url, state.settings.temporal_namespace
     )
     now = datetime.now(UTC)
-    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now)
+    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now, sites)
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse, name="console_campaign")
@@ -111,24 +113,9 @@ async def campaign_events(campaign_id: Id, request: Request, state: StateDep) ->
     )
 
 
-Action = Callable[[Principal, dict[str, str]], Awaitable[object]]
-
-
 async def _act(request: Request, state: AppState, campaign_id: int, action: Action) -> Response:
-    """What every action shares: a session, the CSRF token, the operator role (the API's
-    own check), then the API's own route function; refusals as a page with the API's
-    status code and words. The audit middleware records each, as for the API."""
-    principal = principal_of(request, state)
-    if principal is None:
-        return error_page(request, state, None, 401, "log in to the console first")
-    try:
-        form = await read_form(request)
-        check_csrf(request, state, form.get("csrf"))
-        check_role(principal, Role.OPERATOR)
-        await action(principal, form)
-    except HTTPException as exc:
-        return error_page(request, state, principal, exc.status_code, str(exc.detail))
-    return RedirectResponse(f"/ui/campaigns/{campaign_id}", status.HTTP_303_SEE_OTHER)
+    """An action on this campaign; back to its page afterwards."""
+    return await operator_action(request, state, f"/ui/campaigns/{campaign_id}", action)
 
 
 def _signal_route(action: str, call: Callable[[int, Any, Principal], Awaitable[object]]) -> None:

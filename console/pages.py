@@ -16,7 +16,8 @@ from api.crud import MAX_ID, Id
 from api.deps import StateDep
 from api.routes.inventory import server_health
 from api.routes.servers import Health
-from console import reads
+from console import compliance_reads, reads
+from console.compliance_view import MARKS
 from console.guard import viewer
 from console.render import error_page, page
 
@@ -59,6 +60,7 @@ async def fleet(request: Request, state: StateDep) -> Response:
         wrong = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
         return error_page(request, state, principal, 422, f"invalid filter: {wrong}")
     view = await anyio.to_thread.run_sync(reads.fleet, state.engine, filters)
+    evaluated = await anyio.to_thread.run_sync(compliance_reads.baselines, state.engine)
     return page(
         request,
         state,
@@ -67,6 +69,7 @@ async def fleet(request: Request, state: StateDep) -> Response:
         view=view,
         filters=filters,
         health_order=reads.HEALTH_ORDER,
+        baselines=evaluated,
     )
 
 
@@ -84,7 +87,19 @@ async def host(server_id: Id, request: Request, state: StateDep) -> Response:
             return server_health(server_id, session, principal)
 
     health = await anyio.to_thread.run_sync(health_of)
-    return page(request, state, "host.html", principal, view=view, health=health)
+    standing = await anyio.to_thread.run_sync(
+        compliance_reads.host_standing, state.engine, server_id
+    )
+    return page(
+        request,
+        state,
+        "host.html",
+        principal,
+        view=view,
+        health=health,
+        standing=standing,
+        marks=MARKS,
+    )
 
 
 @router.get("/campaigns", response_class=HTMLResponse, name="console_campaigns")

@@ -154,3 +154,18 @@ def stored_results(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
         }
         for row, tag in rows
     ]
+
+
+def sites(engine: Engine, clusters: list[str]) -> dict[str, tuple[str, str | None]]:
+    """cluster name -> (its datacenter, that site's timezone): where a timeline's windows
+    are read in local time."""
+    if not clusters:
+        return {}
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Cluster.name, Datacenter.name, Datacenter.timezone)
+            .join(Vcenter, col(Vcenter.id) == Cluster.vcenter_id)
+            .join(Datacenter, col(Datacenter.id) == Vcenter.datacenter_id)
+            .where(col(Cluster.name).in_(clusters))
+        ).all()
+    return {cluster: (datacenter, zone) for cluster, datacenter, zone in rows}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console import campaign, login, pages
+from console import baselines, campaign, login, pages
 
 router = APIRouter()
-for module in (login, pages, campaign):
+for module in (login, pages, campaign, baselines):
     router.include_router(module.router)

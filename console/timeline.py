@@ -15,8 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from api.campaign_live import Observation
 from api.campaign_status import FINAL, status_text
+from console.window_shading import shading, spec_windows
+from domain.campaign_spec import Policy
 from store.models import Campaign
 
 TRACKED_CAMPAIGNS = 64
@@ -104,6 +108,19 @@ def workflow_url(base: str, namespace: str, workflow_id: str) -> str:
     return f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
 
 
+def capacity_allowed(spec: dict[str, Any]) -> dict[str, int]:
+    """What the campaign's policy allows each cluster: hosts updating at once, and hosts
+    that must stay online (the policy's defaults where the spec leaves them out)."""
+    try:
+        policy = Policy.model_validate((spec or {}).get("policy") or {})
+    except ValidationError:
+        policy = Policy()
+    return {
+        "allowed": policy.max_concurrent_per_cluster,
+        "min_online": policy.min_hosts_online,
+    }
+
+
 @dataclass(frozen=True)
 class TimelineContext:
     temporal_ui: str
@@ -118,15 +135,18 @@ def snapshot(
     tracker: StepTracker,
     context: TimelineContext,
     now: datetime,
+    sites: dict[str, tuple[str, str | None]] | None = None,
 ) -> dict[str, Any]:
     """The timeline as JSON for the page's script: the campaign, each cluster's wait, and
-    each host's row of step bars."""
+    each host's row of step bars; with ``sites`` (cluster -> datacenter, timezone) also
+    each cluster's maintenance windows, in its site's local time."""
     campaign_id = campaign.id or 0
     live = seen.live if seen else None
     live_status = (live.status if live else None) or {}
     live_clusters = list(live.clusters) if live else []
     rows: dict[str, _Row] = {}
     clusters = []
+    allowed = capacity_allowed(campaign.spec)
     for cluster in live_clusters:
         name = cluster.get("cluster")
         clusters.append(
@@ -134,6 +154,8 @@ def snapshot(
                 "name": name,
                 "state": cluster.get("state"),
                 "waiting_reason": cluster.get("waiting_reason"),
+                "updating": len(cluster.get("running") or {}),
+                **allowed,
             }
         )
         for tag in cluster.get("pending") or []:
@@ -198,5 +220,11 @@ def snapshot(
         },
         "now": _iso(now),
         "clusters": clusters,
+        "windows": shading(
+            spec_windows(campaign.spec),
+            sites or {},
+            _when(campaign.started_at) or _when(campaign.created_at) or now,
+            _when(campaign.finished_at) or now,
+        ),
         "hosts": hosts,
     }

@@ -36,6 +36,14 @@ function renderClusters(snapshot) {
   for (const cluster of snapshot.clusters) {
     const item = el("li", { "data-cluster": cluster.name });
     item.append(el("strong", {}, cluster.name), " " + (cluster.state || ""));
+    item.append(el("span", { class: "capacity" },
+      `capacity: ${cluster.updating} of ${cluster.allowed} updating at once, at least ${cluster.min_online} hosts stay online`));
+    const shown = (snapshot.windows || {})[cluster.name];
+    if (shown) {
+      const open = shown.filter((w) => Date.parse(w.end) > Date.now()).slice(0, 2);
+      item.append(el("span", { class: "windows" }, open.length
+        ? open.map((w) => w.label).join("; ") : "no maintenance window ahead"));
+    }
     if (cluster.waiting_reason) item.append(el("span", { class: "wait" }, "waits: " + cluster.waiting_reason));
     list.append(item);
   }
@@ -75,6 +83,15 @@ function renderTimeline(snapshot) {
     const state = el("span", { role: "cell", class: "state st-" + host.state }, stateText);
     if (host.detail) state.title = host.detail;
     const lane = el("span", { role: "cell", class: "lane" });
+    for (const w of (snapshot.windows || {})[host.cluster] || []) {
+      const from = Math.max(Date.parse(w.start), begin);
+      const to = Math.min(Date.parse(w.end), end);
+      if (to <= from) continue;
+      const shade = el("span", { class: "window", title: w.label, "aria-label": host.tag + " " + w.label });
+      shade.style.left = scale(from) + "%";
+      shade.style.width = Math.max(0.6, scale(to) - scale(from)) + "%";
+      lane.append(shade);
+    }
     for (const s of host.segments) {
       const from = Date.parse(s.start);
       const to = s.end ? Date.parse(s.end) : Date.now();

@@ -62,13 +62,25 @@ def directory() -> Iterator[Slapd]:
 
 
 @pytest.fixture(scope="module")
+def namespace() -> str:
+    """The module's Temporal namespace: each module's lab has a database of its own, so
+    its campaign ids (and workflow ids) start again; a module starting campaigns after
+    another overrides this with its own."""
+    return NAMESPACE
+
+
+@pytest.fixture(scope="module")
 def settings(
-    lab: Lab, directory: Slapd, temporal_env: WorkflowEnvironment, tmp_path_factory
+    lab: Lab,
+    directory: Slapd,
+    temporal_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
+    namespace: str,
 ) -> Settings:
     return Settings(
         database_url=lab.settings.database_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
-        temporal_namespace=NAMESPACE,
+        temporal_namespace=namespace,
         temporal_ui_url=TEMPORAL_UI + "/",
         secret_key=SECRET_KEY,
         ldap_url=directory.url,
@@ -88,9 +100,10 @@ async def worker(
     temporal_env: WorkflowEnvironment, settings: Settings, lab: Lab
 ) -> AsyncIterator[None]:
     """The real workflows and activities, reading payloads the way the API writes them."""
-    await _ensure_namespace(temporal_env.client, NAMESPACE)
+    namespace = settings.temporal_namespace
+    await _ensure_namespace(temporal_env.client, namespace)
     client = await Client.connect(
-        settings.temporal_address, namespace=NAMESPACE, data_converter=data_converter(settings)
+        settings.temporal_address, namespace=namespace, data_converter=data_converter(settings)
     )
     async with running_workers(client, lab.resources):
         yield

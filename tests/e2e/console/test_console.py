@@ -160,6 +160,10 @@ async def test_watch_pause_and_resume_a_campaign_live(
     )
     rows = page.locator("#timeline .row[data-host]")
     await expect(rows).to_have_count(4)
+    # Capacity in use vs allowed (the policy: one host at a time, two stay online).
+    await expect(page.locator("#clusters li[data-cluster=alpha]")).to_contain_text(
+        re.compile(r"capacity: [01] of 1 updating at once, at least 2 hosts stay online")
+    )
     link = page.locator("#timeline .row[data-host=ALAB001] a.temporal")
     await expect(link).to_have_attribute(
         "href",

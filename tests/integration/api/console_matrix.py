@@ -1,7 +1,8 @@
 """The console's cells of the role matrix. Its routes are pages, kept out of the OpenAPI
 document, so they are listed from the app's routes instead; the same roles hold as in the
-API: anonymous is sent to log in (pages) or refused with 401, every role reads, and pause,
-resume and abort need an operator (403 for a viewer, with nothing changed)."""
+API: anonymous is sent to log in (pages) or refused with 401, every role reads (and dry-runs
+a remediation), and pause, resume, abort, evaluating a baseline and creating its remediation
+need an operator (403 for a viewer, with nothing changed)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,15 @@ async def _created(fixtures: Any) -> Cell:
     return Cell("POST", url, keeps=(f"/campaigns/{campaign_id}", "created"))
 
 
+def _baseline(path: str, factory: str, method: str = "GET") -> Make:
+    """A page or action on a baseline the fixtures make (evaluated, or remediable)."""
+
+    async def make(fixtures: Any) -> Cell:
+        return Cell(method, path.format(await getattr(fixtures, factory)()))
+
+    return make
+
+
 async def _login(_: Any) -> Cell:
     # A name of its own each time: failures are throttled per name (and source).
     return Cell(
@@ -125,6 +135,21 @@ CONSOLE: dict[str, Rule] = {
         303,
         401,
         _started("POST /ui/campaigns/{}/abort", reason="role matrix", confirm="yes"),
+    ),
+    "GET /ui/baselines/{baseline_id}": Rule(
+        "viewer", 200, 303, _baseline("/ui/baselines/{}", "evaluated_baseline")
+    ),
+    "GET /ui/baselines/{baseline_id}/plan": Rule(
+        "viewer", 200, 303, _baseline("/ui/baselines/{}/plan", "remediable_baseline")
+    ),
+    "POST /ui/baselines/{baseline_id}/evaluate": Rule(
+        "operator", 303, 401, _baseline("/ui/baselines/{}/evaluate", "baseline", "POST")
+    ),
+    "POST /ui/baselines/{baseline_id}/remediation": Rule(
+        "operator",
+        303,
+        401,
+        _baseline("/ui/baselines/{}/remediation", "remediable_baseline", "POST"),
     ),
 }
 

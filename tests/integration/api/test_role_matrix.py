@@ -181,6 +181,27 @@ class Fixtures:
         assert response.status_code == 201, response.text
         return baseline_id
 
+    async def remediable_baseline(self) -> int:
+        """A host a version behind a fresh catalog, with the package in the repository."""
+        version = _u("9.0")
+        catalog = catalog_bytes([Package("159", version)])
+        catalog_id = int((await self.admin.post("/catalogs", content=catalog)).json()["id"])
+        await self.post(
+            "/packages",
+            {"name": _u("pkg"), "component_id": "159", "version": version, "sha256": "b" * 64},
+        )
+        server = {
+            "service_tag": _tag(),
+            "idrac_address": "10.20.30.41",
+            "cluster_id": await self.cluster(),
+            "system_id": "0x0912",
+            "firmware_inventory": [{"component_id": "159", "name": "BIOS", "version": "1.0.0"}],
+        }
+        server_id = await self.post("/servers", server)
+        tag = (await self.admin.get(f"/servers/{server_id}")).json()["service_tag"]
+        body = {"name": _u("bl"), "catalog_id": catalog_id, "scope": {"hosts": [tag]}}
+        return await self.post("/baselines", body)
+
 
 Make = Callable[[Fixtures], Awaitable[Call]]
 
@@ -469,25 +490,7 @@ async def _matched_upload(f: Fixtures) -> Call:
 
 
 async def _remediation(f: Fixtures) -> Call:
-    """A host a version behind a fresh catalog, with the package in the repository."""
-    version = _u("9.0")
-    catalog = catalog_bytes([Package("159", version)])
-    catalog_id = int((await f.admin.post("/catalogs", content=catalog)).json()["id"])
-    await f.post(
-        "/packages",
-        {"name": _u("pkg"), "component_id": "159", "version": version, "sha256": "b" * 64},
-    )
-    server = {
-        "service_tag": _tag(),
-        "idrac_address": "10.20.30.41",
-        "cluster_id": await f.cluster(),
-        "system_id": "0x0912",
-        "firmware_inventory": [{"component_id": "159", "name": "BIOS", "version": "1.0.0"}],
-    }
-    tag = (await f.admin.get(f"/servers/{await f.post('/servers', server)}")).json()["service_tag"]
-    body = {"name": _u("bl"), "catalog_id": catalog_id, "scope": {"hosts": [tag]}}
-    baseline_id = await f.post("/baselines", body)
-    return Call("POST", f"/baselines/{baseline_id}/remediation", json={})
+    return Call("POST", f"/baselines/{await f.remediable_baseline()}/remediation", json={})
 
 
 async def _baseline_body(f: Fixtures) -> dict[str, Any]:

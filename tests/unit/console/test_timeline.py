@@ -89,7 +89,9 @@ def test_snapshot_shows_running_pending_finished_hosts_and_the_wait() -> None:
         ],
     )
     tracker = StepTracker()
-    data = snapshot(_campaign(), Observation(live), [], {"A1": "alpha"}, tracker, CONTEXT, at(50))
+    campaign = _campaign()
+    campaign.spec = {"policy": {"max_concurrent_per_cluster": 2, "min_hosts_online": 3}}
+    data = snapshot(campaign, Observation(live), [], {"A1": "alpha"}, tracker, CONTEXT, at(50))
     hosts = {h["tag"]: h for h in data["hosts"]}
     assert [h["tag"] for h in data["hosts"]] == ["A1", "A2", "A3"]
     assert hosts["A1"]["state"] == "updated"
@@ -98,7 +100,14 @@ def test_snapshot_shows_running_pending_finished_hosts_and_the_wait() -> None:
     assert [s["step"] for s in hosts["A2"]["segments"]] == ["enter_maintenance", "stage_firmware"]
     assert hosts["A3"]["state"] == "pending" and hosts["A3"]["segments"] == []
     assert data["clusters"] == [
-        {"name": "alpha", "state": "running", "waiting_reason": "cluster capacity: 2 of 2 online"}
+        {
+            "name": "alpha",
+            "state": "running",
+            "waiting_reason": "cluster capacity: 2 of 2 online",
+            "updating": 1,
+            "allowed": 2,
+            "min_online": 3,
+        }
     ]
     assert hosts["A2"]["workflow_url"] == (
         "http://temporal.example.test/namespaces/prod%20ns/workflows/campaign-7-host-A2"
