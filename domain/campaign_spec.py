@@ -218,11 +218,12 @@ class ApprovalPolicy(_Spec):
     required_approvals: int = Field(
         ge=1, le=10, description="Approvals needed from distinct approvers, never its creator."
     )
-    expires_after_hours: int = Field(
+    expires_after_hours: float = Field(
         default=72,
-        ge=1,
+        gt=0,
         le=24 * 30,
-        description="Hours the campaign waits for approval once planned; then it ends unstarted.",
+        description="Hours the campaign waits for approval once planned (fractions allowed: "
+        "0.5 is 30 minutes); then it ends unstarted.",
     )
 
 

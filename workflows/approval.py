@@ -70,7 +70,7 @@ class ApprovalGate:
         except TimeoutError:
             self.expired = True
             return (
-                f"approval expired after {hours} h with {len(self.approved_by)} of "
+                f"approval expired after {hours:g} h with {len(self.approved_by)} of "
                 f"{self.policy.required_approvals} approvals"
             )
         return self.rejection

@@ -268,7 +268,7 @@ class CampaignWorkflow:
             EventKind.APPROVAL_NEEDED,
             self.subject,
             f"needs {policy.required_approvals} approval(s) from approvers{creator} within "
-            f"{policy.expires_after_hours} h; {self.plan_summary()}",
+            f"{policy.expires_after_hours:g} h; {self.plan_summary()}",
         )
         refused = await gate.wait(lambda: self.stop_reason is not None)
         if refused is not None and self.stop_reason is None:
