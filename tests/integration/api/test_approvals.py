@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from typer.testing import CliRunner
 
+from cli.main import app
 from tests.integration.api.conftest import PASSWORDS, Api
 from tests.integration.api.test_campaigns import _spec
 
@@ -81,3 +83,19 @@ async def test_approving_a_campaign_not_started_is_a_409_and_reject_needs_a_reas
         blank = await erin_.post(f"/campaigns/{cid}/reject", json={"reason": ""})
         assert blank.status_code == 422
         assert blank.json()["detail"][0]["loc"] == ["body", "reason"]
+
+
+async def test_the_cli_approves_and_rejects_through_the_api(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    spec = await _spec(api, tokens)
+    async with api.async_client(tokens["operator"]) as operator:
+        cid = await _campaign(operator, spec)
+    erin = api.login("erin", PASSWORDS["erin"])
+    env = {"IDRAC_ORCH_API_URL": api.url, "IDRAC_ORCH_API_TOKEN": erin}
+    approved = CliRunner().invoke(app, ["campaign", "approve", str(cid)], env=env)
+    assert approved.exit_code != 0
+    assert "campaign has not been started" in approved.output
+    rejected = CliRunner().invoke(app, ["campaign", "reject", str(cid), "--reason", ""], env=env)
+    assert rejected.exit_code != 0
+    assert "reason" in rejected.output
