@@ -17,7 +17,7 @@ from api.campaign_live import observe, record
 from api.crud import Id, get_or_404
 from api.deps import StateDep
 from api.routes import campaigns as api_campaigns
-from api.security import Principal, check_role
+from api.security import Principal, check_approver, check_role
 from api.state import AppState
 from console import reads
 from console.forms import read_form
@@ -25,7 +25,7 @@ from console.guard import viewer
 from console.render import error_page, page
 from console.session import check_csrf, principal_of
 from console.timeline import StepTracker, TimelineContext, snapshot
-from domain.campaign_spec import AbortRequest
+from domain.campaign_spec import AbortRequest, ApprovalRequest, RejectRequest
 from domain.roles import Role
 from store.models import Campaign
 
@@ -114,17 +114,28 @@ async def campaign_events(campaign_id: Id, request: Request, state: StateDep) ->
 Action = Callable[[Principal, dict[str, str]], Awaitable[object]]
 
 
-async def _act(request: Request, state: AppState, campaign_id: int, action: Action) -> Response:
-    """What every action shares: a session, the CSRF token, the operator role (the API's
-    own check), then the API's own route function; refusals as a page with the API's
-    status code and words. The audit middleware records each, as for the API."""
+def _operator(principal: Principal) -> object:
+    return check_role(principal, Role.OPERATOR)
+
+
+async def _act(
+    request: Request,
+    state: AppState,
+    campaign_id: int,
+    action: Action,
+    check: Callable[[Principal], object] = _operator,
+) -> Response:
+    """What every action shares: a session, the CSRF token, the right (the API's own
+    check: operator, or approver), then the API's own route function; refusals as a page
+    with the API's status code and words. The audit middleware records each, as for the
+    API."""
     principal = principal_of(request, state)
     if principal is None:
         return error_page(request, state, None, 401, "log in to the console first")
     try:
         form = await read_form(request)
         check_csrf(request, state, form.get("csrf"))
-        check_role(principal, Role.OPERATOR)
+        check(principal)
         await action(principal, form)
     except HTTPException as exc:
         return error_page(request, state, principal, exc.status_code, str(exc.detail))
@@ -167,3 +178,27 @@ async def abort(campaign_id: Id, request: Request, state: StateDep) -> Response:
         return await api_campaigns.abort_campaign(campaign_id, body, state, principal)
 
     return await _act(request, state, campaign_id, act)
+
+
+@router.post("/{campaign_id}/approve", name="console_approve_campaign")
+async def approve(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        body = ApprovalRequest()
+        return await api_campaigns.approve_campaign(campaign_id, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)
+
+
+@router.post("/{campaign_id}/reject", name="console_reject_campaign")
+async def reject(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, form: dict[str, str]) -> object:
+        try:
+            body = RejectRequest(reason=form.get("reason", "").strip())
+        except ValidationError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="give a reason for the rejection (1 to 1000 characters)",
+            ) from None
+        return await api_campaigns.reject_campaign(campaign_id, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)
