@@ -9,11 +9,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlmodel import Session, col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.campaign_spec import ApprovalDecision
 from domain.runbook import CampaignState, CampaignStatus
+from store.notifications import NotificationEventRow
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from tests.integration.campaign.test_campaign import workers  # noqa: F401 (fixture)
 from workflows.campaign import CampaignWorkflow
@@ -63,6 +65,17 @@ def _untouched(lab: Lab, cluster: str) -> dict[str, tuple[str, int, bool]]:
     }
 
 
+def _events(lab: Lab, campaign_id: int) -> list[tuple[str, str]]:
+    """The campaign's notification events as recorded: (kind, detail), in order."""
+    with Session(lab.resources.engine) as session:
+        rows = session.exec(
+            select(NotificationEventRow)
+            .where(NotificationEventRow.campaign_id == campaign_id)
+            .order_by(col(NotificationEventRow.id))
+        ).all()
+        return [(row.kind, row.detail) for row in rows]
+
+
 @pytest.mark.usefixtures("workers")
 async def test_two_distinct_approvers_other_than_the_creator_start_the_campaign(
     temporal_env: WorkflowEnvironment, lab: Lab
@@ -106,6 +119,10 @@ async def test_a_rejection_ends_the_campaign_aborted_with_no_host_touched(
     result = await handle.result()
     assert result.state is CampaignState.ABORTED
     assert result.stop_reason == "rejected by alice: no change ticket"
+    kinds = [kind for kind, _ in _events(lab, result.campaign_id)]
+    assert kinds == ["campaign.planned", "approval.needed", "campaign.aborted"]
+    needed = dict(_events(lab, result.campaign_id))["approval.needed"]
+    assert needed.startswith(f"needs 1 approval(s) from approvers other than its creator {CREATOR}")
     (bravo,) = result.clusters
     assert (bravo.outcomes, len(bravo.not_started)) == ([], len(before))
     assert _untouched(lab, "bravo") == before
