@@ -31,8 +31,9 @@ class CampaignOut(BaseModel):
     name: str
     spec: CampaignSpec
     status: Status = Field(
-        description="The campaign's own state: `created`; while it runs `planning`, `running`, "
-        "`paused`, `aborting`; once ended `completed`, `finished_with_failures`, `halted`, "
+        description="The campaign's own state: `created`; while it runs `planning`, "
+        "`awaiting_approval`, `running`, `paused`, `aborting`; once ended `completed`, "
+        "`finished_with_failures`, `halted`, "
         "`aborted`, or, when its workflow closed without a result, `terminated`, "
         "`timed_out`, `failed`, `canceled`. Never Temporal's execution status."
     )

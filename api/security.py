@@ -38,6 +38,7 @@ class Principal:
     name: str
     role: Role
     via: Literal["ldap", "breakglass", "api-token"]
+    approver: bool = False  # may approve or reject campaigns (from the directory only)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -65,6 +66,7 @@ def issue_login_token(principal: Principal, key: bytes, ttl_s: int, now: datetim
         "sub": principal.name,
         "role": principal.role.value,
         "via": principal.via,
+        "approver": principal.approver,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_s),
         "jti": uuid.uuid4().hex,
@@ -81,7 +83,12 @@ def _from_login_token(token: str, key: bytes) -> Principal | None:
             issuer=_ISSUER,
             options={"require": ["exp", "iat", "sub", "role"]},
         )
-        return Principal(claims["sub"], Role(claims["role"]), claims.get("via", "ldap"))
+        return Principal(
+            claims["sub"],
+            Role(claims["role"]),
+            claims.get("via", "ldap"),
+            approver=claims.get("approver") is True,
+        )
     except (jwt.InvalidTokenError, ValueError, KeyError):
         return None
 
@@ -161,6 +168,18 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
+def check_approver(principal: Principal) -> Principal:
+    """The approver right is a flag beside the role, not a rank: no role implies it."""
+    if not principal.approver:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires the approver right")
+    return principal
+
+
+async def _approver(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    return check_approver(check_role(principal, Role.VIEWER))
+
+
+Approver = Annotated[Principal, Depends(_approver)]
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -302,6 +302,35 @@ def abort(
     typer.echo(f"campaign {campaign_id}: aborting (hosts in flight finish or compensate)")
 
 
+def _decide(api_url: str, token: str | None, path: str, body: dict[str, Any]) -> None:
+    with _session(api_url, token) as api:
+        api.call("POST", path, json=body)
+
+
+@app.command("approve")
+def approve(
+    campaign_id: CampaignId,
+    comment: Annotated[str | None, typer.Option("--comment", help="Note (audited).")] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Approve a campaign waiting for approval (approver right; never your own campaign)."""
+    _decide(api_url, token, f"/campaigns/{campaign_id}/approve", {"comment": comment})
+    typer.echo(f"campaign {campaign_id}: approved (it starts once enough approvers agree)")
+
+
+@app.command("reject")
+def reject(
+    campaign_id: CampaignId,
+    reason: Annotated[str, typer.Option("--reason", help="Why (audited).", show_default=False)],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """Reject a campaign waiting for approval: it ends aborted, no host touched."""
+    _decide(api_url, token, f"/campaigns/{campaign_id}/reject", {"reason": reason})
+    typer.echo(f"campaign {campaign_id}: rejected (it ends without touching a host)")
+
+
 @app.command("plan")
 def plan(
     file: Annotated[
@@ -605,6 +634,9 @@ def _live_lines(status: dict[str, Any]) -> list[str]:
     except ValidationError:
         return _result_lines(status)
     lines = [f"  stop reason: {live.stop_reason}"] if live.stop_reason else []
+    if live.waiting_reason:
+        approved = f" (approved by {', '.join(live.approved_by)})" if live.approved_by else ""
+        lines.append(f"  {live.waiting_reason}{approved}")
     lines.append(f"  clusters: {', '.join(live.clusters) or '-'}")
     lines.append(f"  hosts in flight: {', '.join(live.hosts_in_flight) or '-'}")
     lines.extend(f"  unresolved target: {item}" for item in live.unresolved)

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         description='Group DN -> role (JSON), e.g. {"cn=fw-admins,ou=groups,dc=x": "admin"}. '
         "A user gets the highest role of all their groups; no mapped group, no login.",
     )
+    ldap_approver_groups: list[str] = Field(
+        default_factory=list,
+        description="Group DNs (JSON list) whose members hold the approver right: they approve "
+        "or reject campaigns whose policy needs approval (never their own). Separate from "
+        "the roles: an admin is no approver unless in such a group; break-glass never is.",
+    )
     breakglass_username: str | None = Field(
         default=None, description="Local emergency admin; disabled unless set with its hash."
     )

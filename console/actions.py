@@ -1,5 +1,5 @@
 """What every console action shares, whatever it acts on: a session, the CSRF token, the
-operator role (the API's own check), then the API's own route function."""
+right (the API's own check: operator, or approver), then the API's own route function."""
 
 from __future__ import annotations
 
@@ -20,7 +20,17 @@ Action = Callable[[Principal, dict[str, str]], Awaitable[object]]
 the default."""
 
 
-async def operator_action(request: Request, state: AppState, done: str, action: Action) -> Response:
+def operator(principal: Principal) -> object:
+    return check_role(principal, Role.OPERATOR)
+
+
+async def operator_action(
+    request: Request,
+    state: AppState,
+    done: str,
+    action: Action,
+    check: Callable[[Principal], object] = operator,
+) -> Response:
     """Refusals become a page with the API's status code and words; success goes to
     ``done`` (or to the path the action returned). The audit middleware records each, as
     for the API."""
@@ -30,7 +40,7 @@ async def operator_action(request: Request, state: AppState, done: str, action: 
     try:
         form = await read_form(request)
         check_csrf(request, state, form.get("csrf"))
-        check_role(principal, Role.OPERATOR)
+        check(principal)
         went = await action(principal, form)
     except HTTPException as exc:
         return error_page(request, state, principal, exc.status_code, str(exc.detail))

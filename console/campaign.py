@@ -17,15 +17,15 @@ from api.campaign_live import observe, record
 from api.crud import Id, get_or_404
 from api.deps import StateDep
 from api.routes import campaigns as api_campaigns
-from api.security import Principal
+from api.security import Principal, check_approver
 from api.state import AppState
 from console import reads
-from console.actions import Action, operator_action
+from console.actions import Action, operator, operator_action
 from console.guard import viewer
 from console.render import error_page, page
 from console.session import principal_of
 from console.timeline import StepTracker, TimelineContext, snapshot
-from domain.campaign_spec import AbortRequest
+from domain.campaign_spec import AbortRequest, ApprovalRequest, RejectRequest
 from store.models import Campaign
 
 router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
@@ -113,9 +113,15 @@ async def campaign_events(campaign_id: Id, request: Request, state: StateDep) ->
     )
 
 
-async def _act(request: Request, state: AppState, campaign_id: int, action: Action) -> Response:
+async def _act(
+    request: Request,
+    state: AppState,
+    campaign_id: int,
+    action: Action,
+    check: Callable[[Principal], object] = operator,
+) -> Response:
     """An action on this campaign; back to its page afterwards."""
-    return await operator_action(request, state, f"/ui/campaigns/{campaign_id}", action)
+    return await operator_action(request, state, f"/ui/campaigns/{campaign_id}", action, check)
 
 
 def _signal_route(action: str, call: Callable[[int, Any, Principal], Awaitable[object]]) -> None:
@@ -154,3 +160,27 @@ async def abort(campaign_id: Id, request: Request, state: StateDep) -> Response:
         return await api_campaigns.abort_campaign(campaign_id, body, state, principal)
 
     return await _act(request, state, campaign_id, act)
+
+
+@router.post("/{campaign_id}/approve", name="console_approve_campaign")
+async def approve(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        body = ApprovalRequest()
+        return await api_campaigns.approve_campaign(campaign_id, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)
+
+
+@router.post("/{campaign_id}/reject", name="console_reject_campaign")
+async def reject(campaign_id: Id, request: Request, state: StateDep) -> Response:
+    async def act(principal: Principal, form: dict[str, str]) -> object:
+        try:
+            body = RejectRequest(reason=form.get("reason", "").strip())
+        except ValidationError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="give a reason for the rejection (1 to 1000 characters)",
+            ) from None
+        return await api_campaigns.reject_campaign(campaign_id, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)

@@ -208,7 +208,9 @@ def snapshot(
             "id": campaign_id,
             "name": campaign.name,
             "status": campaign.status,
-            "status_text": status_text(campaign.status, campaign.status_reason),
+            # While it waits for approval: "waiting for approval (1 of 2)".
+            "status_text": live_status.get("waiting_reason")
+            or status_text(campaign.status, campaign.status_reason),
             "abort_reason": campaign.abort_reason,
             "started_at": _iso(_when(campaign.started_at)),
             "finished_at": _iso(_when(campaign.finished_at)),

@@ -21,6 +21,8 @@ CAMPAIGN_WORKFLOW = "CampaignWorkflow"
 SIGNAL_PAUSE = "pause"
 SIGNAL_RESUME = "resume"
 UPDATE_ABORT = "abort"
+UPDATE_APPROVE = "approve"
+UPDATE_REJECT = "reject"
 QUERY_STATUS = "status"
 
 
@@ -210,6 +212,21 @@ class RebootPolicy(_Spec):
         return self
 
 
+class ApprovalPolicy(_Spec):
+    """Change approval: the campaign waits after planning, before any host is touched."""
+
+    required_approvals: int = Field(
+        ge=1, le=10, description="Approvals needed from distinct approvers, never its creator."
+    )
+    expires_after_hours: float = Field(
+        default=72,
+        gt=0,
+        le=24 * 30,
+        description="Hours the campaign waits for approval once planned (fractions allowed: "
+        "0.5 is 30 minutes); then it ends unstarted.",
+    )
+
+
 class Policy(_Spec):
     max_concurrent_per_cluster: int = Field(default=1, ge=1, le=64)
     min_hosts_online: int = Field(
@@ -235,6 +252,10 @@ class Policy(_Spec):
         description="VMs the orchestrator moved off a host itself (DRS not fully automated): "
         "return: moved back once the host is out of maintenance, as nothing else would "
         "rebalance them; stay: left where they went.",
+    )
+
+    approval: ApprovalPolicy | None = Field(
+        default=None, description="Null: no approval needed before the campaign starts."
     )
 
     @model_validator(mode="after")
@@ -277,9 +298,32 @@ class CampaignStartInput(_Spec):
 
     campaign_id: int
     spec: CampaignSpec
+    created_by: str | None = Field(
+        default=None, description="Who created it: never one of its approvers."
+    )
 
 
 class AbortRequest(_Spec):
     """Argument of the ``abort`` update."""
 
     reason: str = Field(min_length=1, max_length=1000, examples=["vendor recalled the BIOS"])
+
+
+class ApprovalDecision(_Spec):
+    """Argument of the ``approve`` and ``reject`` updates: the API checked the approver's
+    right and passes the name it authenticated."""
+
+    approver: str = Field(min_length=1, max_length=255)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ApprovalRequest(_Spec):
+    """Body of POST /campaigns/{id}/approve."""
+
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class RejectRequest(_Spec):
+    """Body of POST /campaigns/{id}/reject: a rejection always says why."""
+
+    reason: str = Field(min_length=1, max_length=1000, examples=["no change ticket yet"])

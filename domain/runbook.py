@@ -321,6 +321,7 @@ class CampaignPlan(_Io):
 
 class CampaignState(StrEnum):
     PLANNING = "planning"
+    AWAITING_APPROVAL = "awaiting_approval"
     RUNNING = "running"
     PAUSED = "paused"
     ABORTING = "aborting"
@@ -368,6 +369,8 @@ class CampaignStatus(_Io):
     outcomes: list[HostOutcome]
     unresolved: list[str]
     problems: list[RolloutProblem] = Field(default_factory=list)
+    waiting_reason: str | None = None
+    approved_by: list[str] = Field(default_factory=list)
 
 
 class CampaignResult(_Io):

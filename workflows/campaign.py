@@ -29,7 +29,10 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_PAUSE,
         SIGNAL_RESUME,
         UPDATE_ABORT,
+        UPDATE_APPROVE,
+        UPDATE_REJECT,
         AbortRequest,
+        ApprovalDecision,
         CampaignStartInput,
     )
     from domain.notifications import EventKind
@@ -55,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         rollout_search_attributes,
     )
 
+from workflows.approval import APPROVALS, ApprovalGate
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.host import RETRY
 from workflows.notify import Notifier
@@ -97,6 +101,8 @@ class CampaignWorkflow:
         self.problems: dict[str, RolloutProblem] = {}  # by workflow id
         self.notifier = Notifier(start.campaign_id)
         self.subject = f"campaign {start.campaign_id}"
+        approval = start.spec.policy.approval
+        self.gate = ApprovalGate(approval, start.created_by) if approval else None
 
     # ---- operator messages -------------------------------------------------------------
 
@@ -129,6 +135,33 @@ class CampaignWorkflow:
         if not request.reason.strip():
             raise ValueError("reason: must not be blank")
 
+    @workflow.update(name=UPDATE_APPROVE)
+    def approve(self, decision: ApprovalDecision) -> str:
+        assert self.gate is not None
+        return self.gate.approve(decision)
+
+    @approve.validator
+    def validate_approve(self, decision: ApprovalDecision) -> None:
+        self.check_decision(decision)
+
+    @workflow.update(name=UPDATE_REJECT)
+    def reject(self, decision: ApprovalDecision) -> str:
+        assert self.gate is not None
+        return self.gate.reject(decision)
+
+    @reject.validator
+    def validate_reject(self, decision: ApprovalDecision) -> None:
+        self.check_decision(decision)
+        if not (decision.reason or "").strip():
+            raise ValueError("reason: must not be blank")
+
+    def check_decision(self, decision: ApprovalDecision) -> None:
+        if self.gate is None:
+            raise ValueError("this campaign's policy needs no approval")
+        if self.state in FINAL_STATES or self.stop_reason is not None:
+            raise ValueError(f"campaign already {self.state.value}")
+        self.gate.check(decision)
+
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> CampaignStatus:
         state = self.state
@@ -143,6 +176,10 @@ class CampaignWorkflow:
             outcomes=self.outcomes,
             unresolved=self.plan.unresolved if self.plan else [],
             problems=list(self.problems.values()),
+            waiting_reason=self.gate.waiting_reason()
+            if state == CampaignState.AWAITING_APPROVAL and self.gate
+            else None,
+            approved_by=list(self.gate.approved_by) if self.gate else [],
         )
 
     # ---- messages from cluster rollouts ------------------------------------------------
@@ -199,18 +236,12 @@ class CampaignWorkflow:
             await self.notifier.drain()
             raise
         self.notifier.emit(EventKind.CAMPAIGN_PLANNED, self.subject, self.plan_summary())
-        self.set_state(CampaignState.RUNNING)
-        self.notifier.emit(EventKind.CAMPAIGN_STARTED, self.subject, "rolling the clusters")
-        supervision = []
-        if workflow.patched(SUPERVISED_ROLLOUTS):
-            supervision = [
-                asyncio.create_task(self.watch_rollouts()),
-                asyncio.create_task(self.end_stuck_runbooks()),
-            ]
-        results = await asyncio.gather(*(self.roll(rollout) for rollout in self.plan.clusters))
-        for task in supervision:
-            task.cancel()
-        await asyncio.gather(*supervision, return_exceptions=True)
+        if self.gate is not None and workflow.patched(APPROVALS):
+            await self.wait_for_approval(self.gate)
+        if self.stop_reason is None:
+            results = await self.roll_clusters(self.plan.clusters)
+        else:  # rejected, expired or aborted while waiting for approval: nothing started
+            results = [self.not_started(rollout) for rollout in self.plan.clusters]
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.set_state(self.final_state(results))
         self.notifier.emit(
@@ -227,14 +258,49 @@ class CampaignWorkflow:
             unresolved=self.plan.unresolved,
         )
 
+    async def wait_for_approval(self, gate: ApprovalGate) -> None:
+        """Hosts stay untouched until approved; a rejection or the expiry ends the campaign
+        as aborted, with the reason as its stop reason."""
+        self.set_state(CampaignState.AWAITING_APPROVAL)
+        policy = gate.policy
+        creator = f" other than its creator {gate.creator}" if gate.creator else ""
+        self.notifier.emit(
+            EventKind.APPROVAL_NEEDED,
+            self.subject,
+            f"needs {policy.required_approvals} approval(s) from approvers{creator} within "
+            f"{policy.expires_after_hours:g} h; {self.plan_summary()}",
+        )
+        refused = await gate.wait(lambda: self.stop_reason is not None)
+        if refused is not None and self.stop_reason is None:
+            self.abort_reason = refused
+            self.stop_reason = refused
+
+    async def roll_clusters(self, clusters: list[ClusterRollout]) -> list[ClusterResult]:
+        self.set_state(CampaignState.RUNNING)
+        self.notifier.emit(EventKind.CAMPAIGN_STARTED, self.subject, "rolling the clusters")
+        supervision = []
+        if workflow.patched(SUPERVISED_ROLLOUTS):
+            supervision = [
+                asyncio.create_task(self.watch_rollouts()),
+                asyncio.create_task(self.end_stuck_runbooks()),
+            ]
+        results = await asyncio.gather(*(self.roll(rollout) for rollout in clusters))
+        for task in supervision:
+            task.cancel()
+        await asyncio.gather(*supervision, return_exceptions=True)
+        return list(results)
+
+    def not_started(self, rollout: ClusterRollout) -> ClusterResult:
+        return ClusterResult(
+            cluster=rollout.cluster,
+            outcomes=[],
+            not_started=[job.host.service_tag for job in rollout.hosts],
+            stopped_reason=self.stop_reason,
+        )
+
     async def roll(self, rollout: ClusterRollout) -> ClusterResult:
         if self.stop_reason is not None:  # halted before this cluster even started
-            return ClusterResult(
-                cluster=rollout.cluster,
-                outcomes=[],
-                not_started=[job.host.service_tag for job in rollout.hosts],
-                stopped_reason=self.stop_reason,
-            )
+            return self.not_started(rollout)
         handle = await workflow.start_child_workflow(
             ClusterRolloutWorkflow.run,
             rollout,

@@ -73,6 +73,7 @@ class Me(BaseModel):
     name: str
     role: Role
     via: str
+    approver: bool = Field(description="May approve or reject campaigns (not its own).")
 
 
 class TokenCreate(BaseModel):
@@ -154,7 +155,9 @@ def _authenticate(state: AppState, username: str, password: str) -> tuple[Princi
     role = highest([mapping[g] for g in identity.groups if g in mapping])
     if role is None:
         return None, "no group of this user maps to a role"
-    return Principal(username, role, "ldap"), f"directory groups grant {role.value}"
+    approver = any(normalize_dn(dn) in identity.groups for dn in settings.ldap_approver_groups)
+    why = f"directory groups grant {role.value}" + (" and the approver right" if approver else "")
+    return Principal(username, role, "ldap", approver=approver), why
 
 
 @functools.cache
@@ -239,7 +242,9 @@ async def login(body: LoginRequest, request: Request, state: StateDep) -> LoginR
 
 @router.get("/me", response_model=Me, responses=ERRORS)
 def me(principal: Viewer) -> Me:
-    return Me(name=principal.name, role=principal.role, via=principal.via)
+    return Me(
+        name=principal.name, role=principal.role, via=principal.via, approver=principal.approver
+    )
 
 
 @router.post(

@@ -48,15 +48,20 @@ from api.crud import (
 from api.deps import SessionDep, StateDep
 from api.name_refs import check_names
 from api.routes.windows import scoped_window
-from api.security import Operator, Viewer
+from api.security import Approver, Operator, Principal, Viewer
 from domain.campaign_spec import (
     CAMPAIGN_WORKFLOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
     UPDATE_ABORT,
+    UPDATE_APPROVE,
+    UPDATE_REJECT,
     AbortRequest,
+    ApprovalDecision,
+    ApprovalRequest,
     CampaignSpec,
     CampaignStartInput,
+    RejectRequest,
     campaign_workflow_id,
 )
 from domain.temporal_names import CAMPAIGN_ID, TaskQueue
@@ -229,7 +234,9 @@ async def start_campaign(campaign_id: Id, state: StateDep, _: Operator) -> Campa
         handle = await client.start_workflow(
             CAMPAIGN_WORKFLOW,
             CampaignStartInput(
-                campaign_id=campaign_id, spec=CampaignSpec.model_validate(campaign.spec)
+                campaign_id=campaign_id,
+                spec=CampaignSpec.model_validate(campaign.spec),
+                created_by=campaign.created_by,
             ),
             id=workflow_id,
             task_queue=TaskQueue.CAMPAIGNS,
@@ -326,19 +333,65 @@ async def abort_campaign(
         await anyio.to_thread.run_sync(
             lambda: _update(state, campaign_id, status=previous[0], abort_reason=previous[1])
         )
-        raise _abort_refused(exc) from None
+        raise _refused(exc, "abort") from None
     return aborting
 
 
-def _abort_refused(exc: Exception) -> Exception:
-    """The HTTP answer for an abort the workflow did not accept."""
+async def _decide(
+    state: StateDep, campaign_id: int, update: str, principal: Principal, reason: str | None
+) -> Campaign:
+    """Approve or reject: the right was checked by the route; the creator is refused here
+    (and again by the workflow, which also refuses a second approval by the same user)."""
+    campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
+    if campaign.created_by == principal.name:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"the campaign's creator cannot {update} it: another approver must",
+        )
+    handle = await _started_handle(state, campaign)
+    decision = ApprovalDecision(approver=principal.name, reason=reason)
+    try:
+        await handle.execute_update(update, decision, rpc_timeout=ACCEPT_TIMEOUT)
+    except Exception as exc:
+        raise _refused(exc, update) from None
+    return campaign
+
+
+@router.post(
+    "/{campaign_id}/approve",
+    response_model=CampaignOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **CONFLICT, **TEMPORAL_DOWN},
+    summary="Approve a campaign that waits for approval (approver right; not its creator)",
+)
+async def approve_campaign(
+    campaign_id: Id, body: ApprovalRequest, state: StateDep, principal: Approver
+) -> Campaign:
+    return await _decide(state, campaign_id, UPDATE_APPROVE, principal, body.comment)
+
+
+@router.post(
+    "/{campaign_id}/reject",
+    response_model=CampaignOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **CONFLICT, **TEMPORAL_DOWN},
+    summary="Reject a campaign that waits for approval: it ends aborted, no host touched",
+)
+async def reject_campaign(
+    campaign_id: Id, body: RejectRequest, state: StateDep, principal: Approver
+) -> Campaign:
+    return await _decide(state, campaign_id, UPDATE_REJECT, principal, body.reason)
+
+
+def _refused(exc: Exception, what: str) -> Exception:
+    """The HTTP answer for an update (abort, approve, reject) the workflow did not accept."""
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause.message if exc.cause else "rejected"
-        return HTTPException(status.HTTP_409_CONFLICT, detail=f"abort rejected: {cause}")
+        return HTTPException(status.HTTP_409_CONFLICT, detail=f"{what} rejected: {cause}")
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"no campaign worker accepted the abort within {ACCEPT_TIMEOUT.seconds}s "
+            detail=f"no campaign worker accepted the {what} within {ACCEPT_TIMEOUT.seconds}s "
             "(is a worker running?); it may still apply once a worker picks the workflow up",
         )
     if isinstance(exc, RPCError):

@@ -58,6 +58,8 @@ PASSWORDS = {
     "bob": "bob-Pass-24680",  # fw-viewers
     "carol": "carol-Pass-13579",  # fw-leads, a member of fw-admins (nested)
     "dave": "dave-Pass-11223",  # staff only: no mapped group
+    "erin": "erin-Pass-44556",  # fw-viewers and fw-approvers
+    "frank": "frank-Pass-66778",  # fw-operators and fw-approvers
 }
 
 
@@ -85,8 +87,9 @@ SEED = "\n".join(
         f"dn: cn=svc-orch,ou=services,{BASE}\nobjectClass: applicationProcess\n"
         f"objectClass: simpleSecurityObject\ncn: svc-orch\nuserPassword: {SERVICE_PASSWORD}\n",
         *(_user(uid) for uid in PASSWORDS),
-        _group("fw-operators", f"uid=alice,{PEOPLE}"),
-        _group("fw-viewers", f"uid=bob,{PEOPLE}", f"uid=alice,{PEOPLE}"),
+        _group("fw-operators", f"uid=alice,{PEOPLE}", f"uid=frank,{PEOPLE}"),
+        _group("fw-viewers", f"uid=bob,{PEOPLE}", f"uid=alice,{PEOPLE}", f"uid=erin,{PEOPLE}"),
+        _group("fw-approvers", f"uid=erin,{PEOPLE}", f"uid=frank,{PEOPLE}"),
         _group("fw-leads", f"uid=carol,{PEOPLE}"),
         _group("fw-admins", f"cn=fw-leads,{GROUPS}"),
         _group("staff", f"uid=dave,{PEOPLE}", f"uid=carol,{PEOPLE}"),
@@ -97,6 +100,9 @@ ROLE_GROUPS = {
     f"cn=fw-operators,{GROUPS}": "operator",
     f"cn=fw-admins,{GROUPS}": "admin",
 }
+
+
+APPROVER_GROUP = f"cn=fw-approvers,{GROUPS}"
 
 
 class LogTee(io.TextIOBase):
@@ -208,6 +214,7 @@ def settings(
         ldap_user_base_dn=PEOPLE,
         ldap_group_base_dn=GROUPS,
         ldap_role_groups=ROLE_GROUPS,
+        ldap_approver_groups=[APPROVER_GROUP],
         breakglass_username="breakglass",
         breakglass_password_hash=hash_password(BREAKGLASS_PASSWORD),
         package_dir=tmp_path_factory.mktemp("packages"),

@@ -151,6 +151,13 @@ CONSOLE: dict[str, Rule] = {
         401,
         _baseline("/ui/baselines/{}/remediation", "remediable_baseline", "POST"),
     ),
+    # No role implies the approver right: every role's session is refused.
+    "POST /ui/campaigns/{campaign_id}/approve": Rule(
+        "approver", 303, 401, _started("POST /ui/campaigns/{}/approve")
+    ),
+    "POST /ui/campaigns/{campaign_id}/reject": Rule(
+        "approver", 303, 401, _started("POST /ui/campaigns/{}/reject", reason="role matrix")
+    ),
 }
 
 

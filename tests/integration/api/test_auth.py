@@ -18,7 +18,7 @@ def test_directory_user_gets_the_role_of_their_groups(api: Api, user: str, role:
     token = api.login(user, PASSWORDS[user])
     with api.client(token) as client:
         me = client.get("/auth/me").json()
-    assert me == {"name": user, "role": role, "via": "ldap"}
+    assert me == {"name": user, "role": role, "via": "ldap", "approver": False}
 
 
 @pytest.mark.parametrize(
@@ -122,6 +122,7 @@ def test_api_token_is_scoped_to_its_role_and_revocable(api: Api, tokens: dict[st
             "name": "token:ci",
             "role": "viewer",
             "via": "api-token",
+            "approver": False,  # API tokens never carry the approver right
         }
         assert automation.get("/servers").status_code == 200
         denied = automation.post("/datacenters", json={"name": "x", "timezone": "UTC"})

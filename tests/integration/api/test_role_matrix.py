@@ -32,7 +32,8 @@ from tests.integration.api.conftest import NAMESPACE, SECRET_KEY, Api
 from tests.integration.api.console_matrix import CONSOLE, console_client, console_routes, send
 
 ROLES = ("anonymous", "viewer", "operator", "admin")
-RANK = {"public": -1, "viewer": 1, "operator": 2, "admin": 3, "anonymous": 0}
+# "approver" is a right beside the roles that no role implies: every role token is refused.
+RANK = {"public": -1, "viewer": 1, "operator": 2, "admin": 3, "anonymous": 0, "approver": 4}
 PACKAGE_BYTES = b"DUP image bytes for the role matrix"
 
 
@@ -316,6 +317,15 @@ async def _abort(f: Fixtures) -> Call:
     return Call("POST", f"/campaigns/{campaign_id}/abort", json={"reason": "role matrix"})
 
 
+async def _approve(f: Fixtures) -> Call:
+    return Call("POST", f"/campaigns/{await f.campaign(started=True)}/approve", json={})
+
+
+async def _reject(f: Fixtures) -> Call:
+    campaign_id = await f.campaign(started=True)
+    return Call("POST", f"/campaigns/{campaign_id}/reject", json={"reason": "role matrix"})
+
+
 async def _revoke(f: Fixtures) -> Call:
     return Call("DELETE", f"/auth/tokens/{await f.token()}")
 
@@ -382,6 +392,8 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
         "operator", 202, "POST", lambda f: _suffix(_started(f), "/resume")
     ),
     "POST /campaigns/{campaign_id}/abort": ("operator", 202, _abort),
+    "POST /campaigns/{campaign_id}/approve": ("approver", 202, _approve),
+    "POST /campaigns/{campaign_id}/reject": ("approver", 202, _reject),
     "POST /discoveries": _simple(
         "admin", 202, "POST", lambda f: _const("/discoveries"), json={"ranges": ["127.0.0.1"]}
     ),

@@ -195,13 +195,18 @@ class Lab:
             return row.id
 
     async def start_campaign(
-        self, client: Client, spec: CampaignSpec, name: str, execution_timeout: timedelta
+        self,
+        client: Client,
+        spec: CampaignSpec,
+        name: str,
+        execution_timeout: timedelta,
+        created_by: str = "tests",
     ) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
         """Store a campaign row and start its workflow, as the API does."""
         campaign_id = self.new_campaign(f"{name}-{uuid.uuid4().hex[:6]}")
         return await client.start_workflow(
             CampaignWorkflow.run,
-            CampaignStartInput(campaign_id=campaign_id, spec=spec),
+            CampaignStartInput(campaign_id=campaign_id, spec=spec, created_by=created_by),
             id=f"campaign-{campaign_id}",
             task_queue=TaskQueue.CAMPAIGNS,
             execution_timeout=execution_timeout,

@@ -137,3 +137,16 @@ def test_snapshot_of_an_ended_campaign_temporal_forgot_comes_from_the_stored_res
         "verify failed",
     )
     assert host["segments"][0]["end"] == at(60).isoformat()
+
+
+def test_a_campaign_waiting_for_approval_says_how_many_approvals_it_has() -> None:
+    live = LiveStatus(
+        available=True,
+        temporal_status="RUNNING",
+        status={"state": "awaiting_approval", "waiting_reason": "waiting for approval (1 of 2)"},
+        detail=None,
+    )
+    campaign = _campaign("awaiting_approval")
+    data = snapshot(campaign, Observation(live), [], {}, StepTracker(), CONTEXT, at(5))
+    assert data["campaign"]["status_text"] == "waiting for approval (1 of 2)"
+    assert data["hosts"] == []
