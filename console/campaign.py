@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from api.campaign_live import observe, record
@@ -143,6 +143,20 @@ _signal_route("pause", api_campaigns.pause_campaign)
 _signal_route("resume", api_campaigns.resume_campaign)
 
 
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _with_reason(model: type[Body], form: dict[str, str], what: str) -> Body:
+    """The request body from the form's reason, or a 422 saying what is missing."""
+    try:
+        return model(reason=form.get("reason", "").strip())
+    except ValidationError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"give a reason for {what} (1 to 1000 characters)",
+        ) from None
+
+
 @router.post("/{campaign_id}/abort", name="console_abort_campaign")
 async def abort(campaign_id: Id, request: Request, state: StateDep) -> Response:
     async def act(principal: Principal, form: dict[str, str]) -> object:
@@ -150,13 +164,7 @@ async def abort(campaign_id: Id, request: Request, state: StateDep) -> Response:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, detail="confirm the abort to proceed"
             )
-        try:
-            body = AbortRequest(reason=form.get("reason", "").strip())
-        except ValidationError:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail="give a reason for the abort (1 to 1000 characters)",
-            ) from None
+        body = _with_reason(AbortRequest, form, "the abort")
         return await api_campaigns.abort_campaign(campaign_id, body, state, principal)
 
     return await _act(request, state, campaign_id, act)
@@ -174,13 +182,7 @@ async def approve(campaign_id: Id, request: Request, state: StateDep) -> Respons
 @router.post("/{campaign_id}/reject", name="console_reject_campaign")
 async def reject(campaign_id: Id, request: Request, state: StateDep) -> Response:
     async def act(principal: Principal, form: dict[str, str]) -> object:
-        try:
-            body = RejectRequest(reason=form.get("reason", "").strip())
-        except ValidationError:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail="give a reason for the rejection (1 to 1000 characters)",
-            ) from None
+        body = _with_reason(RejectRequest, form, "the rejection")
         return await api_campaigns.reject_campaign(campaign_id, body, state, principal)
 
     return await _act(request, state, campaign_id, act, check_approver)
