@@ -90,6 +90,7 @@ class CampaignWorkflow:
         self.campaign_id = start.campaign_id
         self.policy = start.spec.policy
         self.state = CampaignState.PLANNING
+        self.closed = False  # the result is out; until then no one is told it is final
         self.paused = False
         self.abort_reason: str | None = None
         self.stop_reason: str | None = None
@@ -164,9 +165,14 @@ class CampaignWorkflow:
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> CampaignStatus:
-        state = self.state
+        state, waiting = self.state, None
         if state == CampaignState.RUNNING and self.paused:
             state = CampaignState.PAUSED
+        if state in FINAL_STATES and not self.closed:  # its last notifications still go out
+            state = CampaignState.RUNNING if self.abort_reason is None else CampaignState.ABORTING
+            waiting = "closing: sending the final notifications"
+        if self.state == CampaignState.AWAITING_APPROVAL and self.gate:
+            waiting = self.gate.waiting_reason()
         return CampaignStatus(
             campaign_id=self.campaign_id,
             state=state,
@@ -176,9 +182,7 @@ class CampaignWorkflow:
             outcomes=self.outcomes,
             unresolved=self.plan.unresolved if self.plan else [],
             problems=list(self.problems.values()),
-            waiting_reason=self.gate.waiting_reason()
-            if state == CampaignState.AWAITING_APPROVAL and self.gate
-            else None,
+            waiting_reason=waiting,
             approved_by=list(self.gate.approved_by) if self.gate else [],
         )
 
@@ -250,6 +254,7 @@ class CampaignWorkflow:
             self.final_summary(results),
         )
         await self.notifier.drain()
+        self.closed = True
         return CampaignResult(
             campaign_id=self.campaign_id,
             state=self.state,

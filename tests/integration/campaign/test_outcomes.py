@@ -95,11 +95,6 @@ class Read:
     audited: dict[str, AuditEvent]  # action -> entry, for this host in this campaign
 
 
-def _ended(detail: dict[str, Any]) -> bool:
-    live = detail["live"] or {}
-    return detail["status"] in FINAL and live.get("temporal_status") not in (None, "RUNNING")
-
-
 async def _run(
     api: httpx.AsyncClient,
     lab: Lab,
@@ -122,9 +117,9 @@ async def _run(
         (await api.post(f"/campaigns/{campaign_id}/start")).raise_for_status()
         side = asyncio.create_task(meanwhile(campaign_id)) if meanwhile else None
         deadline = time.monotonic() + CAMPAIGN_GUARD_S
-        # Final, and the workflow closed: the live status is then its result (it may still
-        # be publishing its last notification for a moment after its state is final).
-        while not _ended(detail := (await api.get(f"/campaigns/{campaign_id}")).json()):
+        while (detail := (await api.get(f"/campaigns/{campaign_id}")).json())[
+            "status"
+        ] not in FINAL:
             assert time.monotonic() < deadline, f"campaign {campaign_id} never ended"
             await asyncio.sleep(0.5)
         if side is not None:
