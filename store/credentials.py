@@ -53,9 +53,12 @@ def resolve_for_server(session: Session, server: Server) -> Resolution:
     return resolve(all_scopes(session), server_facts(server))
 
 
-def resolve_for_vcenter(session: Session, vcenter: Vcenter) -> Resolution:
-    """The profile chosen for this vCenter, else the most specific vCenter login."""
-    scopes = all_scopes(session)
+def resolve_for_vcenter(
+    session: Session, vcenter: Vcenter, scopes: list[ProfileScope] | None = None
+) -> Resolution:
+    """The profile chosen for this vCenter, else the most specific vCenter login (SCOPES:
+    every profile, when the caller read them once for many vCenters)."""
+    scopes = all_scopes(session) if scopes is None else scopes
     if vcenter.credential_profile_id is not None:
         chosen = next(p for p in scopes if p.profile_id == vcenter.credential_profile_id)
         return Resolution(

@@ -21,7 +21,7 @@ from domain.vcenter_sync import (
     SyncReport,
     host_changes,
 )
-from store.credentials import resolve_for_vcenter
+from store.credentials import all_scopes, resolve_for_vcenter
 from store.models import Campaign, Cluster, Datacenter, Server, Vcenter, _ts, utcnow
 
 IMPORTED_TIMEZONE = "UTC"  # vCenter has no site timezone; an admin sets the real one
@@ -81,10 +81,11 @@ class VcenterHost(SQLModel, table=True):
 def start_scheduled_runs(engine: Engine) -> list[int]:
     """One run per registered vCenter that has a login (the schedule's sync)."""
     with Session(engine) as session:
+        scopes = all_scopes(session)
         vcenters = [
             v
             for v in session.exec(select(Vcenter)).all()
-            if resolve_for_vcenter(session, v).profile_id is not None
+            if resolve_for_vcenter(session, v, scopes).profile_id is not None
         ]
         runs = [
             VcenterSyncRun(vcenter_id=v.id or 0, trigger="schedule", created_by="schedule")
