@@ -17,6 +17,7 @@ from store.models import HostUpdate, Server
 HOST_ALERT = "host.alert"
 HOST_OUTCOME = "host.outcome"
 CLUSTER_ALERT = "cluster.alert"
+HOST_REQUEUED = "host.requeued"
 
 
 class CampaignStoreActivities:
@@ -55,6 +56,13 @@ class CampaignStoreActivities:
         """An audited alert naming the host and why it needs a human."""
         self._alert(HOST_ALERT, f"campaign:{campaign_id}/host:{service_tag}", "held", message)
 
+    @activity.defn(name=Store.RECORD_REQUEUE)
+    def record_requeue(self, campaign_id: int, service_tag: str, reason: str) -> None:
+        """A host refused maintenance mid-flight is back in its cluster's queue: audited,
+        no alert (nobody needs to act, and it is not failed)."""
+        target = f"campaign:{campaign_id}/host:{service_tag}"
+        audit(self.resources, HOST_REQUEUED, target, "requeued", reason)
+
     @activity.defn(name=Store.RAISE_CLUSTER_ALERT)
     def raise_cluster_alert(self, campaign_id: int, cluster: str, message: str) -> None:
         """An audited alert naming a cluster rollout that cannot make progress by itself."""
@@ -65,4 +73,9 @@ class CampaignStoreActivities:
         activity.logger.warning("alert raised", extra={"target": target, "outcome": outcome})
 
     def all(self) -> list[object]:
-        return [self.record_host_outcome, self.raise_alert, self.raise_cluster_alert]
+        return [
+            self.record_host_outcome,
+            self.raise_alert,
+            self.record_requeue,
+            self.raise_cluster_alert,
+        ]

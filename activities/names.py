@@ -38,6 +38,7 @@ class Store(StrEnum):
     PLAN_CAMPAIGN = "plan_campaign"
     RECORD_HOST_OUTCOME = "record_host_outcome"
     RAISE_ALERT = "raise_alert"
+    RECORD_REQUEUE = "record_host_requeue"
     RAISE_CLUSTER_ALERT = "raise_cluster_alert"
 
 

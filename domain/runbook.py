@@ -8,7 +8,7 @@ never a default taken from the wall clock.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,6 +49,11 @@ class HostJob(_Io):
     estimated_duration_s: int = Field(gt=0, description="how long the runbook should take")
     heartbeat_timeout_s: int = Field(
         default=60, gt=0, description="silence after which a long step is retried elsewhere"
+    )
+    preflight: Preflight | None = Field(
+        default=None,
+        description="read while the host waited in its cluster's queue, fresh when it "
+        "started: the runbook does not read it again (None: the runbook reads it)",
     )
 
 
@@ -141,6 +146,11 @@ class HostOutcome(_Io):
     components: list[ComponentOutcome] = Field(
         default_factory=list, description="per targeted component; empty from older releases"
     )
+    maintenance_refused: bool = Field(
+        default=False,
+        description="vCenter refused maintenance before any firmware job ran, and the host "
+        "is back in service untouched: its rollout may queue it again",
+    )
 
     def describe(self) -> str:
         """The status, where it failed, each component and why: the audited wording."""
@@ -183,6 +193,47 @@ class VcenterPreflight(_Io):
     blockers: list[str]
 
 
+class Preflight(_Io):
+    """Both read-only checks of a host, and when the rollout read them."""
+
+    idrac: IdracPreflight
+    vcenter: VcenterPreflight
+    read_at: datetime
+
+
+def preflight_verdict(
+    idrac: IdracPreflight, vcenter: VcenterPreflight
+) -> tuple[HostStatus, str] | None:
+    """Why a host's runbook ends at preflight (nothing to do, or it must not be touched);
+    None: it has work and nothing stands in the way."""
+    if not idrac.pending:
+        return HostStatus.COMPLIANT, "every component already at target"
+    blockers = idrac.blockers + vcenter.blockers
+    if blockers:
+        return HostStatus.FAILED, "; ".join(blockers)
+    return None
+
+
+def preflight_outcome(
+    job: HostJob,
+    status: HostStatus,
+    reason: str,
+    versions: dict[str, str],
+    started: datetime,
+    finished: datetime,
+) -> HostOutcome:
+    """A host whose run ended at preflight was not touched: compliant, or failed there."""
+    return HostOutcome(
+        service_tag=job.host.service_tag,
+        status=status,
+        failed_step=HostStep.PREFLIGHT if status is HostStatus.FAILED else None,
+        reason=reason,
+        started_at=started,
+        finished_at=finished,
+        components=component_outcomes(job.targets, versions, versions, [], held=False),
+    )
+
+
 class StagedFirmware(_Io):
     """The iDRAC jobs that will apply the targets; reused, never duplicated, on retry."""
 
@@ -219,6 +270,15 @@ class MaintenanceRequest(_Io):
     timeout_s: int
     max_concurrent: int = Field(ge=1, description="hosts of the cluster down at once")
     min_hosts_online: int = Field(ge=0)
+
+    @classmethod
+    def for_job(cls, job: HostJob, timeout: timedelta) -> MaintenanceRequest:
+        return cls(
+            host=job.host,
+            timeout_s=int(timeout.total_seconds()),
+            max_concurrent=job.policy.max_concurrent_per_cluster,
+            min_hosts_online=job.policy.min_hosts_online,
+        )
 
 
 class Evacuation(_Io):
@@ -273,6 +333,9 @@ class ClusterProgress(_Io):
     paused: bool = False
     slots_requested: list[str] = Field(default_factory=list)
     slots_granted: list[str] = Field(default_factory=list)
+    refusals: dict[str, int] = Field(
+        default_factory=dict, description="service tag -> times vCenter refused it mid-flight"
+    )
 
 
 class ClusterRollout(_Io):
@@ -312,6 +375,10 @@ class ClusterStatus(_Io):
     running: dict[str, str] = Field(description="service tag -> current step")
     outcomes: list[HostOutcome]
     pending: list[str]
+    requeued: dict[str, str] = Field(
+        default_factory=dict,
+        description="service tag -> why a host refused mid-flight is back in the queue",
+    )
 
 
 class CampaignPlan(_Io):
@@ -379,3 +446,6 @@ class CampaignResult(_Io):
     stop_reason: str | None
     clusters: list[ClusterResult]
     unresolved: list[str]
+
+
+HostJob.model_rebuild()  # its preflight's types are defined further down

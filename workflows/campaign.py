@@ -59,8 +59,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.approval import APPROVALS, ApprovalGate
+from workflows.calls import RETRY
 from workflows.cluster import ClusterRolloutWorkflow
-from workflows.host import RETRY
 from workflows.notify import Notifier
 
 PLAN_HEARTBEAT = timedelta(seconds=30)

@@ -3,10 +3,15 @@
 while hosts remain and nobody said stop:
     paused?               -> wait for resume
     outside a window?     -> sleep until one opens that the next host fits in
+    not yet preflighted?  -> read the host (iDRAC and vCenter, read-only) while it waits
+                             for room: compliant or blocked, it ends here, takes no slot
     cluster at capacity?  -> wait for a host to finish (vCenter decides what "full" is)
     no campaign slot?     -> wait for the campaign's global cap (a long wait: go round,
                              window and capacity may have changed meanwhile)
+    preflight grown stale while it waited? -> read the host again
     start the host's runbook (a child workflow) and go round again
+a host vCenter refused maintenance before anything changed goes back to the queue
+(up to MAX_REFUSALS times), its reason shown; it does not count as failed.
 wait for running hosts to finish; they always finish their runbook, even on abort.
 """
 
@@ -17,7 +22,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, TerminatedError
+from temporalio.exceptions import ActivityError, ChildWorkflowError, TerminatedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -34,18 +39,28 @@ with workflow.unsafe.imports_passed_through():
         HostOutcome,
         HostSlot,
         HostStatus,
+        Preflight,
+        preflight_outcome,
+        preflight_verdict,
     )
     from domain.temporal_names import TaskQueue, host_workflow_id, rollout_search_attributes
     from domain.windows import WaitDecision, parse_windows, wait_reason
 
-from workflows.host import RETRY, HostUpdateWorkflow
+from workflows.calls import RETRY, reason_of
+from workflows.host import HostUpdateWorkflow
 from workflows.notify import Notifier
+from workflows.preflight import read_host
 
 CAPACITY_POLL = timedelta(minutes=1)
 FRESH_CAPACITY_ANSWER = timedelta(seconds=10)
 # Decisions on time read a clock recorded in history (see ``clock``); runs recorded before
 # this patch keep deciding on workflow.now() so that they still replay.
 RECORDED_CLOCK = "decisions-on-recorded-clock"
+# Rollouts recorded before preflighted hosts in the queue and queued refused hosts again.
+QUEUE_SEMANTICS = "queue-semantics"
+# A preflight older than this when the host starts is read again (it waited long).
+PREFLIGHT_FRESH = timedelta(minutes=10)
+MAX_REFUSALS = 3
 
 
 @workflow.defn
@@ -64,6 +79,13 @@ class ClusterRolloutWorkflow:
         self.slots_requested: set[str] = set(rollout.progress.slots_requested)
         self.slots_granted: set[str] = set(rollout.progress.slots_granted)
         self.allowed_at_once = 1  # hosts vCenter lets go at once, as of its last answer
+        self.preflights: dict[str, Preflight] = {}  # read in the queue, by service tag
+        self.refusals: dict[str, int] = dict(rollout.progress.refusals)
+        self.requeued: dict[str, str] = {}  # service tag -> why it is back in the queue
+        self.refused_after: dict[str, int] = {}  # service tag -> changes when refused
+        self.decided_at: datetime | None = None  # the recorded clock of the last decision
+        self.queue_semantics = False
+        self.changes = len(self.outcomes)  # hosts finished or queued again: the loop wakes
         self.notifier = Notifier(rollout.campaign_id)
 
     # ---- operator and campaign messages ------------------------------------------------
@@ -99,21 +121,26 @@ class ClusterRolloutWorkflow:
             running={tag: "updating" for tag in self.running},
             outcomes=self.outcomes,
             pending=[job.host.service_tag for job in self.pending],
+            requeued=self.requeued,
         )
 
     # ---- the rollout -------------------------------------------------------------------
 
     @workflow.run
     async def run(self, rollout: ClusterRollout) -> ClusterResult:
+        self.queue_semantics = workflow.patched(QUEUE_SEMANTICS)
         while self.pending and self.stop_reason is None:
             if not self.running and workflow.info().is_continue_as_new_suggested():
                 await self.continue_as_new()
             job = self.pending[0]
             if (
                 await self.not_paused()
+                and await self.settled_after_refusal(job)
                 and await self.window_fits(job)
+                and await self.preflighted(job)
                 and await self.cluster_has_room(job)
                 and await self.campaign_slot(job)
+                and self.preflight_fresh(job)
             ):
                 self.pending.pop(0)
                 self.start_host(job)
@@ -142,6 +169,7 @@ class ClusterRolloutWorkflow:
                         paused=self.paused,
                         slots_requested=sorted(self.slots_requested),
                         slots_granted=sorted(self.slots_granted),
+                        refusals=self.refusals,
                     ),
                 }
             )
@@ -154,13 +182,60 @@ class ClusterRolloutWorkflow:
         await workflow.wait_condition(lambda: not self.paused or self.stop_reason is not None)
         return False
 
+    async def settled_after_refusal(self, job: HostJob) -> bool:
+        """A host vCenter refused goes again only once something changed: another host
+        finished, or a capacity poll's time passed."""
+        tag = job.host.service_tag
+        changes = self.refused_after.pop(tag, None)
+        if changes is None:
+            return True
+        self.waiting_reason = f"{tag} back in the queue: {self.requeued[tag]}"
+        await self.wait_for_change(at_most=CAPACITY_POLL, changes=changes)
+        return False
+
+    async def preflighted(self, job: HostJob) -> bool:
+        """The read-only checks run while the host waits for its turn: a host found
+        compliant or blocked ends here and never takes a slot."""
+        tag = job.host.service_tag
+        if not self.queue_semantics or tag in self.preflights:
+            return True
+        self.waiting_reason = f"preflight of {tag}"
+        try:
+            idrac, vcenter = await read_host(job)
+        except ActivityError as error:  # wrong login, iDRAC or vCenter unreachable
+            await self.end_in_queue(job, (HostStatus.FAILED, reason_of(error)), {})
+            return False
+        verdict = preflight_verdict(idrac, vcenter)
+        if verdict is not None:
+            await self.end_in_queue(job, verdict, idrac.versions)
+            return False
+        self.preflights[tag] = Preflight(idrac=idrac, vcenter=vcenter, read_at=await self.clock())
+        return True
+
+    def preflight_fresh(self, job: HostJob) -> bool:
+        """A host that waited long (window, capacity, slot) is read again before it starts."""
+        found = self.preflights.get(job.host.service_tag)
+        if found is None or self.decided_at is None:
+            return True
+        if self.decided_at - found.read_at < PREFLIGHT_FRESH:
+            return True
+        del self.preflights[job.host.service_tag]
+        return False
+
+    async def end_in_queue(
+        self, job: HostJob, verdict: tuple[HostStatus, str], versions: dict[str, str]
+    ) -> None:
+        self.pending.remove(job)
+        now = await self.clock()
+        await self.record(job, preflight_outcome(job, *verdict, versions, now, now))
+
     def window_decision(self, job: HostJob, now: datetime) -> WaitDecision:
         """Whether the host's estimated duration fits in a window starting now."""
         duration = timedelta(seconds=job.estimated_duration_s)
         return wait_reason(self.windows, now, duration)
 
     async def window_fits(self, job: HostJob) -> bool:
-        now = await self.clock()
+        now = self.decided_at = await self.clock()
         decision = self.window_decision(job, now)
         if decision.ready:
             return True
@@ -183,7 +258,7 @@ class ClusterRolloutWorkflow:
             self.waiting_reason = f"{len(self.running)} hosts updating, the policy allows {limit}"
             await self.wait_for_change()
             return False
-        finished = len(self.outcomes)  # a host may finish while vCenter answers
+        changes = self.changes  # a host may finish while vCenter answers
         answer: CapacityAnswer = await workflow.execute_activity(
             Vcenter.CAPACITY,
             CapacityRequest(
@@ -203,7 +278,7 @@ class ClusterRolloutWorkflow:
         if answer.may_enter > 0:
             return True
         self.waiting_reason = f"cluster capacity: {answer.reason}"
-        await self.wait_for_change(at_most=CAPACITY_POLL, finished=finished)
+        await self.wait_for_change(at_most=CAPACITY_POLL, changes=changes)
         return False
 
     async def campaign_slot(self, job: HostJob) -> bool:
@@ -232,11 +307,14 @@ class ClusterRolloutWorkflow:
             return False
         # A slot granted at once finds vCenter's answer still fresh: start without asking
         # again. After a longer wait, go round: window and capacity are checked anew.
-        now = await self.clock()
+        now = self.decided_at = await self.clock()
         return now - asked_at < FRESH_CAPACITY_ANSWER and self.window_decision(job, now).ready
 
     def start_host(self, job: HostJob) -> None:
         self.waiting_reason = None
+        preflight = self.preflights.pop(job.host.service_tag, None)
+        if preflight is not None:  # the runbook trusts it rather than reading it again
+            job = job.model_copy(update={"preflight": preflight})
         self.running[job.host.service_tag] = job
         self.host_tasks.append(asyncio.create_task(self.run_host(job)))
 
@@ -270,13 +348,53 @@ class ClusterRolloutWorkflow:
                 started_at=started,
                 finished_at=workflow.now(),
             )
-        await self.finish_host(job, outcome)
+        if self.may_requeue(outcome):
+            await self.requeue(job, outcome)
+        else:
+            await self.finish_host(job, outcome)
+
+    def may_requeue(self, outcome: HostOutcome) -> bool:
+        tries = self.refusals.get(outcome.service_tag, 0)
+        return outcome.maintenance_refused and self.queue_semantics and tries < MAX_REFUSALS
+
+    async def requeue(self, job: HostJob, outcome: HostOutcome) -> None:
+        """vCenter refused maintenance before anything changed (the cluster's capacity moved
+        since preflight): back to the end of the queue with the reason, not failed."""
+        tag = job.host.service_tag
+        del self.running[tag]
+        self.refusals[tag] = tries = self.refusals.get(tag, 0) + 1
+        self.requeued[tag] = (
+            f"vCenter refused maintenance: {outcome.reason} (try {tries + 1} of {MAX_REFUSALS + 1})"
+        )
+        self.changes += 1  # the loop may be waiting for room: there is some now
+        self.refused_after[tag] = self.changes  # it goes again after the next change
+        self.pending.append(job.model_copy(update={"preflight": None}))
+        self.slots_requested.discard(tag)
+        self.slots_granted.discard(tag)
+        await asyncio.gather(
+            workflow.execute_activity(
+                Store.RECORD_REQUEUE,
+                args=[job.campaign_id, tag, self.requeued[tag]],
+                task_queue=TaskQueue.CAMPAIGNS,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+            ),
+            self.tell_campaign(
+                "release_slot",
+                HostSlot(cluster_workflow_id=workflow.info().workflow_id, service_tag=tag),
+            ),
+        )
 
     async def finish_host(self, job: HostJob, outcome: HostOutcome) -> None:
         # Bookkeeping first, in one step: the rollout loop wakes on it and must see the
         # host gone from `running` (capacity) and its outcome (thresholds) together.
         del self.running[job.host.service_tag]
+        await self.record(job, outcome)
+
+    async def record(self, job: HostJob, outcome: HostOutcome) -> None:
+        self.requeued.pop(outcome.service_tag, None)
         self.outcomes.append(outcome)
+        self.changes += 1
         failures = sum(o.counts_as_failure for o in self.outcomes)
         threshold = self.rollout.policy.cluster_failure_threshold
         if failures >= threshold:
@@ -326,15 +444,14 @@ class ClusterRolloutWorkflow:
         )
 
     async def wait_for_change(
-        self, at_most: timedelta | None = None, finished: int | None = None
+        self, at_most: timedelta | None = None, changes: int | None = None
     ) -> None:
-        """Until a host finishes (after the first ``finished`` outcomes: default, the ones
-        known now), or an operator pauses or stops (or ``at_most`` passes)."""
-        finished = len(self.outcomes) if finished is None else finished
+        """Until a host finishes or goes back to the queue (after the first ``changes``:
+        default, the ones known now), or an operator pauses or stops (or ``at_most``
+        passes)."""
+        changes = self.changes if changes is None else changes
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: (
-                    len(self.outcomes) != finished or self.paused or self.stop_reason is not None
-                ),
+                lambda: self.changes != changes or self.paused or self.stop_reason is not None,
                 timeout=at_most,
             )

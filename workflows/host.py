@@ -33,7 +33,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -48,41 +47,22 @@ with workflow.unsafe.imports_passed_through():
         HostRequest,
         HostStatus,
         HostStep,
-        IdracPreflight,
         MaintenanceRequest,
         RebootRequest,
         ReturnVmsRequest,
         RollbackRequest,
         StagedFirmware,
         StageRequest,
-        VcenterPreflight,
         VerifyRequest,
         component_outcomes,
+        preflight_outcome,
+        preflight_verdict,
     )
     from domain.temporal_names import TaskQueue
 
-# Transient trouble (BMC busy, vCenter hiccup) is retried; a verdict is not. Types are
-# matched by class name (Temporal does not follow inheritance).
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=5,
-    non_retryable_error_types=[
-        "MissingCredentialsError",
-        "AuthenticationError",
-        "UnsupportedError",
-        "NotFoundError",
-        "VerificationError",
-        "MaintenanceTimeoutError",
-        "MaintenanceBlockedError",
-        "ReconnectTimeoutError",
-        "HostNotBackError",
-        "JobFailedError",
-        "RedfishTLSError",
-    ],
-)
-MAINTENANCE_TIMEOUT = timedelta(minutes=30)
+from workflows.calls import RETRY, innermost, reason_of, run_activity
+from workflows.preflight import MAINTENANCE_TIMEOUT, read_host
+
 FIRMWARE_JOBS_TIMEOUT = timedelta(hours=2)
 RECONNECT_TIMEOUT = timedelta(minutes=30)
 # The reboot step waits until the host is back and settled (jobs applied in POST, LC
@@ -128,44 +108,35 @@ class HostUpdateWorkflow:
         self.job = job
         self.started = workflow.now()
 
-        try:
-            idrac, vc_check = await asyncio.gather(  # both only read
-                self.redfish(
-                    Redfish.PREFLIGHT,
-                    StageRequest(host=job.host, targets=job.targets),
-                    IdracPreflight,
-                    timedelta(minutes=5),
-                ),
-                self.vcenter(
-                    Vcenter.PREFLIGHT,
-                    self.maintenance(MAINTENANCE_TIMEOUT),
-                    VcenterPreflight,
-                    timedelta(minutes=5),
-                ),
-            )
-        except ActivityError as error:  # wrong login, iDRAC or vCenter unreachable
-            if not workflow.patched(HONEST_OUTCOMES):
-                raise
-            return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, _reason(error))
+        if job.preflight is not None:  # read while it waited in the queue
+            idrac, vc_check = job.preflight.idrac, job.preflight.vcenter
+        else:
+            try:
+                idrac, vc_check = await read_host(job)
+            except ActivityError as error:  # wrong login, iDRAC or vCenter unreachable
+                if not workflow.patched(HONEST_OUTCOMES):
+                    raise
+                return self.ended_at_preflight((HostStatus.FAILED, reason_of(error)), {})
         self.before = self.after = idrac.versions
-        if not idrac.pending:
-            return self.outcome(HostStatus.COMPLIANT, reason="every component already at target")
-        blockers = idrac.blockers + vc_check.blockers
-        if blockers:
-            return self.outcome(HostStatus.FAILED, HostStep.PREFLIGHT, "; ".join(blockers))
+        verdict = preflight_verdict(idrac, vc_check)
+        if verdict is not None:
+            return self.ended_at_preflight(verdict, idrac.versions)
 
         self.pending = idrac.pending
         try:
             await self.update()
         except (ActivityError, StepFailed) as error:
-            failed_step, reason = self.step, _reason(error)
+            failed_step, reason = self.step, reason_of(error)
             status = await self.compensate(reason)
             await self.read_what_is_left()
             if failed_step is HostStep.EXIT_MAINTENANCE and status is HostStatus.FAILED:
                 # Only leaving maintenance failed, and the undo's own exit worked: the new
                 # firmware is verified and healthy, and the host is back in service.
                 return self.outcome(HostStatus.UPDATED, reason=f"{failed_step}: {reason}")
-            return self.outcome(status, failed_step, reason)
+            refused = _maintenance_refused(error) and not self.jobs_released
+            return self.outcome(
+                status, failed_step, reason, refused and status is HostStatus.FAILED
+            )
         return self.outcome(HostStatus.UPDATED)
 
     async def update(self) -> None:
@@ -196,7 +167,7 @@ class HostUpdateWorkflow:
     async def enter_maintenance(self) -> None:
         evacuation = await self.vcenter(
             Vcenter.ENTER_MAINTENANCE,
-            self.maintenance(MAINTENANCE_TIMEOUT),
+            MaintenanceRequest.for_job(self.job, MAINTENANCE_TIMEOUT),
             Evacuation | None,  # None: recorded before the step returned its moves
             MAINTENANCE_TIMEOUT + timedelta(minutes=5),
         )
@@ -235,7 +206,7 @@ class HostUpdateWorkflow:
     async def wait_reconnected(self) -> None:
         await self.vcenter(
             Vcenter.WAIT_RECONNECTED,
-            self.maintenance(RECONNECT_TIMEOUT),
+            MaintenanceRequest.for_job(self.job, RECONNECT_TIMEOUT),
             None,
             RECONNECT_TIMEOUT + timedelta(minutes=5),
         )
@@ -262,7 +233,7 @@ class HostUpdateWorkflow:
                     Vcenter.RETURN_VMS, request, None, MAINTENANCE_TIMEOUT + timedelta(minutes=5)
                 )
             except ActivityError as error:
-                await self.alert(f"VMs moved off the host did not come back: {_reason(error)}")
+                await self.alert(f"VMs moved off the host did not come back: {reason_of(error)}")
 
     async def at_once(self, *steps: tuple[HostStep, Awaitable[Any]]) -> list[Any]:
         """Run independent steps together and let every one finish; if any failed, the
@@ -284,7 +255,7 @@ class HostUpdateWorkflow:
             for undo in reversed(self.undo):
                 await undo()
         except (HostHeld, ActivityError) as held:
-            await self.alert(f"held in maintenance: {reason}; {_reason(held)}")
+            await self.alert(f"held in maintenance: {reason}; {reason_of(held)}")
             return HostStatus.HELD
         return HostStatus.ROLLED_BACK if self.reverted else HostStatus.FAILED
 
@@ -352,12 +323,16 @@ class HostUpdateWorkflow:
     async def redfish(
         self, name: str, arg: Any, result_type: type[Any] | None, start_to_close: timedelta
     ) -> Any:
-        return await _run(TaskQueue.REDFISH, name, arg, result_type, start_to_close, self.heartbeat)
+        return await run_activity(
+            TaskQueue.REDFISH, name, arg, result_type, start_to_close, self.heartbeat
+        )
 
     async def vcenter(
         self, name: str, arg: Any, result_type: type[Any] | None, start_to_close: timedelta
     ) -> Any:
-        return await _run(TaskQueue.VCENTER, name, arg, result_type, start_to_close, self.heartbeat)
+        return await run_activity(
+            TaskQueue.VCENTER, name, arg, result_type, start_to_close, self.heartbeat
+        )
 
     @property
     def heartbeat(self) -> timedelta:
@@ -365,17 +340,17 @@ class HostUpdateWorkflow:
         killed mid-step is noticed in seconds, not after the step's whole timeout."""
         return timedelta(seconds=self.job.heartbeat_timeout_s)
 
-    def maintenance(self, timeout: timedelta) -> MaintenanceRequest:
-        policy = self.job.policy
-        return MaintenanceRequest(
-            host=self.job.host,
-            timeout_s=int(timeout.total_seconds()),
-            max_concurrent=policy.max_concurrent_per_cluster,
-            min_hosts_online=policy.min_hosts_online,
-        )
+    def ended_at_preflight(
+        self, verdict: tuple[HostStatus, str], versions: dict[str, str]
+    ) -> HostOutcome:
+        return preflight_outcome(self.job, *verdict, versions, self.started, workflow.now())
 
     def outcome(
-        self, status: HostStatus, failed_step: HostStep | None = None, reason: str = ""
+        self,
+        status: HostStatus,
+        failed_step: HostStep | None = None,
+        reason: str = "",
+        maintenance_refused: bool = False,
     ) -> HostOutcome:
         return HostOutcome(
             service_tag=self.job.host.service_tag,
@@ -391,32 +366,12 @@ class HostUpdateWorkflow:
                 self.reverted,
                 held=status is HostStatus.HELD,
             ),
+            maintenance_refused=maintenance_refused,
         )
 
 
-async def _run(
-    queue: TaskQueue,
-    name: str,
-    arg: Any,
-    result_type: type[Any] | None,
-    start_to_close: timedelta,
-    heartbeat: timedelta,
-) -> Any:
-    return await workflow.execute_activity(
-        name,
-        arg,
-        result_type=result_type,
-        task_queue=queue,
-        start_to_close_timeout=start_to_close,
-        heartbeat_timeout=heartbeat,
-        retry_policy=RETRY,
-    )
-
-
-def _reason(error: BaseException) -> str:
-    """The innermost message: what the activity said, not Temporal's wrapping."""
-    while error.__cause__ is not None:
-        error = error.__cause__
-    if isinstance(error, ApplicationError) and error.message:
-        return error.message
-    return str(error) or type(error).__name__
+def _maintenance_refused(error: BaseException) -> bool:
+    """vCenter's verdict that the host may not enter maintenance now (something changed
+    since preflight: another host went down, a VM cannot move)."""
+    cause = innermost(error)
+    return isinstance(cause, ApplicationError) and cause.type == "MaintenanceBlocked"

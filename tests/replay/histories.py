@@ -9,27 +9,30 @@ from temporalio.client import Client, WorkflowHistory
 
 HISTORIES = Path(__file__).with_name("histories")
 WORKFLOW_TYPES = ("CampaignWorkflow", "ClusterRolloutWorkflow", "HostUpdateWorkflow")
+Execution = tuple[str, str]  # workflow id, run id
 
 
-def recorded_names(target: Path = HISTORIES) -> set[str]:
-    return {path.name for path in target.glob("*/*.json")}
-
-
-async def record_all(
-    client: Client, scenario: str, known: set[str], target: Path = HISTORIES
-) -> int:
-    """Save every finished rollout workflow not in KNOWN (file names) under SCENARIO."""
+async def closed_executions(client: Client) -> set[Execution]:
     types = " OR ".join(f"WorkflowType = '{t}'" for t in WORKFLOW_TYPES)
+    query = f"({types}) AND ExecutionStatus != 'Running'"
+    return {(e.id, e.run_id or "") async for e in client.list_workflows(query)}
+
+
+async def record_new(
+    client: Client, folder_name: str, before: set[Execution], target: Path = HISTORIES
+) -> int:
+    """Save in FOLDER_NAME every rollout workflow that closed since BEFORE was read; files
+    already there are kept (they are what an earlier release wrote)."""
+    folder = target / folder_name
     saved = 0
-    async for execution in client.list_workflows(f"({types}) AND ExecutionStatus != 'Running'"):
-        name = f"{execution.workflow_type}-{execution.id}.json"
-        if name in known:
+    for workflow_id, run_id in sorted(await closed_executions(client) - before):
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
+        history = await handle.fetch_history()
+        kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+        path = folder / f"{kind}-{workflow_id}.json"
+        if path.exists():
             continue
-        history = await client.get_workflow_handle(
-            execution.id, run_id=execution.run_id
-        ).fetch_history()
-        path = target / scenario / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         path.write_text(history.to_json())
         saved += 1
     return saved

@@ -2,7 +2,8 @@
 
 A change that makes the workflows non-deterministic (a new activity, timer or child
 without ``workflow.patched``) fails here instead of breaking campaigns in flight.
-Re-record with: IDRAC_ORCH_RECORD_HISTORIES=1 pytest tests/integration/campaign
+Record with: IDRAC_ORCH_RECORD_HISTORIES=<release> pytest tests/integration/campaign
+(histories of the release before a workflow change must replay after it)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from tests.integration.campaign.lab import Lab, running_lab
-from tests.replay.histories import record_all, recorded_names
+from tests.replay.histories import closed_executions, record_new
 from tests.services.postgres import fresh_database
 
 
@@ -24,8 +24,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 async def record_histories(
     request: pytest.FixtureRequest, temporal_env: WorkflowEnvironment
 ) -> AsyncIterator[None]:
-    """With IDRAC_ORCH_RECORD_HISTORIES set, keep each scenario's histories for replay tests."""
+    """With IDRAC_ORCH_RECORD_HISTORIES set, keep each scenario's histories for replay tests
+    (set to a release name, e.g. a commit, the folder says which release recorded them)."""
+    release = os.environ.get("IDRAC_ORCH_RECORD_HISTORIES")
+    if not release:
+        yield
+        return
+    before = await closed_executions(temporal_env.client)
     yield
-    if os.environ.get("IDRAC_ORCH_RECORD_HISTORIES"):
-        scenario = request.node.name.removeprefix("test_")
-        await record_all(temporal_env.client, scenario, recorded_names())
+    scenario = request.node.name.removeprefix("test_")
+    folder = scenario if release == "1" else f"{scenario}@{release}"
+    await record_new(temporal_env.client, folder, before)
