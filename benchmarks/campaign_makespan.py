@@ -1,14 +1,16 @@
 """Campaign makespan: 200 hosts in 20 clusters, one BIOS campaign, time-scaled simulators.
 
     .venv/bin/python -m benchmarks.campaign_makespan [--time-scale 0.1 --global-cap 20
-        --idrac-poll-s 0.5 --vcenter-poll-s 0.5 --heartbeat-s 10 --copies 5
-        --scratch-dir /dev/shm]
+        --copies 5 --seed 1 --spread 0.25 --scratch-dir /dev/shm]
 
 About 7 minutes on the 2-core development machine (see docs/benchmarks.md).
 
 Everything is real and on loopback (see docs/benchmarks.md): vcsim, the iDRAC simulator
 over HTTPS, a PostgreSQL inventory, a Temporal dev server and the worker as its own
-process (`python -m cli.main worker`, configured by IDRAC_ORCH_* like production).
+process (`python -m cli.main worker`, configured by IDRAC_ORCH_* like production). The
+worker runs the product's defaults; its poll intervals are the defaults times the time
+scale (an iDRAC second lasts TIME_SCALE seconds), nothing tuned below them. Each server's
+own durations are drawn (seeded) within +-SPREAD of the simulator's figures.
 
 Clusters differ in how many hosts vCenter lets go at once (HA failover level 1 and
 min_hosts_online 2 leave n - 2 of a small cluster; the policy caps at 4):
@@ -16,15 +18,17 @@ min_hosts_online 2 leave n - 2 of a small cluster; the policy caps at 4):
 
 The last stdout line is JSON:
 - makespan_ratio: campaign wall time (start request to result) / lower bound, the lower
-  bound being max(slowest cluster's ceil(hosts / allowed), ceil(hosts / global cap)) x
-  device_s;
-- overhead_s_per_host: mean HostOutcome (finished_at - started_at) - device_s;
+  bound being the larger of the worst cluster's max(longest host, sum of its device
+  times / hosts allowed down at once) and max(longest host, sum of all device times /
+  global cap) (benchmarks/makespan_bound.py);
+- overhead_s_per_host: mean over hosts of HostOutcome (finished_at - started_at) minus
+  that host's device time;
 - redfish_requests_per_host: the iDRAC simulator's request counters / hosts;
 - worker_peak_rss_mb: peak RSS of the worker process (psutil, sampled every 0.2 s);
 plus diagnostics (worker CPU seconds, time per activity type from the histories, the
 cost of one vCenter call).
-device_s is computed from the simulator's scaled timings (``device_seconds``), not
-measured, so it holds no orchestration time at all. Progress goes to stderr.
+Device times are computed from each simulated server's scaled timings, not measured, so
+they hold no orchestration time at all. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -32,14 +36,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,7 +59,9 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from activities.names import Vcenter
+from benchmarks.makespan_bound import device_seconds, drawn_timings, lower_bound
 from common.settings import Settings
+from common.temporal import connect
 from domain.campaign_spec import CampaignSpec
 from domain.capacity import (
     CapacityPolicy,
@@ -69,7 +75,6 @@ from domain.runbook import CampaignResult, HostStatus
 from domain.temporal_names import TaskQueue
 from integrations.vcenter import VCenterClient, VCenterSettings, read_scope
 from simulators.fleet import ClusterSpec, DatacenterSpec, Fleet, HaSpec, HostSpec
-from simulators.idrac.host import Timings
 from tests.integration.campaign.lab import Lab, running_lab
 from tests.integration.campaign.test_crash_safety import WorkerProcess
 from tests.services.postgres import fresh_database
@@ -91,8 +96,9 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def bench_fleet(copies: int = COPIES) -> Fleet:
-    """HA clusters (failover level 1) on 127.24.<cluster>.<host>."""
+def bench_fleet(rng: random.Random, spread: float, copies: int = COPIES) -> Fleet:
+    """HA clusters (failover level 1) on 127.24.<cluster>.<host>, each server with its
+    own device durations drawn from RNG within +-SPREAD."""
     clusters: list[ClusterSpec] = []
     for size in SIZES:
         for _ in range(copies):
@@ -102,6 +108,7 @@ def bench_fleet(copies: int = COPIES) -> Fleet:
                     name=f"esx-{c:02d}-{h:02d}.bench.test",
                     service_tag=f"BM{c:02d}{h:03d}",
                     idrac_address=f"127.24.{c}.{h}",
+                    timings=drawn_timings(rng, spread),
                 )
                 for h in range(1, size + 1)
             ]
@@ -145,22 +152,10 @@ def allowed_at_once(cluster: ClusterSpec) -> int:
     return may_enter_maintenance(facts, policy).may_enter
 
 
-def device_seconds(time_scale: float) -> float:
-    """What the simulated server itself takes for a BIOS update with a graceful reboot.
-
-    Download the image; then GracefulRestart: OS shutdown, power off, the BIOS applied
-    during POST, POST, and the Lifecycle Controller becoming ready after POST.
-    """
-    timings = Timings()  # the simulator's defaults: the benchmark does not change them
-    idrac_seconds = (
-        timings.download
-        + timings.graceful_shutdown
-        + timings.power_off
-        + timings.apply_on_reboot
-        + timings.post
-        + timings.lc_after_post
-    )
-    return idrac_seconds * time_scale
+def scaled_default(setting: str, time_scale: float) -> float:
+    """A worker setting at the product's default, in simulated time."""
+    default = Settings.model_fields[setting].default
+    return float(default) * time_scale
 
 
 def campaign_spec(lab: Lab, global_cap: int) -> CampaignSpec:
@@ -334,7 +329,8 @@ async def run_campaign(
     slots_at_once: int,
     keep_histories: Path | None,
 ) -> CampaignRun:
-    client = await temporal.client()
+    # The worker's payload codec (the lab's secret key): it reads what the worker wrote.
+    client = await connect(lab.settings.model_copy(update={"temporal_address": temporal.address}))
     hosts = len(lab.fleet.hosts())
     # As after a deploy (`idrac-orch selftest`): the worker polls every queue before the
     # clock starts, so its start-up (seconds of imports) is not counted as makespan.
@@ -415,18 +411,18 @@ def cpu_probe_s(runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def redfish_requests(lab: Lab) -> int:
+def redfish_requests(lab: Lab) -> Counter[str]:
+    """Requests the simulated iDRACs answered so far, by method and resource."""
     hosts = httpx.get(f"{lab.idrac.control_url}/hosts", timeout=30).raise_for_status().json()
-    return sum(h["requests"] for h in hosts)
+    return sum((Counter(h["requests_by_resource"]) for h in hosts), Counter())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=0.1)
     parser.add_argument("--global-cap", type=int, default=20)
-    parser.add_argument("--idrac-poll-s", type=float, default=0.5)
-    parser.add_argument("--vcenter-poll-s", type=float, default=0.5)
-    parser.add_argument("--heartbeat-s", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1, help="draws the servers' timings")
+    parser.add_argument("--spread", type=float, default=0.25, help="+- share of each timing")
     parser.add_argument("--copies", type=int, default=COPIES, help="clusters of each size")
     parser.add_argument(
         "--keep-histories", type=Path, help="save every workflow's history here (JSON)"
@@ -439,19 +435,26 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    fleet = bench_fleet(args.copies)
+    fleet = bench_fleet(random.Random(args.seed), args.spread, args.copies)
     clusters = [c for _, c in fleet.clusters()]
     hosts = len(fleet.hosts())
-    device_s = device_seconds(args.time_scale)
-    rounds = max(
-        max(math.ceil(len(c.hosts) / allowed_at_once(c)) for c in clusters),
-        math.ceil(hosts / args.global_cap),
+    device_s = {
+        h.service_tag: device_seconds(h.timings, args.time_scale) for _, _, h in fleet.hosts()
+    }
+    lower_bound_s = lower_bound(
+        [([device_s[h.service_tag] for h in c.hosts], allowed_at_once(c)) for c in clusters],
+        args.global_cap,
     )
-    lower_bound_s = rounds * device_s
+    idrac_poll_s = scaled_default("idrac_poll_interval_s", args.time_scale)
+    vcenter_poll_s = scaled_default("vcenter_poll_interval_s", args.time_scale)
     # Hosts that can be in flight at once: the global cap, or less if the clusters allow less.
     slots_at_once = min(args.global_cap, sum(allowed_at_once(c) for c in clusters))
-    log(f"{hosts} hosts, {len(clusters)} clusters; device time {device_s:.1f} s per host")
-    log(f"lower bound {rounds} rounds = {lower_bound_s:.1f} s")
+    log(
+        f"{hosts} hosts, {len(clusters)} clusters; device time per host "
+        f"{min(device_s.values()):.1f}-{max(device_s.values()):.1f} s"
+    )
+    log(f"lower bound {lower_bound_s:.1f} s")
+    log(f"polls (defaults x time scale): iDRAC {idrac_poll_s} s, vCenter {vcenter_poll_s} s")
     probe_s = cpu_probe_s()
     log(f"CPU probe (fixed Python loop): {probe_s:.2f} s")
 
@@ -473,9 +476,8 @@ def main() -> None:
             worker = WorkerProcess(lab, temporal, work / "worker.log")
             worker.env.update(
                 {
-                    "IDRAC_ORCH_IDRAC_POLL_INTERVAL_S": str(args.idrac_poll_s),
-                    "IDRAC_ORCH_VCENTER_POLL_INTERVAL_S": str(args.vcenter_poll_s),
-                    "IDRAC_ORCH_ACTIVITY_HEARTBEAT_TIMEOUT_S": str(args.heartbeat_s),
+                    "IDRAC_ORCH_IDRAC_POLL_INTERVAL_S": str(idrac_poll_s),
+                    "IDRAC_ORCH_VCENTER_POLL_INTERVAL_S": str(vcenter_poll_s),
                 }
             )
             requests_before = redfish_requests(lab)
@@ -493,7 +495,8 @@ def main() -> None:
             finally:
                 worker.stop()
                 temporal.stop()
-            requests = redfish_requests(lab) - requests_before
+            requests_by_resource = redfish_requests(lab) - requests_before
+            requests = requests_by_resource.total()
 
     result, breakdown, slots = run.result, run.breakdown, run.slots
     outcomes = [o for c in result.clusters for o in c.outcomes]
@@ -501,6 +504,7 @@ def main() -> None:
     if len(outcomes) != hosts or not_updated:
         log(f"WARNING: {len(outcomes)} outcomes, not updated: {not_updated}")
     walls = [(o.finished_at - o.started_at).total_seconds() for o in outcomes]
+    overheads = [wall - device_s[o.service_tag] for wall, o in zip(walls, outcomes, strict=True)]
     first = min(o.started_at for o in outcomes)
     last = max(o.finished_at for o in outcomes)
     log("per host, mean seconds by activity (queued / running / calls):")
@@ -521,8 +525,12 @@ def main() -> None:
         json.dumps(
             {
                 "makespan_ratio": round(run.makespan_s / lower_bound_s, 3),
-                "overhead_s_per_host": round(statistics.mean(walls) - device_s, 3),
+                "overhead_s_per_host": round(statistics.mean(overheads), 3),
                 "redfish_requests_per_host": round(requests / hosts, 1),
+                "redfish_requests_per_host_by_resource": {
+                    resource: round(count / hosts, 1)
+                    for resource, count in requests_by_resource.most_common()
+                },
                 "worker_peak_rss_mb": round(sampled.peak_bytes / 2**20, 1),
                 # CPU context: the worker's own, this process's (the iDRAC simulator runs
                 # here) and the machine's load, which other users may share.
@@ -533,7 +541,11 @@ def main() -> None:
                 "makespan_s": round(run.makespan_s, 1),
                 "hosts_makespan_s": round((last - first).total_seconds(), 1),
                 "lower_bound_s": round(lower_bound_s, 1),
-                "device_s_per_host": round(device_s, 2),
+                "device_s_per_host": round(statistics.mean(device_s.values()), 2),
+                "device_s_range": [
+                    round(min(device_s.values()), 2),
+                    round(max(device_s.values()), 2),
+                ],
                 "host_wall_s_mean": round(statistics.mean(walls), 2),
                 "host_wall_s_max": round(max(walls), 2),
                 "handover_s": round(run.handover_s, 2),
@@ -553,8 +565,10 @@ def main() -> None:
                 "global_cap": args.global_cap,
                 "slots_at_once": slots_at_once,
                 "time_scale": args.time_scale,
-                "idrac_poll_s": args.idrac_poll_s,
-                "vcenter_poll_s": args.vcenter_poll_s,
+                "idrac_poll_s": idrac_poll_s,
+                "vcenter_poll_s": vcenter_poll_s,
+                "seed": args.seed,
+                "spread": args.spread,
                 "scratch_dir": str(args.scratch_dir or tempfile.gettempdir()),
                 "campaign_state": result.state.value,
                 "activity_s_per_host": {

@@ -99,6 +99,11 @@ class HostSpec(_Strict):
         default=NEWEST, description="the iDRAC9 firmware line the simulator plays"
     )
     faults: HostFaults = Field(default_factory=HostFaults)
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="this server's own durations in real-hardware seconds, by the iDRAC "
+        "simulator's Timings field (e.g. post: 131.5); the rest keep the defaults",
+    )
 
     @field_validator("idrac_address")
     @classmethod

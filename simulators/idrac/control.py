@@ -41,6 +41,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "previous": dict(host.previous),
         "update_jobs": host.update_jobs,
         "requests": host.requests,
+        "requests_by_resource": dict(host.requests_by_resource),
         "flashes": dict(host.flashes),
         "sessions": len(host.sessions),
         "jobs": {jid: job.state for jid, job in host.jobs.items()},

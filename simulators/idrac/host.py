@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +123,7 @@ class SimHost:
     jobs: dict[str, SimJob] = field(default_factory=dict)
     update_jobs: int = 0
     requests: int = 0
+    requests_by_resource: Counter[str] = field(default_factory=Counter)
     flashes: dict[str, int] = field(default_factory=dict)
     pending_power_cycle: dict[str, str] = field(default_factory=dict)
     busy_left: int = 0

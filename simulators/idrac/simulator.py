@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import resource
 import tempfile
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ from simulators.idrac.host import FetchError, SimHost, Timings
 from simulators.idrac.http import HttpServer, Request, Response
 from simulators.idrac.tls import make_tls
 
+_INSTANCE_ID = re.compile(r"^(JID_|RID_)?[0-9a-f-]*[0-9][0-9a-f-]*$")
 log = logging.getLogger("simulators.idrac")
 
 
@@ -87,7 +90,7 @@ class IdracSimulator:
         _check_firmware_keys(hosts)
         addresses = assign_addresses(hosts, base_address)
         self.hosts = {
-            spec.service_tag: SimHost(spec, address, self, timings or Timings())
+            spec.service_tag: SimHost(spec, address, self, host_timings(spec, timings))
             for spec, address in zip(hosts, addresses, strict=True)
         }
         self._by_address = {h.address: h for h in self.hosts.values()}
@@ -190,10 +193,31 @@ class IdracSimulator:
             await asyncio.sleep(self.latency_s)
         host = self._by_address[request.local_address]
         host.requests += 1
+        host.requests_by_resource[f"{request.method} {resource_of(request.path)}"] += 1
         return await handle(host, request)
 
     async def _handle_control(self, request: Request) -> Response:
         return await handle_control(self.hosts, request)
+
+
+def resource_of(path: str) -> str:
+    """PATH with its instance ids (jobs, tasks, sessions) as {id}, to count by resource."""
+    return "/".join("{id}" if _INSTANCE_ID.match(part) else part for part in path.split("/"))
+
+
+def host_timings(spec: HostSpec, base: Timings | None = None) -> Timings:
+    """BASE (or the defaults) with the host's own durations from the fleet file."""
+    known = {f.name for f in fields(Timings)}
+    unknown = sorted(set(spec.timings) - known)
+    if unknown:
+        raise ValueError(
+            f"host {spec.service_tag}: timings {unknown} unknown to the iDRAC simulator "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    negative = sorted(name for name, seconds in spec.timings.items() if seconds < 0)
+    if negative:
+        raise ValueError(f"host {spec.service_tag}: timings {negative} must be >= 0 seconds")
+    return replace(base or Timings(), **spec.timings)
 
 
 def _check_firmware_keys(hosts: list[HostSpec]) -> None:
