@@ -40,17 +40,18 @@ def send_ticket(resources: Resources, outbound: Outbound, options: HttpOptions) 
         Session(resources.engine) as session,
     ):
         ticket = change_tickets.claim(session, outbound.channel_id, campaign_id)
-        if ticket.sys_id is None:
-            if action is TicketAction.CLOSE:
-                return  # never opened (planning failed, rejected): nothing to close
+        sys_id = ticket.sys_id
+        if sys_id is None:
             found = servicenow.find(correlation_id(campaign_id))
+            if found is None and action is TicketAction.CLOSE:
+                return  # never opened (planning failed, rejected): nothing to close
             found = found or servicenow.create(opening_fields(campaign_id))
             change_tickets.opened(session, ticket, found.sys_id, found.number)
+            sys_id = found.sys_id
         else:
             session.commit()  # the lock is not needed for what follows
-        assert ticket.sys_id is not None
         if action is TicketAction.NOTE:
-            servicenow.update(ticket.sys_id, note_fields(event))
+            servicenow.update(sys_id, note_fields(event))
         elif action is TicketAction.CLOSE:
-            servicenow.update(ticket.sys_id, closing_fields(event))
+            servicenow.update(sys_id, closing_fields(event))
             change_tickets.closed(session, ticket)
