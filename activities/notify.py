@@ -9,7 +9,7 @@ key (webhook ``Idempotency-Key``, e-mail Message-ID) for the receiver to drop.
 Failed attempts are retried here, in rounds over the event's channels, with exponential
 backoff (settings ``notify_*``); a
 delivery that runs out of attempts, or that its receiver refuses for good, is marked failed,
-audited and logged: never dropped silently. Sends are synchronous (smtplib, Apprise), so
+audited and logged: never dropped silently. Sends are synchronous (smtplib, Apprise, httpx), so
 these run on the ``notifications`` queue's thread pool.
 """
 
@@ -24,12 +24,14 @@ from temporalio import activity
 from activities.audit_trail import audit
 from activities.names import Notify
 from activities.resources import Resources
+from activities.tickets import send_ticket
 from domain.notifications import ChannelKind, DeliveryStatus, NotificationEvent, retry_delay
 from domain.notify_channels import EmailConfig, WebhookConfig
 from integrations.notify.chat import send_apprise
 from integrations.notify.email import send_email
 from integrations.notify.errors import DeliveryError
-from integrations.notify.webhook import HttpOptions, post_webhook
+from integrations.notify.http import HttpOptions
+from integrations.notify.webhook import post_webhook
 from store import notify_outbox
 from store.notify_outbox import Outbound
 
@@ -109,10 +111,12 @@ class NotifyActivities:
     def send(self, outbound: Outbound) -> None:
         settings = self.resources.settings
         kind, secret, event = ChannelKind(outbound.channel_kind), outbound.secret, outbound.event
+        options = HttpOptions(settings.notify_timeout_s, settings.notify_ca_bundle)
         if kind is ChannelKind.WEBHOOK:
             url = str(WebhookConfig.model_validate(outbound.config).url)
-            options = HttpOptions(settings.notify_timeout_s, settings.notify_ca_bundle)
             post_webhook(url, secret or "", event, options)
+        elif kind is ChannelKind.SERVICENOW:
+            send_ticket(self.resources, outbound, options)
         elif kind is ChannelKind.EMAIL:
             send_email(
                 EmailConfig.model_validate(outbound.config),

@@ -17,7 +17,7 @@ from cli.campaign import _session as api_session
 from domain.notifications import DeliveryStatus, EventKind
 
 app = typer.Typer(
-    help="Notifications: channels (webhook, e-mail, chat), rules, the delivery log.",
+    help="Notifications: channels (webhook, e-mail, chat, ServiceNow), rules, the delivery log.",
     no_args_is_help=True,
 )
 FROM_ENVIRONMENT = "NOTIFY_CHANNEL_SECRET"
@@ -110,6 +110,24 @@ def add_apprise(
 ) -> None:
     """Chat (Slack, Teams, Mattermost, ...) through an Apprise URL, stored encrypted."""
     _create(api_url, token, {"kind": "apprise", "name": name, "secret": secret}, as_json)
+
+
+@app.command("add-servicenow")
+def add_servicenow(
+    name: str,
+    instance_url: str,
+    secret: Secret,
+    username: Annotated[
+        str | None, typer.Option(help="Basic-auth user; without it the secret is a bearer token.")
+    ] = None,
+    as_json: AsJson = False,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    token: Token = None,
+) -> None:
+    """A ServiceNow change request per campaign: opened, a work note per host, closed."""
+    config: dict[str, Any] = {"instance_url": instance_url, "username": username}
+    body = {"kind": "servicenow", "name": name, "config": config, "secret": secret}
+    _create(api_url, token, body, as_json)
 
 
 def _set_enabled(channel_id: int, enabled: bool, api_url: str, token: str | None) -> None:

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     CAMPAIGN_FAILED = "campaign.failed"
     CAMPAIGN_ABORTED = "campaign.aborted"
     HOST_HELD = "host.held"
+    HOST_FINISHED = "host.finished"  # every host's outcome, whatever it is
     WINDOW_MISSED = "window.missed"
     APPROVAL_NEEDED = "approval.needed"
     DRIFT_FOUND = "drift.found"
@@ -40,6 +41,7 @@ class ChannelKind(StrEnum):
     WEBHOOK = "webhook"  # JSON POST signed with HMAC-SHA256
     EMAIL = "email"  # SMTP with STARTTLS
     APPRISE = "apprise"  # chat services (Slack, Teams, Mattermost, ...) through Apprise
+    SERVICENOW = "servicenow"  # one change request per campaign (Table API)
 
 
 class DeliveryStatus(StrEnum):

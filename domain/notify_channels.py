@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from domain.notifications import ChannelKind
 
 Address = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+def _no_credentials(url: HttpUrl) -> HttpUrl:
+    if url.username or url.password:
+        raise ValueError("must not carry a user or password (the URL is not secret)")
+    return url
+
+
+PlainUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
 
 
 class _Config(BaseModel):
@@ -19,14 +28,7 @@ class _Config(BaseModel):
 class WebhookConfig(_Config):
     """A JSON POST to ``url``, signed with the channel's secret (HMAC-SHA256)."""
 
-    url: HttpUrl = Field(examples=["https://hooks.example.com/idrac-orch"])
-
-    @field_validator("url")
-    @classmethod
-    def _no_credentials_in_url(cls, url: HttpUrl) -> HttpUrl:
-        if url.username or url.password:
-            raise ValueError("must not carry a user or password (the URL is not secret)")
-        return url
+    url: PlainUrl = Field(examples=["https://hooks.example.com/idrac-orch"])
 
 
 class EmailConfig(_Config):
@@ -41,6 +43,14 @@ class EmailConfig(_Config):
     )
 
 
+class ServiceNowConfig(_Config):
+    """A ServiceNow instance's Table API. With ``username``, the secret is the password
+    (basic auth); without, it is an OAuth bearer token."""
+
+    instance_url: PlainUrl = Field(examples=["https://example.service-now.com"])
+    username: str | None = Field(default=None, max_length=255, examples=["idrac-orch"])
+
+
 class AppriseConfig(_Config):
     """Nothing but the Apprise URL, which is the secret (it carries the service's tokens)."""
 
@@ -49,10 +59,17 @@ CONFIGS: dict[ChannelKind, type[_Config]] = {
     ChannelKind.WEBHOOK: WebhookConfig,
     ChannelKind.EMAIL: EmailConfig,
     ChannelKind.APPRISE: AppriseConfig,
+    ChannelKind.SERVICENOW: ServiceNowConfig,
 }
-SECRET_REQUIRED = {ChannelKind.WEBHOOK: True, ChannelKind.EMAIL: False, ChannelKind.APPRISE: True}
+SECRET_REQUIRED = {
+    ChannelKind.WEBHOOK: True,
+    ChannelKind.EMAIL: False,
+    ChannelKind.APPRISE: True,
+    ChannelKind.SERVICENOW: True,
+}
 SECRET_MEANING = {
     ChannelKind.WEBHOOK: "the HMAC-SHA256 signing key",
     ChannelKind.EMAIL: "the SMTP password",
     ChannelKind.APPRISE: "the Apprise URL (e.g. slack://..., json://host/path)",
+    ChannelKind.SERVICENOW: "the password of username, or an OAuth bearer token without one",
 }

@@ -82,3 +82,23 @@ class NotificationDelivery(SQLModel, table=True):
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
     sent_at: datetime | None = _ts(default=None, nullable=True)
+
+
+class ChangeTicket(SQLModel, table=True):
+    """A campaign's change request in one ticket channel (ServiceNow). The row is claimed,
+    locked, before the request is created and holds its ``sys_id`` and ``number`` from the
+    moment ServiceNow answered: one campaign never opens two."""
+
+    __tablename__ = "change_tickets"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "campaign_id", name="uq_change_tickets_campaign"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="notification_channels.id", index=True)
+    campaign_id: int = Field(index=True)
+    sys_id: str | None = Field(default=None, max_length=32)
+    number: str | None = Field(default=None, max_length=40)
+    closed_at: datetime | None = _ts(default=None, nullable=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)

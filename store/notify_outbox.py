@@ -78,6 +78,7 @@ class Outbound:
 
     delivery_id: int
     attempts: int
+    channel_id: int
     channel_name: str
     channel_kind: str
     channel_enabled: bool
@@ -115,6 +116,7 @@ def outbound(session: Session, box: SecretBox, delivery_id: int) -> Outbound | N
     return Outbound(
         delivery_id=delivery_id,
         attempts=delivery.attempts,
+        channel_id=delivery.channel_id,
         channel_name=channel.name,
         channel_kind=channel.kind,
         channel_enabled=channel.enabled,

@@ -58,6 +58,8 @@ FRESH_CAPACITY_ANSWER = timedelta(seconds=10)
 RECORDED_CLOCK = "decisions-on-recorded-clock"
 # Rollouts recorded before preflighted hosts in the queue and queued refused hosts again.
 QUEUE_SEMANTICS = "queue-semantics"
+# Rollouts recorded before every host's outcome was announced (host.finished).
+HOST_FINISHED_EVENTS = "host-finished-events"
 # A preflight older than this when the host starts is read again (it waited long).
 PREFLIGHT_FRESH = timedelta(minutes=10)
 MAX_REFUSALS = 3
@@ -158,7 +160,9 @@ class ClusterRolloutWorkflow:
 
     async def continue_as_new(self) -> None:
         """A long wait (days of windows or capacity polls) must not grow one history forever;
-        between hosts, nothing is in flight, so the rollout restarts from its progress."""
+        between hosts, nothing is in flight, so the rollout restarts from its progress
+        (announcements included: the new run would not know they are still unsent)."""
+        await self.notifier.drain()
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             self.rollout.model_copy(
@@ -399,6 +403,14 @@ class ClusterRolloutWorkflow:
         threshold = self.rollout.policy.cluster_failure_threshold
         if failures >= threshold:
             self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
+        if workflow.patched(HOST_FINISHED_EVENTS):
+            self.notifier.emit(
+                EventKind.HOST_FINISHED,
+                f"host {outcome.service_tag} (cluster {self.rollout.cluster}, "
+                f"campaign {self.rollout.campaign_id})",
+                outcome.describe(),
+                discriminator=outcome.service_tag,
+            )
         # The store and the campaign hear it at once: the campaign's slot is free now.
         await asyncio.gather(
             workflow.execute_activity(

@@ -32,7 +32,13 @@ from api.routes.credentials import NO_KEY
 from api.routes.credentials import _box as secret_box
 from api.security import Admin, Viewer
 from domain.notifications import ChannelKind
-from domain.notify_channels import CONFIGS, AppriseConfig, EmailConfig, WebhookConfig
+from domain.notify_channels import (
+    CONFIGS,
+    AppriseConfig,
+    EmailConfig,
+    ServiceNowConfig,
+    WebhookConfig,
+)
 from integrations.notify.chat import understood
 from store.notifications import NotificationChannel
 from store.notify_outbox import seal_channel_secret
@@ -72,7 +78,17 @@ class AppriseCreate(_Create):
     secret: Secret = Field(description="The Apprise URL, e.g. slack://... or json://host/path.")
 
 
-ChannelCreate = Annotated[WebhookCreate | EmailCreate | AppriseCreate, Field(discriminator="kind")]
+class ServiceNowCreate(_Create):
+    kind: Literal[ChannelKind.SERVICENOW]
+    config: ServiceNowConfig
+    secret: Secret = Field(
+        description="The password of config.username, or an OAuth bearer token without one."
+    )
+
+
+ChannelCreate = Annotated[
+    WebhookCreate | EmailCreate | AppriseCreate | ServiceNowCreate, Field(discriminator="kind")
+]
 
 
 class ChannelUpdate(BaseModel):

@@ -10,26 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import ssl
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
-
-from domain.notifications import NotificationEvent, retryable_status
-from integrations.notify.errors import DeliveryError
+from domain.notifications import NotificationEvent
+from integrations.notify.http import HttpOptions, exchange
 
 SIGNATURE_HEADER = "X-Idrac-Orch-Signature"
 TIMESTAMP_HEADER = "X-Idrac-Orch-Timestamp"
 EVENT_HEADER = "X-Idrac-Orch-Event"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    timeout_s: float = 10.0
-    ca_bundle: Path | None = None  # None: the system's CAs
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -56,19 +45,5 @@ def post_webhook(
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
-    verify: ssl.SSLContext | bool = (
-        ssl.create_default_context(cafile=str(options.ca_bundle)) if options.ca_bundle else True
-    )
-    try:
-        with httpx.Client(timeout=options.timeout_s, verify=verify) as client:
-            response = client.post(url, content=body, headers=headers)
-    except httpx.TimeoutException:
-        raise DeliveryError("the receiver did not answer in time", retryable=True) from None
-    except httpx.HTTPError as exc:
-        # httpx's own words name neither the URL nor a header.
-        raise DeliveryError(f"could not reach the receiver: {exc}", retryable=True) from None
-    if not response.is_success:
-        raise DeliveryError(
-            f"the receiver answered HTTP {response.status_code}",
-            retryable=retryable_status(response.status_code),
-        )
+    with options.client() as client:
+        exchange(client, "POST", url, content=body, headers=headers)

@@ -81,9 +81,37 @@ def test_secrets_go_in_and_never_come_out(
         engine.dispose()
 
 
+def _servicenow(url: str = "https://example.service-now.com") -> dict[str, Any]:
+    config = {"instance_url": url, "username": "idrac-orch"}
+    return {"kind": "servicenow", "name": _name("sn"), "config": config, "secret": "sn-pw-1618"}
+
+
+def test_a_servicenow_channel_shows_its_instance_and_user_never_its_password(
+    admin: httpx.Client,
+) -> None:
+    created = admin.post("/notifications/channels", json=_servicenow())
+    assert created.status_code == 201, created.text
+    channel = created.json()
+    assert channel["kind"] == "servicenow" and channel["has_secret"]
+    assert channel["config"] == {
+        "instance_url": "https://example.service-now.com/",
+        "username": "idrac-orch",
+    }
+    assert "sn-pw-1618" not in created.text
+    assert "sn-pw-1618" not in admin.get(f"/notifications/channels/{channel['id']}").text
+
+
 @pytest.mark.parametrize(
     ("body", "loc"),
     [
+        (
+            _servicenow(url="https://admin:pw@example.service-now.com"),
+            ["body", "servicenow", "config", "instance_url"],
+        ),
+        (
+            {k: v for k, v in _servicenow().items() if k != "secret"},
+            ["body", "servicenow", "secret"],
+        ),
         ({**_webhook(), "secret": None}, ["body", "webhook", "secret"]),
         ({k: v for k, v in _webhook().items() if k != "secret"}, ["body", "webhook", "secret"]),
         (_webhook(url="ftp://127.0.0.1/x"), ["body", "webhook", "config", "url"]),

@@ -1,5 +1,6 @@
 """A cluster rollout whose history grows long continues as new between hosts, carrying
-its progress, and the campaign still ends with every host updated once."""
+its progress, and the campaign still ends with every host updated once and announced once
+(no host.finished left behind by a run that continued)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from domain.notifications import EventKind
 from domain.runbook import CampaignState, HostStatus
+from store.notifications import NotificationEventRow
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
 from tests.services.temporal import TemporalDevServer
 from workers.main import running_workers
@@ -50,3 +54,11 @@ async def test_cluster_rollout_continues_as_new_and_keeps_its_progress(
     assert all(o.status is HostStatus.UPDATED for o in alpha.outcomes)
     for tag in tags:
         assert lab.idrac_state(tag)["update_jobs"] - jobs_before[tag] == 1
+    with Session(lab.resources.engine) as session:
+        announced = session.exec(
+            select(NotificationEventRow.key).where(
+                NotificationEventRow.kind == EventKind.HOST_FINISHED.value,
+                NotificationEventRow.campaign_id == result.campaign_id,
+            )
+        ).all()
+    assert sorted(announced) == [f"{cluster_id}/host.finished/{tag}" for tag in tags]

@@ -1,6 +1,7 @@
 """A campaign notifies on real parts: the campaign and cluster workflows emit events, the
-notification activities deliver them to a loopback webhook receiver (signed) and to aiosmtpd
-(STARTTLS), each event once; the delivery log says so."""
+notification activities deliver them to a loopback webhook receiver (signed), to aiosmtpd
+(STARTTLS) and to the ServiceNow simulator (a change request per campaign), each event once;
+the delivery log says so."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from domain.notifications import ChannelKind, DeliveryStatus, EventKind
-from domain.runbook import CampaignState, HostStatus
+from domain.runbook import CampaignResult, CampaignState, HostOutcome, HostStatus
+from domain.tickets import correlation_id
+from simulators.servicenow import Instance, servicenow
 from store.notifications import NotificationChannel, NotificationDelivery, NotificationRule
 from store.notify_outbox import seal_channel_secret
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -34,6 +37,7 @@ from workers.main import running_workers
 from workflows.campaign import CampaignWorkflow
 
 HMAC_KEY = "campaign-webhook-key-77"
+SN_USER, SN_PASSWORD = "idrac-orch", "change-password-31"
 POLICY = {"max_concurrent_per_cluster": 1, "min_hosts_online": 1, "global_max_concurrent": 1}
 
 
@@ -42,6 +46,7 @@ class Receivers:
     webhook: HttpReceiver
     smtp: SmtpServer
     ca_bundle: Path
+    tickets: Instance
 
     def events(self, campaign_id: int) -> list[dict[str, Any]]:
         bodies = [json.loads(r.body) for r in self.webhook.requests]
@@ -49,6 +54,15 @@ class Receivers:
 
     def kinds(self, campaign_id: int) -> list[str]:
         return [event["kind"] for event in self.events(campaign_id)]
+
+    def change_request(self, campaign_id: int) -> tuple[dict[str, str], list[str]]:
+        """The campaign's one change request and its work notes."""
+        [record] = self.tickets.find(correlation_id=correlation_id(campaign_id))
+        return record, self.tickets.notes[record["sys_id"]]
+
+
+def _outcomes(result: CampaignResult) -> list[HostOutcome]:
+    return [outcome for cluster in result.clusters for outcome in cluster.outcomes]
 
 
 def _channel(
@@ -71,9 +85,13 @@ def _rule(lab: Lab, channel_id: int, kinds: list[EventKind]) -> None:
 
 @pytest.fixture(scope="module")
 def receivers(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receivers]:
-    """A webhook that hears every event; e-mail only for what needs a human."""
+    """A webhook and ServiceNow hear every event; e-mail only what needs a human."""
     cert, key = loopback_certificate(tmp_path_factory.mktemp("smtp-tls"))
-    with http_receiver() as webhook, smtp_server(cert, key) as smtp:
+    with (
+        http_receiver() as webhook,
+        smtp_server(cert, key) as smtp,
+        servicenow(users={SN_USER: SN_PASSWORD}) as tickets,
+    ):
         hook = _channel(lab, "ops-hook", ChannelKind.WEBHOOK, {"url": webhook.url}, HMAC_KEY)
         mail_config = {
             "host": smtp.host,
@@ -82,9 +100,12 @@ def receivers(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
             "recipients": ["oncall@lab.test"],
         }
         mail = _channel(lab, "oncall-mail", ChannelKind.EMAIL, mail_config, None)
+        sn_config = {"instance_url": tickets.url, "username": SN_USER}
+        change = _channel(lab, "changes", ChannelKind.SERVICENOW, sn_config, SN_PASSWORD)
         _rule(lab, hook, [])
         _rule(lab, mail, [EventKind.HOST_HELD, EventKind.WINDOW_MISSED])
-        yield Receivers(webhook, smtp, cert)
+        _rule(lab, change, [])
+        yield Receivers(webhook, smtp, cert, tickets)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -118,6 +139,7 @@ async def test_a_held_host_reaches_the_webhook_and_the_mailbox_once(
 ) -> None:
     failing = "BLAB002"
     lab.set_faults(failing, version_unchanged=True)
+    receivers.tickets.fail_next(2)  # ServiceNow is away when the campaign starts
     try:
         spec = lab.bios_spec(
             {"clusters": ["bravo"]}, BIOS_TARGET, policy={**POLICY, "on_failure": "hold"}
@@ -129,10 +151,12 @@ async def test_a_held_host_reaches_the_webhook_and_the_mailbox_once(
     assert any(o.status is HostStatus.HELD for c in result.clusters for o in c.outcomes)
     campaign_id = result.campaign_id
 
+    outcomes = _outcomes(result)
     kinds = receivers.kinds(campaign_id)
     assert kinds[:2] == ["campaign.planned", "campaign.started"]
     assert kinds.count("host.held") == 1 and kinds[-1] == "campaign.failed"
-    assert len(kinds) == 4
+    assert kinds.count("host.finished") == len(outcomes)
+    assert len(kinds) == 4 + len(outcomes)
     held = next(e for e in receivers.events(campaign_id) if e["kind"] == "host.held")
     assert held["subject"] == f"host {failing} (campaign {campaign_id})"
     assert "inventory does not show 159" in held["detail"]
@@ -143,6 +167,16 @@ async def test_a_held_host_reaches_the_webhook_and_the_mailbox_once(
     assert mail["Subject"] == f"[idrac-orch] host.held: host {failing} (campaign {campaign_id})"
     assert receivers.smtp.starttls_used and all(receivers.smtp.starttls_used)
     assert {d.status for d in _deliveries(lab)} == {DeliveryStatus.SENT.value}
+
+    # One change request (the 503s retried, not repeated), a work note per host with its
+    # real outcome, closed as unsuccessful.
+    record, notes = receivers.change_request(campaign_id)
+    finished = [n for n in notes if n.startswith("event: host.finished")]
+    assert len(finished) == len(outcomes) and len(notes) == len(outcomes) + 1  # + host.held
+    for outcome in outcomes:
+        [note] = [n for n in finished if f"subject: host {outcome.service_tag} " in n]
+        assert outcome.describe() in note
+    assert (record["state"], record["close_code"]) == ("3", "unsuccessful")
 
 
 @pytest.mark.usefixtures("workers")
@@ -158,12 +192,14 @@ async def test_pause_and_resume_are_announced_and_the_end_too(
     assert result.state is CampaignState.COMPLETED
 
     kinds = receivers.kinds(result.campaign_id)
+    finished = ["host.finished"] * len(_outcomes(result))
     assert sorted(kinds) == sorted(
         [
             "campaign.planned",
             "campaign.started",
             "campaign.paused",
             "campaign.resumed",
+            *finished,
             "campaign.completed",
         ]
     )
@@ -171,6 +207,9 @@ async def test_pause_and_resume_are_announced_and_the_end_too(
     assert kinds.index("campaign.paused") < kinds.index("campaign.resumed")
     assert kinds.index("campaign.planned") < kinds.index("campaign.started")
     assert kinds[-1] == "campaign.completed"
+    record, notes = receivers.change_request(result.campaign_id)
+    assert record["close_code"] == "successful"
+    assert len(notes) == len(kinds) - 3  # all but planned, started and the close
 
 
 @pytest.mark.usefixtures("workers")

@@ -1,0 +1,72 @@
+"""What each event does to a campaign's change request, and the fields it sends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.notifications import EventKind, NotificationEvent
+from domain.tickets import (
+    TicketAction,
+    closing_fields,
+    correlation_id,
+    opening_fields,
+    ticket_action,
+)
+
+
+def _event(kind: EventKind, campaign_id: int | None = 12) -> NotificationEvent:
+    return NotificationEvent(
+        key=f"campaign-12/{kind.value}",
+        kind=kind,
+        campaign_id=campaign_id,
+        subject="campaign 12",
+        detail="2 updated, 1 held",
+        occurred_at=datetime(2026, 12, 5, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "action"),
+    [
+        (EventKind.CAMPAIGN_PLANNED, None),
+        (EventKind.APPROVAL_NEEDED, None),
+        (EventKind.CAMPAIGN_STARTED, TicketAction.OPEN),
+        (EventKind.HOST_FINISHED, TicketAction.NOTE),
+        (EventKind.HOST_HELD, TicketAction.NOTE),
+        (EventKind.CAMPAIGN_PAUSED, TicketAction.NOTE),
+        (EventKind.WINDOW_MISSED, TicketAction.NOTE),
+        (EventKind.CAMPAIGN_COMPLETED, TicketAction.CLOSE),
+        (EventKind.CAMPAIGN_FAILED, TicketAction.CLOSE),
+        (EventKind.CAMPAIGN_ABORTED, TicketAction.CLOSE),
+    ],
+)
+def test_each_campaign_event_opens_notes_or_closes(
+    kind: EventKind, action: TicketAction | None
+) -> None:
+    assert ticket_action(_event(kind)) is action
+
+
+def test_an_event_without_a_campaign_touches_no_change_request() -> None:
+    assert ticket_action(_event(EventKind.DRIFT_FOUND, campaign_id=None)) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (EventKind.CAMPAIGN_COMPLETED, "successful"),
+        (EventKind.CAMPAIGN_FAILED, "unsuccessful"),
+        (EventKind.CAMPAIGN_ABORTED, "unsuccessful"),
+    ],
+)
+def test_the_close_says_closed_with_the_result(kind: EventKind, code: str) -> None:
+    fields = closing_fields(_event(kind))
+    assert (fields["state"], fields["close_code"]) == ("3", code)
+    assert "2 updated, 1 held" in fields["close_notes"]
+
+
+def test_the_request_carries_the_campaign_as_its_correlation_id() -> None:
+    fields = opening_fields(12)
+    assert fields["correlation_id"] == correlation_id(12) == "idrac-orch-campaign-12"
+    assert fields["short_description"] == "iDRAC firmware campaign 12"
