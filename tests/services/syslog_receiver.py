@@ -96,16 +96,18 @@ def parse(message: bytes) -> Parsed:
 
 @dataclass
 class SyslogReceiver:
-    """Every frame received, in order, over all connections; ``drop_after`` frames into a
-    connection it closes that connection (a receiver restarting mid-batch)."""
+    """Every frame received, in order, over all connections and per connection. With
+    ``stall_after`` it stops reading once that many frames arrived, until ``resume`` is set
+    (a slow receiver: the sender's writes block once the socket buffers are full)."""
 
     port: int
     frames: list[bytes] = field(default_factory=list)
-    connections: int = 0
-    drop_after: int | None = None
+    connections: list[list[bytes]] = field(default_factory=list)
+    stall_after: int | None = None
+    resume: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_for(self, count: int, timeout_s: float = 30.0) -> list[bytes]:
+    def wait_for(self, count: int, timeout_s: float = 60.0) -> list[bytes]:
         deadline = time.monotonic() + timeout_s
         while len(self.frames) < count:
             if time.monotonic() > deadline:
@@ -113,23 +115,24 @@ class SyslogReceiver:
             time.sleep(0.02)
         return list(self.frames)
 
-    def ids(self) -> list[int]:
-        return [int(parse(f).params["id"]) for f in self.frames]
+    @staticmethod
+    def ids(frames: list[bytes]) -> list[int]:
+        return [int(parse(f).params["id"]) for f in frames]
 
     def serve(self, conn: socket.socket) -> None:
+        mine: list[bytes] = []
         with self.lock:
-            self.connections += 1
-        buffer, seen = b"", 0
+            self.connections.append(mine)
+        buffer = b""
         with conn:
             while chunk := conn.recv(65536):
                 frames, buffer = deframe(buffer + chunk)
-                for frame in frames:
+                for item in frames:
                     with self.lock:
-                        if self.drop_after is not None and seen >= self.drop_after:
-                            self.drop_after = None
-                            return
-                        self.frames.append(frame)
-                    seen += 1
+                        self.frames.append(item)
+                        mine.append(item)
+                    if self.stall_after is not None and len(self.frames) == self.stall_after:
+                        self.resume.wait()
 
 
 @contextmanager
@@ -137,7 +140,11 @@ def syslog_receiver(tls: ssl.SSLContext | None = None) -> Iterator[SyslogReceive
     """A receiver on 127.0.0.1; with ``tls`` every connection must complete its handshake."""
     port = free_port()
     receiver = SyslogReceiver(port)
-    listener = socket.create_server(("127.0.0.1", port))
+    listener = socket.socket()
+    # A small window (inherited by accepted sockets): a stalled receiver soon blocks writes.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
     listener.settimeout(0.2)
     stop = threading.Event()
 
