@@ -123,6 +123,9 @@ class SyslogReceiver:
         mine: list[bytes] = []
         with self.lock:
             self.connections.append(mine)
+            stalls = self.stall_after is not None and len(self.frames) < self.stall_after
+        if not stalls:  # only a connection that is to stall keeps the listener's small window
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         buffer = b""
         with conn:
             while chunk := conn.recv(65536):
@@ -131,15 +134,18 @@ class SyslogReceiver:
                     with self.lock:
                         self.frames.append(item)
                         mine.append(item)
-                    if self.stall_after is not None and len(self.frames) == self.stall_after:
+                    if stalls and len(self.frames) == self.stall_after:
                         self.resume.wait()
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
 
 
 @contextmanager
-def syslog_receiver(tls: ssl.SSLContext | None = None) -> Iterator[SyslogReceiver]:
+def syslog_receiver(
+    tls: ssl.SSLContext | None = None, stall_after: int | None = None
+) -> Iterator[SyslogReceiver]:
     """A receiver on 127.0.0.1; with ``tls`` every connection must complete its handshake."""
     port = free_port()
-    receiver = SyslogReceiver(port)
+    receiver = SyslogReceiver(port, stall_after=stall_after)
     listener = socket.socket()
     # A small window (inherited by accepted sockets): a stalled receiver soon blocks writes.
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from common.settings import Settings
@@ -25,7 +27,7 @@ from store.audit_forwarding import status
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import AuditEvent
-from tests.services.postgres import fresh_database
+from tests.services.postgres import ADMIN_DSN, fresh_database
 from tests.services.receivers import loopback_certificate
 from tests.services.syslog_receiver import SyslogReceiver, parse, syslog_receiver
 from workers.audit_forwarder import AuditForwarder, origin_of, target_of
@@ -37,6 +39,12 @@ KEYS = AuditKeys.from_settings(Settings(secret_key="syslog-tests-key-0b7e"))
 @pytest.fixture
 def database() -> Iterator[tuple[str, Engine]]:
     with fresh_database("idrac_orch_syslog") as url:
+        # Thousands of audit commits; their durability is not under test (the cursor's is,
+        # and a killed client process does not lose committed transactions either way).
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(
+                f'ALTER DATABASE "{make_url(url).database}" SET synchronous_commit TO off'
+            )
         upgrade(url)
         engine = make_engine(url)
         yield url, engine
@@ -210,8 +218,7 @@ def test_killed_mid_batch_loses_nothing(database: tuple[str, Engine]) -> None:
     url, engine = database
     total = 2000  # about 6 MB of frames: more than the socket buffers hold
     write(engine, total, wide=True)
-    with syslog_receiver() as receiver:
-        receiver.stall_after = 50
+    with syslog_receiver(stall_after=50) as receiver:
         first = _start_forwarder(url, receiver)
         try:
             _wait(lambda: len(receiver.frames) >= 50, "the first frames")
