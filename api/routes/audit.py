@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import anyio
@@ -159,7 +159,7 @@ def _after(engine: Engine, where: AuditFilters, after: int) -> list[AuditOut]:
 async def stream_audit(
     request: Request,
     state: StateDep,
-    _: Viewer,
+    principal: Viewer,
     where: Filters,
     after: Annotated[
         int, Query(ge=0, description="Start after this seq (0: from the first entry)")
@@ -176,7 +176,8 @@ async def stream_audit(
     ] = True,
 ) -> StreamingResponse:
     """The audit log as server-sent events, resumable from any seq, with keepalive comments
-    while nothing happens (entries are polled from the store every second)."""
+    while nothing happens (entries are polled from the store every second). The stream ends
+    when the caller's token expires: it reconnects with a fresh one and Last-Event-ID."""
     cursor = int(last_event_id) if last_event_id is not None else after
 
     async def poll() -> tuple[list[str], sse.Next]:
@@ -185,6 +186,9 @@ async def stream_audit(
         if entries:
             cursor = entries[-1].seq
         frames = [sse.frame(e.model_dump(mode="json"), "audit", e.seq) for e in entries]
+        expired = principal.expires_at is not None and datetime.now(UTC) >= principal.expires_at
+        if expired:
+            return frames, "done"
         if len(entries) == STREAM_BATCH:
             return frames, "again"
         return frames, "wait" if follow else "done"

@@ -5,11 +5,15 @@ forwarder's status at GET /audit/forwarding."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 
+from api.security import Principal, issue_login_token, signing_key
+from domain.roles import Role
 from tests.integration.api.conftest import Api
 
 
@@ -74,6 +78,17 @@ def test_new_entries_arrive_live(api: Api, tokens: dict[str, str]) -> None:
         "create_datacenter",
         "success",
     )
+
+
+def test_the_stream_ends_when_the_token_expires(api: Api) -> None:
+    principal = Principal("bob", Role.VIEWER, "ldap")
+    now = datetime.now(UTC)
+    token = issue_login_token(principal, signing_key(api.settings), 2, now)
+    started = time.monotonic()
+    with api.client(token) as viewer:
+        response = viewer.get("/audit/stream", params={"action": "no-such-action"})
+    assert response.status_code == 200
+    assert time.monotonic() - started < 15
 
 
 def test_forwarding_status_for_admins(api: Api, tokens: dict[str, str]) -> None:
