@@ -9,6 +9,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,34 @@ def test_tcp_every_entry_once_in_order(database: tuple[str, Engine]) -> None:
     now = status(engine)
     assert (now.cursor_seq, now.head_seq, now.pending, now.last_error) == (24, 24, 0, None)
     assert now.destination == f"tcp://127.0.0.1:{receiver.port}"
+
+
+def test_two_forwarders_send_each_entry_once(database: tuple[str, Engine]) -> None:
+    """One per worker: the cursor row lock (SKIP LOCKED) lets one send at a time."""
+    url, engine = database
+    write(engine, 300)
+    with syslog_receiver() as receiver:
+        settings = settings_for(url, receiver, audit_syslog_batch_size=5)
+        pair = [forwarder(engine, settings) for _ in range(2)]
+        rounds = [0, 0]
+
+        def run(index: int) -> None:
+            while status(engine).cursor_seq < 300:
+                rounds[index] += pair[index].round() > 0
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        receiver.wait_for(300)
+        for each in pair:
+            each.sender.close()
+        time.sleep(0.2)
+    assert sorted(SyslogReceiver.ids(receiver.frames)) == list(range(1, 301))
+    assert all(rounds), f"both forwarders sent batches: {rounds}"
+    for connection in receiver.connections:  # each in order
+        assert SyslogReceiver.ids(connection) == sorted(SyslogReceiver.ids(connection))
 
 
 def _tls_server(directory: Path, client_cert: Path) -> ssl.SSLContext:
