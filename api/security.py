@@ -9,7 +9,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -39,6 +39,8 @@ class Principal:
     role: Role
     via: Literal["ldap", "breakglass", "api-token"]
     approver: bool = False  # may approve or reject campaigns (from the directory only)
+    # When the credential stops working: a long-lived response (an event stream) ends then.
+    expires_at: datetime | None = field(default=None, compare=False)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -88,6 +90,7 @@ def _from_login_token(token: str, key: bytes) -> Principal | None:
             Role(claims["role"]),
             claims.get("via", "ldap"),
             approver=claims.get("approver") is True,
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     except (jwt.InvalidTokenError, ValueError, KeyError):
         return None
@@ -115,7 +118,8 @@ def _from_api_token(token: str, session: Session, now: datetime) -> Principal | 
         return None
     if row.expires_at is not None and _aware(row.expires_at) <= now:
         return None
-    return Principal(f"token:{row.name}", Role(row.role), "api-token")
+    expires_at = _aware(row.expires_at) if row.expires_at is not None else None
+    return Principal(f"token:{row.name}", Role(row.role), "api-token", expires_at=expires_at)
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,14 +1,19 @@
-"""`idrac-orch audit verify`: check the audit log's keyed hash chain (docs/api.md)."""
+"""`idrac-orch audit verify`: check the audit log's keyed hash chain (docs/api.md);
+`idrac-orch audit forward`: forward it to syslog on its own (docs/audit.md)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import Annotated
 
 import typer
 
+from common.logging import configure_logging
 from common.settings import get_settings
 from store.audit import AuditKeys, verify
 from store.db import make_engine
+from workers.audit_forwarder import AuditForwarder, target_of
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 
@@ -44,3 +49,27 @@ def verify_command(
         )
     elif report.keyed_from > 1:
         typer.echo(f"entries before seq {report.keyed_from} are unkeyed (legacy)", err=True)
+
+
+@app.command("forward")
+def forward_command() -> None:
+    """Forward the audit log to IDRAC_ORCH_AUDIT_SYSLOG_HOST until SIGINT/SIGTERM (workers
+    already do this when it is set; this runs it without a worker)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    target = target_of(settings)
+    if target is None:
+        raise typer.BadParameter("not set", param_hint="IDRAC_ORCH_AUDIT_SYSLOG_HOST")
+    engine = make_engine(settings.effective_database_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await AuditForwarder(engine, settings, target).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.dispose()

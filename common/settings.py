@@ -281,6 +281,65 @@ class Settings(BaseSettings):
         "(unset: the system's CAs).",
     )
 
+    audit_syslog_host: str | None = Field(
+        default=None,
+        description="Syslog receiver the audit log is forwarded to (RFC 5424, octet-counted "
+        "frames; docs/audit.md). Unset: no forwarding.",
+    )
+    audit_syslog_port: int = Field(
+        default=6514, ge=1, le=65535, description="Port of the syslog receiver (6514: RFC 5425)."
+    )
+    audit_syslog_transport: Literal["tcp", "tls"] = Field(
+        default="tls", description="tls (RFC 5425, certificate checked) or plain tcp (RFC 6587)."
+    )
+    audit_syslog_ca_file: Path | None = Field(
+        default=None,
+        description="PEM CAs that verify the receiver's certificate (unset: the system's CAs).",
+    )
+    audit_syslog_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate for mutual TLS (with the key file)."
+    )
+    audit_syslog_key_file: Path | None = Field(
+        default=None, description="PEM private key of the mutual TLS client certificate."
+    )
+    audit_syslog_facility: Literal[
+        "user",
+        "daemon",
+        "auth",
+        "authpriv",
+        "audit",
+        "local0",
+        "local1",
+        "local2",
+        "local3",
+        "local4",
+        "local5",
+        "local6",
+        "local7",
+    ] = Field(default="authpriv", description="Syslog facility of the forwarded messages.")
+    audit_syslog_hostname: str | None = Field(
+        default=None,
+        description="HOSTNAME field of the messages. Default: this machine's fully qualified name.",
+    )
+    audit_syslog_enterprise_id: int = Field(
+        default=32473,
+        ge=1,
+        description="Private Enterprise Number in the SD-ID (audit@N). 32473 is the number "
+        "reserved for documentation (RFC 5612): set your organisation's own.",
+    )
+    audit_syslog_batch_size: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="Audit entries sent per round before the cursor moves.",
+    )
+    audit_syslog_interval_s: float = Field(
+        default=2.0, gt=0, le=600, description="How often the forwarder looks for new entries."
+    )
+    audit_syslog_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Connect and send timeout towards the receiver."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:

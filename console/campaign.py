@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
+from api import sse
 from api.campaign_live import observe, record
 from api.crud import Id, get_or_404
 from api.deps import StateDep
@@ -30,7 +31,6 @@ from store.models import Campaign
 
 router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
 POLL_S = 0.5  # a step shorter than this may be missed by the timeline
-KEEPALIVE_S = 15.0
 
 
 def _tracker(request: Request) -> StepTracker:
@@ -88,29 +88,19 @@ async def campaign_events(campaign_id: Id, request: Request, state: StateDep) ->
     campaign has ended."""
     if principal_of(request, state) is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="log in to the console first")
-    first = await timeline(request, state, campaign_id)  # 404 before the stream starts
+    data = await timeline(request, state, campaign_id)  # 404 before the stream starts
+    last = ""
 
-    async def stream() -> AsyncIterator[str]:
-        data, last, quiet = first, "", 0.0
-        while True:
-            text = json.dumps({k: v for k, v in data.items() if k != "now"}, sort_keys=True)
-            if text != last:
-                last, quiet = text, 0.0
-                yield f"event: snapshot\ndata: {json.dumps(data)}\n\n"
-            elif quiet >= KEEPALIVE_S:
-                quiet = 0.0
-                yield ": still watching\n\n"
-            if data["campaign"]["final"] or await request.is_disconnected():
-                return
-            await anyio.sleep(POLL_S)
-            quiet += POLL_S
+    async def poll() -> tuple[list[str], sse.Next]:
+        nonlocal data, last
+        if last:  # the first round sends the snapshot taken above
             data = await timeline(request, state, campaign_id)
+        text = json.dumps({k: v for k, v in data.items() if k != "now"}, sort_keys=True)
+        changed, last = text != last, text
+        frames = [sse.frame(data, "snapshot")] if changed else []
+        return frames, "done" if data["campaign"]["final"] else "wait"
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return sse.response(sse.polled(request, poll, POLL_S))
 
 
 async def _act(

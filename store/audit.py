@@ -144,7 +144,7 @@ def _write(
         return event
 
 
-def _stored(event: AuditEvent) -> StoredEntry:
+def stored_entry(event: AuditEvent) -> StoredEntry:
     fields = ChainedFields(
         seq=event.seq,
         occurred_at=event.occurred_at,
@@ -173,7 +173,7 @@ def _all_in_order(engine: Engine, batch: int = 1000) -> Iterator[StoredEntry]:
             ).all()
             if not rows:
                 return
-            yield from (_stored(row) for row in rows)
+            yield from (stored_entry(row) for row in rows)
             after = rows[-1].seq
 
 

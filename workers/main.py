@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.resources import Resources
 from common.logging import get_logger
 from domain.temporal_names import TaskQueue
+from workers.audit_forwarder import AuditForwarder, target_of
 from workers.registry import QueueSpec, queue_specs
 from workers.schedules import ensure_schedules
 
@@ -60,5 +61,9 @@ async def run_workers(client: Client, resources: Resources, stop: asyncio.Event)
     async with running_workers(client, resources):
         await ensure_schedules(client, resources.settings)
         log.info("worker started", task_queues=[q.value for q in TaskQueue])
-        await stop.wait()
+        target = target_of(resources.settings)
+        if target is None:
+            await stop.wait()
+        else:
+            await AuditForwarder(resources.engine, resources.settings, target).run(stop)
         log.info("worker stopping")

@@ -1,24 +1,29 @@
-"""Reading the audit log: filtered pages and a CSV export. There is no write endpoint."""
+"""Reading the audit log: filtered pages, a CSV export, a live event stream and the syslog
+forwarder's position. There is no write endpoint."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+import anyio
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from api import sse
 from api.campaign_status import FINAL
 from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate, text_filter
 from api.csv_export import cell as _cell
 from api.deps import SessionDep, StateDep
-from api.security import Viewer
+from api.security import Admin, Viewer
+from store.audit_forwarding import status as forwarding_status
 from store.models import AuditEvent
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
@@ -127,3 +132,87 @@ def export_audit(state: StateDep, _: Viewer, where: Filters) -> StreamingRespons
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+STREAM_POLL_S = 1.0
+STREAM_BATCH = 500
+
+
+def _after(engine: Engine, where: AuditFilters, after: int) -> list[AuditOut]:
+    statement = where.apply(select(AuditEvent).where(AuditEvent.seq > after))
+    with Session(engine) as session:
+        rows = session.exec(statement.order_by(col(AuditEvent.seq)).limit(STREAM_BATCH)).all()
+        return [AuditOut.model_validate(r) for r in rows]
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "server-sent events `audit`, data: one entry as in GET /audit, "
+            "id: its seq; oldest first, then new entries as they are written",
+        }
+    },
+)
+async def stream_audit(
+    request: Request,
+    state: StateDep,
+    principal: Viewer,
+    where: Filters,
+    after: Annotated[
+        int, Query(ge=0, description="Start after this seq (0: from the first entry)")
+    ] = 0,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            pattern=r"^\d{1,18}$",
+            description="Sent by a reconnecting EventSource; wins over `after`",
+        ),
+    ] = None,
+    follow: Annotated[
+        bool, Query(description="Keep the stream open for new entries; false: end once caught up")
+    ] = True,
+) -> StreamingResponse:
+    """The audit log as server-sent events, resumable from any seq, with keepalive comments
+    while nothing happens (entries are polled from the store every second). The stream ends
+    when the caller's token expires: it reconnects with a fresh one and Last-Event-ID."""
+    cursor = int(last_event_id) if last_event_id is not None else after
+
+    async def poll() -> tuple[list[str], sse.Next]:
+        nonlocal cursor
+        entries = await anyio.to_thread.run_sync(_after, state.engine, where, cursor)
+        if entries:
+            cursor = entries[-1].seq
+        frames = [sse.frame(e.model_dump(mode="json"), "audit", e.seq) for e in entries]
+        expired = principal.expires_at is not None and datetime.now(UTC) >= principal.expires_at
+        if expired:
+            return frames, "done"
+        if len(entries) == STREAM_BATCH:
+            return frames, "again"
+        return frames, "wait" if follow else "done"
+
+    return sse.response(sse.polled(request, poll, STREAM_POLL_S))
+
+
+class ForwardingOut(BaseModel):
+    configured: bool
+    destination: str | None
+    cursor_seq: int
+    head_seq: int
+    pending: int
+    oldest_pending_at: datetime | None
+    forwarded_at: datetime | None
+    checked_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+@router.get("/forwarding", response_model=ForwardingOut)
+def audit_forwarding(state: StateDep, _: Admin) -> ForwardingOut:
+    """Where the syslog forwarder stands: the last seq the receiver accepted (cursor), how
+    many entries wait (pending, and since when), its last error. ``configured`` says whether
+    this API process has IDRAC_ORCH_AUDIT_SYSLOG_HOST; the forwarder runs in the workers."""
+    now = forwarding_status(state.engine)
+    return ForwardingOut(configured=state.settings.audit_syslog_host is not None, **now.__dict__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import store.audit_forwarding  # and the audit forwarder's cursor
 import store.baselines  # and the baseline and compliance tables
 import store.catalog  # and the catalog tables
 import store.inventory  # and the inventory sweep tables

@@ -47,7 +47,7 @@ def _recompute_unkeyed(url: str, from_seq: int) -> None:
     for row in rows:
         digest = row.hash
         if row.seq >= from_seq:
-            digest = entry_hash(prev, audit._stored(row).fields)
+            digest = entry_hash(prev, audit.stored_entry(row).fields)
             updates.append((prev, digest, row.seq))
         prev = digest
     dsn = make_url(url).set(drivername="postgresql").render_as_string(False)

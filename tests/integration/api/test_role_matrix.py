@@ -452,6 +452,10 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     ),
     "GET /audit": _simple("viewer", 200, "GET", lambda f: _const("/audit")),
     "GET /audit/export.csv": _simple("viewer", 200, "GET", lambda f: _const("/audit/export.csv")),
+    "GET /audit/stream": _simple(
+        "viewer", 200, "GET", lambda f: _const("/audit/stream"), params={"follow": "false"}
+    ),
+    "GET /audit/forwarding": _simple("admin", 200, "GET", lambda f: _const("/audit/forwarding")),
     "POST /codec/decode": (
         "viewer",
         200,

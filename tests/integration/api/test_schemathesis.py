@@ -50,7 +50,11 @@ def fuzz_api(settings: Settings, temporal_namespaces: object) -> Iterator[Api]:
 def test_generated_requests_conform_to_the_schema(fuzz_api: Api) -> None:
     token = fuzz_api.login("carol", PASSWORDS["carol"])
     headers = {"Authorization": f"Bearer {token}"}
-    schema = schemathesis.openapi.from_url(f"{fuzz_api.url}/openapi.json")
+    # The audit event stream stays open while it follows the log: a request/response check
+    # cannot wait for its end. Its role check and contents are tested in test_audit_stream.
+    schema = schemathesis.openapi.from_url(f"{fuzz_api.url}/openapi.json").exclude(
+        path="/audit/stream"
+    )
     cases, failures, statuses = 0, [], {}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
