@@ -2,8 +2,8 @@
 
 The discovery probe first (reachable, certificate verdict, whether the login works),
 then, only with a working login over a trusted certificate: identity, Lifecycle
-Controller status, the job queue and the firmware inventory, through the Redfish client
-with basic auth (no session taken).
+Controller status, the job queue, the firmware inventory and the licenses, through the
+Redfish client with basic auth (no session taken).
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
     jobs = [job.describe() for job in await client.list_jobs() if not job.status.terminal]
     facts = facts.model_copy(update={"open_jobs": jobs})
     installed = installed_firmware(await client.firmware_inventory())
-    return facts.model_copy(update={"inventory": installed})
+    facts = facts.model_copy(update={"inventory": installed})
+    return facts.model_copy(update={"licenses": await client.licenses()})
 
 
 def installed_firmware(inventory: FirmwareInventory) -> list[InstalledFirmware]:
