@@ -63,6 +63,11 @@ class ReadingOut(BaseModel):
     firmware: list[dict[str, Any]] | None = Field(
         description="installed firmware, when it differed from what was stored before"
     )
+    service_tag: str | None = Field(description="the machine that answered at the address")
+    system_id: str | None = Field(examples=["0x0A6B"])
+    tag_mismatch: bool = Field(
+        description="another machine than the server answered: nothing of it was stored"
+    )
 
 
 class HealthChange(BaseModel):

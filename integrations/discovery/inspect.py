@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from domain.discovery import CredentialStatus
+from domain.inventory import system_id_text
 from domain.onboarding import IdracFacts, InstalledFirmware
 from integrations.discovery.scanner import (
     Login,
@@ -75,7 +76,7 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
         update={
             "dell": identity.dell_oem,
             "health": identity.health_rollup,
-            "system_id": f"0x{identity.dell_system_id:04X}" if identity.dell_system_id else None,
+            "system_id": system_id_text(identity.dell_system_id),
         }
     )
     lifecycle = await client.lifecycle_status()

@@ -17,7 +17,7 @@ import httpx
 
 from common.logging import get_logger
 from domain.onboarding import IdracLicense
-from integrations.redfish.documents import dig, link
+from integrations.redfish.documents import dell_system_id, dig, link, service_tag
 from integrations.redfish.errors import NotFoundError, RedfishError, UnsupportedError
 from integrations.redfish.inventory import find_component, parse_inventory
 from integrations.redfish.jobs import job_info
@@ -120,15 +120,12 @@ class RedfishClient:
         system = await self.system(refresh=self._system is not None)
         has_manager = link(await self.transport.service_root(), "Managers") is not None
         manager = await self.manager(refresh=self._manager is not None) if has_manager else {}
-        dell_system = dig(system, "Oem", "Dell", "DellSystem")
-        dell = isinstance(dell_system, dict) or await self.is_dell()
-        tag = (system.get("SKU") if dell else None) or system.get("SerialNumber") or ""
-        system_id = dig(dell_system, "SystemID")
+        dell = isinstance(dig(system, "Oem", "Dell", "DellSystem"), dict) or await self.is_dell()
         return SystemIdentity(
             vendor=str(system.get("Manufacturer") or "unknown"),
             model=str(system.get("Model") or "unknown"),
-            service_tag=str(tag),
-            dell_system_id=system_id if isinstance(system_id, int) else None,
+            service_tag=service_tag(system, dell),
+            dell_system_id=dell_system_id(system),
             bios_version=system.get("BiosVersion"),
             bmc_version=manager.get("FirmwareVersion"),
             power_state=system.get("PowerState"),

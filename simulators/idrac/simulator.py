@@ -109,8 +109,8 @@ class IdracSimulator:
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         _raise_fd_limit(len(self.hosts) * 4 + 256)
-        ssl_context, self.ca_path = make_tls(list(self._by_address), self._state_dir)
-        self._server = HttpServer(self._handle, ssl_context)
+        ssl_contexts, self.ca_path = make_tls(list(self._by_address), self._state_dir)
+        self._server = HttpServer(self._handle, ssl_contexts)
         addresses = list(self._by_address)
         if self.port == 0:
             await self._server.listen(addresses[0], 0)
