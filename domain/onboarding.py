@@ -166,7 +166,8 @@ def license_tier(licenses: list[IdracLicense]) -> str | None:
 
 
 def _license(facts: IdracFacts) -> CheckResult:
-    """Warn, never fail: campaigns push one DUP at a time, which every tier allows."""
+    """Warn, never fail: campaigns hand the iDRAC one DUP at a time (SimpleUpdate), not
+    the repository path the license gates."""
     if facts.licenses is None:
         where = "not a Dell iDRAC" if not facts.dell else "no DellLicenses collection (iDRAC8?)"
         return CheckResult(

@@ -87,7 +87,11 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
     facts = facts.model_copy(update={"open_jobs": jobs})
     installed = installed_firmware(await client.firmware_inventory())
     facts = facts.model_copy(update={"inventory": installed})
-    return facts.model_copy(update={"licenses": await client.licenses()})
+    try:
+        licenses = await client.licenses()
+    except RedfishError:  # the license only ever warns: it never costs the other checks
+        licenses = None
+    return facts.model_copy(update={"licenses": licenses})
 
 
 def installed_firmware(inventory: FirmwareInventory) -> list[InstalledFirmware]:
