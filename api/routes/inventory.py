@@ -39,7 +39,10 @@ class SweepOut(BaseModel):
     created_by: str
     servers: int = Field(description="managed servers when the sweep began")
     read: int = Field(description="iDRACs that answered")
-    unreachable: int = Field(description="iDRACs that did not (listed in unreachable_servers)")
+    unreachable: int = Field(
+        description="iDRACs that did not, or answered as another machine (service tag "
+        "mismatch): listed in unreachable_servers"
+    )
     error: str | None
     created_at: datetime
     finished_at: datetime | None
