@@ -45,11 +45,12 @@ class InventoryActivities:
         )
         targets = [
             SweepTarget(
-                server_id,
-                address,
+                server.id or 0,
+                server.idrac_address,
                 Credentials(username=login.username, password=login.password) if login else None,
+                server.service_tag,
             )
-            for server_id, address, login in logins
+            for server, login in logins
         ]
         options = ScanOptions(
             port=settings.idrac_port,

@@ -2,14 +2,16 @@
 
 The simulator runs in a child process (its own core), each iDRAC on its own loopback
 address, with added latency per request. The sweep is the one the worker's schedule runs
-(integrations/discovery/sweep.py, without Temporal and the store): basic auth, per host
-the system, the firmware inventory ($expand: one request), Thermal and Power. The last
-stdout line is JSON: wall_s, server_requests_per_host (as counted by the simulator: 4 when
-the firmware took one request), read, errors (distinct reasons), peak_rss_mb (sweep
-process), sim_peak_rss_mb, and the CPU seconds each side used (the machine has 2 cores:
-wall time above the larger CPU figure is waiting).
+(integrations/discovery/sweep.py, without Temporal and the store) with the worker's
+defaults (concurrency, per-host timeout): basic auth, per host the service root, the
+system, the firmware inventory ($expand: one request), Thermal and Power, each host
+checked against the service tag expected at its address. The last stdout line is JSON:
+wall_s, server_requests_per_host (as counted by the simulator: 5, of which the firmware
+takes 2), read, errors (distinct reasons), peak_rss_mb (sweep process), sim_peak_rss_mb,
+and the CPU seconds each side used (the machine has 2 cores: wall time above the larger
+CPU figure is waiting).
 
-    .venv/bin/python benchmarks/inventory_sweep.py --hosts 1000 --latency-ms 20
+    .venv/bin/python benchmarks/inventory_sweep.py --hosts 10000 --latency-ms 20
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from common.logging import configure_logging
+from common.settings import Settings
+from domain.discovery import DEFAULT_CONNECT_TIMEOUT_S
 from domain.inventory import HostReading
 from integrations.discovery.scanner import ScanOptions
 from integrations.discovery.sweep import SweepTarget, sweep
@@ -64,6 +69,11 @@ def _serve(hosts: int, base: str, port: int, latency_ms: float, state_dir: str, 
     asyncio.run(main())
 
 
+def _default(name: str) -> Any:
+    """A worker setting's default: the benchmark runs the product as shipped."""
+    return Settings.model_fields[name].default
+
+
 async def run_sweep(
     endpoints: list[tuple[str, str]], port: int, ca: Path, concurrency: int
 ) -> list[HostReading]:
@@ -72,13 +82,13 @@ async def run_sweep(
     options = ScanOptions(
         port=port,
         concurrency=concurrency,
-        connect_timeout_s=10,
-        address_timeout_s=60,
+        connect_timeout_s=DEFAULT_CONNECT_TIMEOUT_S,
+        address_timeout_s=_default("inventory_host_timeout_s"),
         trust=ClientOptions(ca_bundle=ca),
     )
     targets = [
-        SweepTarget(index, urlsplit(url).hostname or "", credentials)
-        for index, (_, url) in enumerate(endpoints)
+        SweepTarget(index, urlsplit(url).hostname or "", credentials, tag)
+        for index, (tag, url) in enumerate(endpoints)
     ]
     return await sweep(targets, options, lambda: None)
 
@@ -87,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=_default("inventory_sweep_concurrency"))
     parser.add_argument("--base-address", default="127.20.0.1")
     args = parser.parse_args()
     configure_logging("WARNING", "console")

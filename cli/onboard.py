@@ -22,7 +22,7 @@ from cli.campaign import (
 )
 from cli.campaign import _session as api_session
 from cli.discover import POLL_S
-from domain.onboarding import Check, report_csv
+from domain.onboarding import Check, CheckResult, CheckState, report_csv, warnings
 
 app = typer.Typer(
     help="Onboarding: bulk import of iDRAC addresses, validation, the readiness report.",
@@ -97,21 +97,31 @@ def validate(
 
 
 def render_report(rows: list[dict[str, Any]]) -> str:
-    """A table: one line per iDRAC, a mark per check, then the reasons of the failures."""
-    checks = [check.value for check in Check]
-    header = ["address", "service tag", "status", *(ABBREVIATIONS[c] for c in checks)]
-    lines = [header]
+    """A table: one line per iDRAC, a mark per check, then the reasons of the failures
+    and what passed with a warning."""
+    header = ["address", "service tag", "status", *(ABBREVIATIONS[c] for c in Check)]
+    lines, notes = [header], []
     for row in rows:
-        results = {c["check"]: c["ok"] for c in row["checks"]}
-        marks = ["-" if c not in results else ("ok" if results[c] else "FAIL") for c in checks]
+        results = [CheckResult.model_validate(c) for c in row["checks"]]
+        states = {r.check: r.state for r in results}
+        marks = [MARKS[states[c]] if c in states else "-" for c in Check]
         lines.append([row["address"], row["service_tag"] or "", row["status"], *marks])
+        notes += [f"{row['address']}: warning: {w}" for w in warnings(results)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [
         "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
         for line in lines
     ]
     text += [f"{row['address']}: {row['reason']}" for row in rows if row["reason"]]
-    return "\n".join(text)
+    return "\n".join(text + notes)
+
+
+MARKS = {
+    CheckState.PASS: "ok",
+    CheckState.WARN: "warn",
+    CheckState.UNKNOWN: "unknown",
+    CheckState.FAIL: "FAIL",
+}
 
 
 ABBREVIATIONS = {
@@ -120,6 +130,7 @@ ABBREVIATIONS = {
     "credentials": "login",
     "redfish_version": "redfish",
     "idrac": "idrac",
+    "license": "license",
     "lifecycle_controller": "lc",
     "job_queue": "jobs",
     "firmware_inventory": "inventory",

@@ -55,6 +55,26 @@ class HostReading(_Io):
     error: str | None = None
     health: HealthReading | None = None
     firmware: list[InstalledFirmware] | None = None
+    service_tag: str | None = Field(default=None, description="the machine that answered")
+    system_id: str | None = Field(default=None, examples=["0x0A6B"])
+    tag_mismatch: bool = Field(
+        default=False, description="a different machine answered: nothing of it is stored"
+    )
+
+
+def system_id_text(value: int | None) -> str | None:
+    """Dell's SystemID as the catalog and the store write it: 0x0A6B."""
+    return f"0x{value:04X}" if value is not None else None
+
+
+def mismatch(expected: str | None, found: str | None) -> str | None:
+    """Why a reading is not the server's: another service tag answers at its address."""
+    if not expected or not found or expected.upper() == found.upper():
+        return None
+    return (
+        f"service tag mismatch: {found} answers at this address, not {expected} "
+        "(moved, replaced or re-addressed: fix the server's iDRAC address or re-discover)"
+    )
 
 
 class SweepStart(_Io):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.discovery import CredentialStatus, Frozen, TlsStatus
 
@@ -27,16 +28,43 @@ class Check(StrEnum):
     CREDENTIALS = "credentials"
     REDFISH_VERSION = "redfish_version"
     IDRAC = "idrac"  # generation and firmware
+    LICENSE = "license"  # iDRAC license level, where an update path needs one
     LIFECYCLE = "lifecycle_controller"
     JOB_QUEUE = "job_queue"
     FIRMWARE_INVENTORY = "firmware_inventory"
     ESXI_HOST = "esxi_host"
 
 
+class CheckState(StrEnum):
+    PASS = "pass"  # noqa: S105 (a check state, not a password)
+    WARN = "warn"  # passes, but the operator should know (a feature it blocks)
+    UNKNOWN = "unknown"  # the iDRAC does not say; not held against the server
+    FAIL = "fail"  # holds the server out of campaigns
+
+
 class CheckResult(Frozen):
     check: Check
-    ok: bool
+    ok: bool = Field(description="false only when the check failed (holds the server out)")
     detail: str
+    state: CheckState = Field(
+        default=CheckState.PASS, description="pass or fail, from ok, if not given"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_from_ok(cls, data: Any) -> Any:
+        """Most checks only pass or fail; verdicts stored before states read the same."""
+        if isinstance(data, dict) and data.get("state") is None:
+            return {**data, "state": CheckState.PASS if data.get("ok") else CheckState.FAIL}
+        return data
+
+
+class IdracLicense(Frozen):
+    """One DellLicense member (Managers/iDRAC.Embedded.1/Oem/Dell/DellLicenses)."""
+
+    description: str  # LicenseDescription[0], e.g. "iDRAC9 x5 Enterprise License"
+    license_type: str | None = None  # Perpetual, Evaluation, Lease, ...
+    primary_status: str | None = None  # LicensePrimaryStatus: OK, Warning, Critical
 
 
 class InstalledFirmware(Frozen):
@@ -67,6 +95,9 @@ class IdracFacts(Frozen):
     lc_status: str | None = None
     open_jobs: list[str] = Field(default_factory=list)
     inventory: list[InstalledFirmware] | None = None
+    licenses: list[IdracLicense] | None = Field(
+        default=None, description="None: the iDRAC links no DellLicenses (iDRAC8, non-Dell)"
+    )
     error: str | None = Field(default=None, description="why reading stopped early")
 
 
@@ -110,6 +141,49 @@ def _idrac(facts: IdracFacts) -> CheckResult:
     )
 
 
+# Dell iDRAC tiers, lowest first. A tier license's description names it before "License"
+# ("iDRAC9 x5 Enterprise License", "iDRAC9 16G Datacenter License"); add-ons such as
+# "Secure Enterprise Key Manager" or "OpenManage Enterprise Advanced" name no tier.
+LICENSE_TIERS = ("Basic", "Express", "Enterprise", "Datacenter")
+_TIER = re.compile(r"\b(Basic|Express|Enterprise|Data ?center)(?: Evaluation)? License\b", re.I)
+# What a tier below Enterprise blocks (Dell: idrac_firmware "available only with iDRAC
+# Enterprise License"; docs/redfish.md "iDRAC licenses" has the sources).
+BELOW_ENTERPRISE = (
+    "updates from a repository or network-share catalog (InstallFromRepository, automatic "
+    "updates) need Enterprise or Datacenter; single-DUP updates over HTTP still work"
+)
+
+
+def license_tier(licenses: list[IdracLicense]) -> str | None:
+    """The highest tier among the licenses in force (LicensePrimaryStatus OK), if any."""
+    found = {
+        match.group(1).replace(" ", "").capitalize()
+        for item in licenses
+        if item.primary_status in (None, "OK")
+        and (match := _TIER.search(item.description)) is not None
+    }
+    return next((tier for tier in reversed(LICENSE_TIERS) if tier in found), None)
+
+
+def _license(facts: IdracFacts) -> CheckResult:
+    """Warn, never fail: campaigns hand the iDRAC one DUP at a time (SimpleUpdate), not
+    the repository path the license gates."""
+    if facts.licenses is None:
+        where = "not a Dell iDRAC" if not facts.dell else "no DellLicenses collection (iDRAC8?)"
+        return CheckResult(
+            check=Check.LICENSE, ok=True, state=CheckState.UNKNOWN, detail=f"not exposed: {where}"
+        )
+    tier = license_tier(facts.licenses)
+    if tier in ("Enterprise", "Datacenter"):
+        return CheckResult(check=Check.LICENSE, ok=True, detail=f"iDRAC {tier}")
+    return CheckResult(
+        check=Check.LICENSE,
+        ok=True,
+        state=CheckState.WARN,
+        detail=f"iDRAC {tier or 'license without a tier in force'}: {BELOW_ENTERPRISE}",
+    )
+
+
 def judge(facts: IdracFacts, esxi_host: str | None, cluster: str | None) -> list[CheckResult]:
     """Every check in report order; a check that could not run says what blocked it."""
     blocked = facts.error or "not reached"
@@ -138,12 +212,17 @@ def judge(facts: IdracFacts, esxi_host: str | None, cluster: str | None) -> list
     if facts.credentials is not CredentialStatus.OK:
         login = "needs a working login"
         results += [
+            CheckResult(check=Check.IDRAC, ok=False, detail=login),
+            CheckResult(check=Check.LICENSE, ok=True, state=CheckState.UNKNOWN, detail=login),
+        ]
+        results += [
             CheckResult(check=c, ok=False, detail=login)
-            for c in (Check.IDRAC, Check.LIFECYCLE, Check.JOB_QUEUE, Check.FIRMWARE_INVENTORY)
+            for c in (Check.LIFECYCLE, Check.JOB_QUEUE, Check.FIRMWARE_INVENTORY)
         ]
     else:
         results += [
             _idrac(facts),
+            _license(facts),
             CheckResult(
                 check=Check.LIFECYCLE,
                 ok=bool(facts.lc_ready),
@@ -183,13 +262,24 @@ def reason(results: list[CheckResult]) -> str | None:
     return "; ".join(failed) or None
 
 
+def warnings(results: list[CheckResult]) -> list[str]:
+    """What passed with a warning: "license: iDRAC Express: ..."."""
+    return [f"{r.check.value}: {r.detail}" for r in results if r.state is CheckState.WARN]
+
+
+def cell(result: CheckResult) -> str:
+    """One check in a report: "ok", or the state in capitals with why."""
+    return "ok" if result.state is CheckState.PASS else f"{result.state.upper()}: {result.detail}"
+
+
 def report_csv(rows: list[dict[str, Any]]) -> str:
-    """The report as CSV: a column per check, "ok" or "FAIL: why"."""
+    """The report as CSV: a column per check, "ok", "FAIL: why", "WARN: why" or "UNKNOWN: why"."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["address", "service_tag", "server_id", "status", *Check, "reason"])
     for row in rows:
-        checks = {c["check"]: ("ok" if c["ok"] else f"FAIL: {c['detail']}") for c in row["checks"]}
+        results = [CheckResult.model_validate(c) for c in row["checks"]]
+        checks = {r.check.value: cell(r) for r in results}
         writer.writerow(
             [
                 row["address"],

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from common import safe_yaml
 from simulators.idrac.personality import NEWEST, PersonalityName
 
+IdracLicenseLevel = Literal["Express", "Enterprise", "Datacenter"]
+
 
 class FleetFileError(ValueError):
     """The fleet file cannot be used; the message names the file, the field and the problem."""
@@ -97,6 +99,9 @@ class HostSpec(_Strict):
     generic: bool = Field(default=False, description="iDRAC shows no Dell OEM (plain Redfish)")
     personality: PersonalityName = Field(
         default=NEWEST, description="the iDRAC9 firmware line the simulator plays"
+    )
+    idrac_license: IdracLicenseLevel = Field(
+        default="Enterprise", description="the iDRAC license installed (its DellLicenses)"
     )
     faults: HostFaults = Field(default_factory=HostFaults)
     timings: dict[str, float] = Field(

@@ -61,6 +61,9 @@ class ServerReading(SQLModel, table=True):
     firmware: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )
+    service_tag: str | None = Field(default=None, max_length=64)  # the machine that answered
+    system_id: str | None = Field(default=None, max_length=8)
+    tag_mismatch: bool = Field(default=False, index=True)
 
 
 def create_sweep(engine: Engine, trigger: str, created_by: str) -> int:
@@ -85,9 +88,9 @@ def managed_server_ids(engine: Engine, sweep_id: int) -> list[int]:
 
 def sweep_logins(
     engine: Engine, secrets: SecretBox, server_ids: list[int]
-) -> list[tuple[int, str, Credential | None]]:
-    """(server id, iDRAC address, the login that applies or None), each profile decrypted
-    once for the whole batch."""
+) -> list[tuple[Server, Credential | None]]:
+    """Each server with the login that applies (or None), each profile decrypted once for
+    the whole batch."""
     with Session(engine) as session:
         servers = session.exec(select(Server).where(col(Server.id).in_(server_ids))).all()
         scopes = all_scopes(session)
@@ -96,9 +99,7 @@ def sweep_logins(
             p: reveal(session, secrets, p)
             for p in {w.profile_id for w in winners.values() if w.profile_id is not None}
         }
-    return [
-        (s.id or 0, s.idrac_address, logins.get(winners[s.id].profile_id or 0)) for s in servers
-    ]
+    return [(s, logins.get(winners[s.id].profile_id or 0)) for s in servers]
 
 
 def _previous_health(session: Session, sweep_id: int, server_ids: list[int]) -> dict[int, str]:
@@ -157,6 +158,9 @@ def _row(
         sensors=[s.model_dump() for s in reading.health.sensors] if reading.health else [],
         # History keeps firmware only when it changed (every sweep would repeat it).
         firmware=firmware if firmware != server.firmware_inventory else None,
+        service_tag=reading.service_tag,
+        system_id=reading.system_id,
+        tag_mismatch=reading.tag_mismatch,
     )
 
 
@@ -165,6 +169,7 @@ def _update_server(server: Server, reading: HostReading, now: datetime) -> None:
         server.health = reading.health.health
     if reading.firmware is not None:
         server.firmware_inventory = [f.model_dump() for f in reading.firmware]
+    server.system_id = reading.system_id or server.system_id
     server.last_seen_at = now
 
 

@@ -39,7 +39,10 @@ class SweepOut(BaseModel):
     created_by: str
     servers: int = Field(description="managed servers when the sweep began")
     read: int = Field(description="iDRACs that answered")
-    unreachable: int = Field(description="iDRACs that did not (listed in unreachable_servers)")
+    unreachable: int = Field(
+        description="iDRACs that did not, or answered as another machine (service tag "
+        "mismatch): listed in unreachable_servers"
+    )
     error: str | None
     created_at: datetime
     finished_at: datetime | None
@@ -62,6 +65,11 @@ class ReadingOut(BaseModel):
     sensors: list[Sensor]
     firmware: list[dict[str, Any]] | None = Field(
         description="installed firmware, when it differed from what was stored before"
+    )
+    service_tag: str | None = Field(description="the machine that answered at the address")
+    system_id: str | None = Field(examples=["0x0A6B"])
+    tag_mismatch: bool = Field(
+        description="another machine than the server answered: nothing of it was stored"
     )
 
 

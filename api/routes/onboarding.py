@@ -18,7 +18,7 @@ from api.security import Admin, Viewer
 from api.workflow_start import TEMPORAL_DOWN, start_workflow
 from domain.onboarding import (
     VALIDATION_WORKFLOW,
-    Check,
+    CheckResult,
     ValidationRequest,
     ValidationSummary,
     report_csv,
@@ -40,12 +40,6 @@ class ValidationState(BaseModel):
     summary: ValidationSummary | None = Field(description="set once completed")
 
 
-class CheckOut(BaseModel):
-    check: Check
-    ok: bool
-    detail: str
-
-
 class ReportRow(BaseModel):
     enrollment_id: int
     address: str
@@ -54,7 +48,9 @@ class ReportRow(BaseModel):
     status: Literal["passed", "failed", "not-validated"]
     reason: str | None = Field(description="every failed check; campaigns skip the server")
     validated_at: datetime | None
-    checks: list[CheckOut]
+    checks: list[CheckResult] = Field(
+        description="every check: state pass, warn or unknown keeps the server in campaigns"
+    )
 
 
 @router.post(
@@ -102,8 +98,8 @@ async def validation_state(workflow_id: WorkflowId, state: StateDep, _: Viewer) 
     "/report",
     response_model=list[ReportRow],
     responses={200: {"content": {"text/csv": {}}}},
-    summary="Per enrolled iDRAC: reachable, TLS, credentials, Redfish, iDRAC, LC, jobs, "
-    "inventory, ESXi host",
+    summary="Per enrolled iDRAC: reachable, TLS, credentials, Redfish, iDRAC, license, LC, "
+    "jobs, inventory, ESXi host",
 )
 def onboarding_report(
     session: SessionDep,

@@ -2,8 +2,8 @@
 
 The discovery probe first (reachable, certificate verdict, whether the login works),
 then, only with a working login over a trusted certificate: identity, Lifecycle
-Controller status, the job queue and the firmware inventory, through the Redfish client
-with basic auth (no session taken).
+Controller status, the job queue, the firmware inventory and the licenses, through the
+Redfish client with basic auth (no session taken).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from domain.discovery import CredentialStatus
+from domain.inventory import system_id_text
 from domain.onboarding import IdracFacts, InstalledFirmware
 from integrations.discovery.scanner import (
     Login,
@@ -75,7 +76,7 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
         update={
             "dell": identity.dell_oem,
             "health": identity.health_rollup,
-            "system_id": f"0x{identity.dell_system_id:04X}" if identity.dell_system_id else None,
+            "system_id": system_id_text(identity.dell_system_id),
         }
     )
     lifecycle = await client.lifecycle_status()
@@ -85,7 +86,12 @@ async def _deeper(client: RedfishClient, facts: IdracFacts) -> IdracFacts:
     jobs = [job.describe() for job in await client.list_jobs() if not job.status.terminal]
     facts = facts.model_copy(update={"open_jobs": jobs})
     installed = installed_firmware(await client.firmware_inventory())
-    return facts.model_copy(update={"inventory": installed})
+    facts = facts.model_copy(update={"inventory": installed})
+    try:
+        licenses = await client.licenses()
+    except RedfishError:  # the license only ever warns: it never costs the other checks
+        licenses = None
+    return facts.model_copy(update={"licenses": licenses})
 
 
 def installed_firmware(inventory: FirmwareInventory) -> list[InstalledFirmware]:

@@ -1,7 +1,10 @@
 """Read every managed iDRAC once: health and installed firmware, under a concurrency cap and
 a per-host time limit, with the scanner's per-slot HTTP clients and basic auth (no session
-to leak). Four requests per host: system, firmware inventory ($expand), Thermal, Power.
-An iDRAC that does not answer becomes a reading that says why; the others go on.
+to leak). Five requests per host, one after the other on one connection: the service root,
+the system ($expand), the firmware inventory ($expand: the firmware takes two of the five),
+Thermal and Power. The system names the machine (service tag, SystemID): where another
+machine answers than the server expected, nothing more is read from it and the reading
+says so. An iDRAC that does not answer becomes a reading that says why; the others go on.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from domain.inventory import HostReading
+from domain.inventory import HostReading, mismatch, system_id_text
 from integrations.discovery.inspect import installed_firmware
 from integrations.discovery.scanner import (
     ScanOptions,
@@ -22,6 +25,7 @@ from integrations.discovery.scanner import (
     probe_clients,
 )
 from integrations.redfish.client import RedfishClient
+from integrations.redfish.documents import dell_system_id, dig, service_tag
 from integrations.redfish.errors import RedfishError
 from integrations.redfish.health import read_health
 from integrations.redfish.models import Credentials
@@ -32,6 +36,7 @@ class SweepTarget:
     server_id: int
     address: str
     credentials: Credentials | None  # None: no credential profile applies
+    service_tag: str | None = None  # the machine expected at the address
 
 
 async def read_one(
@@ -48,6 +53,18 @@ async def read_one(
     try:
         async with asyncio.timeout(options.address_timeout_s):
             system = await client.system()
+            dell = isinstance(dig(system, "Oem", "Dell", "DellSystem"), dict)
+            found = service_tag(system, dell) or None
+            identity = {"service_tag": found, "system_id": system_id_text(dell_system_id(system))}
+            wrong = mismatch(target.service_tag, found)
+            if wrong is not None:
+                return HostReading(
+                    server_id=target.server_id,
+                    reachable=False,
+                    error=wrong,
+                    tag_mismatch=True,
+                    **identity,
+                )
             health = await read_health(client, system)
             firmware = installed_firmware(await client.firmware_inventory())
     except (RedfishError, TimeoutError, OSError) as exc:
@@ -60,7 +77,13 @@ async def read_one(
         )
     finally:
         await client.aclose()
-    return HostReading(server_id=target.server_id, reachable=True, health=health, firmware=firmware)
+    return HostReading(
+        server_id=target.server_id,
+        reachable=True,
+        health=health,
+        firmware=firmware,
+        **identity,
+    )
 
 
 async def sweep(

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from common.logging import get_logger
-from integrations.redfish.documents import dig, link
+from domain.onboarding import IdracLicense
+from integrations.redfish.documents import dell_system_id, dig, link, service_tag
 from integrations.redfish.errors import NotFoundError, RedfishError, UnsupportedError
 from integrations.redfish.inventory import find_component, parse_inventory
 from integrations.redfish.jobs import job_info
@@ -119,15 +120,12 @@ class RedfishClient:
         system = await self.system(refresh=self._system is not None)
         has_manager = link(await self.transport.service_root(), "Managers") is not None
         manager = await self.manager(refresh=self._manager is not None) if has_manager else {}
-        dell_system = dig(system, "Oem", "Dell", "DellSystem")
-        dell = isinstance(dell_system, dict) or await self.is_dell()
-        tag = (system.get("SKU") if dell else None) or system.get("SerialNumber") or ""
-        system_id = dig(dell_system, "SystemID")
+        dell = isinstance(dig(system, "Oem", "Dell", "DellSystem"), dict) or await self.is_dell()
         return SystemIdentity(
             vendor=str(system.get("Manufacturer") or "unknown"),
             model=str(system.get("Model") or "unknown"),
-            service_tag=str(tag),
-            dell_system_id=system_id if isinstance(system_id, int) else None,
+            service_tag=service_tag(system, dell),
+            dell_system_id=dell_system_id(system),
             bios_version=system.get("BiosVersion"),
             bmc_version=manager.get("FirmwareVersion"),
             power_state=system.get("PowerState"),
@@ -330,6 +328,23 @@ class RedfishClient:
         ref = await self.simple_update(image.uri, apply_time=apply_time)
         return ref, image
 
+    # -- licenses -------------------------------------------------------------------
+    async def licenses(self) -> list[IdracLicense] | None:
+        """The iDRAC's licenses from the DellLicenses collection its manager links
+        (``$expand``: one request); None where it is not there (a non-Dell BMC, iDRAC8)."""
+        collection = await self.dell_link("DellLicenseCollection")
+        if collection is None:
+            return None
+        try:
+            document = await self.transport.get_json(f"{collection}?{EXPAND}")
+        except NotFoundError:
+            return None
+        members = document.get("Members") or []
+        if not all(isinstance(m, dict) and "LicenseDescription" in m for m in members):
+            uris = [uri for uri in (link(m) for m in members) if uri]
+            members = [await self.transport.get_json(uri) for uri in uris]
+        return [_license(m) for m in members]
+
     # -- job queue ------------------------------------------------------------------
     async def list_jobs(self) -> list[JobInfo]:
         """The Dell job queue; on a generic BMC the TaskService tasks (none without one)."""
@@ -370,3 +385,14 @@ class RedfishClient:
         target = action.get("target") or f"{system['@odata.id']}/Actions/ComputerSystem.Reset"
         await self.transport.request("POST", target, json={"ResetType": reset_type})
         log.info("redfish reset requested", host=self.host, reset_type=reset_type)
+
+
+def _license(member: dict[str, Any]) -> IdracLicense:
+    """A DellLicense member; LicenseDescription is a list (dellemc.openmanage license info)."""
+    described = member.get("LicenseDescription")
+    text = described[0] if isinstance(described, list) and described else described
+    return IdracLicense(
+        description=str(text or member.get("Id") or "unnamed license"),
+        license_type=member.get("LicenseType"),
+        primary_status=member.get("LicensePrimaryStatus"),
+    )

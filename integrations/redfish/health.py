@@ -7,7 +7,6 @@ resources (DMTF; iDRAC9 serves both). A BMC without them simply has fewer readin
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from domain.inventory import HealthReading, Sensor, SensorKind
@@ -72,14 +71,15 @@ async def _optional(client: RedfishClient, path: str) -> dict[str, Any]:
 
 
 async def read_health(client: RedfishClient, system: dict[str, Any]) -> HealthReading:
-    """Two requests beyond the system document: the chassis's Thermal and Power."""
+    """Two requests beyond the system document: the chassis's Thermal, then its Power.
+    One after the other on the one kept-alive connection: side by side they took a second
+    TLS handshake per host, the sweep's largest CPU cost (docs/benchmarks.md)."""
     chassis = [c.get("@odata.id") for c in system.get("Links", {}).get("Chassis") or []]
     thermal: dict[str, Any] = {}
     power: dict[str, Any] = {}
     if chassis and chassis[0]:
-        thermal, power = await asyncio.gather(
-            _optional(client, f"{chassis[0]}/Thermal"), _optional(client, f"{chassis[0]}/Power")
-        )
+        thermal = await _optional(client, f"{chassis[0]}/Thermal")
+        power = await _optional(client, f"{chassis[0]}/Power")
     status = system.get("Status") or {}
     return HealthReading(
         health=status.get("HealthRollup") or status.get("Health"),

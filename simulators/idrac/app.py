@@ -10,6 +10,7 @@ import base64
 import re
 
 from simulators.idrac import (  # noqa: F401  (routes)
+    licenses,
     log_services,
     network,
     odata,

@@ -7,6 +7,7 @@ POST /hosts/{service_tag}/offline  {"seconds": N}: the iDRAC stops answering (iD
 POST /hosts/{service_tag}/quirks  JSON merged into the host's Quirks (warm_restart,
                                 last_reset_time, boot_progress, sessions, basic_auth,
                                 simple_update_targets, firmware_inventory)
+POST /hosts/{service_tag}/license  {"level": "Express"|"Enterprise"|"Datacenter"}
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import re
 from dataclasses import asdict, replace
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from simulators.fleet import HostFaults
+from simulators.fleet import HostFaults, IdracLicenseLevel
 from simulators.idrac.host import SimHost
 from simulators.idrac.http import Request, Response
 
-_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline|quirks))?$")
+_HOST = re.compile(r"^/hosts/([A-Z0-9]+)(?:/(faults|offline|quirks|license))?$")
+_LEVEL: TypeAdapter[IdracLicenseLevel] = TypeAdapter(IdracLicenseLevel)
 
 
 def host_state(host: SimHost) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def host_state(host: SimHost) -> dict[str, Any]:
         "jobs": {jid: job.state for jid, job in host.jobs.items()},
         "faults": host.faults.model_dump(),
         "quirks": asdict(host.quirks),
+        "license": host.license,
     }
 
 
@@ -68,6 +71,8 @@ async def handle_control(hosts: dict[str, SimHost], request: Request) -> Respons
             host.set_faults(HostFaults.model_validate({**host.faults.model_dump(), **body}))
         elif action == "quirks":
             host.quirks = replace(host.quirks, **body)
+        elif action == "license":
+            host.license = _LEVEL.validate_python(body["level"])
         else:
             host.go_offline(float(body["seconds"]))
     except (ValueError, KeyError, TypeError, ValidationError) as exc:

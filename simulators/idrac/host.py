@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from simulators.fleet import HostFaults, HostSpec
+from simulators.fleet import HostFaults, HostSpec, IdracLicenseLevel
 from simulators.idrac.components import COMPONENTS, Component, RebootType
 from simulators.idrac.dup import ImageInfo, ImageNotUnderstood, identify_image
 from simulators.idrac.jobs import REBOOT_PENDING_MESSAGE, SimJob, new_job_id
@@ -119,6 +119,7 @@ class SimHost:
     idrac_online: bool = True
     last_reset_time: str = field(default_factory=lambda: _iso_now())
     health: str = "OK"
+    license: IdracLicenseLevel = field(init=False)
     sessions: dict[str, Session] = field(default_factory=dict)
     jobs: dict[str, SimJob] = field(default_factory=dict)
     update_jobs: int = 0
@@ -139,6 +140,7 @@ class SimHost:
 
     def __post_init__(self) -> None:
         self.set_faults(self.spec.faults.model_copy())
+        self.license = self.spec.idrac_license
         defaults = {key: c.default_version for key, c in COMPONENTS.items()}
         defaults["idrac"] = self.personality.idrac_version
         self.firmware = {key: self.spec.firmware.get(key, v) for key, v in defaults.items()}

@@ -56,9 +56,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 class HttpServer:
     """Serves one handler on (address, port) pairs that can be opened and closed at will."""
 
-    def __init__(self, handler: Handler, ssl_context: ssl.SSLContext | None) -> None:
+    def __init__(self, handler: Handler, ssl_contexts: dict[str, ssl.SSLContext] | None) -> None:
+        """SSL_CONTEXTS: each address's own TLS (its own certificate); None: plain HTTP."""
         self._handler = handler
-        self._ssl = ssl_context
+        self._ssl = ssl_contexts
         self._servers: dict[str, asyncio.Server] = {}
         self._writers: dict[str, set[asyncio.StreamWriter]] = {}
 
@@ -68,7 +69,12 @@ class HttpServer:
                 await self._serve(address, reader, writer)
 
         self._servers[address] = await asyncio.start_server(
-            serve, address, port, ssl=self._ssl, reuse_address=True, backlog=256
+            serve,
+            address,
+            port,
+            ssl=self._ssl[address] if self._ssl is not None else None,
+            reuse_address=True,
+            backlog=256,
         )
 
     def is_listening(self, address: str) -> bool:

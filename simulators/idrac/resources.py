@@ -215,6 +215,7 @@ def manager(host: SimHost) -> dict[str, Any]:
             "Dell": {
                 "@odata.type": "#DellOem.v1_2_0.DellOemLinks",
                 "Jobs": link(dell_path(host, "Jobs")),
+                "DellLicenseCollection": link(dell_path(host, "DellLicenses")),
                 **{name: link(dell_path(host, name)) for name in DELL_MANAGER_SERVICES},
             }
         }

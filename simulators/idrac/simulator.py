@@ -1,9 +1,10 @@
 """The iDRAC fleet simulator: one asyncio process, one HTTPS port, one address per iDRAC.
 
 Hosts come from a fleet file (each with its ``idrac_address`` or the next free address
-from the base) or are generated (``SIM00001``...). A loopback control endpoint (plain
-HTTP) exposes state, update-job counters and run-time fault injection. If a vCenter
-control URL is given, host reboots are reported to it (see docs/redfish.md).
+from the base) or are generated (``SIM0001``... ``SIM9999``, then ``SI10000``...). A
+loopback control endpoint (plain HTTP) exposes state, update-job counters and run-time
+fault injection. If a vCenter control URL is given, host reboots are reported to it (see
+docs/redfish.md).
 """
 
 from __future__ import annotations
@@ -34,10 +35,15 @@ log = logging.getLogger("simulators.idrac")
 
 
 def generated_hosts(count: int) -> list[HostSpec]:
+    """COUNT hosts with distinct 7-character service tags (Dell's length), up to 99,999."""
     return [
-        HostSpec(name=f"sim-{i:05d}.lab.test", service_tag=f"SIM{i:04d}")
+        HostSpec(name=f"sim-{i:05d}.lab.test", service_tag=_generated_tag(i))
         for i in range(1, count + 1)
     ]
+
+
+def _generated_tag(index: int) -> str:
+    return f"SIM{index:04d}" if index < 10_000 else f"SI{index:05d}"
 
 
 def assign_addresses(hosts: list[HostSpec], base_address: str) -> list[str]:
@@ -106,8 +112,8 @@ class IdracSimulator:
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         _raise_fd_limit(len(self.hosts) * 4 + 256)
-        ssl_context, self.ca_path = make_tls(list(self._by_address), self._state_dir)
-        self._server = HttpServer(self._handle, ssl_context)
+        ssl_contexts, self.ca_path = make_tls(list(self._by_address), self._state_dir)
+        self._server = HttpServer(self._handle, ssl_contexts)
         addresses = list(self._by_address)
         if self.port == 0:
             await self._server.listen(addresses[0], 0)

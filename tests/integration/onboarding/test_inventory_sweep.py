@@ -1,7 +1,9 @@
-"""Inventory and health sweep end to end: simulated iDRACs over HTTPS, one taken offline
-and one address that accepts and never answers; the sweep stores what the others answer
-(firmware, rollups, sensors), names the two it could not read, and a fan failing shows as
-a health change. The campaign dry run then plans on the swept inventory."""
+"""Inventory and health sweep end to end: simulated iDRACs over HTTPS, one taken offline,
+one address that accepts and never answers, and a server whose address now holds another
+machine; the sweep stores what the others answer (firmware, rollups, sensors, the service
+tag and SystemID), names the three it could not read (the third as a service-tag
+mismatch), and a fan failing shows as a health change. The campaign dry run then plans on
+the swept inventory."""
 
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from common.settings import Settings
 from store.models import FirmwarePackage
 from tests.integration.onboarding.conftest import DELL_TAGS, Api, Lab
 
-HEALTHY, OFFLINE, FAN = DELL_TAGS[0], DELL_TAGS[1], DELL_TAGS[2]
+HEALTHY, OFFLINE, FAN, ELSEWHERE = DELL_TAGS
 SILENT_TAG = "SILENT1"
+MOVED_TAG = "MOVED01"  # its iDRAC address now answers as ELSEWHERE
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +43,15 @@ def _cli(api: Api, *args: str) -> tuple[int, str, str]:
 
 
 def _servers(api: Api, lab: Lab) -> dict[str, int]:
-    """Managed servers in one cluster, one of them at the address that never answers."""
+    """Managed servers in one cluster, one at the address that never answers, one at the
+    address of another machine."""
     with api.client() as client:
         vcenter = client.post("/vcenters", json={"name": "vc", "address": "vc.lab.test"})
         body = {"name": "sweep-prod", "vcenter_id": vcenter.json()["id"]}
         cluster = client.post("/clusters", json=body).json()["id"]
         addresses = {**{t: lab.addresses[t] for t in (HEALTHY, OFFLINE, FAN)}}
         addresses[SILENT_TAG] = lab.silent
+        addresses[MOVED_TAG] = lab.addresses[ELSEWHERE]
         ids = {}
         for tag, address in addresses.items():
             body = {"service_tag": tag, "idrac_address": address, "cluster_id": cluster}
@@ -95,9 +100,18 @@ async def test_sweep_stores_inventory_and_health_and_names_what_did_not_answer(
     code, out, err = await asyncio.to_thread(_cli, api, "inventory", "sweep")
     assert code == 0, err
     sweep = json.loads(out)
-    assert (sweep["status"], sweep["servers"], sweep["read"]) == ("completed", 4, 2)
-    assert sorted(s["service_tag"] for s in sweep["unreachable_servers"]) == [OFFLINE, SILENT_TAG]
-    assert all(s["error"] for s in sweep["unreachable_servers"])
+    assert (sweep["status"], sweep["servers"], sweep["read"]) == ("completed", 5, 2)
+    missed = {s["service_tag"]: s["error"] for s in sweep["unreachable_servers"]}
+    assert sorted(missed) == sorted([OFFLINE, SILENT_TAG, MOVED_TAG]) and all(missed.values())
+    assert missed[MOVED_TAG].startswith(
+        f"service tag mismatch: {ELSEWHERE} answers at this address, not {MOVED_TAG}"
+    )
+    moved = await asyncio.to_thread(_get, api, f"/servers/{ids[MOVED_TAG]}/readings")
+    (reading,) = moved["items"]
+    assert (reading["tag_mismatch"], reading["service_tag"]) == (True, ELSEWHERE)
+    assert reading["firmware"] is None and reading["sensors"] == []
+    moved_server = await asyncio.to_thread(_get, api, f"/servers/{ids[MOVED_TAG]}")
+    assert moved_server["firmware_inventory"] is None and moved_server["last_seen_at"] is None
 
     server = await asyncio.to_thread(_get, api, f"/servers/{ids[HEALTHY]}")
     assert server["health"] == "OK" and server["last_seen_at"] is not None
@@ -107,6 +121,12 @@ async def test_sweep_stores_inventory_and_health_and_names_what_did_not_answer(
     health = json.loads(out)
     latest = health["latest"]
     assert latest["reachable"] and latest["health"] == "OK"
+    assert (latest["service_tag"], latest["system_id"], latest["tag_mismatch"]) == (
+        HEALTHY,
+        "0x0A6B",
+        False,
+    )
+    assert server["system_id"] == "0x0A6B"
     assert {"fans", "temperatures", "power_supplies", "memory", "storage"} <= set(latest["rollups"])
     kinds = {s["kind"] for s in latest["sensors"]}
     assert kinds == {"temperature", "fan", "power_supply"}
@@ -126,7 +146,7 @@ async def test_sweep_stores_inventory_and_health_and_names_what_did_not_answer(
         started = client.post("/inventory-sweeps")
         assert started.status_code == 202, started.text
     second = await asyncio.to_thread(_finished, api, f"/inventory-sweeps/{started.json()['id']}")
-    assert (second["status"], second["read"], second["unreachable"]) == ("completed", 2, 2)
+    assert (second["status"], second["read"], second["unreachable"]) == ("completed", 2, 3)
     health = await asyncio.to_thread(_get, api, f"/servers/{ids[FAN]}/health")
     assert health["health"] == "Critical"
     assert [(c["was"], c["now"]) for c in health["changes"]] == [("OK", "Critical")]

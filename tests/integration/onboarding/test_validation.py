@@ -82,6 +82,7 @@ async def test_validation_reports_each_check_and_gates_campaigns(
     path.write_text("address,site,cluster,esxi_host\n" + "\n".join(rows) + "\n")
     assert (await asyncio.to_thread(_cli, api, "onboard", "import", str(path)))[0] == 0
     await asyncio.to_thread(lab.control, LC_STUCK, "faults", {"lc_stuck_not_ready": True})
+    await asyncio.to_thread(lab.control, UNLINKED, "license", {"level": "Express"})
 
     code, out, err = await asyncio.to_thread(_cli, api, "onboard", "validate")
     assert code == 0, err
@@ -99,7 +100,15 @@ async def test_validation_reports_each_check_and_gates_campaigns(
         return {name for name, c in checks[address].items() if not c["ok"]}
 
     assert failed(addresses[LC_STUCK]) == {"lifecycle_controller"}
-    assert failed(addresses[UNLINKED]) == {"esxi_host"}
+    assert failed(addresses[UNLINKED]) == {"esxi_host"}  # its Express license only warns
+    license_of = {address: c["license"] for address, c in checks.items()}
+    assert license_of[addresses[PASSES]] == {
+        "check": "license", "ok": True, "state": "pass", "detail": "iDRAC Enterprise"
+    }  # fmt: skip
+    express = license_of[addresses[UNLINKED]]
+    assert (express["state"], express["ok"]) == ("warn", True)
+    assert express["detail"].startswith("iDRAC Express: updates from a repository")
+    assert license_of[addresses[LOCKED_TAG]]["state"] == "unknown"
     assert "credentials" in failed(addresses[LOCKED_TAG])
     assert checks[addresses[LOCKED_TAG]]["credentials"]["detail"] == "the iDRAC rejected the login"
     assert "reachable" in failed(lab.silent)
@@ -112,12 +121,16 @@ async def test_validation_reports_each_check_and_gates_campaigns(
     code, table, _ = await asyncio.to_thread(_cli, api, "onboard", "report")
     lines = {line.split()[0]: line.split() for line in table.splitlines()}
     assert lines[addresses[PASSES]][1:4] == [PASSES, "passed", "ok"]
+    assert "warn" in lines[addresses[UNLINKED]]
+    assert f"{addresses[UNLINKED]}: warning: license: iDRAC Express: updates" in table
     assert lines[lab.silent][1:4] == ["failed", "FAIL", "FAIL"]  # no tag, unreachable, no TLS
     assert f"{lab.silent}: reachable: no Redfish service answered" in table
     code, text, _ = await asyncio.to_thread(_cli, api, "onboard", "report", "--csv")
     by_address = {r["address"]: r for r in csv.DictReader(io.StringIO(text))}
     assert by_address[addresses[UNLINKED]]["esxi_host"].startswith("FAIL: no ESXi host")
     assert by_address[addresses[PASSES]]["firmware_inventory"] == "ok"
+    assert by_address[addresses[PASSES]]["license"] == "ok"
+    assert by_address[addresses[UNLINKED]]["license"].startswith("WARN: iDRAC Express: updates")
 
     # The server is in the inventory now, with what a campaign plan needs.
     with api.client() as client:

@@ -164,6 +164,10 @@ class SimHostHandle:
         url = f"{self.control_url}/hosts/{self.tag}/quirks"
         httpx.post(url, json=quirks).raise_for_status()
 
+    def set_license(self, level: str) -> None:
+        url = f"{self.control_url}/hosts/{self.tag}/license"
+        httpx.post(url, json={"level": level}).raise_for_status()
+
     def ref(self) -> HostRef:
         """The host as the runbook's activities know it."""
         address = httpx.URL(self.url).host

@@ -25,6 +25,24 @@ async def test_lifecycle_controller_ready(host, make_client) -> None:
     assert status.ready and status.lc_status == "Ready" and status.server_status == "OutOfPOST"
 
 
+async def test_licenses_in_one_expanded_request(host, make_client) -> None:
+    async with make_client(host) as client:
+        await client.identity()
+        sent = client.transport.requests_sent
+        (enterprise,) = await client.licenses() or []
+        assert client.transport.requests_sent - sent == 1
+        host.set_license("Express")
+        (express,) = await client.licenses() or []
+    assert enterprise.description == "iDRAC9 x5 Enterprise License"
+    assert (enterprise.license_type, enterprise.primary_status) == ("Perpetual", "OK")
+    assert express.description == "iDRAC9 x5 Express License"
+
+
+async def test_no_licenses_on_a_generic_bmc(generic_host, make_client) -> None:
+    async with make_client(generic_host) as client:
+        assert await client.licenses() is None
+
+
 async def test_inventory_in_one_expanded_request(host, make_client) -> None:
     async with make_client(host) as client:
         await client.transport.login()

@@ -83,7 +83,8 @@ def handler_for(replay: Replay) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
-    return make_tls(["127.0.0.1"], tmp_path_factory.mktemp("replay-tls"))
+    contexts, ca = make_tls(["127.0.0.1"], tmp_path_factory.mktemp("replay-tls"))
+    return contexts["127.0.0.1"], ca
 
 
 @pytest.fixture
