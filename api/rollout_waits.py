@@ -16,6 +16,7 @@ import anyio
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
+from temporalio.common import QueryRejectCondition
 
 from api.campaign_status import FINAL
 from api.state import AppState
@@ -79,11 +80,14 @@ def _count(status: dict[str, Any], waits: Counter[WaitCategory]) -> None:
 
 
 async def _status(client: Client, workflow_id: str) -> dict[str, Any]:
-    """The workflow's ``status`` answer; empty when it has closed or no worker answered
-    (the API's campaign pages say why; a scrape just does not count it)."""
+    """The workflow's ``status`` answer; empty when it has closed (refused by the server:
+    a closed workflow's query would make a worker replay its whole history, every scrape)
+    or no worker answered (the API's campaign pages say why; a scrape just skips it)."""
     try:
         answer = await client.get_workflow_handle(workflow_id).query(
-            QUERY_STATUS, rpc_timeout=QUERY_TIMEOUT
+            QUERY_STATUS,
+            rpc_timeout=QUERY_TIMEOUT,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
         )
     except Exception:
         return {}
