@@ -2,7 +2,8 @@
 
 The store is where every outcome lands (written by the workers' activities), so the API
 can answer for the whole fleet whichever worker did the work, and a restarted API loses
-no count. Three small aggregate queries per scrape.
+no count. A few small aggregate queries per scrape; time in maintenance mode comes from the
+audit trail, where the runbook records each entry and exit once per host and campaign.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ from collections.abc import Iterator
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
     SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector
 from sqlalchemy import ColumnElement, Engine, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from store.models import Campaign, HostUpdate
+from activities.audit_trail import MAINTENANCE_ENTER, MAINTENANCE_EXIT
+from store.models import AuditEvent, Campaign, HostUpdate
 
 HELD = "held"
+# Maintenance windows are planned in hours: 5 minutes to 6 hours.
+MAINTENANCE_BUCKETS_S = (300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600)
 
 
 class CampaignCollector(Collector):
@@ -44,6 +50,7 @@ class CampaignCollector(Collector):
                 )
             ).one()
             held = session.exec(select(func.count()).where(_latest_is_held())).one()
+            in_maintenance = _maintenance_seconds(session)
         by_status = GaugeMetricFamily(
             "idrac_orch_campaigns", "Campaigns by their own status.", labels=["status"]
         )
@@ -69,6 +76,36 @@ class CampaignCollector(Collector):
             "Hosts whose latest runbook left them held in maintenance for a human.",
             value=held,
         )
+        yield _histogram(
+            "idrac_orch_host_maintenance_seconds",
+            "Time hosts spent in vCenter maintenance mode during a campaign, entry to exit "
+            "(from the audit trail; hosts still in maintenance are not counted yet).",
+            in_maintenance,
+            MAINTENANCE_BUCKETS_S,
+        )
+
+
+def _maintenance_seconds(session: Session) -> list[float]:
+    """Per host and campaign, exit minus entry of maintenance mode, as audited."""
+    enter, leave = aliased(AuditEvent), aliased(AuditEvent)
+    pairs = session.exec(
+        select(enter.occurred_at, leave.occurred_at)
+        .join(leave, (leave.target == enter.target) & (leave.action == MAINTENANCE_EXIT))
+        .where(enter.action == MAINTENANCE_ENTER, col(enter.target).startswith("campaign:"))
+    ).all()
+    return [(left - entered).total_seconds() for entered, left in pairs]
+
+
+def _histogram(
+    name: str, documentation: str, values: list[float], bounds: tuple[int, ...]
+) -> HistogramMetricFamily:
+    buckets = [(str(float(b)), sum(1 for v in values if v <= b)) for b in bounds]
+    return HistogramMetricFamily(
+        name,
+        documentation,
+        buckets=[*buckets, ("+Inf", len(values))],
+        sum_value=sum(values),
+    )
 
 
 def _latest_is_held() -> ColumnElement[bool]:

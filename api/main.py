@@ -52,6 +52,7 @@ from api.routes import (
 from api.state import AppState
 from common.logging import configure_logging, get_logger
 from common.settings import Settings, get_settings
+from common.telemetry import instrument_api
 from console import install_console
 from store.audit import seal_unkeyed_head
 from store.db import make_engine
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuditMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.add_middleware(ForwardedForMiddleware, trusted_proxies=settings.trusted_proxies)
+    instrument_api(app, settings)
     return app
 
 

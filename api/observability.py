@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.wait_reasons import WaitCategory
 
 
 class Metrics:
@@ -29,6 +32,18 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.waiting = Gauge(
+            "idrac_orch_rollouts_waiting",
+            "Campaign and cluster rollouts waiting now, by category of reason "
+            "(domain/wait_reasons.py); asked of the running workflows at each scrape.",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def show_waiting(self, waits: Mapping[WaitCategory, int]) -> None:
+        """Every category, zero included: a series that vanishes reads as 'no data'."""
+        for category in WaitCategory:
+            self.waiting.labels(category.value).set(waits.get(category, 0))
 
 
 class ObservabilityMiddleware:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.rollout_waits import waiting_rollouts
 
 router = APIRouter(tags=["health"])
 
@@ -13,6 +16,9 @@ router = APIRouter(tags=["health"])
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
-def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    app_metrics = request.app.state.metrics
+    app_metrics.show_waiting(await waiting_rollouts(request.app.state.orch))
+    # The campaign collector reads the store: off the event loop.
+    body = await anyio.to_thread.run_sync(generate_latest, app_metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -30,6 +30,7 @@ from integrations.vcenter.client import (
 from integrations.vcenter.errors import TaskFailedError
 from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo, VmInfo
+from integrations.vcenter.tracing import traced
 
 log = get_logger(__name__)
 
@@ -175,6 +176,7 @@ class Homecoming(FrozenModel):
     stayed: list[Unmovable] = Field(description="VMs left where they are, with the reason")
 
 
+@traced("return VMs")
 def return_vms(
     client: VCenterClient,
     host_name: str,

@@ -25,6 +25,7 @@ from integrations.vcenter.models import (
     Inventory,
     VmInfo,
 )
+from integrations.vcenter.tracing import traced
 
 MIB = 1024 * 1024
 
@@ -78,6 +79,7 @@ def read_inventory(client: VCenterClient) -> Inventory:
     return _assemble(by_kind)
 
 
+@traced("read scope")
 def read_scope(client: VCenterClient, *, host: str = "", cluster: str = "") -> Inventory:
     """The inventory cut down to the cluster (or standalone host) that holds the host
     named ``host``, or to the cluster named ``cluster``: every datacenter, that one
@@ -109,6 +111,7 @@ def read_scope(client: VCenterClient, *, host: str = "", cluster: str = "") -> I
     return _assemble(by_kind)
 
 
+@traced("find host")
 def host_moid(client: VCenterClient, name: str) -> str:
     """The host named ``name`` (or carrying that service tag). A step about one host
     needs no cluster read: a unique host name is found from the names alone."""

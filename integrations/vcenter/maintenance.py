@@ -29,6 +29,7 @@ from integrations.vcenter.inventory import find_host, host_moid, read_scope
 from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo
 from integrations.vcenter.preflight import MaintenanceOptions, check_host, preflight_enter
 from integrations.vcenter.reboot import host_liveness
+from integrations.vcenter.tracing import traced
 
 # The maintenance API in one import: preflight lives in its own module.
 __all__ = [
@@ -53,6 +54,7 @@ class MaintenanceResult(FrozenModel):
     migrated: dict[str, str] = Field(default_factory=dict)
 
 
+@traced("enter maintenance")
 def enter_maintenance(
     client: VCenterClient,
     host_name: str,
@@ -175,6 +177,7 @@ def _state_words(client: VCenterClient, host_name: str) -> str:
     return _words(host)
 
 
+@traced("exit maintenance")
 def exit_maintenance(
     client: VCenterClient, host_name: str, timeout_s: float = 900.0, poll_s: float = 0.5
 ) -> MaintenanceResult:

@@ -20,6 +20,7 @@ from integrations.vcenter.client import VCenterClient, fault_text, wait_for_task
 from integrations.vcenter.evacuation import placement_hosts, plan_evacuation, vms_to_move
 from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import ClusterInfo, FrozenModel, Inventory
+from integrations.vcenter.tracing import traced
 
 log = get_logger(__name__)
 
@@ -58,6 +59,7 @@ class Preflight(FrozenModel):
     capacity: CapacityAnswer | None
 
 
+@traced("preflight")
 def preflight_enter(
     client: VCenterClient, host_name: str, options: MaintenanceOptions
 ) -> Preflight:

@@ -13,6 +13,7 @@ from integrations.vcenter.client import VCenterClient, props_of
 from integrations.vcenter.errors import ReconnectTimeoutError
 from integrations.vcenter.inventory import find_host, read_scope
 from integrations.vcenter.models import FrozenModel, HostInfo
+from integrations.vcenter.tracing import traced
 
 
 class RebootObservation(FrozenModel):
@@ -30,6 +31,7 @@ class HostLiveness(FrozenModel):
     in_maintenance: bool
 
 
+@traced("host liveness")
 def host_liveness(client: VCenterClient, host_moid: str) -> HostLiveness:
     host_ref = client.managed_object(vim.HostSystem, host_moid)
     paths = ["runtime.connectionState", "runtime.bootTime", "runtime.inMaintenanceMode"]

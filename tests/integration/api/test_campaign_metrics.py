@@ -14,10 +14,13 @@ import httpx
 from sqlmodel import Session
 from temporalio.testing import ActivityEnvironment
 
+from activities.audit_trail import ACTOR, MAINTENANCE_ENTER, MAINTENANCE_EXIT
 from activities.campaign_store import CampaignStoreActivities
 from activities.resources import Resources
 from domain.campaign_spec import CampaignSpec
 from domain.runbook import HostOutcome, HostStatus
+from domain.wait_reasons import WaitCategory
+from store.audit import AuditRecord, append
 from store.models import Campaign
 from tests.integration.api.conftest import Api
 
@@ -96,6 +99,41 @@ def test_recorded_host_outcomes_appear_on_metrics(api: Api, admin: httpx.Client)
     assert delta("idrac_orch_hosts_held{}") == 1  # the one a later campaign updated is not
     assert delta('idrac_orch_campaigns{status="aborted"}') == 1
     assert delta('idrac_orch_campaigns{status="completed"}') == 1
+
+
+def test_time_in_maintenance_from_the_audit_trail(api: Api, admin: httpx.Client) -> None:
+    """Entry to exit per host and campaign; a host still in maintenance is not counted."""
+    resources = Resources.from_settings(api.settings)
+    back, still_in = _server(admin), _server(admin)
+    before = _scrape(api)
+    with Session(resources.engine) as session:
+        campaign_id = _campaign(session, back, "running")
+    entered = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+    for tag, action, at in (
+        (back, MAINTENANCE_ENTER, entered),
+        (still_in, MAINTENANCE_ENTER, entered),
+        (back, MAINTENANCE_EXIT, entered + timedelta(minutes=40)),
+    ):
+        target = f"campaign:{campaign_id}/host:{tag}"
+        append(resources.engine, AuditRecord(ACTOR, action, target, "success"), at=at)
+    after = _scrape(api)
+    resources.engine.dispose()
+
+    def delta(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    histogram = "idrac_orch_host_maintenance_seconds"
+    assert delta(f"{histogram}_count{{}}") == 1
+    assert delta(f"{histogram}_sum{{}}") == 40 * 60
+    assert delta(f'{histogram}_bucket{{le="1800.0"}}') == 0
+    assert delta(f'{histogram}_bucket{{le="2700.0"}}') == 1
+
+
+def test_every_wait_category_is_served(api: Api) -> None:
+    """Zero included (no campaign runs here): a series that vanishes reads as no data."""
+    scraped = _scrape(api)
+    for category in WaitCategory:
+        assert scraped[f'idrac_orch_rollouts_waiting{{reason="{category}"}}'] == 0
 
 
 def test_dashboard_charts_only_metrics_the_api_serves(api: Api, admin: httpx.Client) -> None:

@@ -9,16 +9,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.services.otlp import Collector, otlp_collector
 from tests.services.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,49 +23,10 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "idrac-orch.json"
 FAILURE_ONLY = {"temporal_workflow_failed", "temporal_activity_execution_failed"}
 
 
-class Collector(ThreadingHTTPServer):
-    """OTLP/HTTP receiver (traces), and a plain page for the activity to fetch."""
-
-    def __init__(self) -> None:
-        self.spans: list[Any] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Collector
-
-    def do_POST(self) -> None:
-        request = ExportTraceServiceRequest.FromString(
-            self.rfile.read(int(self.headers["Content-Length"]))
-        )
-        for resource in request.resource_spans:
-            for scope in resource.scope_spans:
-                self.server.spans.extend(scope.spans)
-        self.send_response(200)
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_: object) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
 def collector() -> Iterator[Collector]:
-    server = Collector()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with otlp_collector() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_traces_and_sdk_metrics_when_configured(
