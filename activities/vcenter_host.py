@@ -81,12 +81,14 @@ class VcenterActivities:
 
     @activity.defn(name=Vcenter.PREFLIGHT)
     def preflight(self, request: MaintenanceRequest) -> VcenterPreflight:
+        """Room in the cluster is not asked here: the rollout asks for it just before the
+        host starts, and a host whose cluster is only short of room now waits for it."""
         with heartbeating_thread(), self.resources.vcenter(request.host.vcenter_id) as client:
             check = preflight_enter(client, request.host.name, _options(request))
         return VcenterPreflight(
             connected=not any(b.kind == "not_connected" for b in check.blockers),
             in_maintenance=check.already_in_maintenance,
-            blockers=[str(b) for b in check.blockers],
+            blockers=[str(b) for b in check.blockers if not b.transient],
         )
 
     @activity.defn(name=Vcenter.ENTER_MAINTENANCE)

@@ -133,6 +133,15 @@ def may_enter_maintenance(facts: ClusterFacts, policy: CapacityPolicy) -> Capaci
     )
 
 
+def ever_allowed(facts: ClusterFacts, policy: CapacityPolicy) -> bool:
+    """Whether the policy lets a host in once every host of the cluster is back online: a
+    refusal now is then a reason to wait for room, not a reason to fail the host."""
+    whole = facts.model_copy(
+        update={"hosts": [h.model_copy(update={"available": True}) for h in facts.hosts]}
+    )
+    return may_enter_maintenance(whole, policy).may_enter > 0
+
+
 def _limits(facts: ClusterFacts, policy: CapacityPolicy) -> list[Limit]:
     available = [h for h in facts.hosts if h.available]
     down = len(facts.hosts) - len(available)

@@ -13,7 +13,7 @@ from pydantic import Field
 from pyVmomi import vim, vmodl
 
 from common.logging import get_logger
-from domain.capacity import CapacityAnswer, CapacityPolicy, may_enter_maintenance
+from domain.capacity import CapacityAnswer, CapacityPolicy, ever_allowed, may_enter_maintenance
 from domain.evacuation import VmToMove, why_stuck
 from integrations.vcenter.capacity import cluster_facts
 from integrations.vcenter.client import VCenterClient, fault_text, wait_for_task
@@ -45,6 +45,9 @@ class Blocker(FrozenModel):
     kind: str
     subject: str
     reason: str
+    transient: bool = Field(
+        default=False, description="caused by other hosts being down: room may come back"
+    )
 
     def __str__(self) -> str:
         return self.reason
@@ -102,10 +105,18 @@ def check_host(
             migrations={},
             capacity=None,
         )
-    answer = may_enter_maintenance(cluster_facts(cluster), options.capacity)
+    facts = cluster_facts(cluster)
+    answer = may_enter_maintenance(facts, options.capacity)
     if answer.may_enter == 0:
         rule = min(answer.limits, key=lambda limit: limit.allows).rule
-        blockers.append(Blocker(kind=rule, subject=cluster.name, reason=answer.reason))
+        blockers.append(
+            Blocker(
+                kind=rule,
+                subject=cluster.name,
+                reason=answer.reason,
+                transient=ever_allowed(facts, options.capacity),
+            )
+        )
     vms = vms_to_move(client, cluster, host.powered_on_vms) if len(cluster.hosts) > 1 else []
     blockers += _immovable_vms(client, cluster, vms)
     migrations: dict[str, str] = {}

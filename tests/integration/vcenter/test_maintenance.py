@@ -93,6 +93,8 @@ def test_single_host_cluster_is_refused_with_reason(vcenter: VCenterClient) -> N
         "cluster single has a single host: its VMs have nowhere to run"
     ]
     assert not _in_maintenance(vcenter, "single-1.test")
+    (blocker,) = preflight_enter(vcenter, "single-1.test", MaintenanceOptions()).blockers
+    assert not blocker.transient, "room never comes: the host must fail, not wait"
 
 
 def test_vms_that_cannot_move_are_named_before_any_change(vcenter: VCenterClient) -> None:
@@ -244,10 +246,15 @@ def test_host_that_never_goes_away_times_out(vcenter: VCenterClient) -> None:
 
 
 def test_capacity_blocks_a_second_host(vcenter: VCenterClient) -> None:
-    """percent cluster: HA 50 % allows one host; the second is refused before change."""
+    """percent cluster: HA 50 % allows one host; the second is refused before change, and
+    its preflight says the refusal lasts only while the first is down (it waits, not fails)."""
     policy = CapacityPolicy(max_concurrent=3)
     enter_maintenance(vcenter, "percent-1.test", MaintenanceOptions(capacity=policy, **FAST))
     try:
+        check = preflight_enter(vcenter, "percent-2.test", MaintenanceOptions(capacity=policy))
+        assert [(b.reason[:37], b.transient) for b in check.blockers] == [
+            ("HA admission control reserves 50% CPU", True)
+        ]
         with pytest.raises(MaintenanceBlockedError, match="HA admission control reserves 50%"):
             enter_maintenance(vcenter, "percent-2.test", MaintenanceOptions(capacity=policy))
         assert not _in_maintenance(vcenter, "percent-2.test")
