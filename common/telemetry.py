@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 # Probes and scrapes: a span every few seconds that says nothing.
-UNTRACED_PATHS = "healthz,metrics"
+UNTRACED_PATHS = "/healthz$,/metrics$"
 
 
 def temporal_runtime(settings: Settings) -> Runtime | None:
@@ -38,9 +38,8 @@ def _prometheus_runtime(address: str) -> Runtime:
 
 def tracing_interceptors(settings: Settings) -> list[Interceptor]:
     """The SDK's tracing interceptor; a client's interceptors also serve its workers."""
-    if settings.otel_exporter_otlp_endpoint is None:
+    if not _tracing(settings):
         return []
-    _install_tracing(settings.otel_exporter_otlp_endpoint.rstrip("/"), settings.otel_service_name)
     from temporalio.contrib.opentelemetry import TracingInterceptor
 
     return [TracingInterceptor()]
@@ -49,12 +48,19 @@ def tracing_interceptors(settings: Settings) -> list[Interceptor]:
 def instrument_api(app: FastAPI, settings: Settings) -> None:
     """A server span per request, current while a route starts a workflow: the client's
     tracing interceptor makes the workflow's spans children of the request's."""
-    if settings.otel_exporter_otlp_endpoint is None:
+    if not _tracing(settings):
         return
-    _install_tracing(settings.otel_exporter_otlp_endpoint.rstrip("/"), settings.otel_service_name)
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS)
+
+
+def _tracing(settings: Settings) -> bool:
+    """Whether traces are exported; when so, the process's tracer provider is set up."""
+    if settings.otel_exporter_otlp_endpoint is None:
+        return False
+    _install_tracing(settings.otel_exporter_otlp_endpoint.rstrip("/"), settings.otel_service_name)
+    return True
 
 
 @functools.cache
