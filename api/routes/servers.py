@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from api.crud import (
-    CONFLICT,
     ERRORS,
     NOT_FOUND,
     Id,
@@ -20,17 +19,14 @@ from api.crud import (
     Page,
     RefId,
     UtcInstant,
-    apply,
-    check_refs,
-    delete,
     get_or_404,
     json_response,
     not_found,
-    save,
     text_filter,
 )
+from api.crud_routes import PlainResource, add_plain_routes
 from api.deps import SessionDep, StateDep
-from api.security import Admin, Viewer
+from api.security import Viewer
 from domain.addresses import HOST_RULE, check_host
 from domain.campaign_spec import SERVICE_TAG
 from store import server_reads
@@ -119,16 +115,6 @@ class CredentialExplanation(BaseModel):
     considered: list[str] = Field(description="Every matching profile, most specific first.")
 
 
-def _check(session: SessionDep, body: _ServerFields) -> None:
-    check_refs(
-        session,
-        {
-            "datacenter_id": (Datacenter, body.datacenter_id),
-            "cluster_id": (Cluster, body.cluster_id),
-        },
-    )
-
-
 @router.get("", response_model=Page[ServerOut])
 async def list_servers(
     state: StateDep,
@@ -162,12 +148,6 @@ async def list_servers(
     return Response(_SERVER_PAGE.dump_json(page), media_type="application/json")
 
 
-@router.post("", response_model=ServerOut, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
-def create_server(body: ServerCreate, session: SessionDep, _: Admin) -> Server:
-    _check(session, body)
-    return save(session, Server(**body.model_dump()))
-
-
 @router.get("/{server_id}", response_model=ServerOut, responses=NOT_FOUND)
 async def get_server(server_id: Id, state: StateDep, _: Viewer) -> Response:
     if state.reads is not None:
@@ -177,21 +157,6 @@ async def get_server(server_id: Id, state: StateDep, _: Viewer) -> Response:
     if row is None:
         raise not_found("server", server_id)
     return json_response(ServerOut.model_validate(row))
-
-
-@router.patch("/{server_id}", response_model=ServerOut, responses={**NOT_FOUND, **CONFLICT})
-def update_server(server_id: Id, body: ServerUpdate, session: SessionDep, _: Admin) -> Server:
-    row = get_or_404(session, Server, server_id)
-    _check(session, body)
-    apply(row, body)
-    return save(session, row)
-
-
-@router.delete(
-    "/{server_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **CONFLICT}
-)
-def delete_server(server_id: Id, session: SessionDep, _: Admin) -> None:
-    delete(session, get_or_404(session, Server, server_id))
 
 
 @router.get("/{server_id}/credential", response_model=CredentialExplanation, responses=NOT_FOUND)
@@ -206,3 +171,20 @@ def explain_credential(server_id: Id, session: SessionDep, _: Viewer) -> Credent
         reason=resolution.reason,
         considered=list(resolution.considered),
     )
+
+
+add_plain_routes(
+    router,
+    PlainResource(
+        noun="server",
+        model=Server,
+        out=ServerOut,
+        create=ServerCreate,
+        update=ServerUpdate,
+        refs=lambda body: {
+            "datacenter_id": (Datacenter, body.datacenter_id),
+            "cluster_id": (Cluster, body.cluster_id),
+        },
+    ),
+    reads=False,
+)

@@ -5,29 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
-from api.crud import (
-    CONFLICT,
-    ERRORS,
-    NOT_FOUND,
-    Id,
-    IdFilter,
-    Limit,
-    Offset,
-    Page,
-    RefId,
-    apply,
-    check_refs,
-    delete,
-    get_or_404,
-    paginate,
-    save,
-)
-from api.deps import SessionDep
-from api.security import Admin, Viewer
+from api.crud import ERRORS, RefId
+from api.crud_routes import PlainResource, add_plain_routes
 from domain.addresses import check_https_url
 from store.models import CredentialProfile, Datacenter, Vcenter
 
@@ -72,54 +54,18 @@ class VcenterOut(BaseModel):
     created_at: datetime
 
 
-def _check(session: SessionDep, body: VcenterCreate | VcenterUpdate) -> None:
-    check_refs(
-        session,
-        {
+add_plain_routes(
+    router,
+    PlainResource(
+        noun="vcenter",
+        model=Vcenter,
+        out=VcenterOut,
+        create=VcenterCreate,
+        update=VcenterUpdate,
+        refs=lambda body: {
             "datacenter_id": (Datacenter, body.datacenter_id),
             "credential_profile_id": (CredentialProfile, body.credential_profile_id),
         },
-    )
-
-
-@router.get("", response_model=Page[VcenterOut])
-def list_vcenters(
-    session: SessionDep,
-    _: Viewer,
-    limit: Limit = 100,
-    offset: Offset = 0,
-    datacenter_id: IdFilter = None,
-) -> Page[VcenterOut]:
-    statement = select(Vcenter).order_by(col(Vcenter.id))
-    if datacenter_id is not None:
-        statement = statement.where(Vcenter.datacenter_id == datacenter_id)
-    items, total = paginate(session, statement, limit, offset)
-    return Page(
-        items=[VcenterOut.model_validate(i) for i in items], total=total, limit=limit, offset=offset
-    )
-
-
-@router.post("", response_model=VcenterOut, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
-def create_vcenter(body: VcenterCreate, session: SessionDep, _: Admin) -> Vcenter:
-    _check(session, body)
-    return save(session, Vcenter(**body.model_dump()))
-
-
-@router.get("/{vcenter_id}", response_model=VcenterOut, responses=NOT_FOUND)
-def get_vcenter(vcenter_id: Id, session: SessionDep, _: Viewer) -> Vcenter:
-    return get_or_404(session, Vcenter, vcenter_id)
-
-
-@router.patch("/{vcenter_id}", response_model=VcenterOut, responses={**NOT_FOUND, **CONFLICT})
-def update_vcenter(vcenter_id: Id, body: VcenterUpdate, session: SessionDep, _: Admin) -> Vcenter:
-    row = get_or_404(session, Vcenter, vcenter_id)
-    _check(session, body)
-    apply(row, body)
-    return save(session, row)
-
-
-@router.delete(
-    "/{vcenter_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **CONFLICT}
+        id_filters=("datacenter_id",),
+    ),
 )
-def delete_vcenter(vcenter_id: Id, session: SessionDep, _: Admin) -> None:
-    delete(session, get_or_404(session, Vcenter, vcenter_id))
