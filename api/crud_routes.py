@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
@@ -39,6 +39,7 @@ from api.deps import SessionDep
 from api.security import Admin, Viewer
 
 Refs = dict[str, tuple[type[SQLModel], int | None]]
+Builder = Callable[["PlainResource"], Callable[..., Any]]
 
 
 def _no_refs(body: BaseModel) -> Refs:
@@ -68,49 +69,30 @@ class PlainResource:
 def add_plain_routes(router: APIRouter, resource: PlainResource, *, reads: bool = True) -> None:
     """``reads=False`` leaves the list and ``GET /{id}`` to the router (a faster read path
     of its own)."""
-    item = f"/{{{resource.id_param}}}"
+    item, out = f"/{{{resource.id_param}}}", resource.out
+    missing, either = NOT_FOUND, {**NOT_FOUND, **CONFLICT}
+
+    def add(path: str, method: str, action: str, build: Builder, **options: Any) -> None:
+        name = f"{action}_{resource.noun}"
+        router.add_api_route(path, build(resource), methods=[method], name=name, **options)
+
     if reads:
+        listing = Page[out]  # type: ignore[valid-type]
         router.add_api_route(
-            "",
-            _list_endpoint(resource),
-            methods=["GET"],
-            name=f"list_{resource.noun}s",
-            response_model=Page[resource.out],  # type: ignore[name-defined]
+            "", _list_endpoint(resource), name=f"list_{resource.noun}s", response_model=listing
         )
-    router.add_api_route(
+        add(item, "GET", "get", _read_endpoint, response_model=out, responses=missing)
+    add(
         "",
-        _create_endpoint(resource),
-        methods=["POST"],
-        name=f"create_{resource.noun}",
-        response_model=resource.out,
-        status_code=status.HTTP_201_CREATED,
+        "POST",
+        "create",
+        _create_endpoint,
+        response_model=out,
+        status_code=201,
         responses=CONFLICT,
     )
-    if reads:
-        router.add_api_route(
-            item,
-            _read_endpoint(resource),
-            methods=["GET"],
-            name=f"get_{resource.noun}",
-            response_model=resource.out,
-            responses=NOT_FOUND,
-        )
-    router.add_api_route(
-        item,
-        _update_endpoint(resource),
-        methods=["PATCH"],
-        name=f"update_{resource.noun}",
-        response_model=resource.out,
-        responses={**NOT_FOUND, **CONFLICT},
-    )
-    router.add_api_route(
-        item,
-        _delete_endpoint(resource),
-        methods=["DELETE"],
-        name=f"delete_{resource.noun}",
-        status_code=status.HTTP_204_NO_CONTENT,
-        responses={**NOT_FOUND, **CONFLICT},
-    )
+    add(item, "PATCH", "update", _update_endpoint, response_model=out, responses=either)
+    add(item, "DELETE", "delete", _delete_endpoint, status_code=204, responses=either)
 
 
 def _param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
