@@ -16,7 +16,7 @@ function clock(iso) {
 function minutesApart(later, earlier) {
   const minutes = Math.round((Date.parse(later) - Date.parse(earlier)) / 60000);
   if (minutes === 0) return "on time";
-  return Math.abs(minutes) + " min " + (minutes > 0 ? "later" : "earlier") + " than predicted";
+  return Math.abs(minutes) + " min " + (minutes > 0 ? "later" : "earlier") + " than planned";
 }
 
 // Predicted end next to the actual one (domain/eta.py says how it is predicted).
