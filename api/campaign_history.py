@@ -341,9 +341,6 @@ async def _preflights(client: Client, events: Sequence[HistoryEvent]) -> dict[st
             continue
         (request,) = await client.data_converter.decode(list(item.input.payloads))
         tag = str(request["host"]["service_tag"])
-        found.setdefault(tag, []).append(Interval(HostStep.PREFLIGHT.value, *_span(item)))
+        span = Interval(HostStep.PREFLIGHT.value, item.scheduled, item.closed)
+        found.setdefault(tag, []).append(span)
     return found
-
-
-def _span(item: Activity) -> tuple[datetime, datetime | None]:
-    return item.scheduled, item.closed

@@ -35,7 +35,7 @@ class History:
         stamp.FromDatetime(at(seconds))
         event_id = len(self.events) + 1
         self.events.append(
-            HistoryEvent(event_id=event_id, event_time=stamp, event_type=kind, **attrs)  # type: ignore[arg-type]
+            HistoryEvent(event_id=event_id, event_time=stamp, event_type=kind, **attrs)
         )
         return event_id
 
