@@ -2,14 +2,16 @@
 arithmetic): per host and for the campaign, next to the actual end once there is one.
 
 - planned end: the campaign's whole queue predicted from its start (what it promised);
-- predicted end: what is left, predicted from now (running hosts, then each queue);
+- predicted end: what is left, predicted from now (running hosts, then each queue), now
+  taken to the next whole minute: an overdue host would otherwise move every prediction
+  (and send a new snapshot to every watcher) on each poll;
 - a finished host's predicted end is its start plus its estimate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -71,6 +73,7 @@ def remaining(
     global_max: int,
 ) -> Forecast:
     """What is left, from now: running hosts hold their slots, each queue in its order."""
+    now = _next_minute(now)
     queues = []
     for cluster in live_clusters:
         rollout = history.current.get(str(cluster.get("cluster")))
@@ -84,6 +87,11 @@ def remaining(
         pending = list(cluster.get("pending") or []) if cluster.get("state") in QUEUE_STATES else []
         queues.append(_queue(rollout, history, running, pending))
     return predict(queues, now, global_max)
+
+
+def _next_minute(moment: datetime) -> datetime:
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 def _iso(value: datetime | None) -> str | None:

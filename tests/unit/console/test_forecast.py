@@ -104,3 +104,13 @@ def test_an_ended_campaign_shows_its_actual_end_and_predicts_nothing() -> None:
         "never": [],
     }
     assert hosts["H3"] == {"predicted": at(1800).isoformat(), "actual": at(1750).isoformat()}
+
+
+def test_predictions_move_by_the_minute_not_by_the_poll() -> None:
+    overdue = [HostState("H1", "alpha", "running"), HostState("H2", "alpha", "pending")]
+    live = [{"cluster": "alpha", "state": "running", "pending": ["H2"]}]
+    seen = {
+        ends(history(), overdue, live, {}, at(0), None, at(s))[0]["predicted_end"]
+        for s in (901, 930, 960)
+    }
+    assert seen == {at(960 + 600).isoformat()}  # H1 overdue: ends "now" (10:16), H2 after it
