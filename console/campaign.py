@@ -14,31 +14,62 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from api import sse
-from api.campaign_live import observe, record
+from api.campaign_history import CampaignHistory, HistoryReader
+from api.campaign_live import Observation, observe, record
 from api.crud import Id, get_or_404
 from api.deps import StateDep
 from api.routes import campaigns as api_campaigns
 from api.security import Principal, check_approver
 from api.state import AppState
+from common.logging import get_logger
 from console import reads
 from console.actions import Action, operator, operator_action
 from console.guard import viewer
 from console.render import error_page, page
 from console.session import principal_of
-from console.timeline import StepTracker, TimelineContext, snapshot
+from console.timeline import TimelineContext, outcomes, snapshot
 from domain.campaign_spec import AbortRequest, ApprovalRequest, RejectRequest
 from store.models import Campaign
 
+log = get_logger(__name__)
 router = APIRouter(prefix="/ui/campaigns", include_in_schema=False)
-POLL_S = 0.5  # a step shorter than this may be missed by the timeline
+POLL_S = 0.5  # status and waits; history is read again at its own, slower rate
+NO_HISTORY = CampaignHistory({}, {}, {}, {}, {})
 
 
-def _tracker(request: Request) -> StepTracker:
-    """One per app: the step times this process has seen."""
+def _reader(request: Request) -> HistoryReader:
+    """One per app: a cache of the histories read (Temporal keeps the record)."""
     app_state = request.app.state
-    if not hasattr(app_state, "console_steps"):
-        app_state.console_steps = StepTracker()
-    return app_state.console_steps
+    if not hasattr(app_state, "console_history"):
+        app_state.console_history = HistoryReader()
+    return app_state.console_history
+
+
+async def _history(
+    request: Request,
+    state: AppState,
+    campaign: Campaign,
+    seen: Observation | None,
+    stored: list[dict[str, Any]],
+    clusters: list[str],
+) -> CampaignHistory:
+    """The bars and plan from Temporal; none (one bar per ended host) when it cannot say."""
+    if campaign.id is None or campaign.workflow_id is None:
+        return NO_HISTORY
+    ended = {o["service_tag"] for o in stored}
+    running: set[str] = set()
+    if seen is not None:
+        ended |= {o["service_tag"] for o in outcomes(seen.live.status or {})}
+        for cluster in seen.live.clusters:
+            running |= set(cluster.get("running") or {})
+    try:
+        client = await state.temporal_client()
+        return await _reader(request).campaign(
+            client, campaign.id, clusters, running | ended, ended
+        )
+    except Exception as exc:  # Temporal down or slow: the page still shows the rest
+        log.warning("campaign_history_unavailable", campaign_id=campaign.id, error=repr(exc))
+        return NO_HISTORY
 
 
 def _load(state: AppState, campaign_id: int) -> Campaign:
@@ -66,8 +97,9 @@ async def timeline(request: Request, state: AppState, campaign_id: int) -> dict[
     context = TimelineContext(
         state.settings.effective_temporal_ui_url, state.settings.temporal_namespace
     )
+    history = await _history(request, state, campaign, seen, stored, names)
     now = datetime.now(UTC)
-    return snapshot(campaign, seen, stored, clusters_of, _tracker(request), context, now, sites)
+    return snapshot(campaign, seen, stored, clusters_of, history, context, now, sites)
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse, name="console_campaign")

@@ -1,77 +1,24 @@
-"""A campaign's timeline: one row per host, one bar per runbook step, waits with reasons.
+"""A campaign's timeline: one row per host, one bar per runbook step, waits with reasons,
+and the predicted end next to the actual one.
 
-Temporal answers "which step is each running host in now" (the host workflow's
-``current_step`` query, gathered by ``api.campaign_live.observe``); it keeps no per-step
-times of its own. So each API process remembers when it first saw a host enter a step
-(``StepTracker``): the bars of hosts watched while they ran. A host that finished unseen
-(e.g. before anyone opened the page) shows one bar from its start to its end.
+The bars come from Temporal history (api/campaign_history.py), so every API process and
+replica draws the same ones, also for hosts that ran while nobody watched; a host whose
+history Temporal no longer has shows one bar from its start to its end (stored results).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import ValidationError
-
+from api.campaign_history import Bar, CampaignHistory
 from api.campaign_live import Observation
 from api.campaign_status import FINAL, status_text
+from console.forecast import HostState, ends, policy_of
 from console.window_shading import shading, spec_windows
-from domain.campaign_spec import Policy
 from store.models import Campaign
-
-TRACKED_CAMPAIGNS = 64
-STEP_JOIN = " + "  # how the host workflow names steps that run at once
-
-
-@dataclass
-class Segment:
-    step: str
-    start: datetime
-    end: datetime | None = None
-    track: int = 0  # steps run at once (e.g. verify + wait_reconnect) share the row
-    tracks: int = 1
-
-
-@dataclass
-class StepTracker:
-    """When each host of each campaign was first seen in each step (bounded: the most
-    recently watched campaigns only)."""
-
-    campaigns: OrderedDict[int, dict[str, list[Segment]]] = field(default_factory=OrderedDict)
-
-    def hosts(self, campaign_id: int) -> dict[str, list[Segment]]:
-        found = self.campaigns.setdefault(campaign_id, {})
-        self.campaigns.move_to_end(campaign_id)
-        while len(self.campaigns) > TRACKED_CAMPAIGNS:
-            self.campaigns.popitem(last=False)
-        return found
-
-    def saw_steps(self, campaign_id: int, tag: str, current: str, now: datetime) -> None:
-        """``current`` is the host's ``current_step`` answer: "verify + wait_reconnect"
-        while steps run at once. Steps no longer named have ended."""
-        steps = [step.strip() for step in current.split(STEP_JOIN) if step.strip()]
-        segments = self.hosts(campaign_id).setdefault(tag, [])
-        running = {s.step: s for s in segments if s.end is None}
-        for step, segment in running.items():
-            if step not in steps:
-                segment.end = now
-        for index, step in enumerate(steps):
-            if step not in running:
-                segments.append(Segment(step, now, track=index, tracks=len(steps)))
-
-    def saw_end(
-        self, campaign_id: int, tag: str, status: str, started: datetime, ended: datetime
-    ) -> None:
-        segments = self.hosts(campaign_id).setdefault(tag, [])
-        if not segments:
-            segments.append(Segment(status, started, ended))
-        for segment in segments:
-            if segment.end is None:
-                segment.end = max(ended, segment.start)
 
 
 def _when(value: Any) -> datetime | None:
@@ -92,9 +39,20 @@ class _Row:
     step: str | None = None
     detail: str = ""
     cluster: str | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
 
 
-def _outcomes(live_status: dict[str, Any]) -> list[dict[str, Any]]:
+def _bars(history: CampaignHistory, row: _Row) -> list[Bar]:
+    found = history.bars.get(row.tag)
+    if found:
+        return found
+    if row.started and row.finished:  # history gone (retention): its whole run, one bar
+        return [Bar(row.state, row.started, max(row.finished, row.started))]
+    return []
+
+
+def outcomes(live_status: dict[str, Any]) -> list[dict[str, Any]]:
     """Every host outcome the workflow reported: running campaigns list them at the top,
     closed ones per cluster."""
     found = list(live_status.get("outcomes") or [])
@@ -111,10 +69,7 @@ def workflow_url(base: str, namespace: str, workflow_id: str) -> str:
 def capacity_allowed(spec: dict[str, Any]) -> dict[str, int]:
     """What the campaign's policy allows each cluster: hosts updating at once, and hosts
     that must stay online (the policy's defaults where the spec leaves them out)."""
-    try:
-        policy = Policy.model_validate((spec or {}).get("policy") or {})
-    except ValidationError:
-        policy = Policy()
+    policy = policy_of(spec)
     return {
         "allowed": policy.max_concurrent_per_cluster,
         "min_online": policy.min_hosts_online,
@@ -132,14 +87,15 @@ def snapshot(
     seen: Observation | None,
     stored: list[dict[str, Any]],
     clusters_of: dict[str, str],
-    tracker: StepTracker,
+    history: CampaignHistory,
     context: TimelineContext,
     now: datetime,
     sites: dict[str, tuple[str, str | None]] | None = None,
 ) -> dict[str, Any]:
-    """The timeline as JSON for the page's script: the campaign, each cluster's wait, and
-    each host's row of step bars; with ``sites`` (cluster -> datacenter, timezone) also
-    each cluster's maintenance windows, in its site's local time."""
+    """The timeline as JSON for the page's script: the campaign and its ends, each
+    cluster's wait, and each host's row of step bars (from ``history``) and ends; with
+    ``sites`` (cluster -> datacenter, timezone) also each cluster's maintenance windows, in
+    its site's local time."""
     campaign_id = campaign.id or 0
     live = seen.live if seen else None
     live_status = (live.status if live else None) or {}
@@ -162,24 +118,33 @@ def snapshot(
             rows.setdefault(tag, _Row(tag, cluster=name))
         for tag, step in (cluster.get("running") or {}).items():
             rows[tag] = _Row(tag, "running", str(step), cluster=name)
-            tracker.saw_steps(campaign_id, tag, str(step), now)
     for result in live_status.get("clusters") or []:
         if isinstance(result, dict):
             for tag in result.get("not_started") or []:
                 rows.setdefault(tag, _Row(tag, "not started", cluster=result.get("cluster")))
-    for outcome in [*stored, *_outcomes(live_status)]:
+    for outcome in [*stored, *outcomes(live_status)]:
         tag = outcome["service_tag"]
         started, ended = _when(outcome.get("started_at")), _when(outcome.get("finished_at"))
         row = rows.setdefault(tag, _Row(tag))
         row.state, row.step, row.detail = str(outcome["status"]), None, outcome.get("reason") or ""
-        if started and ended:
-            tracker.saw_end(campaign_id, tag, row.state, started, ended)
-    segments = tracker.hosts(campaign_id)
+        row.started, row.finished = started, ended
+    for row in rows.values():
+        row.cluster = row.cluster or clusters_of.get(row.tag)
+    states = [HostState(r.tag, r.cluster, r.state, r.started, r.finished) for r in rows.values()]
+    campaign_ends, host_ends = ends(
+        history,
+        states,
+        live_clusters,
+        campaign.spec,
+        _when(campaign.started_at),
+        _when(campaign.finished_at) if campaign.status in FINAL else None,
+        now,
+    )
     workflow_id = campaign.workflow_id
     hosts = [
         {
             "tag": row.tag,
-            "cluster": row.cluster or clusters_of.get(row.tag),
+            "cluster": row.cluster,
             "state": row.state,
             "step": row.step,
             "detail": row.detail,
@@ -191,17 +156,17 @@ def snapshot(
                     "track": s.track,
                     "tracks": s.tracks,
                 }
-                for s in segments.get(row.tag, [])
+                for s in _bars(history, row)
             ],
+            "predicted_end": host_ends[row.tag]["predicted"],
+            "actual_end": host_ends[row.tag]["actual"],
             "workflow_url": workflow_url(
                 context.temporal_ui, context.namespace, f"{workflow_id}-host-{row.tag}"
             )
             if workflow_id
             else None,
         }
-        for row in sorted(
-            rows.values(), key=lambda r: (r.cluster or clusters_of.get(r.tag) or "", r.tag)
-        )
+        for row in sorted(rows.values(), key=lambda r: (r.cluster or "", r.tag))
     ]
     return {
         "campaign": {
@@ -219,6 +184,7 @@ def snapshot(
             "workflow_url": workflow_url(context.temporal_ui, context.namespace, workflow_id)
             if workflow_id
             else None,
+            **campaign_ends,
         },
         "now": _iso(now),
         "clusters": clusters,

@@ -13,6 +13,42 @@ function clock(iso) {
   return iso ? new Date(iso).toISOString().slice(11, 19) + " UTC" : "now";
 }
 
+// An end may be days away (the next window long enough): then its date too.
+function moment(iso) {
+  const text = new Date(iso).toISOString();
+  const today = new Date().toISOString().slice(0, 10);
+  return (text.slice(0, 10) === today ? "" : text.slice(0, 10) + " ") + clock(iso);
+}
+
+function minutesApart(later, earlier) {
+  const minutes = Math.round((Date.parse(later) - Date.parse(earlier)) / 60000);
+  if (minutes === 0) return "on time";
+  return Math.abs(minutes) + " min " + (minutes > 0 ? "later" : "earlier") + " than planned";
+}
+
+// Predicted end next to the actual one (domain/eta.py says how it is predicted).
+function hostEnds(host) {
+  if (host.actual_end) {
+    const text = "ended " + moment(host.actual_end);
+    return host.predicted_end ? text + " (predicted " + moment(host.predicted_end) + ")" : text;
+  }
+  return host.predicted_end ? "predicted end " + moment(host.predicted_end) : "";
+}
+
+function renderEnds(snapshot) {
+  const c = snapshot.campaign;
+  const parts = [];
+  if (c.planned_end) parts.push("planned end " + moment(c.planned_end) + " (from its start)");
+  if (c.predicted_end) parts.push("predicted end " + moment(c.predicted_end));
+  if (c.actual_end) {
+    parts.push("actual end " + moment(c.actual_end) + (c.planned_end ? ", " + minutesApart(c.actual_end, c.planned_end) : ""));
+  }
+  if (c.never && c.never.length) parts.push("no window long enough for " + c.never.join(", "));
+  const line = document.getElementById("campaign-ends");
+  line.hidden = !parts.length;
+  line.textContent = parts.length ? parts.join(" · ").replace(/^./, (first) => first.toUpperCase()) : "";
+}
+
 function setupAbortDialog() {
   const dialog = document.getElementById("abort-dialog");
   const open = document.getElementById("abort");
@@ -82,6 +118,8 @@ function renderTimeline(snapshot) {
     if (host.state === "pending" && wait) stateText = "pending: " + wait.waiting_reason;
     const state = el("span", { role: "cell", class: "state st-" + host.state }, stateText);
     if (host.detail) state.title = host.detail;
+    const ends = (snapshot.campaign.never || []).includes(host.tag) ? "no window long enough" : hostEnds(host);
+    if (ends) state.append(el("span", { class: "ends" }, ends));
     const lane = el("span", { role: "cell", class: "lane" });
     for (const w of (snapshot.windows || {})[host.cluster] || []) {
       const from = Math.max(Date.parse(w.start), begin);
@@ -130,6 +168,7 @@ function renderCampaign(snapshot) {
 
 function render(snapshot) {
   renderCampaign(snapshot);
+  renderEnds(snapshot);
   renderClusters(snapshot);
   renderTimeline(snapshot);
 }

@@ -12,7 +12,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.e2e.console.conftest import NAMESPACE, TEMPORAL_UI, Console
-from tests.integration.api.conftest import PASSWORDS
+from tests.integration.api.conftest import PASSWORDS, serve
 from tests.integration.campaign.lab import Lab
 
 POLICY = {
@@ -25,6 +25,7 @@ POLICY = {
     "reboot": {"mode": "graceful", "grace_period_s": 3},
 }
 CAMPAIGN_TIMEOUT_MS = 240_000
+MOMENT = r"(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d UTC"  # the date only when not today
 
 
 async def log_in(page: Page, console: Console, user: str, password: str, path: str) -> None:
@@ -169,6 +170,13 @@ async def test_watch_pause_and_resume_a_campaign_live(
         "href",
         f"{TEMPORAL_UI}/namespaces/{NAMESPACE}/workflows/campaign-{campaign_id}-host-ALAB001",
     )
+    # While it runs: what its plan promised and what is left predicts; each host's end.
+    ends = page.locator("#campaign-ends")
+    await expect(ends).to_contain_text(re.compile(rf"Planned end {MOMENT}"))
+    await expect(ends).to_contain_text(re.compile(rf"predicted end {MOMENT}"))
+    await expect(page.locator("#timeline .row[data-host=ALAB004] .ends")).to_contain_text(
+        re.compile(rf"predicted end {MOMENT}")
+    )
     await fits_the_window(page)
     await page.screenshot(path=screenshots / "campaign-running.png", full_page=True)
 
@@ -194,6 +202,15 @@ async def test_watch_pause_and_resume_a_campaign_live(
     assert await bars.count() > 4  # more than one step per host was seen
     for button in ("#pause", "#resume", "#abort"):
         await expect(page.locator(button)).to_be_disabled()
+    # Ended: the actual end next to the predicted one, for the campaign and each host.
+    await expect(ends).to_contain_text(
+        re.compile(rf"actual end {MOMENT}, (on time|\d+ min (later|earlier) than planned)")
+    )
+    await expect(ends).not_to_contain_text("predicted end")  # nothing left to predict
+    for tag in ("ALAB001", "ALAB002", "ALAB003", "ALAB004"):
+        await expect(page.locator(f"#timeline .row[data-host={tag}] .ends")).to_have_text(
+            re.compile(rf"^ended {MOMENT} \(predicted {MOMENT}\)$")
+        )
     await page.screenshot(path=screenshots / "campaign-completed.png", full_page=True)
 
     # The host's page now lists the campaign and the audited actions on the host.
@@ -209,6 +226,46 @@ async def test_watch_pause_and_resume_a_campaign_live(
     assert ("alice", "success") in {
         (e["actor"], e["outcome"]) for e in audit(console, "console_resume_campaign")
     }
+
+
+RUNBOOK = (
+    "preflight",
+    "enter_maintenance",
+    "stage_firmware",
+    "reboot",
+    "verify",
+    "exit_maintenance",
+)
+
+
+async def test_step_bars_come_from_history_in_a_fresh_api_process(
+    page: Page, console: Console, lab: Lab
+) -> None:
+    """A campaign nobody watched, opened in an API app started after it ended: every host
+    still shows each runbook step as a bar (the queued preflight from its cluster's rollout),
+    not one bar for its whole run."""
+    campaign_id = start_campaign(console, lab, ["bravo"], "2.12.0")
+    token = console.token("alice", PASSWORDS["alice"])
+    with console.api(token) as api:
+        for _ in range(CAMPAIGN_TIMEOUT_MS // 1000):
+            status = api.get(f"/campaigns/{campaign_id}").json()["status"]
+            if status not in ("created", "planning", "running"):
+                break
+            await asyncio.sleep(1)
+    assert status == "completed", status
+    with serve(console.settings) as fresh_url:
+        fresh = Console(fresh_url, console.settings)
+        await log_in(page, fresh, "alice", PASSWORDS["alice"], f"/ui/campaigns/{campaign_id}")
+        await expect(page.locator("#campaign-status")).to_have_text("completed")
+        for tag in ("BLAB001", "BLAB002", "BLAB003"):
+            row = page.locator(f"#timeline .row[data-host={tag}]")
+            for step in RUNBOOK:
+                await expect(row.locator(f".bar[data-step={step}]")).to_have_count(1)
+            # Steps run at once share the row: staging beside entering maintenance.
+            stage = row.locator(".bar[data-step=stage_firmware]")
+            assert await stage.evaluate("bar => bar.style.height") == "9px"
+            await expect(row.locator(".ends")).to_contain_text("predicted")
+        await expect(page.locator("#campaign-ends")).to_contain_text("actual end")
 
 
 async def test_abort_needs_a_reason_and_a_confirmation(

@@ -1,52 +1,23 @@
-"""The timeline's step bookkeeping and layout, from status answers shaped as the workflows
-give them."""
+"""The timeline's layout, from status answers shaped as the workflows give them and step
+bars as history gives them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from api.campaign_history import Bar, CampaignHistory
 from api.campaign_live import Observation
 from api.campaign_schemas import LiveStatus
-from console.timeline import TRACKED_CAMPAIGNS, StepTracker, TimelineContext, snapshot
+from console.timeline import TimelineContext, snapshot
 from store.models import Campaign
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 CONTEXT = TimelineContext("http://temporal.example.test", "prod ns")
+NO_HISTORY = CampaignHistory({}, {}, {}, {}, {})
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-def test_steps_run_at_once_get_a_track_each_and_end_when_no_longer_named() -> None:
-    tracker = StepTracker()
-    tracker.saw_steps(1, "H1", "preflight", at(0))
-    tracker.saw_steps(1, "H1", "preflight", at(1))  # same step: no new bar
-    tracker.saw_steps(1, "H1", "verify + wait_reconnect", at(5))
-    tracker.saw_steps(1, "H1", "wait_reconnect", at(8))
-    bars = [(s.step, s.start, s.end, s.track, s.tracks) for s in tracker.hosts(1)["H1"]]
-    assert bars == [
-        ("preflight", at(0), at(5), 0, 1),
-        ("verify", at(5), at(8), 0, 2),
-        ("wait_reconnect", at(5), None, 1, 2),
-    ]
-
-
-def test_an_end_closes_open_bars_and_an_unwatched_host_gets_one_bar() -> None:
-    tracker = StepTracker()
-    tracker.saw_steps(1, "H1", "reboot", at(0))
-    tracker.saw_end(1, "H1", "updated", at(-10), at(30))
-    tracker.saw_end(1, "H2", "failed", at(0), at(20))
-    assert [(s.step, s.end) for s in tracker.hosts(1)["H1"]] == [("reboot", at(30))]
-    assert [(s.step, s.start, s.end) for s in tracker.hosts(1)["H2"]] == [("failed", at(0), at(20))]
-
-
-def test_only_the_most_recently_watched_campaigns_are_kept() -> None:
-    tracker = StepTracker()
-    for campaign_id in range(TRACKED_CAMPAIGNS + 5):
-        tracker.saw_steps(campaign_id, "H1", "preflight", at(0))
-    assert len(tracker.campaigns) == TRACKED_CAMPAIGNS
-    assert 0 not in tracker.campaigns and TRACKED_CAMPAIGNS + 4 in tracker.campaigns
 
 
 def _campaign(status: str = "running") -> Campaign:
@@ -88,16 +59,32 @@ def test_snapshot_shows_running_pending_finished_hosts_and_the_wait() -> None:
             }
         ],
     )
-    tracker = StepTracker()
+    history = CampaignHistory(
+        bars={
+            "A1": [Bar("preflight", at(0), at(2)), Bar("reboot", at(2), at(40))],
+            "A2": [
+                Bar("enter_maintenance", at(45), None, 0, 2),
+                Bar("stage_firmware", at(45), None, 1, 2),
+            ],
+        },
+        started={"A1": at(0), "A2": at(45)},
+        estimates={},
+        rollouts={},
+        current={},
+    )
     campaign = _campaign()
     campaign.spec = {"policy": {"max_concurrent_per_cluster": 2, "min_hosts_online": 3}}
-    data = snapshot(campaign, Observation(live), [], {"A1": "alpha"}, tracker, CONTEXT, at(50))
+    data = snapshot(campaign, Observation(live), [], {"A1": "alpha"}, history, CONTEXT, at(50))
     hosts = {h["tag"]: h for h in data["hosts"]}
     assert [h["tag"] for h in data["hosts"]] == ["A1", "A2", "A3"]
     assert hosts["A1"]["state"] == "updated"
-    assert [s["step"] for s in hosts["A1"]["segments"]] == ["updated"]
+    assert [s["step"] for s in hosts["A1"]["segments"]] == ["preflight", "reboot"]
+    assert hosts["A1"]["actual_end"] == at(40).isoformat()
     assert hosts["A2"]["state"] == "running"
-    assert [s["step"] for s in hosts["A2"]["segments"]] == ["enter_maintenance", "stage_firmware"]
+    assert [(s["step"], s["track"], s["tracks"]) for s in hosts["A2"]["segments"]] == [
+        ("enter_maintenance", 0, 2),
+        ("stage_firmware", 1, 2),
+    ]
     assert hosts["A3"]["state"] == "pending" and hosts["A3"]["segments"] == []
     assert data["clusters"] == [
         {
@@ -126,7 +113,7 @@ def test_snapshot_of_an_ended_campaign_temporal_forgot_comes_from_the_stored_res
         }
     ]
     campaign = _campaign("finished_with_failures")
-    data = snapshot(campaign, None, stored, {"B1": "bravo"}, StepTracker(), CONTEXT, at(90))
+    data = snapshot(campaign, None, stored, {"B1": "bravo"}, NO_HISTORY, CONTEXT, at(90))
     assert data["campaign"]["final"] is True
     assert data["campaign"]["status_text"] == "completed with failures"
     (host,) = data["hosts"]
@@ -136,7 +123,10 @@ def test_snapshot_of_an_ended_campaign_temporal_forgot_comes_from_the_stored_res
         "rolled_back",
         "verify failed",
     )
-    assert host["segments"][0]["end"] == at(60).isoformat()
+    # Temporal forgot it: one bar for its whole run, from the stored result.
+    assert [(s["step"], s["end"]) for s in host["segments"]] == [
+        ("rolled_back", at(60).isoformat())
+    ]
 
 
 def test_a_campaign_waiting_for_approval_says_how_many_approvals_it_has() -> None:
@@ -147,6 +137,6 @@ def test_a_campaign_waiting_for_approval_says_how_many_approvals_it_has() -> Non
         detail=None,
     )
     campaign = _campaign("awaiting_approval")
-    data = snapshot(campaign, Observation(live), [], {}, StepTracker(), CONTEXT, at(5))
+    data = snapshot(campaign, Observation(live), [], {}, NO_HISTORY, CONTEXT, at(5))
     assert data["campaign"]["status_text"] == "waiting for approval (1 of 2)"
     assert data["hosts"] == []
