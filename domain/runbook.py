@@ -336,6 +336,12 @@ class ClusterProgress(_Io):
     refusals: dict[str, int] = Field(
         default_factory=dict, description="service tag -> times vCenter refused it mid-flight"
     )
+    requeued: dict[str, str] = Field(
+        default_factory=dict, description="service tag -> why it is back in the queue"
+    )
+    awaiting_change: list[str] = Field(
+        default_factory=list, description="refused hosts that go again only after a change"
+    )
 
 
 class ClusterRollout(_Io):
