@@ -38,7 +38,7 @@ class Principal:
     name: str
     role: Role
     via: Literal["ldap", "breakglass", "api-token"]
-    approver: bool = False  # may approve or reject campaigns (from the directory only)
+    approver: bool = False  # may approve or reject campaigns (directory group or token flag)
     # When the credential stops working: a long-lived response (an event stream) ends then.
     expires_at: datetime | None = field(default=None, compare=False)
 
@@ -119,7 +119,13 @@ def _from_api_token(token: str, session: Session, now: datetime) -> Principal | 
     if row.expires_at is not None and _aware(row.expires_at) <= now:
         return None
     expires_at = _aware(row.expires_at) if row.expires_at is not None else None
-    return Principal(f"token:{row.name}", Role(row.role), "api-token", expires_at=expires_at)
+    return Principal(
+        f"token:{row.name}",
+        Role(row.role),
+        "api-token",
+        approver=row.approver,
+        expires_at=expires_at,
+    )
 
 
 def _aware(value: datetime) -> datetime:
@@ -174,9 +180,15 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 def check_approver(principal: Principal) -> Principal:
     """The approver right is a flag beside the role, not a rank: no role implies it."""
-    if not principal.approver:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires the approver right")
-    return principal
+    if principal.approver:
+        return principal
+    detail = "requires the approver right"
+    if principal.via == "api-token":
+        detail += (
+            ": this API token was minted without it (an admin mints a token with "
+            '"approver": true for automation that approves)'
+        )
+    raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
 
 
 async def _approver(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

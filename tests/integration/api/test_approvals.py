@@ -99,3 +99,49 @@ async def test_the_cli_approves_and_rejects_through_the_api(
     rejected = CliRunner().invoke(app, ["campaign", "reject", str(cid), "--reason", ""], env=env)
     assert rejected.exit_code != 0
     assert "reason" in rejected.output
+
+
+async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_clearly(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    spec = await _spec(api, tokens)
+    async with api.async_client(tokens["admin"]) as admin:
+        minted = {}
+        for name, approver in (("change-bot", True), ("ci-bot", False)):
+            body = {"name": name, "role": "viewer", "approver": approver}
+            created = await admin.post("/auth/tokens", json=body)
+            assert created.status_code == 201, created.text
+            assert created.json()["approver"] is approver
+            minted[name] = created.json()["token"]
+        listed = {
+            t["name"]: t["approver"] for t in (await admin.get("/auth/tokens")).json()["items"]
+        }
+        assert (listed["change-bot"], listed["ci-bot"]) == (True, False)
+        audit = (await admin.get("/audit", params={"action": "api_token_minted"})).json()
+        details = {e["target"].split("(")[-1].rstrip(")"): e["detail"] for e in audit["items"]}
+        assert details["change-bot"] == "role viewer, with the approver right"
+        assert details["ci-bot"] == "role viewer, without the approver right"
+        assert not any(minted["change-bot"] in str(e) for e in audit["items"])
+    async with api.async_client(tokens["operator"]) as operator:
+        cid = await _campaign(operator, spec)
+    async with api.async_client(minted["change-bot"]) as bot:
+        me = (await bot.get("/auth/me")).json()
+        assert me == {
+            "name": "token:change-bot",
+            "role": "viewer",
+            "via": "api-token",
+            "approver": True,
+        }
+        passed = await bot.post(f"/campaigns/{cid}/approve", json={})
+        # Past the right check: only the campaign's own state refuses it now.
+        assert (passed.status_code, passed.json()["detail"]) == (
+            409,
+            "campaign has not been started",
+        )
+    async with api.async_client(minted["ci-bot"]) as plain:
+        refused = await plain.post(f"/campaigns/{cid}/approve", json={})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "requires the approver right: this API token was minted without it (an admin "
+            'mints a token with "approver": true for automation that approves)'
+        )
