@@ -145,3 +145,51 @@ async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_cle
             "requires the approver right: this API token was minted without it (an admin "
             'mints a token with "approver": true for automation that approves)'
         )
+
+
+async def test_a_cluster_is_approved_or_rejected_by_name_and_each_attempt_is_audited(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    spec = await _spec(api, tokens)
+    async with api.async_client(tokens["operator"]) as operator:
+        body = {
+            "name": "per cluster",
+            "spec": _with_approval(spec, {**APPROVAL, "per_cluster": True}),
+        }
+        created = await operator.post("/campaigns", json=body)
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        assert created.json()["spec"]["policy"]["approval"]["per_cluster"] is True
+        refused = await operator.post(f"/campaigns/{cid}/clusters/alpha/approve", json={})
+        assert (refused.status_code, refused.json()["detail"]) == (
+            403,
+            "requires the approver right",
+        )
+    erin = api.login("erin", PASSWORDS["erin"])
+    async with api.async_client(erin) as approver:
+        early = await approver.post(f"/campaigns/{cid}/clusters/alpha/approve", json={})
+        assert (early.status_code, early.json()["detail"]) == (409, "campaign has not been started")
+        blank = await approver.post(f"/campaigns/{cid}/clusters/alpha/reject", json={"reason": ""})
+        assert blank.status_code == 422
+        assert blank.json()["detail"][0]["loc"] == ["body", "reason"]
+    env = {"IDRAC_ORCH_API_URL": api.url, "IDRAC_ORCH_API_TOKEN": erin}
+    cli = CliRunner().invoke(
+        app, ["campaign", "reject", str(cid), "--cluster", "bravo", "--reason", "frozen"], env=env
+    )
+    assert cli.exit_code != 0
+    assert "campaign has not been started" in cli.output
+    async with api.async_client(tokens["admin"]) as admin:
+        audit = {}
+        for action in ("approve_cluster", "reject_cluster"):
+            found = (await admin.get("/audit", params={"action": action})).json()["items"]
+            audit[action] = sorted(
+                (e["actor"], e["outcome"], e["target"]) for e in found if f"/{cid}/" in e["target"]
+            )
+    assert audit["approve_cluster"] == [
+        ("alice", "denied", f"POST /campaigns/{cid}/clusters/alpha/approve"),
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/alpha/approve"),
+    ]
+    assert audit["reject_cluster"] == [
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/alpha/reject"),
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/bravo/reject"),
+    ]
