@@ -163,9 +163,9 @@ class CampaignWorkflow:
         if self.state in FINAL_STATES or self.stop_reason is not None:
             raise ValueError(f"campaign already {self.state.value}")
         if self.per_cluster and decision.cluster is None:
-            waiting = ", ".join(sorted(self.waiting_clusters())) or "none right now"
+            pending = ", ".join(sorted(self.waiting_clusters())) or "none right now"
             raise ValueError(
-                f"this campaign is approved per cluster: name the cluster (waiting: {waiting})"
+                f"this campaign is approved per cluster: name the cluster (waiting: {pending})"
             )
         if not self.per_cluster and decision.cluster is not None:
             raise ValueError("this campaign is approved as a whole, not per cluster")
@@ -193,11 +193,12 @@ class CampaignWorkflow:
         if self.state == CampaignState.AWAITING_APPROVAL and self.gate:
             waiting = self.gate.waiting_reason()
         elif state == CampaignState.RUNNING and waiting is None and self.waiting_clusters():
-            waiting = "waiting for approval of " + ", ".join(
+            clusters = ", ".join(
                 f"cluster {name} ({len(gate.approved_by)} of {gate.policy.required_approvals})"
                 for name, gate in sorted(self.cluster_gates.items())
                 if not gate.decided
             )
+            waiting = f"waiting for approval of {clusters}"
         return CampaignStatus(
             campaign_id=self.campaign_id,
             state=state,
