@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.campaign_spec import ApprovalDecision
+from domain.campaign_spec import AbortRequest, ApprovalDecision
 from domain.runbook import CampaignState, CampaignStatus
 from store.notifications import NotificationEventRow
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -244,3 +244,19 @@ async def test_when_every_cluster_expires_unapproved_the_campaign_ends_aborted(
         ("alpha", "expired"),
         ("bravo", "expired"),
     ]
+
+
+@pytest.mark.usefixtures("workers")
+async def test_an_abort_ends_the_clusters_still_waiting_for_approval_untouched(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    before = {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")}
+    handle = await _start_per_cluster(temporal_env, lab, approvals=2)
+    await _clusters_waiting(handle, 2)
+    await handle.execute_update(CampaignWorkflow.approve, _decision("erin", "alpha"))
+    await handle.execute_update(CampaignWorkflow.abort, AbortRequest(reason="freeze"))
+    result = await handle.result()
+    assert result.state is CampaignState.ABORTED
+    assert result.stop_reason == "aborted by an operator: freeze"
+    assert all(c.outcomes == [] and c.not_started for c in result.clusters)
+    assert {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")} == before
