@@ -39,6 +39,9 @@ class Principal:
     role: Role
     via: Literal["ldap", "breakglass", "api-token"]
     approver: bool = False  # may approve or reject campaigns (directory group or token flag)
+    # An API token's minter: its approvals and rejections count as the minter's (the token
+    # can neither approve its minter's campaign nor add a second approval beside theirs).
+    minted_by: str | None = None
     # When the credential stops working: a long-lived response (an event stream) ends then.
     expires_at: datetime | None = field(default=None, compare=False)
 
@@ -124,6 +127,7 @@ def _from_api_token(token: str, session: Session, now: datetime) -> Principal | 
         Role(row.role),
         "api-token",
         approver=row.approver,
+        minted_by=row.created_by,
         expires_at=expires_at,
     )
 
@@ -185,14 +189,21 @@ def check_approver(principal: Principal) -> Principal:
     detail = "requires the approver right"
     if principal.via == "api-token":
         detail += (
-            ": this API token was minted without it (an admin mints a token with "
-            '"approver": true for automation that approves)'
+            ": this API token was minted without it (an admin who holds the right may "
+            'mint one with "approver": true)'
         )
     raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
 
 
 async def _approver(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     return check_approver(check_role(principal, Role.VIEWER))
+
+
+def approver_identity(principal: Principal) -> str:
+    """Who a decision counts as: the person, or the person who minted the API token."""
+    if principal.via == "api-token" and principal.minted_by:
+        return principal.minted_by
+    return principal.name
 
 
 Approver = Annotated[Principal, Depends(_approver)]

@@ -85,8 +85,9 @@ class TokenCreate(BaseModel):
     )
     approver: bool = Field(
         default=False,
-        description="Holds the approver right: may approve or reject campaigns (never one "
-        "it created). Off unless asked for.",
+        description="Holds the approver right: may approve or reject campaigns, its decisions "
+        "counting as its minter's (never a campaign its minter created). Only an admin who "
+        "holds the right may mint such a token. Off unless asked for.",
     )
 
 
@@ -259,6 +260,12 @@ def me(principal: Viewer) -> Me:
 def create_token(
     body: TokenCreate, request: Request, state: StateDep, session: SessionDep, principal: Admin
 ) -> TokenCreated:
+    if body.approver and not principal.approver:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="only an admin who holds the approver right may mint a token with it "
+            "(the token's decisions count as its minter's)",
+        )
     token, digest = new_api_token()
     expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     row = save(

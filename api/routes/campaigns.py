@@ -48,7 +48,7 @@ from api.crud import (
 from api.deps import SessionDep, StateDep
 from api.name_refs import check_names
 from api.routes.windows import scoped_window
-from api.security import Approver, Operator, Principal, Viewer
+from api.security import Approver, Operator, Principal, Viewer, approver_identity
 from domain.campaign_spec import (
     CAMPAIGN_WORKFLOW,
     SIGNAL_PAUSE,
@@ -349,13 +349,15 @@ async def _decide(
     by the route; the creator is refused here (and again by the workflow, which also
     refuses a second approval by the same user)."""
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
-    if campaign.created_by == principal.name:
+    approver = approver_identity(principal)  # an API token decides as its minter
+    if campaign.created_by in (principal.name, approver):
+        minted = " (this API token was minted by it)" if approver != principal.name else ""
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            detail=f"the campaign's creator cannot {update} it: another approver must",
+            detail=f"the campaign's creator cannot {update} it{minted}: another approver must",
         )
     handle = await _started_handle(state, campaign)
-    decision = ApprovalDecision(approver=principal.name, reason=reason, cluster=cluster)
+    decision = ApprovalDecision(approver=approver, reason=reason, cluster=cluster)
     try:
         await handle.execute_update(update, decision, rpc_timeout=ACCEPT_TIMEOUT)
     except Exception as exc:

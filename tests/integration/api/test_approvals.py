@@ -105,7 +105,16 @@ async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_cle
     api: Api, tokens: dict[str, str]
 ) -> None:
     spec = await _spec(api, tokens)
-    async with api.async_client(tokens["admin"]) as admin:
+    grace = api.login("grace", PASSWORDS["grace"])  # admin and approver
+    async with api.async_client(tokens["admin"]) as carol:  # admin, no approver right
+        body = {"name": "carols-bot", "role": "viewer", "approver": True}
+        refused = await carol.post("/auth/tokens", json=body)
+        assert (refused.status_code, refused.json()["detail"]) == (
+            403,
+            "only an admin who holds the approver right may mint a token with it "
+            "(the token's decisions count as its minter's)",
+        )
+    async with api.async_client(grace) as admin:
         minted = {}
         for name, approver in (("change-bot", True), ("ci-bot", False)):
             body = {"name": name, "role": "viewer", "approver": approver}
@@ -113,15 +122,20 @@ async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_cle
             assert created.status_code == 201, created.text
             assert created.json()["approver"] is approver
             minted[name] = created.json()["token"]
-        listed = {
-            t["name"]: t["approver"] for t in (await admin.get("/auth/tokens")).json()["items"]
-        }
-        assert (listed["change-bot"], listed["ci-bot"]) == (True, False)
+        listed = (await admin.get("/auth/tokens")).json()["items"]
+        rights = {t["name"]: t["approver"] for t in listed}
+        assert (rights["change-bot"], rights["ci-bot"]) == (True, False)
+        assert "carols-bot" not in rights
         audit = (await admin.get("/audit", params={"action": "api_token_minted"})).json()
-        details = {e["target"].split("(")[-1].rstrip(")"): e["detail"] for e in audit["items"]}
-        assert details["change-bot"] == "role viewer, with the approver right"
-        assert details["ci-bot"] == "role viewer, without the approver right"
+        details = {e["target"].split("(")[-1].rstrip(")"): e for e in audit["items"]}
+        assert details["change-bot"]["detail"] == "role viewer, with the approver right"
+        assert details["ci-bot"]["detail"] == "role viewer, without the approver right"
+        assert {details[n]["actor"] for n in ("change-bot", "ci-bot")} == {"grace"}
         assert not any(minted["change-bot"] in str(e) for e in audit["items"])
+        own = await admin.post(
+            "/campaigns", json={"name": "graces", "spec": _with_approval(spec, APPROVAL)}
+        )
+        assert own.status_code == 201, own.text
     async with api.async_client(tokens["operator"]) as operator:
         cid = await _campaign(operator, spec)
     async with api.async_client(minted["change-bot"]) as bot:
@@ -138,12 +152,18 @@ async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_cle
             409,
             "campaign has not been started",
         )
+        minters = await bot.post(f"/campaigns/{own.json()['id']}/approve", json={})
+        assert (minters.status_code, minters.json()["detail"]) == (
+            403,
+            "the campaign's creator cannot approve it (this API token was minted by it): "
+            "another approver must",
+        )
     async with api.async_client(minted["ci-bot"]) as plain:
         refused = await plain.post(f"/campaigns/{cid}/approve", json={})
         assert refused.status_code == 403
         assert refused.json()["detail"] == (
             "requires the approver right: this API token was minted without it (an admin "
-            'mints a token with "approver": true for automation that approves)'
+            'who holds the right may mint one with "approver": true)'
         )
 
 
