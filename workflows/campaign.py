@@ -105,7 +105,9 @@ class CampaignWorkflow:
         approval = start.spec.policy.approval
         self.gate = ApprovalGate(approval, start.created_by) if approval else None
         # Per-cluster approval: one gate per cluster, opened as each cluster's turn comes.
+        # The spec decides which decisions are accepted; the patch, whether roll() waits.
         self.per_cluster = approval is not None and approval.per_cluster
+        self.clusters_wait_for_approval = False
         self.cluster_gates: dict[str, ApprovalGate] = {}
 
     # ---- operator messages -------------------------------------------------------------
@@ -268,7 +270,7 @@ class CampaignWorkflow:
             raise
         self.notifier.emit(EventKind.CAMPAIGN_PLANNED, self.subject, self.plan_summary())
         if self.per_cluster and workflow.patched(PER_CLUSTER_APPROVAL):
-            pass  # each cluster waits for its own approvals in roll()
+            self.clusters_wait_for_approval = True  # each in roll(), before its rollout
         elif self.gate is not None and workflow.patched(APPROVALS):
             await self.wait_for_approval(self.gate)
         if self.stop_reason is None:
@@ -367,7 +369,7 @@ class CampaignWorkflow:
     async def roll(self, rollout: ClusterRollout) -> ClusterResult:
         if self.stop_reason is not None:  # halted before this cluster even started
             return self.not_started(rollout)
-        if self.per_cluster:
+        if self.clusters_wait_for_approval:
             refused = await self.wait_for_cluster_approval(rollout)
             if refused is not None or self.stop_reason is not None:
                 return self.not_started(rollout, refused)
