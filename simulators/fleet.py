@@ -47,6 +47,11 @@ class HostFaults(_Strict):
         default=None, description="update jobs fail with this MessageId, e.g. RED007"
     )
     job_hangs: bool = Field(default=False, description="update jobs stay Running forever")
+    job_held: bool = Field(
+        default=False,
+        description="update jobs stay Running until this is cleared (a test's sync point: "
+        "an update still under way, however slow the machine)",
+    )
     download_fails: bool = Field(default=False, description="image transfer fails (SYS261)")
     version_unchanged: bool = Field(
         default=False, description="jobs complete but the installed version does not change"

@@ -251,6 +251,10 @@ class SimHost:
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(self.services.scaled(seconds))
 
+    async def _while_held(self) -> None:
+        while self.faults.job_held:  # noqa: ASYNC110 - a fault set from outside, polled
+            await asyncio.sleep(0.02)
+
     async def _run_update(
         self,
         job: SimJob,
@@ -295,6 +299,7 @@ class SimHost:
         if self.faults.job_hangs:
             return
         await self._sleep(self.timings.apply)
+        await self._while_held()
         if component.reboot is RebootType.IDRAC:
             await self.reset_idrac(before_back=lambda: self._apply(job))
             job.complete()
@@ -462,6 +467,7 @@ class SimHost:
             if self.faults.job_hangs:
                 continue
             await self._sleep(self.timings.apply_on_reboot)
+            await self._while_held()
             self._apply(job)
             job.complete()
         await self._sleep(self.timings.post)

@@ -117,9 +117,9 @@ async def _run(
         (await api.post(f"/campaigns/{campaign_id}/start")).raise_for_status()
         side = asyncio.create_task(meanwhile(campaign_id)) if meanwhile else None
         deadline = time.monotonic() + CAMPAIGN_GUARD_S
-        while (detail := (await api.get(f"/campaigns/{campaign_id}")).json())[
-            "status"
-        ] not in FINAL:
+        # The stored status is final a moment before the workflow closes: until then the
+        # live part is the running workflow's status query, not its result.
+        while not _ended(detail := (await api.get(f"/campaigns/{campaign_id}")).json()):
             assert time.monotonic() < deadline, f"campaign {campaign_id} never ended"
             await asyncio.sleep(0.5)
         if side is not None:
@@ -135,6 +135,10 @@ async def _run(
         cli=render_status(detail, [{**row, "service_tag": tag}]),
         audited={e.action: e for e in _audit_events(lab, campaign_id, tag)},
     )
+
+
+def _ended(detail: dict[str, Any]) -> bool:
+    return detail["status"] in FINAL and detail["live"]["temporal_status"] != "RUNNING"
 
 
 def _audit_events(lab: Lab, campaign_id: int, tag: str) -> list[AuditEvent]:

@@ -53,12 +53,16 @@ def wait_for(host: SimHostHandle, condition: Callable[[dict[str, Any]], bool]) -
     raise AssertionError(f"{host.tag} never reached the expected state: {host.state()}")
 
 
-def release_lc_when(host: SimHostHandle, condition: Callable[[dict[str, Any]], bool]) -> Any:
-    """In the background: once CONDITION holds, let the Lifecycle Controller get ready."""
+def release_when(
+    host: SimHostHandle, condition: Callable[[dict[str, Any]], bool], **faults: Any
+) -> Any:
+    """Clear FAULTS (default: the stuck Lifecycle Controller) once CONDITION holds,
+    from a thread, while the activity under test runs."""
+    cleared = faults or {"lc_stuck_not_ready": False}
 
     def release() -> None:
         wait_for(host, condition)
-        host.set_faults(lc_stuck_not_ready=False)
+        host.set_faults(**cleared)
 
     return asyncio.create_task(asyncio.to_thread(release))
 
@@ -101,7 +105,7 @@ async def test_retried_reboot_waits_for_the_host_in_post(
     async with make_client(host) as client:
         await client.reset("GracefulRestart")  # ...and the worker that sent it dies
     wait_for(host, lambda s: "RebootCompleted" in s["jobs"].values())
-    released = release_lc_when(
+    released = release_when(
         host, lambda s: s["server_status"] == "OutOfPOST" and s["flashes"] == {"bios": 1}
     )
 
@@ -156,7 +160,7 @@ async def test_health_during_post_waits_for_the_settled_answer(
     host.set_faults(lc_stuck_not_ready=True)
     async with make_client(host) as client:
         await client.reset("ForceRestart")
-    released = release_lc_when(
+    released = release_when(
         host, lambda _: vcenter.states_of(host.tag) == ["notResponding", "connected"]
     )
 
@@ -201,17 +205,21 @@ async def test_retried_rollback_waits_for_the_rollback_under_way(
     the rollback (which would flash the update again)."""
     await stage_bios(activities, host, image_server)
     await run(activities.reboot_host, reboot_request(host))
+    host.set_faults(job_held=True)
     async with make_client(host) as client:
         await client.rollback("159")  # the first attempt; its worker dies in the reboot
         await client.reset("ForceRestart")
     host.set_faults(lc_stuck_not_ready=True)
-    wait_for(host, lambda s: "Running" in s["jobs"].values())
-    released = release_lc_when(
+    seen = wait_for(host, lambda s: "Running" in s["jobs"].values())["requests"]
+    # The rollback goes on only once the retry is asking: it finds it under way.
+    resumed = release_when(host, lambda s: s["requests"] > seen + 2, job_held=False)
+    released = release_when(
         host, lambda s: s["server_status"] == "OutOfPOST" and s["flashes"] == {"bios": 2}
     )
 
     request = RollbackRequest(host=host.ref(), targets=[bios_target(image_server)])
     await run(activities.rollback_firmware, request)
+    await resumed
     await released
 
     state = host.state()
