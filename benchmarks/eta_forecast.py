@@ -3,7 +3,8 @@
 The console computes them for every snapshot of a watched campaign; this builds a synthetic
 campaign (no Temporal, no database: the plan as the history reader would return it) and
 times one ``ends()`` call, counting ``domain.eta.window_start`` evaluations (the work, which
-does not depend on the machine's speed).
+does not depend on the machine's speed); then what a snapshot costs the event loop once the
+minute's predictions are cached.
 
     .venv/bin/python -m benchmarks.eta_forecast --hosts 400 --clusters 20 --window daily
     .venv/bin/python -m benchmarks.eta_forecast --hosts 2000 --clusters 50 --window weekday
@@ -14,6 +15,7 @@ The last stdout line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from typing import Any
 import domain.eta
 from api.campaign_history import CampaignHistory
 from console.forecast import HostState, ends
+from console.forecast_cache import ForecastCache
 from domain.campaign_spec import Policy
 from domain.runbook import ClusterRollout, ComponentTarget, HostJob, HostRef
 
@@ -107,6 +110,23 @@ def _counting(calls: list[int]) -> Callable[..., Any]:
     return counted
 
 
+async def _cached(
+    history: CampaignHistory,
+    states: list[HostState],
+    live: list[dict[str, Any]],
+    spec: dict[str, Any],
+    now: datetime,
+) -> float:
+    """What a watcher's snapshot costs once this minute's predictions are made: the keys
+    compared on the event loop (console/forecast_cache.py)."""
+    cache = ForecastCache()
+    await cache.get(1, history, states, live, spec, START, None, now + timedelta(seconds=10))
+    began = time.perf_counter()
+    await cache.get(1, history, states, live, spec, START, None, now + timedelta(seconds=20))
+    assert cache.predictions == 2
+    return round(time.perf_counter() - began, 4)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=400)
@@ -132,13 +152,16 @@ def main() -> None:
         result = ends(history, states, live, spec, START, None, now)
         seconds.append(round(time.perf_counter() - began, 3))
     assert result is not None
+    work = calls[0]
+    cached = asyncio.run(_cached(history, states, live, spec, now))
     report = {
         **vars(args),
         "seconds_per_call": seconds,
-        "window_start_calls_per_call": calls[0],
+        "window_start_calls_per_call": work,
         "planned_end": result[0]["planned_end"],
         "predicted_end": result[0]["predicted_end"],
         "never": len(result[0]["never"]),
+        "cached_snapshot_seconds": cached,
     }
     print(json.dumps(report))
 
