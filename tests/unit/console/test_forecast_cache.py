@@ -79,3 +79,13 @@ async def test_the_event_loop_runs_while_a_prediction_is_made(
     cache = ForecastCache()
     answer, _ = await asyncio.gather(_get(cache, at(601)), let_go())
     assert answer.left is not None
+
+
+async def test_a_rollout_stopping_predicts_what_is_left_at_once() -> None:
+    cache = ForecastCache()
+    await _get(cache, at(601))
+    stopping = [{**LIVE[0], "state": "stopping"}]  # starts no more hosts: H3 is not queued
+    got = await cache.get(1, history(), HOSTS, stopping, *INPUTS, at(610))
+    assert cache.predictions == 3
+    assert "H3" not in got.left.ends
+    assert got == forecasts(history(), HOSTS, stopping, *INPUTS, at(610))
