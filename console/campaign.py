@@ -24,10 +24,11 @@ from api.state import AppState
 from common.logging import get_logger
 from console import reads
 from console.actions import Action, operator, operator_action
+from console.forecast_cache import ForecastCache
 from console.guard import viewer
 from console.render import error_page, page
 from console.session import principal_of
-from console.timeline import TimelineContext, outcomes, snapshot
+from console.timeline import TimelineContext, ends_inputs, host_states, outcomes, snapshot
 from domain.campaign_spec import AbortRequest, ApprovalRequest, RejectRequest
 from store.models import Campaign
 
@@ -72,6 +73,14 @@ async def _history(
         return NO_HISTORY
 
 
+def _forecasts(request: Request) -> ForecastCache:
+    """One per app: predictions shared by every watcher of a campaign, made off the loop."""
+    app_state = request.app.state
+    if not hasattr(app_state, "console_forecasts"):
+        app_state.console_forecasts = ForecastCache()
+    return app_state.console_forecasts
+
+
 def _load(state: AppState, campaign_id: int) -> Campaign:
     with Session(state.engine) as session:
         return get_or_404(session, Campaign, campaign_id)
@@ -99,7 +108,11 @@ async def timeline(request: Request, state: AppState, campaign_id: int) -> dict[
     )
     history = await _history(request, state, campaign, seen, stored, names)
     now = datetime.now(UTC)
-    return snapshot(campaign, seen, stored, clusters_of, history, context, now, sites)
+    hosts, live_clusters = host_states(seen, stored, clusters_of)
+    predicted = await _forecasts(request).get(
+        campaign_id, history, hosts, live_clusters, *ends_inputs(campaign), now
+    )
+    return snapshot(campaign, seen, stored, clusters_of, history, context, now, sites, predicted)
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse, name="console_campaign")

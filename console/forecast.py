@@ -10,6 +10,7 @@ arithmetic): per host and for the campaign, next to the actual end once there is
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,6 +99,70 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+@dataclass(frozen=True)
+class Forecasts:
+    """The two predictions behind a snapshot's ends: the plan, and what is left (None once
+    the campaign has ended)."""
+
+    plan: Forecast
+    left: Forecast | None
+
+
+def forecasts(
+    history: CampaignHistory,
+    hosts: list[HostState],
+    live_clusters: list[dict[str, Any]],
+    spec: dict[str, Any],
+    started: datetime | None,
+    finished: datetime | None,
+    now: datetime,
+) -> Forecasts:
+    """Both predictions (CPU work for a big campaign: console/forecast_cache.py runs it off
+    the event loop and shares it)."""
+    global_max = policy_of(spec).global_max_concurrent
+    plan = planned(history, started, global_max)
+    left = remaining(history, hosts, live_clusters, now, global_max) if finished is None else None
+    return Forecasts(plan, left)
+
+
+def plan_key(history: CampaignHistory, started: datetime | None, global_max: int) -> Hashable:
+    """Everything ``planned`` reads: equal keys, equal plans."""
+    return (started, global_max, *(_rollout_key(r, history) for r in history.rollouts.values()))
+
+
+def left_key(
+    history: CampaignHistory,
+    hosts: list[HostState],
+    live_clusters: list[dict[str, Any]],
+    now: datetime,
+    global_max: int,
+) -> Hashable:
+    """Everything ``remaining`` reads, ``now`` to the minute it is taken to."""
+    queues = []
+    for cluster in live_clusters:
+        rollout = history.current.get(str(cluster.get("cluster")))
+        if rollout is None:
+            continue
+        pending = tuple(cluster.get("pending") or [])
+        queued = pending if cluster.get("state") in QUEUE_STATES else ()
+        queues.append((_rollout_key(rollout, history, queued), cluster.get("state")))
+    running = tuple(
+        (h.tag, h.cluster, history.started.get(h.tag), history.estimates.get(h.tag))
+        for h in hosts
+        if h.state == "running"
+    )
+    return (_next_minute(now), global_max, running, *queues)
+
+
+def _rollout_key(
+    rollout: ClusterRollout, history: CampaignHistory, tags: tuple[str, ...] | None = None
+) -> Hashable:
+    if tags is None:
+        tags = tuple(job.host.service_tag for job in rollout.hosts)
+    schedule = rollout.model_dump_json(include={"cluster", "windows", "policy"})
+    return (schedule, tags, tuple(history.estimates.get(t) for t in tags))
+
+
 def ends(
     history: CampaignHistory,
     hosts: list[HostState],
@@ -106,11 +171,13 @@ def ends(
     started: datetime | None,
     finished: datetime | None,
     now: datetime,
+    given: Forecasts | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, str | None]]]:
-    """The campaign's ends, and each host's (predicted, actual), as the page shows them."""
-    global_max = policy_of(spec).global_max_concurrent
-    plan = planned(history, started, global_max)
-    left = remaining(history, hosts, live_clusters, now, global_max) if finished is None else None
+    """The campaign's ends, and each host's (predicted, actual), as the page shows them;
+    from ``given`` predictions (made for these inputs) when the caller has them."""
+    if given is None:
+        given = forecasts(history, hosts, live_clusters, spec, started, finished, now)
+    plan, left = given.plan, given.left
     per_host: dict[str, dict[str, str | None]] = {}
     for host in hosts:
         estimate = history.estimates.get(host.tag)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from api.campaign_history import Bar, CampaignHistory
 from api.campaign_live import Observation
 from api.campaign_status import FINAL, status_text
-from console.forecast import HostState, ends, policy_of
+from console.forecast import Forecasts, HostState, ends, policy_of
 from console.window_shading import shading, spec_windows
 from store.models import Campaign
 
@@ -82,38 +82,16 @@ class TimelineContext:
     namespace: str
 
 
-def snapshot(
-    campaign: Campaign,
-    seen: Observation | None,
+def _rows(
+    live_clusters: list[dict[str, Any]],
+    live_status: dict[str, Any],
     stored: list[dict[str, Any]],
     clusters_of: dict[str, str],
-    history: CampaignHistory,
-    context: TimelineContext,
-    now: datetime,
-    sites: dict[str, tuple[str, str | None]] | None = None,
-) -> dict[str, Any]:
-    """The timeline as JSON for the page's script: the campaign and its ends, each
-    cluster's wait, and each host's row of step bars (from ``history``) and ends; with
-    ``sites`` (cluster -> datacenter, timezone) also each cluster's maintenance windows, in
-    its site's local time."""
-    campaign_id = campaign.id or 0
-    live = seen.live if seen else None
-    live_status = (live.status if live else None) or {}
-    live_clusters = list(live.clusters) if live else []
+) -> dict[str, _Row]:
+    """Every host the campaign knows of, as it stands: queued, running, or how it ended."""
     rows: dict[str, _Row] = {}
-    clusters = []
-    allowed = capacity_allowed(campaign.spec)
     for cluster in live_clusters:
         name = cluster.get("cluster")
-        clusters.append(
-            {
-                "name": name,
-                "state": cluster.get("state"),
-                "waiting_reason": cluster.get("waiting_reason"),
-                "updating": len(cluster.get("running") or {}),
-                **allowed,
-            }
-        )
         for tag in cluster.get("pending") or []:
             rows.setdefault(tag, _Row(tag, cluster=name))
         for tag, step in (cluster.get("running") or {}).items():
@@ -130,15 +108,62 @@ def snapshot(
         row.started, row.finished = started, ended
     for row in rows.values():
         row.cluster = row.cluster or clusters_of.get(row.tag)
+    return rows
+
+
+def host_states(
+    seen: Observation | None, stored: list[dict[str, Any]], clusters_of: dict[str, str]
+) -> tuple[list[HostState], list[dict[str, Any]]]:
+    """The hosts and live clusters ``snapshot`` predicts from: for a caller that makes the
+    predictions itself (console/forecast_cache.py)."""
+    live = seen.live if seen else None
+    live_clusters = list(live.clusters) if live else []
+    rows = _rows(live_clusters, (live.status if live else None) or {}, stored, clusters_of)
+    states = [HostState(r.tag, r.cluster, r.state, r.started, r.finished) for r in rows.values()]
+    return states, live_clusters
+
+
+def ends_inputs(campaign: Campaign) -> tuple[dict[str, Any], datetime | None, datetime | None]:
+    """The campaign's spec, start, and end (only once final) as the predictions read them."""
+    finished = _when(campaign.finished_at) if campaign.status in FINAL else None
+    return campaign.spec, _when(campaign.started_at), finished
+
+
+def snapshot(
+    campaign: Campaign,
+    seen: Observation | None,
+    stored: list[dict[str, Any]],
+    clusters_of: dict[str, str],
+    history: CampaignHistory,
+    context: TimelineContext,
+    now: datetime,
+    sites: dict[str, tuple[str, str | None]] | None = None,
+    predicted: Forecasts | None = None,
+) -> dict[str, Any]:
+    """The timeline as JSON for the page's script: the campaign and its ends, each
+    cluster's wait, and each host's row of step bars (from ``history``) and ends; with
+    ``sites`` (cluster -> datacenter, timezone) also each cluster's maintenance windows, in
+    its site's local time. ``predicted``: the predictions for these inputs, made by the
+    caller (off the event loop); made here when not given."""
+    campaign_id = campaign.id or 0
+    live = seen.live if seen else None
+    live_status = (live.status if live else None) or {}
+    live_clusters = list(live.clusters) if live else []
+    allowed = capacity_allowed(campaign.spec)
+    clusters = [
+        {
+            "name": cluster.get("cluster"),
+            "state": cluster.get("state"),
+            "waiting_reason": cluster.get("waiting_reason"),
+            "updating": len(cluster.get("running") or {}),
+            **allowed,
+        }
+        for cluster in live_clusters
+    ]
+    rows = _rows(live_clusters, live_status, stored, clusters_of)
     states = [HostState(r.tag, r.cluster, r.state, r.started, r.finished) for r in rows.values()]
     campaign_ends, host_ends = ends(
-        history,
-        states,
-        live_clusters,
-        campaign.spec,
-        _when(campaign.started_at),
-        _when(campaign.finished_at) if campaign.status in FINAL else None,
-        now,
+        history, states, live_clusters, *ends_inputs(campaign), now, predicted
     )
     workflow_id = campaign.workflow_id
     hosts = [

@@ -22,11 +22,20 @@ preflight takes far less than its estimate. The prediction errs late, as estimat
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.windows import OneOffWindow, WeeklyWindow, require_aware, wait_reason
+from domain.windows import (
+    LOOKAHEAD,
+    NEVER_CLOSES,
+    OneOffWindow,
+    WeeklyWindow,
+    open_until,
+    require_aware,
+    wait_reason,
+)
 
 WindowList = Sequence[WeeklyWindow | OneOffWindow]
 MAX_WINDOW_HOPS = 1000  # wait_reason finds a long-enough window in one hop; a guard only
@@ -81,7 +90,13 @@ def running_end(host: Running, now: datetime) -> datetime:
 
 
 def predict(clusters: Sequence[ClusterQueue], now: datetime, global_max: int) -> Forecast:
-    """List scheduling of every queue (rules in the module doc)."""
+    """List scheduling of every queue (rules in the module doc).
+
+    Each round takes the queue head that can start first. A head's start is kept between
+    rounds (``_Candidate``) and asked of the windows again only when its earliest moment
+    has moved past what is known: a watched campaign's snapshot must not redo the window
+    math for every head on every round (seconds of CPU per snapshot for thousands of hosts).
+    """
     require_aware(now)
     if global_max < 1 or any(c.max_concurrent < 1 for c in clusters):
         raise ValueError("max_concurrent: a cluster and the campaign need at least one slot")
@@ -97,21 +112,29 @@ def predict(clusters: Sequence[ClusterQueue], now: datetime, global_max: int) ->
         cluster_slots[cluster.name] = slots
     heads = {c.name: 0 for c in clusters}
     last_start = {c.name: now for c in clusters}
+    known: dict[str, _Candidate | None] = {}
+    memo = _Memo(clusters)
     never: list[str] = []
     while True:
+        free = min(campaign_slots)
         best: tuple[datetime, ClusterQueue] | None = None
         for cluster in clusters:
-            index = heads[cluster.name]
+            name = cluster.name
+            index = heads[name]
             if index >= len(cluster.queued):
                 continue
             host = cluster.queued[index]
-            ready = max(min(cluster_slots[cluster.name]), min(campaign_slots))
-            start = window_start(
-                cluster.windows, max(ready, last_start[cluster.name]), host.estimate
-            )
+            earliest = max(min(cluster_slots[name]), free, last_start[name])
+            head = known.get(name)
+            if head is not None and head.asked <= earliest <= head.start:
+                start = head.start  # the usual case, inline: this loop runs clusters x hosts
+            elif head is not None and head.start < earliest <= head.fits_until:
+                start = earliest
+            else:
+                start, known[name] = memo.start(cluster, host.estimate, earliest, head)
             if start is None:  # the rollout stops at this host
                 never += [h.tag for h in cluster.queued[index:]]
-                heads[cluster.name] = len(cluster.queued)
+                heads[name] = len(cluster.queued)
                 continue
             if best is None or start < best[0]:
                 best = (start, cluster)
@@ -120,11 +143,92 @@ def predict(clusters: Sequence[ClusterQueue], now: datetime, global_max: int) ->
         start, cluster = best
         host = cluster.queued[heads[cluster.name]]
         heads[cluster.name] += 1
+        known[cluster.name] = None  # a new head
         last_start[cluster.name] = start
         end = ends[host.tag] = start + host.estimate
         _take(cluster_slots[cluster.name], end)
         _take(campaign_slots, end)
     return Forecast(ends=ends, never=tuple(never), end=max(ends.values(), default=None))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What ``window_start`` answered for one head, and for which other moments it holds.
+
+    Asked at ``asked`` it said ``start``: from any moment in ``[asked, start]`` the walk
+    reaches the same ``start`` (nothing in between could hold the host), and from any moment
+    in ``[start, fits_until]`` the host starts at once (the window open at ``start`` still
+    has room for it then). Outside those, ask again. tests/unit/domain/test_eta_equivalence.py
+    checks this against asking every time.
+    """
+
+    asked: datetime
+    start: datetime
+    fits_until: datetime
+
+
+class _Memo:
+    """Every ``_Candidate`` of one prediction, by windows and duration: clusters sharing a
+    schedule and hosts of the same estimate ask the same question, so it is answered once
+    per window they pass through, not once per host."""
+
+    def __init__(self, clusters: Sequence[ClusterQueue]) -> None:
+        self.schedule = {c.name: _schedule_key(c.windows) for c in clusters}
+        self.asked: dict[tuple[str, timedelta], list[datetime]] = {}
+        self.found: dict[tuple[str, timedelta], list[_Candidate]] = {}
+
+    def start(
+        self,
+        cluster: ClusterQueue,
+        duration: timedelta,
+        earliest: datetime,
+        known: _Candidate | None,
+    ) -> tuple[datetime | None, _Candidate | None]:
+        """``window_start(cluster.windows, earliest, duration)``, asked only when no earlier
+        answer tells (``known``: the head's own last one, checked first)."""
+        for candidate in (known, *self._near((self.schedule[cluster.name], duration), earliest)):
+            if candidate is not None and candidate.asked <= earliest:
+                if earliest <= candidate.start:
+                    return candidate.start, candidate
+                if earliest <= candidate.fits_until:
+                    return earliest, candidate
+        start = window_start(cluster.windows, earliest, duration)
+        if start is None:
+            return None, None
+        if cluster.windows and duration > LOOKAHEAD / 2:  # "never closing" may close later
+            return start, None
+        found = _Candidate(earliest, start, _fits_until(cluster.windows, start, duration))
+        self._keep((self.schedule[cluster.name], duration), found)
+        return start, found
+
+    def _near(self, key: tuple[str, timedelta], moment: datetime) -> list[_Candidate]:
+        """The two candidates asked last at or before ``moment``."""
+        asked = self.asked.get(key)
+        if not asked:
+            return []
+        at = bisect_right(asked, moment)
+        return self.found[key][max(at - 2, 0) : at][::-1]
+
+    def _keep(self, key: tuple[str, timedelta], found: _Candidate) -> None:
+        asked = self.asked.setdefault(key, [])
+        at = bisect_right(asked, found.asked)
+        asked.insert(at, found.asked)
+        self.found.setdefault(key, []).insert(at, found)
+
+
+def _schedule_key(windows: WindowList) -> str:
+    """Equal windows (each cluster parses its own copy) share their answers."""
+    return "|".join(w.model_dump_json() for w in windows)
+
+
+def _fits_until(windows: WindowList, start: datetime, duration: timedelta) -> datetime:
+    """The last moment from ``start`` at which the host still starts at once."""
+    if not windows:
+        return NEVER_CLOSES
+    until = open_until(windows, start)
+    if until is None or until == NEVER_CLOSES:  # ends past the look-ahead: not known
+        return start
+    return until - duration
 
 
 def _take(slots: list[datetime], busy_until: datetime) -> None:
