@@ -137,7 +137,10 @@ async def _running(
     except ValidationError:  # another workflow version: shown as it answers, not recorded
         return Observation(live)
     # The stop reason becomes the campaign's once it has ended (shown live until then).
-    return Observation(live, status.state, problems=status.problems)
+    # A final state answered while the workflow still runs (it is sending its last
+    # notifications) is recorded from the closed workflow, with its end time.
+    recorded = None if status.state in FINAL else status.state
+    return Observation(live, recorded, problems=status.problems)
 
 
 async def _cluster_statuses(
