@@ -39,7 +39,10 @@ class Principal:
     name: str
     role: Role
     via: Literal["ldap", "breakglass", "api-token"]
-    approver: bool = False  # may approve or reject campaigns (from the directory only)
+    approver: bool = False  # may approve or reject campaigns (directory group or token flag)
+    # An API token's minter: its approvals and rejections count as the minter's (the token
+    # can neither approve its minter's campaign nor add a second approval beside theirs).
+    minted_by: str | None = None
     # When the credential stops working: a long-lived response (an event stream) ends then.
     expires_at: datetime | None = field(default=None, compare=False)
     # The api_tokens row an API token principal came from: long-lived responses re-read it.
@@ -123,7 +126,13 @@ def _from_api_token(token: str, session: Session, now: datetime) -> Principal | 
         return None
     expires_at = _aware(row.expires_at) if row.expires_at is not None else None
     return Principal(
-        f"token:{row.name}", Role(row.role), "api-token", expires_at=expires_at, token_id=row.id
+        f"token:{row.name}",
+        Role(row.role),
+        "api-token",
+        approver=row.approver,
+        minted_by=row.created_by,
+        expires_at=expires_at,
+        token_id=row.id,
     )
 
 
@@ -200,13 +209,26 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 def check_approver(principal: Principal) -> Principal:
     """The approver right is a flag beside the role, not a rank: no role implies it."""
-    if not principal.approver:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires the approver right")
-    return principal
+    if principal.approver:
+        return principal
+    detail = "requires the approver right"
+    if principal.via == "api-token":
+        detail += (
+            ": this API token was minted without it (an admin who holds the right may "
+            'mint one with "approver": true)'
+        )
+    raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
 
 
 async def _approver(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     return check_approver(check_role(principal, Role.VIEWER))
+
+
+def approver_identity(principal: Principal) -> str:
+    """Who a decision counts as: the person, or the person who minted the API token."""
+    if principal.via == "api-token" and principal.minted_by:
+        return principal.minted_by
+    return principal.name
 
 
 Approver = Annotated[Principal, Depends(_approver)]

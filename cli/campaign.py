@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from datetime import time as clock
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -307,28 +308,52 @@ def _decide(api_url: str, token: str | None, path: str, body: dict[str, Any]) ->
         api.call("POST", path, json=body)
 
 
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Decide on this cluster only (campaigns whose policy approves per cluster).",
+        show_default=False,
+    ),
+]
+
+
+def _decision_path(campaign_id: int, cluster: str | None, verb: str) -> str:
+    if cluster is None:
+        return f"/campaigns/{campaign_id}/{verb}"
+    return f"/campaigns/{campaign_id}/clusters/{quote(cluster, safe='')}/{verb}"
+
+
 @app.command("approve")
 def approve(
     campaign_id: CampaignId,
     comment: Annotated[str | None, typer.Option("--comment", help="Note (audited).")] = None,
+    cluster: ClusterOption = None,
     api_url: ApiUrl = DEFAULT_API_URL,
     token: Token = None,
 ) -> None:
-    """Approve a campaign waiting for approval (approver right; never your own campaign)."""
-    _decide(api_url, token, f"/campaigns/{campaign_id}/approve", {"comment": comment})
-    typer.echo(f"campaign {campaign_id}: approved (it starts once enough approvers agree)")
+    """Approve a campaign (or, with --cluster, one of its clusters) waiting for approval
+    (approver right; never your own campaign)."""
+    _decide(api_url, token, _decision_path(campaign_id, cluster, "approve"), {"comment": comment})
+    what = f"campaign {campaign_id}" + (f" cluster {cluster}" if cluster else "")
+    typer.echo(f"{what}: approved (it starts once enough approvers agree)")
 
 
 @app.command("reject")
 def reject(
     campaign_id: CampaignId,
     reason: Annotated[str, typer.Option("--reason", help="Why (audited).", show_default=False)],
+    cluster: ClusterOption = None,
     api_url: ApiUrl = DEFAULT_API_URL,
     token: Token = None,
 ) -> None:
-    """Reject a campaign waiting for approval: it ends aborted, no host touched."""
-    _decide(api_url, token, f"/campaigns/{campaign_id}/reject", {"reason": reason})
-    typer.echo(f"campaign {campaign_id}: rejected (it ends without touching a host)")
+    """Reject a campaign waiting for approval: it ends aborted, no host touched. With
+    --cluster: only that cluster ends, no host of it touched; the others go on."""
+    _decide(api_url, token, _decision_path(campaign_id, cluster, "reject"), {"reason": reason})
+    if cluster:
+        typer.echo(f"campaign {campaign_id} cluster {cluster}: rejected (no host of it touched)")
+    else:
+        typer.echo(f"campaign {campaign_id}: rejected (it ends without touching a host)")
 
 
 @app.command("plan")
@@ -637,6 +662,13 @@ def _live_lines(status: dict[str, Any]) -> list[str]:
     if live.waiting_reason:
         approved = f" (approved by {', '.join(live.approved_by)})" if live.approved_by else ""
         lines.append(f"  {live.waiting_reason}{approved}")
+    for gate in live.cluster_approvals:
+        who = f", approved by {', '.join(gate.approved_by)}" if gate.approved_by else ""
+        why = f": {gate.reason}" if gate.reason else ""
+        lines.append(
+            f"  approval of cluster {gate.cluster}: {gate.state} "
+            f"({len(gate.approved_by)} of {gate.required}{who}){why}"
+        )
     lines.append(f"  clusters: {', '.join(live.clusters) or '-'}")
     lines.append(f"  hosts in flight: {', '.join(live.hosts_in_flight) or '-'}")
     lines.extend(f"  unresolved target: {item}" for item in live.unresolved)

@@ -10,6 +10,9 @@ upload the BIOS package, launch the campaign through the API and show its progre
 check the outcome: the faulty host failed with nothing changed and back in service, the
 compliant one skipped, the rest updated, and the campaign finished with failures (its own
 result, not Temporal's "completed")
+run the failed host once more with an update that does not take and on_failure: hold: it
+is held, and its host.held reaches a local webhook receiver and a local SMTP server
+(loopback only; cli/demo_notify.py)
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -28,6 +32,7 @@ from api.security import hash_password
 from cli.demo_baseline import run_lifecycle
 from cli.demo_follow import report_outcomes
 from cli.demo_inventory import POLICY, Package, seed_inventory, upload_package
+from cli.demo_notify import Receivers, add_channels, local_receivers, run_held_host
 from cli.dev import Supervisor, api_url, stack_urls, start_stack, wait_for_stop_or_crash
 from common.settings import Settings
 from common.signals import stop_event
@@ -58,7 +63,10 @@ def demo(
     data_dir = Path(".idrac-orch/demo")
     shutil.rmtree(data_dir, ignore_errors=True)  # every demo starts from an empty inventory
     stopping = stop_event()
-    with VcsimProcess(fleet, port=vcenter_port) as vcsim:
+    with (
+        VcsimProcess(fleet, port=vcenter_port) as vcsim,
+        local_receivers(data_dir / "notify") as receivers,
+    ):
         simulator = IdracSimulator.from_fleet(
             fleet,
             port=8443,
@@ -68,7 +76,7 @@ def demo(
         )
         with SimulatorThread(simulator):
             password = secrets.token_urlsafe(16)
-            settings = _stack_settings(data_dir, simulator, password)
+            settings = _stack_settings(data_dir, simulator, password, receivers)
             supervisor = Supervisor(settings)
             try:
                 start_stack(supervisor)
@@ -78,7 +86,8 @@ def demo(
                 typer.echo(
                     f"  console login    {ADMIN}, password in {_password_file(data_dir, password)}"
                 )
-                ok = _run_demo(settings, password, fleet, vcsim, data_dir)
+                held = HeldHostDemo(receivers, simulator.control_url)
+                ok = _run_demo(settings, password, fleet, vcsim, data_dir, held)
                 if keep:
                     typer.echo("Everything stays up for you to explore; Ctrl-C to stop.")
                     wait_for_stop_or_crash(supervisor, stopping)
@@ -100,7 +109,9 @@ def _password_file(data_dir: Path, password: str) -> Path:
     return path.resolve()
 
 
-def _stack_settings(data_dir: Path, simulator: IdracSimulator, password: str) -> Settings:
+def _stack_settings(
+    data_dir: Path, simulator: IdracSimulator, password: str, receivers: Receivers
+) -> Settings:
     """The worker reaches the simulators like real hardware, through its settings."""
     env = {
         "IDRAC_ORCH_DATA_DIR": str(data_dir.resolve()),
@@ -114,28 +125,51 @@ def _stack_settings(data_dir: Path, simulator: IdracSimulator, password: str) ->
         "IDRAC_ORCH_ACTIVITY_HEARTBEAT_TIMEOUT_S": "15",
         "IDRAC_ORCH_BREAKGLASS_USERNAME": ADMIN,
         "IDRAC_ORCH_BREAKGLASS_PASSWORD_HASH": hash_password(password),
+        "IDRAC_ORCH_NOTIFY_CA_BUNDLE": str(receivers.ca_bundle.resolve()),  # the local SMTP's
     }
     os.environ.update(env)  # the supervisor's children inherit them
     return Settings()
 
 
+@dataclass(frozen=True)
+class HeldHostDemo:
+    """Where the held host's notifications go, and the simulators' control API."""
+
+    receivers: Receivers
+    control_url: str
+
+
 def _run_demo(
-    settings: Settings, password: str, fleet: Fleet, vcsim: VcsimProcess, data_dir: Path
+    settings: Settings,
+    password: str,
+    fleet: Fleet,
+    vcsim: VcsimProcess,
+    data_dir: Path,
+    held: HeldHostDemo,
 ) -> bool:
     """The firmware lifecycle first (the fleet as shipped against Dell's next release),
-    then the BIOS campaign over every cluster."""
+    then the BIOS campaign over every cluster, then a held host's notifications."""
     with httpx.Client(base_url=api_url(settings), timeout=60) as api:
         login = api.post("/auth/login", json={"username": ADMIN, "password": password})
         login.raise_for_status()
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         seed_inventory(api, fleet, vcsim.url)
+        add_channels(api, held.receivers)
         remediated = run_lifecycle(api, fleet, data_dir)
-        return _run_campaign(api, settings, fleet) and remediated
+        campaigned, outcomes, spec = _run_campaign(api, settings, fleet)
+        failed = sorted(tag for tag, status in outcomes.items() if status == "failed")
+        if not failed:  # another fleet file: no host left as it was to hold
+            return campaigned and remediated
+        notified = run_held_host(api, held.receivers, held.control_url, failed[0], spec)
+        return campaigned and remediated and notified
 
 
-def _run_campaign(api: httpx.Client, settings: Settings, fleet: Fleet) -> bool:
+def _run_campaign(
+    api: httpx.Client, settings: Settings, fleet: Fleet
+) -> tuple[bool, dict[str, str], dict[str, Any]]:
+    """The BIOS campaign: (as expected, each host's status, its spec)."""
     package_id = upload_package(api, BIOS)
-    spec = {
+    spec: dict[str, Any] = {
         "targets": {"clusters": [c.name for _, c in fleet.clusters()]},
         "firmware": [
             {
@@ -153,7 +187,7 @@ def _run_campaign(api: httpx.Client, settings: Settings, fleet: Fleet) -> bool:
     typer.echo(f"Campaign {campaign_id} started: BIOS {BIOS.version} on {len(fleet.hosts())} hosts")
     typer.echo(f"  watch it live: {api_url(settings)}/ui/campaigns/{campaign_id}")
     outcomes, ended = report_outcomes(api, campaign_id)
-    return _verdict(outcomes, ended, fleet)
+    return _verdict(outcomes, ended, fleet), outcomes, spec
 
 
 def _verdict(got: dict[str, str], ended: str, fleet: Fleet) -> bool:

@@ -208,3 +208,25 @@ async def reject(campaign_id: Id, request: Request, state: StateDep) -> Response
         return await api_campaigns.reject_campaign(campaign_id, body, state, principal)
 
     return await _act(request, state, campaign_id, act, check_approver)
+
+
+@router.post("/{campaign_id}/clusters/{cluster}/approve", name="console_approve_cluster")
+async def approve_cluster(
+    campaign_id: Id, cluster: api_campaigns.ClusterName, request: Request, state: StateDep
+) -> Response:
+    async def act(principal: Principal, _: dict[str, str]) -> object:
+        body = ApprovalRequest()
+        return await api_campaigns.approve_cluster(campaign_id, cluster, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)
+
+
+@router.post("/{campaign_id}/clusters/{cluster}/reject", name="console_reject_cluster")
+async def reject_cluster(
+    campaign_id: Id, cluster: api_campaigns.ClusterName, request: Request, state: StateDep
+) -> Response:
+    async def act(principal: Principal, form: dict[str, str]) -> object:
+        body = _with_reason(RejectRequest, form, f"the rejection of cluster {cluster}")
+        return await api_campaigns.reject_cluster(campaign_id, cluster, body, state, principal)
+
+    return await _act(request, state, campaign_id, act, check_approver)

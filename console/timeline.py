@@ -188,6 +188,8 @@ def snapshot(
         },
         "now": _iso(now),
         "clusters": clusters,
+        # Per-cluster approval: each cluster's gate (waiting, approved, rejected, expired).
+        "approvals": [a for a in live_status.get("cluster_approvals") or [] if isinstance(a, dict)],
         "windows": shading(
             spec_windows(campaign.spec),
             sites or {},

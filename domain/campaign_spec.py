@@ -223,7 +223,13 @@ class ApprovalPolicy(_Spec):
         gt=0,
         le=24 * 30,
         description="Hours the campaign waits for approval once planned (fractions allowed: "
-        "0.5 is 30 minutes); then it ends unstarted.",
+        "0.5 is 30 minutes); then it ends unstarted. Per cluster: hours each cluster waits.",
+    )
+    per_cluster: bool = Field(
+        default=False,
+        description="Approve each cluster on its own: the campaign starts at once and every "
+        "cluster waits for its own approvals before its first host; a rejected or expired "
+        "cluster ends with no host touched while the others go on.",
     )
 
 
@@ -315,6 +321,9 @@ class ApprovalDecision(_Spec):
 
     approver: str = Field(min_length=1, max_length=255)
     reason: str | None = Field(default=None, max_length=1000)
+    cluster: str | None = Field(
+        default=None, max_length=255, description="The cluster decided on (per-cluster approval)."
+    )
 
 
 class ApprovalRequest(_Spec):

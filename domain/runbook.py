@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -336,6 +337,12 @@ class ClusterProgress(_Io):
     refusals: dict[str, int] = Field(
         default_factory=dict, description="service tag -> times vCenter refused it mid-flight"
     )
+    requeued: dict[str, str] = Field(
+        default_factory=dict, description="service tag -> why it is back in the queue"
+    )
+    awaiting_change: list[str] = Field(
+        default_factory=list, description="refused hosts that go again only after a change"
+    )
 
 
 class ClusterRollout(_Io):
@@ -427,6 +434,16 @@ class EndRollout(_Io):
     reason: str
 
 
+class ClusterApproval(_Io):
+    """Where one cluster's own approval stands (policy ``approval.per_cluster``)."""
+
+    cluster: str
+    state: Literal["waiting", "approved", "rejected", "expired"]
+    required: int
+    approved_by: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, description="why it was refused")
+
+
 class CampaignStatus(_Io):
     campaign_id: int
     state: CampaignState
@@ -438,6 +455,7 @@ class CampaignStatus(_Io):
     problems: list[RolloutProblem] = Field(default_factory=list)
     waiting_reason: str | None = None
     approved_by: list[str] = Field(default_factory=list)
+    cluster_approvals: list[ClusterApproval] = Field(default_factory=list)
 
 
 class CampaignResult(_Io):

@@ -240,6 +240,9 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=128)
     token_hash: str = Field(unique=True, max_length=64)
     role: str = Field(max_length=16)
+    approver: bool = Field(
+        default=False, description="May approve or reject campaigns (an admin minted it so)."
+    )
     created_by: str = Field(max_length=255)
     created_at: datetime = _ts(default_factory=utcnow)
     expires_at: datetime | None = _ts(default=None, nullable=True)

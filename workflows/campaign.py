@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
         rollout_search_attributes,
     )
 
-from workflows.approval import APPROVALS, ApprovalGate
+from workflows.approval import APPROVALS, PER_CLUSTER_APPROVAL, ApprovalGate
 from workflows.calls import RETRY
 from workflows.cluster import ClusterRolloutWorkflow
 from workflows.notify import Notifier
@@ -104,6 +104,11 @@ class CampaignWorkflow:
         self.subject = f"campaign {start.campaign_id}"
         approval = start.spec.policy.approval
         self.gate = ApprovalGate(approval, start.created_by) if approval else None
+        # Per-cluster approval: one gate per cluster, opened as each cluster's turn comes.
+        # The spec decides which decisions are accepted; the patch, whether roll() waits.
+        self.per_cluster = approval is not None and approval.per_cluster
+        self.clusters_wait_for_approval = False
+        self.cluster_gates: dict[str, ApprovalGate] = {}
 
     # ---- operator messages -------------------------------------------------------------
 
@@ -138,8 +143,7 @@ class CampaignWorkflow:
 
     @workflow.update(name=UPDATE_APPROVE)
     def approve(self, decision: ApprovalDecision) -> str:
-        assert self.gate is not None
-        return self.gate.approve(decision)
+        return self.gate_for(decision).approve(decision)
 
     @approve.validator
     def validate_approve(self, decision: ApprovalDecision) -> None:
@@ -147,8 +151,7 @@ class CampaignWorkflow:
 
     @workflow.update(name=UPDATE_REJECT)
     def reject(self, decision: ApprovalDecision) -> str:
-        assert self.gate is not None
-        return self.gate.reject(decision)
+        return self.gate_for(decision).reject(decision)
 
     @reject.validator
     def validate_reject(self, decision: ApprovalDecision) -> None:
@@ -161,7 +164,25 @@ class CampaignWorkflow:
             raise ValueError("this campaign's policy needs no approval")
         if self.state in FINAL_STATES or self.stop_reason is not None:
             raise ValueError(f"campaign already {self.state.value}")
-        self.gate.check(decision)
+        if self.per_cluster and decision.cluster is None:
+            pending = ", ".join(sorted(self.waiting_clusters())) or "none right now"
+            raise ValueError(
+                f"this campaign is approved per cluster: name the cluster (waiting: {pending})"
+            )
+        if not self.per_cluster and decision.cluster is not None:
+            raise ValueError("this campaign is approved as a whole, not per cluster")
+        if decision.cluster is not None and decision.cluster not in self.cluster_gates:
+            raise ValueError(f"cluster {decision.cluster} does not wait for approval")
+        self.gate_for(decision).check(decision)
+
+    def gate_for(self, decision: ApprovalDecision) -> ApprovalGate:
+        if decision.cluster is not None:
+            return self.cluster_gates[decision.cluster]
+        assert self.gate is not None
+        return self.gate
+
+    def waiting_clusters(self) -> list[str]:
+        return [name for name, gate in self.cluster_gates.items() if not gate.decided]
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> CampaignStatus:
@@ -173,6 +194,13 @@ class CampaignWorkflow:
             waiting = "closing: sending the final notifications"
         if self.state == CampaignState.AWAITING_APPROVAL and self.gate:
             waiting = self.gate.waiting_reason()
+        elif state == CampaignState.RUNNING and waiting is None and self.waiting_clusters():
+            clusters = ", ".join(
+                f"cluster {name} ({len(gate.approved_by)} of {gate.policy.required_approvals})"
+                for name, gate in sorted(self.cluster_gates.items())
+                if not gate.decided
+            )
+            waiting = f"waiting for approval of {clusters}"
         return CampaignStatus(
             campaign_id=self.campaign_id,
             state=state,
@@ -183,7 +211,8 @@ class CampaignWorkflow:
             unresolved=self.plan.unresolved if self.plan else [],
             problems=list(self.problems.values()),
             waiting_reason=waiting,
-            approved_by=list(self.gate.approved_by) if self.gate else [],
+            approved_by=list(self.gate.approved_by) if self.gate and not self.per_cluster else [],
+            cluster_approvals=[gate.snapshot() for _, gate in sorted(self.cluster_gates.items())],
         )
 
     # ---- messages from cluster rollouts ------------------------------------------------
@@ -240,13 +269,16 @@ class CampaignWorkflow:
             await self.notifier.drain()
             raise
         self.notifier.emit(EventKind.CAMPAIGN_PLANNED, self.subject, self.plan_summary())
-        if self.gate is not None and workflow.patched(APPROVALS):
+        if self.per_cluster and workflow.patched(PER_CLUSTER_APPROVAL):
+            self.clusters_wait_for_approval = True  # each in roll(), before its rollout
+        elif self.gate is not None and workflow.patched(APPROVALS):
             await self.wait_for_approval(self.gate)
         if self.stop_reason is None:
             results = await self.roll_clusters(self.plan.clusters)
         else:  # rejected, expired or aborted while waiting for approval: nothing started
             results = [self.not_started(rollout) for rollout in self.plan.clusters]
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self.end_if_no_cluster_approved()
         self.set_state(self.final_state(results))
         self.notifier.emit(
             FINAL_EVENTS[self.state],
@@ -280,6 +312,37 @@ class CampaignWorkflow:
             self.abort_reason = refused
             self.stop_reason = refused
 
+    async def wait_for_cluster_approval(self, rollout: ClusterRollout) -> str | None:
+        """Per-cluster approval: the cluster's rollout is not started (no host touched)
+        until its own approvals arrive. Returns why it must not start (rejected, expired);
+        None once approved or when the campaign stops meanwhile (the caller checks)."""
+        assert self.gate is not None
+        gate = ApprovalGate(self.gate.policy, self.gate.creator, rollout.cluster)
+        self.cluster_gates[rollout.cluster] = gate
+        creator = f" other than the campaign's creator {gate.creator}" if gate.creator else ""
+        self.notifier.emit(
+            EventKind.APPROVAL_NEEDED,
+            f"cluster {rollout.cluster} ({self.subject})",
+            f"needs {gate.policy.required_approvals} approval(s) from approvers{creator} "
+            f"within {gate.policy.expires_after_hours:g} h before its first host; "
+            f"{len(rollout.hosts)} hosts",
+            discriminator=rollout.cluster,
+        )
+        return await gate.wait(lambda: self.stop_reason is not None)
+
+    def end_if_no_cluster_approved(self) -> None:
+        """Per-cluster approval: a refused cluster leaves the others going, and the campaign
+        ends with failures (hosts it targeted were not updated); when every cluster was
+        refused nothing ran at all, and the campaign ends aborted, as a whole rejection."""
+        if not self.cluster_gates or self.stop_reason is not None or self.plan is None:
+            return
+        refused = {name: gate.refusal for name, gate in self.cluster_gates.items()}
+        if len(self.plan.clusters) == len(refused) and all(refused.values()):
+            reason = "no cluster approved: " + "; ".join(
+                f"{name}: {why}" for name, why in sorted(refused.items())
+            )
+            self.abort_reason = self.stop_reason = reason
+
     async def roll_clusters(self, clusters: list[ClusterRollout]) -> list[ClusterResult]:
         self.set_state(CampaignState.RUNNING)
         self.notifier.emit(EventKind.CAMPAIGN_STARTED, self.subject, "rolling the clusters")
@@ -295,17 +358,21 @@ class CampaignWorkflow:
         await asyncio.gather(*supervision, return_exceptions=True)
         return list(results)
 
-    def not_started(self, rollout: ClusterRollout) -> ClusterResult:
+    def not_started(self, rollout: ClusterRollout, reason: str | None = None) -> ClusterResult:
         return ClusterResult(
             cluster=rollout.cluster,
             outcomes=[],
             not_started=[job.host.service_tag for job in rollout.hosts],
-            stopped_reason=self.stop_reason,
+            stopped_reason=reason or self.stop_reason,
         )
 
     async def roll(self, rollout: ClusterRollout) -> ClusterResult:
         if self.stop_reason is not None:  # halted before this cluster even started
             return self.not_started(rollout)
+        if self.clusters_wait_for_approval:
+            refused = await self.wait_for_cluster_approval(rollout)
+            if refused is not None or self.stop_reason is not None:
+                return self.not_started(rollout, refused)
         handle = await workflow.start_child_workflow(
             ClusterRolloutWorkflow.run,
             rollout,

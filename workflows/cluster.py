@@ -11,7 +11,8 @@ while hosts remain and nobody said stop:
     preflight grown stale while it waited? -> read the host again
     start the host's runbook (a child workflow) and go round again
 a host vCenter refused maintenance before anything changed goes back to the queue
-(up to MAX_REFUSALS times), its reason shown; it does not count as failed.
+(up to MAX_REFUSALS times), its reason shown; it does not count as failed; while hosts
+run, the queue may fill again this way, so the loop waits for them before it ends.
 wait for running hosts to finish; they always finish their runbook, even on abort.
 """
 
@@ -60,6 +61,8 @@ RECORDED_CLOCK = "decisions-on-recorded-clock"
 QUEUE_SEMANTICS = "queue-semantics"
 # Rollouts recorded before every host's outcome was announced (host.finished).
 HOST_FINISHED_EVENTS = "host-finished-events"
+# Rollouts recorded before the queue was watched until the last running host finished.
+REQUEUE_AFTER_LAST = "requeue-after-last-host"
 # A preflight older than this when the host starts is read again (it waited long).
 PREFLIGHT_FRESH = timedelta(minutes=10)
 MAX_REFUSALS = 3
@@ -83,11 +86,13 @@ class ClusterRolloutWorkflow:
         self.allowed_at_once = 1  # hosts vCenter lets go at once, as of its last answer
         self.preflights: dict[str, Preflight] = {}  # read in the queue, by service tag
         self.refusals: dict[str, int] = dict(rollout.progress.refusals)
-        self.requeued: dict[str, str] = {}  # service tag -> why it is back in the queue
-        self.refused_after: dict[str, int] = {}  # service tag -> changes when refused
+        self.requeued: dict[str, str] = dict(rollout.progress.requeued)  # tag -> why
+        self.changes = len(self.outcomes)  # hosts finished or queued again: the loop wakes
+        # service tag -> changes when refused: it goes again after the next change
+        self.refused_after = dict.fromkeys(rollout.progress.awaiting_change, self.changes)
         self.decided_at: datetime | None = None  # the recorded clock of the last decision
         self.queue_semantics = False
-        self.changes = len(self.outcomes)  # hosts finished or queued again: the loop wakes
+        self.requeue_after_last = False
         self.notifier = Notifier(rollout.campaign_id)
 
     # ---- operator and campaign messages ------------------------------------------------
@@ -131,7 +136,11 @@ class ClusterRolloutWorkflow:
     @workflow.run
     async def run(self, rollout: ClusterRollout) -> ClusterResult:
         self.queue_semantics = workflow.patched(QUEUE_SEMANTICS)
-        while self.pending and self.stop_reason is None:
+        self.requeue_after_last = workflow.patched(REQUEUE_AFTER_LAST)
+        while self.stop_reason is None and (self.pending or self.may_come_back()):
+            if not self.pending:  # the last hosts run: one may yet be refused and requeued
+                await self.last_hosts_settled()
+                continue
             if not self.running and workflow.info().is_continue_as_new_suggested():
                 await self.continue_as_new()
             job = self.pending[0]
@@ -174,10 +183,25 @@ class ClusterRolloutWorkflow:
                         slots_requested=sorted(self.slots_requested),
                         slots_granted=sorted(self.slots_granted),
                         refusals=self.refusals,
+                        requeued=self.requeued,
+                        awaiting_change=sorted(self.refused_after),
                     ),
                 }
             )
         )
+
+    async def last_hosts_settled(self) -> None:
+        """Until a running host finishes or is queued again (a pause changes nothing here:
+        running hosts are never paused)."""
+        self.waiting_reason = "waiting for running hosts to finish"
+        changes = self.changes
+        await workflow.wait_condition(
+            lambda: self.changes != changes or self.stop_reason is not None
+        )
+
+    def may_come_back(self) -> bool:
+        """Whether a running host may still return to the queue (vCenter refusing it)."""
+        return self.requeue_after_last and self.queue_semantics and bool(self.running)
 
     async def not_paused(self) -> bool:
         if not self.paused:

@@ -83,6 +83,12 @@ class TokenCreate(BaseModel):
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
         default=None, description="Null: never expires (revoke it instead)."
     )
+    approver: bool = Field(
+        default=False,
+        description="Holds the approver right: may approve or reject campaigns, its decisions "
+        "counting as its minter's (never a campaign its minter created). Only an admin who "
+        "holds the right may mint such a token. Off unless asked for.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -90,6 +96,7 @@ class TokenOut(BaseModel):
     id: int
     name: str
     role: Role
+    approver: bool
     created_by: str
     created_at: datetime
     expires_at: datetime | None
@@ -250,7 +257,15 @@ def me(principal: Viewer) -> Me:
 @router.post(
     "/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
-def create_token(body: TokenCreate, session: SessionDep, principal: Admin) -> TokenCreated:
+def create_token(
+    body: TokenCreate, request: Request, state: StateDep, session: SessionDep, principal: Admin
+) -> TokenCreated:
+    if body.approver and not principal.approver:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="only an admin who holds the approver right may mint a token with it "
+            "(the token's decisions count as its minter's)",
+        )
     token, digest = new_api_token()
     expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     row = save(
@@ -259,11 +274,34 @@ def create_token(body: TokenCreate, session: SessionDep, principal: Admin) -> To
             name=body.name,
             token_hash=digest,
             role=body.role.value,
+            approver=body.approver,
             created_by=principal.name,
             expires_at=expires,
         ),
     )
+    _audit_token_minted(state, principal, row, client_address(request.scope))
     return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=token)
+
+
+def _audit_token_minted(
+    state: AppState, principal: Principal, row: ApiToken, source: str | None
+) -> None:
+    """What the token may do, beside the request's own entry (which has no body): its
+    role and whether it holds the approver right. Never the token or its hash."""
+    right = "with the approver right" if row.approver else "without the approver right"
+    append(
+        state.engine,
+        AuditRecord(
+            actor=principal.name,
+            role=principal.role.value,
+            action="api_token_minted",
+            target=f"api token {row.id} ({row.name})",
+            outcome="success",
+            source=source,
+            detail=f"role {row.role}, {right}",
+        ),
+        keys=state.audit_keys,
+    )
 
 
 @router.get("/tokens", response_model=Page[TokenOut], responses=ERRORS)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from temporalio.client import (
@@ -48,7 +48,7 @@ from api.crud import (
 from api.deps import SessionDep, StateDep
 from api.name_refs import check_names
 from api.routes.windows import scoped_window
-from api.security import Approver, Operator, Principal, Viewer
+from api.security import Approver, Operator, Principal, Viewer, approver_identity
 from domain.campaign_spec import (
     CAMPAIGN_WORKFLOW,
     SIGNAL_PAUSE,
@@ -338,18 +338,26 @@ async def abort_campaign(
 
 
 async def _decide(
-    state: StateDep, campaign_id: int, update: str, principal: Principal, reason: str | None
+    state: StateDep,
+    campaign_id: int,
+    update: str,
+    principal: Principal,
+    reason: str | None,
+    cluster: str | None = None,
 ) -> Campaign:
-    """Approve or reject: the right was checked by the route; the creator is refused here
-    (and again by the workflow, which also refuses a second approval by the same user)."""
+    """Approve or reject (the whole campaign, or one CLUSTER of it): the right was checked
+    by the route; the creator is refused here (and again by the workflow, which also
+    refuses a second approval by the same user)."""
     campaign = await anyio.to_thread.run_sync(_load, state, campaign_id)
-    if campaign.created_by == principal.name:
+    approver = approver_identity(principal)  # an API token decides as its minter
+    if campaign.created_by in (principal.name, approver):
+        minted = " (this API token was minted by it)" if approver != principal.name else ""
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            detail=f"the campaign's creator cannot {update} it: another approver must",
+            detail=f"the campaign's creator cannot {update} it{minted}: another approver must",
         )
     handle = await _started_handle(state, campaign)
-    decision = ApprovalDecision(approver=principal.name, reason=reason)
+    decision = ApprovalDecision(approver=approver, reason=reason, cluster=cluster)
     try:
         await handle.execute_update(update, decision, rpc_timeout=ACCEPT_TIMEOUT)
     except Exception as exc:
@@ -381,6 +389,41 @@ async def reject_campaign(
     campaign_id: Id, body: RejectRequest, state: StateDep, principal: Approver
 ) -> Campaign:
     return await _decide(state, campaign_id, UPDATE_REJECT, principal, body.reason)
+
+
+ClusterName = Annotated[str, Path(min_length=1, max_length=255, description="Cluster name.")]
+
+
+@router.post(
+    "/{campaign_id}/clusters/{cluster}/approve",
+    response_model=CampaignOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **CONFLICT, **TEMPORAL_DOWN},
+    summary="Approve one cluster of a campaign approved per cluster (approver right; "
+    "not its creator)",
+)
+async def approve_cluster(
+    campaign_id: Id,
+    cluster: ClusterName,
+    body: ApprovalRequest,
+    state: StateDep,
+    principal: Approver,
+) -> Campaign:
+    return await _decide(state, campaign_id, UPDATE_APPROVE, principal, body.comment, cluster)
+
+
+@router.post(
+    "/{campaign_id}/clusters/{cluster}/reject",
+    response_model=CampaignOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **CONFLICT, **TEMPORAL_DOWN},
+    summary="Reject one cluster of a campaign approved per cluster: that cluster ends with "
+    "no host touched, the others go on",
+)
+async def reject_cluster(
+    campaign_id: Id, cluster: ClusterName, body: RejectRequest, state: StateDep, principal: Approver
+) -> Campaign:
+    return await _decide(state, campaign_id, UPDATE_REJECT, principal, body.reason, cluster)
 
 
 def _refused(exc: Exception, what: str) -> Exception:

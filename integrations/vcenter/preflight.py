@@ -14,12 +14,12 @@ from pyVmomi import vim, vmodl
 
 from common.logging import get_logger
 from domain.capacity import CapacityAnswer, CapacityPolicy, ever_allowed, may_enter_maintenance
-from domain.evacuation import VmToMove, why_stuck
+from domain.evacuation import MovePlan, VmToMove, why_stuck
 from integrations.vcenter.capacity import cluster_facts
 from integrations.vcenter.client import VCenterClient, fault_text, wait_for_task
 from integrations.vcenter.evacuation import placement_hosts, plan_evacuation, vms_to_move
 from integrations.vcenter.inventory import find_host, read_scope
-from integrations.vcenter.models import ClusterInfo, FrozenModel, Inventory
+from integrations.vcenter.models import ClusterInfo, FrozenModel, HostInfo, Inventory
 from integrations.vcenter.tracing import traced
 
 log = get_logger(__name__)
@@ -127,8 +127,14 @@ def check_host(
             stuck = {b.subject for b in blockers if b.kind == "vm_cannot_move"}
             movable = [vm for vm in vms if vm.name not in stuck]
             plan = plan_evacuation(cluster, host, movable, options.capacity)
+            placeable_later = _placeable_once_all_back(cluster, host, movable, options, plan)
             blockers += [
-                Blocker(kind="no_compatible_host", subject=u.vm, reason=u.reason)
+                Blocker(
+                    kind="no_compatible_host",
+                    subject=u.vm,
+                    reason=u.reason,
+                    transient=u.vm in placeable_later,
+                )
                 for u in plan.unmovable
             ]
             migrations = plan.moves
@@ -140,6 +146,25 @@ def check_host(
         migrations=migrations,
         capacity=answer,
     )
+
+
+def _placeable_once_all_back(
+    cluster: ClusterInfo,
+    host: HostInfo,
+    vms: list[VmToMove],
+    options: MaintenanceOptions,
+    plan: MovePlan,
+) -> set[str]:
+    """VMs with nowhere to go only because other hosts are down now (in maintenance for
+    this very campaign, say): the host waits for them rather than failing."""
+    if not plan.unmovable:
+        return set()
+    back = [
+        h.model_copy(update={"connection_state": "connected", "in_maintenance": False})
+        for h in cluster.hosts
+    ]
+    whole = plan_evacuation(cluster.model_copy(update={"hosts": back}), host, vms, options.capacity)
+    return {u.vm for u in plan.unmovable} - {u.vm for u in whole.unmovable}
 
 
 def _drs_blocker(cluster: ClusterInfo) -> Blocker:

@@ -5,11 +5,14 @@ packages are fetched and its remediation campaign brings it onto the baseline wh
 other clusters stay as they were. Then the BIOS campaign over the simulated datacenter
 ends with the faulty host failed (its job changed nothing: back in service), the compliant
 one skipped and the other ten updated, the campaign reads "completed with failures" (its
-own result; its workflow completed), and every process it started is gone afterwards."""
+own result; its workflow completed). Then the failed host, run again with an update that
+does not take, is held, and its notification reaches a local webhook receiver and a local
+SMTP server. Every process it started is gone afterwards."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +72,23 @@ def test_demo_campaign_ends_as_expected(tmp_path: Path) -> None:
     assert output.count("  updated      DEMO") == 4 + 10  # remediation, then BIOS
     assert "Campaign 2 ended: completed with failures" in output
     assert "PROBLEM" not in output
+    # The failed host once more, its update not taking, policy hold: held, and its host.held
+    # reaches the local webhook receiver (signed) and the local SMTP server (STARTTLS).
+    assert "held         DEMO004" in output
+    assert "Campaign 3 ended: completed with failures" in output
+    assert re.search(
+        r"^Held host DEMO004: webhook delivery received by the local receiver "
+        r"http://127\.0\.0\.1:\d+/demo-hook \(host\.held, signature verified\)$",
+        output,
+        re.MULTILINE,
+    ), output
+    assert re.search(
+        r"^Held host DEMO004: e-mail received by the local SMTP server 127\.0\.0\.1:\d+ "
+        r"\(STARTTLS\) for oncall@demo\.test: \[idrac-orch\] host\.held: host DEMO004 "
+        r"\(campaign 3\)$",
+        output,
+        re.MULTILINE,
+    ), output
     assert f"http://127.0.0.1:{env['IDRAC_ORCH_TEMPORAL_UI_PORT']}" in output
     leftovers = {p.pid for p in psutil.Process().children(recursive=True)} - before
     assert not leftovers

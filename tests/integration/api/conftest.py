@@ -60,6 +60,7 @@ PASSWORDS = {
     "dave": "dave-Pass-11223",  # staff only: no mapped group
     "erin": "erin-Pass-44556",  # fw-viewers and fw-approvers
     "frank": "frank-Pass-66778",  # fw-operators and fw-approvers
+    "grace": "grace-Pass-90817",  # fw-leads (admin, nested) and fw-approvers
 }
 
 
@@ -89,8 +90,8 @@ SEED = "\n".join(
         *(_user(uid) for uid in PASSWORDS),
         _group("fw-operators", f"uid=alice,{PEOPLE}", f"uid=frank,{PEOPLE}"),
         _group("fw-viewers", f"uid=bob,{PEOPLE}", f"uid=alice,{PEOPLE}", f"uid=erin,{PEOPLE}"),
-        _group("fw-approvers", f"uid=erin,{PEOPLE}", f"uid=frank,{PEOPLE}"),
-        _group("fw-leads", f"uid=carol,{PEOPLE}"),
+        _group("fw-approvers", f"uid=erin,{PEOPLE}", f"uid=frank,{PEOPLE}", f"uid=grace,{PEOPLE}"),
+        _group("fw-leads", f"uid=carol,{PEOPLE}", f"uid=grace,{PEOPLE}"),
         _group("fw-admins", f"cn=fw-leads,{GROUPS}"),
         _group("staff", f"uid=dave,{PEOPLE}", f"uid=carol,{PEOPLE}"),
     ]

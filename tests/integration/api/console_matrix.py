@@ -158,6 +158,15 @@ CONSOLE: dict[str, Rule] = {
     "POST /ui/campaigns/{campaign_id}/reject": Rule(
         "approver", 303, 401, _started("POST /ui/campaigns/{}/reject", reason="role matrix")
     ),
+    "POST /ui/campaigns/{campaign_id}/clusters/{cluster}/approve": Rule(
+        "approver", 303, 401, _started("POST /ui/campaigns/{}/clusters/alpha/approve")
+    ),
+    "POST /ui/campaigns/{campaign_id}/clusters/{cluster}/reject": Rule(
+        "approver",
+        303,
+        401,
+        _started("POST /ui/campaigns/{}/clusters/alpha/reject", reason="role matrix"),
+    ),
 }
 
 

@@ -99,3 +99,117 @@ async def test_the_cli_approves_and_rejects_through_the_api(
     rejected = CliRunner().invoke(app, ["campaign", "reject", str(cid), "--reason", ""], env=env)
     assert rejected.exit_code != 0
     assert "reason" in rejected.output
+
+
+async def test_an_admin_mints_an_approver_token_and_a_plain_token_is_refused_clearly(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    spec = await _spec(api, tokens)
+    grace = api.login("grace", PASSWORDS["grace"])  # admin and approver
+    async with api.async_client(tokens["admin"]) as carol:  # admin, no approver right
+        body = {"name": "carols-bot", "role": "viewer", "approver": True}
+        refused = await carol.post("/auth/tokens", json=body)
+        assert (refused.status_code, refused.json()["detail"]) == (
+            403,
+            "only an admin who holds the approver right may mint a token with it "
+            "(the token's decisions count as its minter's)",
+        )
+    async with api.async_client(grace) as admin:
+        minted = {}
+        for name, approver in (("change-bot", True), ("ci-bot", False)):
+            body = {"name": name, "role": "viewer", "approver": approver}
+            created = await admin.post("/auth/tokens", json=body)
+            assert created.status_code == 201, created.text
+            assert created.json()["approver"] is approver
+            minted[name] = created.json()["token"]
+        listed = (await admin.get("/auth/tokens")).json()["items"]
+        rights = {t["name"]: t["approver"] for t in listed}
+        assert (rights["change-bot"], rights["ci-bot"]) == (True, False)
+        assert "carols-bot" not in rights
+        audit = (await admin.get("/audit", params={"action": "api_token_minted"})).json()
+        details = {e["target"].split("(")[-1].rstrip(")"): e for e in audit["items"]}
+        assert details["change-bot"]["detail"] == "role viewer, with the approver right"
+        assert details["ci-bot"]["detail"] == "role viewer, without the approver right"
+        assert {details[n]["actor"] for n in ("change-bot", "ci-bot")} == {"grace"}
+        assert not any(minted["change-bot"] in str(e) for e in audit["items"])
+        own = await admin.post(
+            "/campaigns", json={"name": "graces", "spec": _with_approval(spec, APPROVAL)}
+        )
+        assert own.status_code == 201, own.text
+    async with api.async_client(tokens["operator"]) as operator:
+        cid = await _campaign(operator, spec)
+    async with api.async_client(minted["change-bot"]) as bot:
+        me = (await bot.get("/auth/me")).json()
+        assert me == {
+            "name": "token:change-bot",
+            "role": "viewer",
+            "via": "api-token",
+            "approver": True,
+        }
+        passed = await bot.post(f"/campaigns/{cid}/approve", json={})
+        # Past the right check: only the campaign's own state refuses it now.
+        assert (passed.status_code, passed.json()["detail"]) == (
+            409,
+            "campaign has not been started",
+        )
+        minters = await bot.post(f"/campaigns/{own.json()['id']}/approve", json={})
+        assert (minters.status_code, minters.json()["detail"]) == (
+            403,
+            "the campaign's creator cannot approve it (this API token was minted by it): "
+            "another approver must",
+        )
+    async with api.async_client(minted["ci-bot"]) as plain:
+        refused = await plain.post(f"/campaigns/{cid}/approve", json={})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "requires the approver right: this API token was minted without it (an admin "
+            'who holds the right may mint one with "approver": true)'
+        )
+
+
+async def test_a_cluster_is_approved_or_rejected_by_name_and_each_attempt_is_audited(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    spec = await _spec(api, tokens)
+    async with api.async_client(tokens["operator"]) as operator:
+        body = {
+            "name": "per cluster",
+            "spec": _with_approval(spec, {**APPROVAL, "per_cluster": True}),
+        }
+        created = await operator.post("/campaigns", json=body)
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        assert created.json()["spec"]["policy"]["approval"]["per_cluster"] is True
+        refused = await operator.post(f"/campaigns/{cid}/clusters/alpha/approve", json={})
+        assert (refused.status_code, refused.json()["detail"]) == (
+            403,
+            "requires the approver right",
+        )
+    erin = api.login("erin", PASSWORDS["erin"])
+    async with api.async_client(erin) as approver:
+        early = await approver.post(f"/campaigns/{cid}/clusters/alpha/approve", json={})
+        assert (early.status_code, early.json()["detail"]) == (409, "campaign has not been started")
+        blank = await approver.post(f"/campaigns/{cid}/clusters/alpha/reject", json={"reason": ""})
+        assert blank.status_code == 422
+        assert blank.json()["detail"][0]["loc"] == ["body", "reason"]
+    env = {"IDRAC_ORCH_API_URL": api.url, "IDRAC_ORCH_API_TOKEN": erin}
+    cli = CliRunner().invoke(
+        app, ["campaign", "reject", str(cid), "--cluster", "bravo", "--reason", "frozen"], env=env
+    )
+    assert cli.exit_code != 0
+    assert "campaign has not been started" in cli.output
+    async with api.async_client(tokens["admin"]) as admin:
+        audit = {}
+        for action in ("approve_cluster", "reject_cluster"):
+            found = (await admin.get("/audit", params={"action": action})).json()["items"]
+            audit[action] = sorted(
+                (e["actor"], e["outcome"], e["target"]) for e in found if f"/{cid}/" in e["target"]
+            )
+    assert audit["approve_cluster"] == [
+        ("alice", "denied", f"POST /campaigns/{cid}/clusters/alpha/approve"),
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/alpha/approve"),
+    ]
+    assert audit["reject_cluster"] == [
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/alpha/reject"),
+        ("erin", "rejected", f"POST /campaigns/{cid}/clusters/bravo/reject"),
+    ]

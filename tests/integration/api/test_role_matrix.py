@@ -326,6 +326,17 @@ async def _reject(f: Fixtures) -> Call:
     return Call("POST", f"/campaigns/{campaign_id}/reject", json={"reason": "role matrix"})
 
 
+async def _approve_cluster(f: Fixtures) -> Call:
+    campaign_id = await f.campaign(started=True)
+    return Call("POST", f"/campaigns/{campaign_id}/clusters/alpha/approve", json={})
+
+
+async def _reject_cluster(f: Fixtures) -> Call:
+    campaign_id = await f.campaign(started=True)
+    url = f"/campaigns/{campaign_id}/clusters/alpha/reject"
+    return Call("POST", url, json={"reason": "role matrix"})
+
+
 async def _revoke(f: Fixtures) -> Call:
     return Call("DELETE", f"/auth/tokens/{await f.token()}")
 
@@ -394,6 +405,8 @@ MATRIX: dict[str, tuple[str, int, Make]] = {
     "POST /campaigns/{campaign_id}/abort": ("operator", 202, _abort),
     "POST /campaigns/{campaign_id}/approve": ("approver", 202, _approve),
     "POST /campaigns/{campaign_id}/reject": ("approver", 202, _reject),
+    "POST /campaigns/{campaign_id}/clusters/{cluster}/approve": ("approver", 202, _approve_cluster),
+    "POST /campaigns/{campaign_id}/clusters/{cluster}/reject": ("approver", 202, _reject_cluster),
     "POST /discoveries": _simple(
         "admin", 202, "POST", lambda f: _const("/discoveries"), json={"ranges": ["127.0.0.1"]}
     ),

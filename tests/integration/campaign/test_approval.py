@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.campaign_spec import ApprovalDecision
+from domain.campaign_spec import AbortRequest, ApprovalDecision
 from domain.runbook import CampaignState, CampaignStatus
 from store.notifications import NotificationEventRow
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -138,3 +138,125 @@ async def test_an_unapproved_campaign_expires_with_no_host_touched(
     assert result.state is CampaignState.ABORTED
     assert result.stop_reason == "approval expired after 0.001 h with 0 of 1 approvals"
     assert _untouched(lab, "bravo") == before
+
+
+async def _start_per_cluster(
+    env: WorkflowEnvironment, lab: Lab, approvals: int, hours: float = 1
+) -> WorkflowHandle:
+    spec = lab.bios_spec(
+        {"clusters": ["alpha", "bravo"]},
+        BIOS_TARGET,
+        policy={
+            "min_hosts_online": 2,
+            "approval": {
+                "required_approvals": approvals,
+                "expires_after_hours": hours,
+                "per_cluster": True,
+            },
+        },
+    )
+    return await lab.start_campaign(
+        env.client, spec, "per-cluster", timedelta(minutes=5), created_by=CREATOR
+    )
+
+
+async def _clusters_waiting(handle: WorkflowHandle, count: int) -> CampaignStatus:
+    deadline = time.monotonic() + 60
+    while len((status := await handle.query(CampaignWorkflow.status)).cluster_approvals) < count:
+        assert time.monotonic() < deadline, f"clusters never waited for approval: {status}"
+        await asyncio.sleep(0.1)
+    return status
+
+
+def _decision(who: str, cluster: str | None, reason: str = "") -> ApprovalDecision:
+    return ApprovalDecision(approver=who, cluster=cluster, reason=reason or None)
+
+
+@pytest.mark.usefixtures("workers")
+async def test_each_cluster_waits_for_its_own_approval_and_a_rejected_one_stays_untouched(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    alpha_before = _untouched(lab, "alpha")
+    handle = await _start_per_cluster(temporal_env, lab, approvals=1)
+    status = await _clusters_waiting(handle, 2)
+    assert status.state is CampaignState.RUNNING
+    assert status.waiting_reason == (
+        "waiting for approval of cluster alpha (0 of 1), cluster bravo (0 of 1)"
+    )
+    assert [(a.cluster, a.state) for a in status.cluster_approvals] == [
+        ("alpha", "waiting"),
+        ("bravo", "waiting"),
+    ]
+    assert status.clusters == []  # no rollout started, so no host touched
+
+    async def refused(decision: ApprovalDecision) -> str:
+        with pytest.raises(WorkflowUpdateFailedError) as error:
+            await handle.execute_update(CampaignWorkflow.approve, decision)
+        return str(error.value.cause)
+
+    assert "approved per cluster: name the cluster (waiting: alpha, bravo)" in await refused(
+        _decision("alice", None)
+    )
+    assert "cluster zulu does not wait for approval" in await refused(_decision("alice", "zulu"))
+    assert "creator cannot approve" in await refused(_decision(CREATOR, "bravo"))
+
+    await handle.execute_update(
+        CampaignWorkflow.reject, _decision("alice", "alpha", "alpha's change window is frozen")
+    )
+    assert "cluster alpha no longer waits for approval" in await refused(_decision("erin", "alpha"))
+    await handle.execute_update(CampaignWorkflow.approve, _decision("erin", "bravo"))
+    result = await handle.result()
+
+    assert result.state is CampaignState.FINISHED_WITH_FAILURES
+    assert result.stop_reason is None
+    alpha, bravo = sorted(result.clusters, key=lambda c: c.cluster)
+    assert alpha.stopped_reason == "rejected by alice: alpha's change window is frozen"
+    assert (alpha.outcomes, len(alpha.not_started)) == ([], len(alpha_before))
+    assert (bravo.stopped_reason, bravo.not_started) == (None, [])
+    assert _untouched(lab, "alpha") == alpha_before
+    assert {truth[0] for truth in _untouched(lab, "bravo").values()} == {BIOS_TARGET}
+    assert not any(truth[2] for truth in _untouched(lab, "bravo").values())
+    needed = [d for kind, d in _events(lab, result.campaign_id) if kind == "approval.needed"]
+    assert len(needed) == 2
+    assert all(
+        d.startswith(
+            f"needs 1 approval(s) from approvers other than the campaign's creator {CREATOR} "
+            "within 1 h before its first host"
+        )
+        for d in needed
+    )
+
+
+@pytest.mark.usefixtures("workers")
+async def test_when_every_cluster_expires_unapproved_the_campaign_ends_aborted(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    before = {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")}
+    handle = await _start_per_cluster(temporal_env, lab, approvals=1, hours=0.001)  # 3.6 s
+    result = await handle.result()
+    expired = "approval expired after 0.001 h with 0 of 1 approvals"
+    assert result.state is CampaignState.ABORTED
+    assert result.stop_reason == f"no cluster approved: alpha: {expired}; bravo: {expired}"
+    assert {c.stopped_reason for c in result.clusters} == {expired}
+    assert {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")} == before
+    status = await handle.query(CampaignWorkflow.status)
+    assert [(a.cluster, a.state) for a in status.cluster_approvals] == [
+        ("alpha", "expired"),
+        ("bravo", "expired"),
+    ]
+
+
+@pytest.mark.usefixtures("workers")
+async def test_an_abort_ends_the_clusters_still_waiting_for_approval_untouched(
+    temporal_env: WorkflowEnvironment, lab: Lab
+) -> None:
+    before = {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")}
+    handle = await _start_per_cluster(temporal_env, lab, approvals=2)
+    await _clusters_waiting(handle, 2)
+    await handle.execute_update(CampaignWorkflow.approve, _decision("erin", "alpha"))
+    await handle.execute_update(CampaignWorkflow.abort, AbortRequest(reason="freeze"))
+    result = await handle.result()
+    assert result.state is CampaignState.ABORTED
+    assert result.stop_reason == "aborted by an operator: freeze"
+    assert all(c.outcomes == [] and c.not_started for c in result.clusters)
+    assert {**_untouched(lab, "alpha"), **_untouched(lab, "bravo")} == before

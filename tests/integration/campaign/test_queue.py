@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, ExitStack
 from datetime import timedelta
@@ -43,15 +44,17 @@ class HostDownAtEntry:
     """Another host of the cluster drops out of vCenter exactly while one host is being
     put into maintenance, once: vCenter's real check then refuses the entry. No timing
     of the test's own could hit that moment reliably, so the real activity is wrapped;
-    the refusal itself is the product's code against vcsim."""
+    the refusal itself is the product's code against vcsim. ``after`` (a host name) makes
+    the entry wait until that host is in maintenance, so the refusal does not depend on
+    which of two hosts started at once got there first."""
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        self.armed: tuple[str, str] | None = None  # (entering host's tag, tag that drops)
+        self.armed: tuple[str, str, str | None] | None = None  # entering, dropping, after
         self.lock = threading.Lock()
 
-    def arm(self, entering: str, dropping: str) -> None:
-        self.armed = (entering, dropping)
+    def arm(self, entering: str, dropping: str, after: str | None = None) -> None:
+        self.armed = (entering, dropping, after)
 
     def wrap(self, real: Callable[[MaintenanceRequest], Evacuation]) -> Callable[..., Any]:
         @activity.defn(name=Vcenter.ENTER_MAINTENANCE)
@@ -64,13 +67,23 @@ class HostDownAtEntry:
                     armed = None
             if armed is None:
                 return real(request)
-            self.lab.vcsim.set_connection(armed[1], "notResponding")
+            _, dropping, after = armed
+            if after is not None:
+                self.wait_in_maintenance(after)
+            self.lab.vcsim.set_connection(dropping, "notResponding")
             try:
                 return real(request)
             finally:
-                self.lab.vcsim.set_connection(armed[1], "connected")
+                self.lab.vcsim.set_connection(dropping, "connected")
 
         return enter_maintenance
+
+    def wait_in_maintenance(self, host: str) -> None:
+        for _ in range(600):
+            if any(host in names for names in self.lab.hosts_in_maintenance().values()):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{host} never entered maintenance")
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +246,31 @@ async def test_a_host_refused_maintenance_mid_flight_goes_back_to_the_queue(
     assert entry.detail is not None
     assert "1 already in maintenance or not connected" in entry.detail, entry.detail
     assert "try 2 of 4" in entry.detail
+
+
+async def test_the_last_host_refused_while_another_runs_is_not_left_behind(
+    temporal_env: WorkflowEnvironment, lab: Lab, host_down: HostDownAtEntry, workers: None
+) -> None:
+    """Both hosts start at once, so the queue is empty when vCenter refuses BLAB002
+    (BLAB001 in maintenance, BLAB003 dropping out): BLAB002 must go again once BLAB001 is
+    back, not end the rollout unstarted."""
+    host_down.arm("BLAB002", "BLAB003", after="esx-bravo-1.lab.test")
+    spec = lab.bios_spec(
+        {"service_tags": ["BLAB001", "BLAB002"]},
+        "2.12.0",
+        policy={**POLICY, "max_concurrent_per_cluster": 2, "global_max_concurrent": 2},
+    )
+    handle = await lab.start_campaign(temporal_env.client, spec, "queue", timedelta(minutes=5))
+    result = await handle.result()
+
+    assert host_down.armed is None, "the refusal was never provoked"
+    (bravo,) = result.clusters
+    assert (bravo.not_started, _outcomes(result)) == (
+        [],
+        {"BLAB001": HostStatus.UPDATED, "BLAB002": HostStatus.UPDATED},
+    ), bravo
+    assert {tag: lab.idrac_state(tag)["firmware"]["bios"] for tag in ("BLAB001", "BLAB002")} == {
+        "BLAB001": "2.12.0",
+        "BLAB002": "2.12.0",
+    }
+    assert lab.hosts_in_maintenance() == {}

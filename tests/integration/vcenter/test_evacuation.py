@@ -171,6 +171,22 @@ def test_drs_off_names_what_cannot_move_before_any_change_and_evacuates_the_rest
     entered = enter_maintenance(vcenter, "drs-off-3.test", FAST)
     assert entered.migrated == {"app-3": "drs-off-1.test"}  # 20 GB free there, 2 on -2
     assert _placement(vcenter, "drs-off")["drs-off-3.test"] == []
+    # Read while -3 is down, as a campaign's queue reads the next host: what only -3's
+    # absence blocks makes a host wait for it, local storage never changes. -3 stands
+    # empty while down, so huge might fit there once it is back: -2 waits too, and its
+    # entry (the check above, on the cluster as it is then) has the last word.
+    waits = preflight_enter(vcenter, "drs-off-1.test", FAST).blockers
+    assert sorted((b.subject, b.transient) for b in waits) == [
+        ("app-1", True),
+        ("app-3", True),
+        ("drs-off", True),  # the policy's one host at a time
+        ("local-db", False),
+    ]
+    waits = preflight_enter(vcenter, "drs-off-2.test", FAST).blockers
+    assert sorted((b.subject, b.transient) for b in waits) == [
+        ("drs-off", True),
+        ("huge", True),
+    ]
 
     exit_maintenance(vcenter, "drs-off-3.test", poll_s=0.1)
     back = return_vms(vcenter, "drs-off-3.test", entered.migrated, timeout_s=60, poll_s=0.1)

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from api.campaign_history import Bar, CampaignHistory
 from api.campaign_live import Observation
 from api.campaign_schemas import LiveStatus
+from api.security import Principal
+from console.render import templates
 from console.timeline import TimelineContext, snapshot
+from domain.roles import Role
 from store.models import Campaign
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -140,3 +143,30 @@ def test_a_campaign_waiting_for_approval_says_how_many_approvals_it_has() -> Non
     data = snapshot(campaign, Observation(live), [], {}, NO_HISTORY, CONTEXT, at(5))
     assert data["campaign"]["status_text"] == "waiting for approval (1 of 2)"
     assert data["hosts"] == []
+
+
+def test_an_approver_sees_approve_and_reject_for_each_cluster_still_waiting() -> None:
+    gates = [
+        {"cluster": "alpha", "state": "waiting", "required": 2, "approved_by": ["erin"]},
+        {"cluster": "bravo", "state": "rejected", "required": 2, "approved_by": []},
+    ]
+    live = LiveStatus(
+        available=True,
+        temporal_status="RUNNING",
+        status={"state": "running", "cluster_approvals": gates},
+        detail=None,
+    )
+    data = snapshot(_campaign(), Observation(live), [], {}, NO_HISTORY, CONTEXT, at(5))
+    assert data["approvals"] == gates
+    template = templates.env.get_template("campaign.html")
+
+    def render(approver: bool) -> str:
+        principal = Principal("frank", Role.VIEWER, "ldap", approver=approver)
+        return template.render(data=data, principal=principal, csrf="c0ffee", may_operate=False)
+
+    html = render(approver=True)
+    assert "Cluster <strong>alpha</strong> waits for approval (1 of 2, approved by erin)" in html
+    assert 'action="/ui/campaigns/7/clusters/alpha/approve"' in html
+    assert 'action="/ui/campaigns/7/clusters/alpha/reject"' in html
+    assert "/clusters/bravo/" not in html  # decided: nothing left to approve
+    assert "/clusters/alpha/" not in render(approver=False)
