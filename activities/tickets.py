@@ -19,6 +19,7 @@ from domain.tickets import (
     TicketAction,
     closing_fields,
     correlation_id,
+    legacy_correlation_id,
     note_fields,
     opening_fields,
     ticket_action,
@@ -26,6 +27,7 @@ from domain.tickets import (
 from integrations.notify.http import HttpOptions
 from integrations.notify.servicenow import ServiceNowClient
 from store import change_tickets
+from store.installation import installation_id
 from store.notify_outbox import Outbound
 
 
@@ -42,10 +44,15 @@ def send_ticket(resources: Resources, outbound: Outbound, options: HttpOptions) 
         ticket = change_tickets.claim(session, outbound.channel_id, campaign_id)
         sys_id = ticket.sys_id
         if sys_id is None:
-            found = servicenow.find(correlation_id(campaign_id))
+            installation = installation_id(session)
+            found = servicenow.find(correlation_id(campaign_id, installation))
+            if found is None and ticket.legacy_correlation:
+                # Claimed before migration 0016: its create may have reached ServiceNow
+                # under the correlation id that carried no installation id.
+                found = servicenow.find(legacy_correlation_id(campaign_id))
             if found is None and action is TicketAction.CLOSE:
                 return  # never opened (planning failed, rejected): nothing to close
-            found = found or servicenow.create(opening_fields(campaign_id))
+            found = found or servicenow.create(opening_fields(campaign_id, installation))
             change_tickets.opened(session, ticket, found.sys_id, found.number)
             sys_id = found.sys_id
         else:
