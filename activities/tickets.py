@@ -11,6 +11,7 @@ names the event's key, so a reader tells the two apart).
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from activities.resources import Resources
@@ -24,6 +25,7 @@ from domain.tickets import (
     opening_fields,
     ticket_action,
 )
+from integrations.notify.errors import DeliveryError
 from integrations.notify.http import HttpOptions
 from integrations.notify.servicenow import ServiceNowClient
 from store import change_tickets
@@ -36,7 +38,16 @@ def send_ticket(resources: Resources, outbound: Outbound, options: HttpOptions) 
     action = ticket_action(event)
     if action is None or campaign_id is None:
         return  # nothing for a change request: delivered by doing nothing
-    config = ServiceNowConfig.model_validate(outbound.config)
+    try:
+        config = ServiceNowConfig.model_validate(outbound.config)
+    except ValidationError:
+        # Stored before instance_url had to be https (or otherwise no longer valid): the
+        # secret is not sent, and retrying cannot help until an admin fixes the channel.
+        raise DeliveryError(
+            "the channel's config is no longer valid (instance_url must be https, http only "
+            "for a loopback address): change the channel",
+            retryable=False,
+        ) from None
     with (
         ServiceNowClient(config, outbound.secret or "", options) as servicenow,
         Session(resources.engine) as session,

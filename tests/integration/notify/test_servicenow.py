@@ -185,3 +185,24 @@ async def test_a_ticket_claimed_before_0016_finds_its_request_by_the_old_id(
     assert list(instance.records) == [earlier["sys_id"]]
     assert ticket(resources, campaign).number == earlier["number"]
     assert len(instance.notes[earlier["sys_id"]]) == 1
+
+
+async def test_a_channel_stored_with_a_clear_text_instance_sends_nothing(
+    publish: Publisher, resources: Resources, store: Store, instance: Instance
+) -> None:
+    """A channel saved before instance_url had to be https: the password is not sent in
+    clear text; the delivery fails at once saying what to change."""
+    campaign = store.campaign()
+    config = {"instance_url": "http://sn.example.invalid", "username": USER}
+    channel = store.channel(f"clear-{campaign}", ChannelKind.SERVICENOW, config, PASSWORD)
+    store.rule(channel, campaign_id=campaign)
+    started = event(EventKind.CAMPAIGN_STARTED, campaign)
+
+    result = await publish.publish(started)
+
+    assert (result.sent, result.failed) == (0, 1)
+    [delivery] = deliveries(resources, started.key)
+    assert delivery.attempts == 1 and delivery.last_error is not None
+    assert "instance_url must be https" in delivery.last_error
+    assert PASSWORD not in delivery.last_error
+    assert instance.requests == []
