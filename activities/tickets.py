@@ -11,6 +11,7 @@ names the event's key, so a reader tells the two apart).
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from activities.resources import Resources
@@ -19,13 +20,16 @@ from domain.tickets import (
     TicketAction,
     closing_fields,
     correlation_id,
+    legacy_correlation_id,
     note_fields,
     opening_fields,
     ticket_action,
 )
+from integrations.notify.errors import DeliveryError
 from integrations.notify.http import HttpOptions
 from integrations.notify.servicenow import ServiceNowClient
 from store import change_tickets
+from store.installation import installation_id
 from store.notify_outbox import Outbound
 
 
@@ -34,7 +38,16 @@ def send_ticket(resources: Resources, outbound: Outbound, options: HttpOptions) 
     action = ticket_action(event)
     if action is None or campaign_id is None:
         return  # nothing for a change request: delivered by doing nothing
-    config = ServiceNowConfig.model_validate(outbound.config)
+    try:
+        config = ServiceNowConfig.model_validate(outbound.config)
+    except ValidationError:
+        # Stored before instance_url had to be https (or otherwise no longer valid): the
+        # secret is not sent, and retrying cannot help until an admin fixes the channel.
+        raise DeliveryError(
+            "the channel's config is no longer valid (instance_url must be https, http only "
+            "for a loopback address): change the channel",
+            retryable=False,
+        ) from None
     with (
         ServiceNowClient(config, outbound.secret or "", options) as servicenow,
         Session(resources.engine) as session,
@@ -42,10 +55,15 @@ def send_ticket(resources: Resources, outbound: Outbound, options: HttpOptions) 
         ticket = change_tickets.claim(session, outbound.channel_id, campaign_id)
         sys_id = ticket.sys_id
         if sys_id is None:
-            found = servicenow.find(correlation_id(campaign_id))
+            installation = installation_id(session)
+            found = servicenow.find(correlation_id(campaign_id, installation))
+            if found is None and ticket.legacy_correlation:
+                # Claimed before migration 0016: its create may have reached ServiceNow
+                # under the correlation id that carried no installation id.
+                found = servicenow.find(legacy_correlation_id(campaign_id))
             if found is None and action is TicketAction.CLOSE:
                 return  # never opened (planning failed, rejected): nothing to close
-            found = found or servicenow.create(opening_fields(campaign_id))
+            found = found or servicenow.create(opening_fields(campaign_id, installation))
             change_tickets.opened(session, ticket, found.sys_id, found.number)
             sys_id = found.sys_id
         else:

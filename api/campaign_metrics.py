@@ -8,7 +8,9 @@ audit trail, where the runbook records each entry and exit once per host and cam
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -30,9 +32,29 @@ HELD = "held"
 MAINTENANCE_BUCKETS_S = (300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600)
 
 
+@dataclass
+class _Maintenance:
+    """The maintenance histogram so far, and the audit seq it has read up to: each scrape
+    reads only the exits written since (the audit log only grows, and seq orders it)."""
+
+    upto_seq: int = 0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(MAINTENANCE_BUCKETS_S))
+    count: int = 0
+    total_s: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        for index, bound in enumerate(MAINTENANCE_BUCKETS_S):
+            if seconds <= bound:
+                self.buckets[index] += 1
+        self.count += 1
+        self.total_s += seconds
+
+
 class CampaignCollector(Collector):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._maintenance = _Maintenance()
+        self._maintenance_lock = threading.Lock()  # scrapes may overlap
 
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
@@ -50,7 +72,7 @@ class CampaignCollector(Collector):
                 )
             ).one()
             held = session.exec(select(func.count()).where(_latest_is_held())).one()
-            in_maintenance = _maintenance_seconds(session)
+            in_maintenance = self._maintenance_so_far(session)
         by_status = GaugeMetricFamily(
             "idrac_orch_campaigns", "Campaigns by their own status.", labels=["status"]
         )
@@ -76,36 +98,49 @@ class CampaignCollector(Collector):
             "Hosts whose latest runbook left them held in maintenance for a human.",
             value=held,
         )
-        yield _histogram(
+        buckets = [
+            (str(float(b)), n)
+            for b, n in zip(MAINTENANCE_BUCKETS_S, in_maintenance.buckets, strict=True)
+        ]
+        yield HistogramMetricFamily(
             "idrac_orch_host_maintenance_seconds",
             "Time hosts spent in vCenter maintenance mode during a campaign, entry to exit "
             "(from the audit trail; hosts still in maintenance are not counted yet).",
-            in_maintenance,
-            MAINTENANCE_BUCKETS_S,
+            buckets=[*buckets, ("+Inf", in_maintenance.count)],
+            sum_value=in_maintenance.total_s,
         )
 
+    def _maintenance_so_far(self, session: Session) -> _Maintenance:
+        """The histogram with the exits audited since the last scrape added. Each scrape
+        reads the exits after the last seq it saw, up to the head it read first, each
+        joined to its entry through the (action, target) index: the first scrape of a
+        process reads the whole history once, later ones only what is new (it used to
+        self-join the whole audit log on every scrape)."""
+        with self._maintenance_lock:
+            now = self._maintenance
+            head = session.exec(select(func.max(AuditEvent.seq))).one() or 0
+            if head > now.upto_seq:
+                for seconds in _maintenance_seconds(session, now.upto_seq, head):
+                    now.add(seconds)
+                now.upto_seq = head
+            return _Maintenance(now.upto_seq, list(now.buckets), now.count, now.total_s)
 
-def _maintenance_seconds(session: Session) -> list[float]:
-    """Per host and campaign, exit minus entry of maintenance mode, as audited."""
+
+def _maintenance_seconds(session: Session, after_seq: int, upto_seq: int) -> list[float]:
+    """Exit minus entry of maintenance mode, as audited, per host and campaign whose exit
+    has a seq in (after_seq, upto_seq]: the entry was audited before it."""
     enter, leave = aliased(AuditEvent), aliased(AuditEvent)
     pairs = session.exec(
         select(enter.occurred_at, leave.occurred_at)
-        .join(leave, (leave.target == enter.target) & (leave.action == MAINTENANCE_EXIT))
-        .where(enter.action == MAINTENANCE_ENTER, col(enter.target).startswith("campaign:"))
+        .join(enter, (enter.action == MAINTENANCE_ENTER) & (enter.target == leave.target))
+        .where(
+            leave.action == MAINTENANCE_EXIT,
+            col(leave.seq) > after_seq,
+            col(leave.seq) <= upto_seq,
+            col(leave.target).startswith("campaign:"),
+        )
     ).all()
     return [(left - entered).total_seconds() for entered, left in pairs]
-
-
-def _histogram(
-    name: str, documentation: str, values: list[float], bounds: tuple[int, ...]
-) -> HistogramMetricFamily:
-    buckets = [(str(float(b)), sum(1 for v in values if v <= b)) for b in bounds]
-    return HistogramMetricFamily(
-        name,
-        documentation,
-        buckets=[*buckets, ("+Inf", len(values))],
-        sum_value=sum(values),
-    )
 
 
 def _latest_is_held() -> ColumnElement[bool]:

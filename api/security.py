@@ -17,6 +17,7 @@ import anyio
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from api.deps import StateDep
@@ -44,6 +45,8 @@ class Principal:
     minted_by: str | None = None
     # When the credential stops working: a long-lived response (an event stream) ends then.
     expires_at: datetime | None = field(default=None, compare=False)
+    # The api_tokens row an API token principal came from: long-lived responses re-read it.
+    token_id: int | None = field(default=None, compare=False)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -129,6 +132,7 @@ def _from_api_token(token: str, session: Session, now: datetime) -> Principal | 
         approver=row.approver,
         minted_by=row.created_by,
         expires_at=expires_at,
+        token_id=row.id,
     )
 
 
@@ -164,6 +168,27 @@ async def current_principal(
 def _lookup_api_token(state: AppState, token: str, now: datetime) -> Principal | None:
     with Session(state.engine) as session:
         return _from_api_token(token, session, now)
+
+
+def still_valid(principal: Principal, engine: Engine, role: Role, now: datetime) -> bool:
+    """Whether the credential behind ``principal`` still grants ``role``, for a long-lived
+    response (an event stream) that authenticated once. An API token is re-read from the
+    database: revoked, expired, deleted or no longer of a sufficient role ends it. A login
+    token (LDAP, break-glass) is stateless and signed, with a lifetime it always carries:
+    its expiry is its only check, as on every request."""
+    if principal.expires_at is not None and now >= principal.expires_at:
+        return False
+    if principal.via != "api-token":
+        return principal.role.includes(role)
+    if principal.token_id is None:
+        return False
+    with Session(engine) as session:
+        row = session.get(ApiToken, principal.token_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        if row.expires_at is not None and _aware(row.expires_at) <= now:
+            return False
+        return Role(row.role).includes(role)
 
 
 def check_role(principal: Principal, role: Role) -> Principal:

@@ -3,6 +3,7 @@ and read back by the activity that sends. The secret itself is never part of the
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
@@ -19,6 +20,31 @@ def _no_credentials(url: HttpUrl) -> HttpUrl:
 
 
 PlainUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
+
+
+def _loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _https_unless_loopback(url: HttpUrl) -> HttpUrl:
+    if url.scheme != "https" and not _loopback(url.host):
+        raise ValueError(
+            "must be https (the password or bearer token goes with every request); "
+            "http only for a loopback address (127.0.0.0/8, ::1, localhost), such as a "
+            "local test instance"
+        )
+    return url
+
+
+# Carries the channel's secret on every request: TLS unless it never leaves the machine.
+SecretBearingUrl = Annotated[PlainUrl, AfterValidator(_https_unless_loopback)]
 
 
 class _Config(BaseModel):
@@ -45,9 +71,10 @@ class EmailConfig(_Config):
 
 class ServiceNowConfig(_Config):
     """A ServiceNow instance's Table API. With ``username``, the secret is the password
-    (basic auth); without, it is an OAuth bearer token."""
+    (basic auth); without, it is an OAuth bearer token. https only (http is refused but for
+    a loopback address, where a local test instance listens)."""
 
-    instance_url: PlainUrl = Field(examples=["https://example.service-now.com"])
+    instance_url: SecretBearingUrl = Field(examples=["https://example.service-now.com"])
     username: str | None = Field(default=None, max_length=255, examples=["idrac-orch"])
 
 

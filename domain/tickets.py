@@ -44,12 +44,20 @@ def ticket_action(event: NotificationEvent) -> TicketAction | None:
     return TicketAction.NOTE
 
 
-def correlation_id(campaign_id: int) -> str:
-    """What finds the campaign's change request again (after a crash, from another run)."""
+def correlation_id(campaign_id: int, installation: str) -> str:
+    """What finds the campaign's change request again (after a crash, from another run).
+    The installation id (store/installation.py) keeps two installations, or one rebuilt
+    from an empty database, apart on one ServiceNow instance: campaign ids repeat."""
+    return f"idrac-orch-{installation}-campaign-{campaign_id}"
+
+
+def legacy_correlation_id(campaign_id: int) -> str:
+    """The correlation id before migration 0016, without the installation: looked up only
+    for a ticket claimed before it that never stored its request's sys_id."""
     return f"idrac-orch-campaign-{campaign_id}"
 
 
-def opening_fields(campaign_id: int) -> dict[str, str]:
+def opening_fields(campaign_id: int, installation: str) -> dict[str, str]:
     return {
         "short_description": f"iDRAC firmware campaign {campaign_id}"[:SHORT_DESCRIPTION_MAX],
         "description": (
@@ -58,7 +66,7 @@ def opening_fields(campaign_id: int) -> dict[str, str]:
             "A work note follows every host's outcome; the request is closed with the result."
         ),
         "type": "normal",
-        "correlation_id": correlation_id(campaign_id),
+        "correlation_id": correlation_id(campaign_id, installation),
         "correlation_display": "idrac-orch",
     }
 

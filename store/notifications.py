@@ -99,6 +99,9 @@ class ChangeTicket(SQLModel, table=True):
     campaign_id: int = Field(index=True)
     sys_id: str | None = Field(default=None, max_length=32)
     number: str | None = Field(default=None, max_length=40)
+    # Claimed before migration 0016: a request without a stored sys_id may exist under the
+    # old correlation id, which carried no installation id (domain/tickets.py).
+    legacy_correlation: bool = Field(default=False)
     closed_at: datetime | None = _ts(default=None, nullable=True)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)

@@ -86,6 +86,17 @@ class AuditForwarder:
                         retry_in_s=wait,
                         fixable_by_waiting=getattr(exc, "retryable", True),
                     )
+                except Exception as exc:
+                    # A bug or an error nobody foresaw: leaving would end run_workers and
+                    # with it every task queue's worker. Only the type is logged (its text
+                    # may hold anything), the connection is dropped, and the round retried.
+                    self.sender.close()
+                    wait = min(max(wait * 2, interval), MAX_BACKOFF_S)
+                    log.error(
+                        "audit forwarding failed unexpectedly",
+                        error_type=type(exc).__name__,
+                        retry_in_s=wait,
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=wait)
         finally:

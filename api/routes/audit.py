@@ -11,6 +11,7 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
@@ -22,7 +23,8 @@ from api.campaign_status import FINAL
 from api.crud import ERRORS, Limit, Offset, Page, UtcInstant, paginate, text_filter
 from api.csv_export import cell as _cell
 from api.deps import SessionDep, StateDep
-from api.security import Admin, Viewer
+from api.security import Admin, Viewer, still_valid
+from domain.roles import Role
 from store.audit_forwarding import status as forwarding_status
 from store.models import AuditEvent
 
@@ -136,6 +138,12 @@ def export_audit(state: StateDep, _: Viewer, where: Filters) -> StreamingRespons
 
 STREAM_POLL_S = 1.0
 STREAM_BATCH = 500
+# Every this many polls the stream re-checks its caller's credential (a revoked API token
+# ends it within about this many seconds while caught up).
+STREAM_RECHECK_POLLS = 5
+# audit_events.seq is an INTEGER column (0002): a larger cursor would fail inside the query,
+# after the 200 and its headers went out, so it is refused before (422).
+MAX_SEQ = 2**31 - 1
 
 
 def _after(engine: Engine, where: AuditFilters, after: int) -> list[AuditOut]:
@@ -162,12 +170,13 @@ async def stream_audit(
     principal: Viewer,
     where: Filters,
     after: Annotated[
-        int, Query(ge=0, description="Start after this seq (0: from the first entry)")
+        int,
+        Query(ge=0, le=MAX_SEQ, description="Start after this seq (0: from the first entry)"),
     ] = 0,
     last_event_id: Annotated[
         str | None,
         Header(
-            pattern=r"^\d{1,18}$",
+            pattern=r"^\d{1,10}$",
             description="Sent by a reconnecting EventSource; wins over `after`",
         ),
     ] = None,
@@ -177,11 +186,31 @@ async def stream_audit(
 ) -> StreamingResponse:
     """The audit log as server-sent events, resumable from any seq, with keepalive comments
     while nothing happens (entries are polled from the store every second). The stream ends
-    when the caller's token expires: it reconnects with a fresh one and Last-Event-ID."""
+    when the caller's token expires, and, checked every few polls, when its API token is
+    revoked or no longer grants viewer: the caller reconnects with a valid token and
+    Last-Event-ID."""
     cursor = int(last_event_id) if last_event_id is not None else after
+    if cursor > MAX_SEQ:  # only a Last-Event-ID can get here: the query bounds `after`
+        raise RequestValidationError(
+            [
+                {
+                    "type": "less_than_equal",
+                    "loc": ("header", "last-event-id"),
+                    "msg": f"Input should be less than or equal to {MAX_SEQ}",
+                }
+            ]
+        )
+    polls = 0
 
     async def poll() -> tuple[list[str], sse.Next]:
-        nonlocal cursor
+        nonlocal cursor, polls
+        polls += 1
+        if polls % STREAM_RECHECK_POLLS == 0:
+            valid = await anyio.to_thread.run_sync(
+                still_valid, principal, state.engine, Role.VIEWER, datetime.now(UTC)
+            )
+            if not valid:
+                return [], "done"
         entries = await anyio.to_thread.run_sync(_after, state.engine, where, cursor)
         if entries:
             cursor = entries[-1].seq

@@ -2,7 +2,8 @@
 a per-host time limit, with the scanner's per-slot HTTP clients and basic auth (no session
 to leak). Five requests per host, one after the other on one connection: the service root,
 the system ($expand), the firmware inventory ($expand: the firmware takes two of the five),
-Thermal and Power. The system names the machine (service tag, SystemID): where another
+Thermal and Power (and the manager, where a system lacks Oem.Dell.DellSystem: a Dell?).
+The system names the machine (service tag, SystemID): where another
 machine answers than the server expected, nothing more is read from it and the reading
 says so. An iDRAC that does not answer becomes a reading that says why; the others go on.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -53,10 +55,13 @@ async def read_one(
     try:
         async with asyncio.timeout(options.address_timeout_s):
             system = await client.system()
+            # Dell as identity() decides (onboarding stored the tag that way): DellSystem, or
+            # failing it (a firmware that leaves it out) the manager's DellLCService link.
             dell = isinstance(dig(system, "Oem", "Dell", "DellSystem"), dict)
+            dell = dell or await client.is_dell()
             found = service_tag(system, dell) or None
             identity = {"service_tag": found, "system_id": system_id_text(dell_system_id(system))}
-            wrong = mismatch(target.service_tag, found)
+            wrong = _mismatch(target.service_tag, found, system)
             if wrong is not None:
                 return HostReading(
                     server_id=target.server_id,
@@ -84,6 +89,15 @@ async def read_one(
         firmware=firmware,
         **identity,
     )
+
+
+def _mismatch(expected: str | None, found: str | None, system: dict[str, Any]) -> str | None:
+    """Another machine answers only if neither its SKU (a Dell's service tag) nor its
+    SerialNumber (another vendor's identity; a Dell's board serial) is the expected tag."""
+    for named in (system.get("SKU"), system.get("SerialNumber")):
+        if named and mismatch(expected, str(named)) is None:
+            return None
+    return mismatch(expected, found)
 
 
 async def sweep(

@@ -8,7 +8,7 @@ kernel. Before each send the connection is checked for a close from the receiver
 
 from __future__ import annotations
 
-import select
+import selectors
 import socket
 import ssl
 from collections.abc import Sequence
@@ -89,9 +89,12 @@ class SyslogSender:
 def _closed_by_peer(sock: socket.socket) -> bool:
     """A syslog receiver never sends data: a readable socket means EOF or reset (TLS may
     also deliver a session ticket, which the non-blocking read consumes)."""
-    readable, _, _ = select.select([sock], [], [], 0)
-    if not readable:
-        return False
+    # A selector, not select.select: that raises ValueError for descriptors >= 1024, which a
+    # worker process with many connections open reaches.
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        if not selector.select(0):
+            return False
     timeout = sock.gettimeout()
     sock.setblocking(False)
     try:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from api.routes.audit import MAX_SEQ, STREAM_POLL_S, STREAM_RECHECK_POLLS
 from api.security import Principal, issue_login_token, signing_key
 from domain.roles import Role
 from tests.integration.api.conftest import Api
@@ -89,6 +90,65 @@ def test_the_stream_ends_when_the_token_expires(api: Api) -> None:
         response = viewer.get("/audit/stream", params={"action": "no-such-action"})
     assert response.status_code == 200
     assert time.monotonic() - started < 15
+
+
+def test_the_stream_ends_when_its_api_token_is_revoked(api: Api, tokens: dict[str, str]) -> None:
+    """A never-expiring API token was checked once at connect: its revocation must end an
+    open stream within a few polls, not keep it open for ever."""
+    with api.client(tokens["admin"]) as admin:
+        created = admin.post("/auth/tokens", json={"name": "siem-tail", "role": "viewer"})
+        assert created.status_code == 201
+        token, token_id = created.json()["token"], created.json()["id"]
+        head = _head(admin)
+        params = {"after": str(head), "action": "create_datacenter"}
+        with (
+            api.client(token) as viewer,
+            viewer.stream("GET", "/audit/stream", params=params) as stream,
+        ):
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            # Past a re-check the valid token keeps the stream open: a new entry arrives.
+            time.sleep((STREAM_RECHECK_POLLS + 1) * STREAM_POLL_S)
+            name = f"revoke-{uuid.uuid4().hex[:6]}"
+            admin.post("/datacenters", json={"name": name, "timezone": "UTC"})
+            seq, _, data = next(events(lines))
+            assert seq > head and data["action"] == "create_datacenter"
+            assert admin.delete(f"/auth/tokens/{token_id}").status_code == 204
+            revoked = time.monotonic()
+            rest = list(lines)  # returns once the server ends the response
+            ended_after = time.monotonic() - revoked
+    assert [line for line in rest if line and not line.startswith(":")] == []
+    # At most one re-check period of polls (plus the slack of a loaded machine).
+    assert ended_after < (STREAM_RECHECK_POLLS + 3) * STREAM_POLL_S, ended_after
+    with api.client(token) as revoked_client:
+        assert revoked_client.get("/audit/stream").status_code == 401
+
+
+def test_a_cursor_beyond_the_seq_column_is_422_naming_it(api: Api, tokens: dict[str, str]) -> None:
+    """Was a 200 whose body broke inside the database call (seq is an INTEGER column)."""
+    with api.client(tokens["viewer"]) as viewer:
+        for after in (str(10**30), str(2**63), str(MAX_SEQ + 1)):
+            response = viewer.get("/audit/stream", params={"after": after, "follow": "false"})
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"][0]["loc"] == ["query", "after"]
+            assert after not in response.text  # errors do not echo the submitted value
+        resumed = viewer.get(
+            "/audit/stream",
+            params={"follow": "false"},
+            headers={"Last-Event-ID": str(MAX_SEQ + 1)},
+        )
+        assert resumed.status_code == 422, resumed.text
+        assert resumed.json()["detail"][0]["loc"] == ["header", "last-event-id"]
+        # The largest cursor is still a stream (empty: nothing comes after it).
+        last = viewer.get("/audit/stream", params={"after": str(MAX_SEQ), "follow": "false"})
+        assert last.status_code == 200
+        assert list(events(iter(last.text.split("\n")))) == []
+        resumed = viewer.get(
+            "/audit/stream",
+            params={"follow": "false", "action": "no-such-action"},
+            headers={"Last-Event-ID": str(MAX_SEQ)},
+        )
+        assert resumed.status_code == 200
 
 
 def test_forwarding_status_for_admins(api: Api, tokens: dict[str, str]) -> None:

@@ -11,17 +11,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlmodel import Session
+from sqlalchemy import event, func, text
+from sqlmodel import Session, select
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit_trail import ACTOR, MAINTENANCE_ENTER, MAINTENANCE_EXIT
 from activities.campaign_store import CampaignStoreActivities
 from activities.resources import Resources
+from api.campaign_metrics import CampaignCollector
 from domain.campaign_spec import CampaignSpec
 from domain.runbook import HostOutcome, HostStatus
 from domain.wait_reasons import WaitCategory
 from store.audit import AuditRecord, append
-from store.models import Campaign
+from store.models import AuditEvent, Campaign
 from tests.integration.api.conftest import Api
 
 DASHBOARD = Path(__file__).parents[3] / "deploy" / "grafana" / "idrac-orch.json"
@@ -127,6 +129,77 @@ def test_time_in_maintenance_from_the_audit_trail(api: Api, admin: httpx.Client)
     assert delta(f"{histogram}_sum{{}}") == 40 * 60
     assert delta(f'{histogram}_bucket{{le="1800.0"}}') == 0
     assert delta(f'{histogram}_bucket{{le="2700.0"}}') == 1
+
+
+def _histogram(collector: CampaignCollector) -> tuple[float, float]:
+    [family] = [m for m in collector.collect() if m.name == "idrac_orch_host_maintenance_seconds"]
+    samples = {s.name: s.value for s in family.samples}
+    return samples["idrac_orch_host_maintenance_seconds_count"], samples[
+        "idrac_orch_host_maintenance_seconds_sum"
+    ]
+
+
+def test_a_scrape_reads_only_the_maintenance_exits_audited_since_the_last(
+    api: Api, admin: httpx.Client
+) -> None:
+    """Every scrape used to self-join the whole audit log. Now the first scrape of a
+    process reads it once; later ones only the exits after the seq they read up to, and
+    none at all while nothing was audited; the counts stay cumulative, never counted twice."""
+    resources = Resources.from_settings(api.settings)
+    pair_queries: list[dict[str, object]] = []
+
+    def seen(_c: object, _cur: object, statement: str, params: object, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT") and " JOIN audit_events " in statement:
+            assert isinstance(params, dict)
+            pair_queries.append(dict(params))
+
+    event.listen(resources.engine, "before_cursor_execute", seen)
+    try:
+        collector = CampaignCollector(resources.engine)
+        count, total = _histogram(collector)  # the whole history, once
+        head = _audit_head(resources)
+        pair_queries.clear()
+        assert _histogram(collector) == (count, total)  # nothing new: no pair query
+        assert pair_queries == []
+        tag = _server(admin)  # audited, but not a maintenance exit
+        with Session(resources.engine) as session:
+            campaign_id = _campaign(session, tag, "running")
+        entered = datetime(2026, 12, 5, 23, 0, tzinfo=UTC)
+        target = f"campaign:{campaign_id}/host:{tag}"
+        for action, at in ((MAINTENANCE_ENTER, entered), (MAINTENANCE_EXIT, entered)):
+            append(resources.engine, AuditRecord(ACTOR, action, target, "success"), at=at)
+        append(
+            resources.engine,
+            AuditRecord(ACTOR, MAINTENANCE_EXIT, target, "success"),
+            at=entered + timedelta(minutes=25),
+        )  # a retried exit: a second pair, as the full self-join counted it
+        after = _audit_head(resources)
+        assert _histogram(collector) == (count + 2, total + 25 * 60)
+        assert len(pair_queries) == 1
+        bounds = {v for v in pair_queries[0].values() if isinstance(v, int)}
+        assert {head, after} <= bounds  # (head, after]: only what was audited since
+        assert _histogram(collector) == (count + 2, total + 25 * 60)  # not counted twice
+    finally:
+        event.remove(resources.engine, "before_cursor_execute", seen)
+        resources.engine.dispose()
+
+
+def _audit_head(resources: Resources) -> int:
+    with Session(resources.engine) as session:
+        return session.exec(select(func.max(AuditEvent.seq))).one() or 0
+
+
+def test_the_exit_entry_pairing_uses_the_action_target_index(api: Api) -> None:
+    """Migration 0016's index (action, target): each exit finds its entry through it."""
+    resources = Resources.from_settings(api.settings)
+    try:
+        with resources.engine.connect() as connection:
+            indexes = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_events'")
+            ).scalars()
+            assert any("(action, target)" in definition for definition in indexes)
+    finally:
+        resources.engine.dispose()
 
 
 def test_every_wait_category_is_served(api: Api) -> None:

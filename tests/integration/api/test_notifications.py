@@ -112,6 +112,19 @@ def test_a_servicenow_channel_shows_its_instance_and_user_never_its_password(
             {k: v for k, v in _servicenow().items() if k != "secret"},
             ["body", "servicenow", "secret"],
         ),
+        # The password or bearer token goes with every request: never in clear text.
+        (
+            _servicenow(url="http://example.service-now.com"),
+            ["body", "servicenow", "config", "instance_url"],
+        ),
+        (
+            _servicenow(url="http://10.0.0.5:8080"),
+            ["body", "servicenow", "config", "instance_url"],
+        ),
+        (
+            _servicenow(url="http://localhost.example.com"),
+            ["body", "servicenow", "config", "instance_url"],
+        ),
         ({**_webhook(), "secret": None}, ["body", "webhook", "secret"]),
         ({k: v for k, v in _webhook().items() if k != "secret"}, ["body", "webhook", "secret"]),
         (_webhook(url="ftp://127.0.0.1/x"), ["body", "webhook", "config", "url"]),
@@ -152,6 +165,22 @@ def test_a_bad_change_is_a_422_naming_the_field(admin: httpx.Client) -> None:
     assert changed.status_code == 200 and changed.json()["config"] == {
         "url": "https://127.0.0.1:8443/x"
     }
+
+
+def test_a_servicenow_instance_is_https_but_on_loopback(admin: httpx.Client) -> None:
+    """Basic auth or a bearer token on every request: http only where it never leaves the
+    machine (the local ServiceNow simulator the notify tests use listens on 127.0.0.1)."""
+    refused = admin.post("/notifications/channels", json=_servicenow(url="http://sn.example"))
+    assert _loc(refused) == [["body", "servicenow", "config", "instance_url"]]
+    assert "https" in refused.json()["detail"][0]["msg"]
+    for url in ("http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:8080"):
+        created = admin.post("/notifications/channels", json=_servicenow(url=url))
+        assert created.status_code == 201, (url, created.text)
+    path = f"/notifications/channels/{created.json()['id']}"
+    moved = admin.patch(path, json={"config": {"instance_url": "http://sn.example"}})
+    assert _loc(moved) == [["body", "config", "instance_url"]]
+    moved = admin.patch(path, json={"config": {"instance_url": "https://sn.example"}})
+    assert moved.status_code == 200, moved.text
 
 
 def test_rules_name_bad_fields_and_keep_their_channel(admin: httpx.Client) -> None:

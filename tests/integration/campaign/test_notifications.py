@@ -23,6 +23,7 @@ from domain.notifications import ChannelKind, DeliveryStatus, EventKind
 from domain.runbook import CampaignResult, CampaignState, HostOutcome, HostStatus
 from domain.tickets import correlation_id
 from simulators.servicenow import Instance, servicenow
+from store.installation import installation_id
 from store.notifications import NotificationChannel, NotificationDelivery, NotificationRule
 from store.notify_outbox import seal_channel_secret
 from tests.integration.campaign.lab import BIOS_TARGET, Lab
@@ -55,9 +56,11 @@ class Receivers:
     def kinds(self, campaign_id: int) -> list[str]:
         return [event["kind"] for event in self.events(campaign_id)]
 
-    def change_request(self, campaign_id: int) -> tuple[dict[str, str], list[str]]:
+    def change_request(self, lab: Lab, campaign_id: int) -> tuple[dict[str, str], list[str]]:
         """The campaign's one change request and its work notes."""
-        [record] = self.tickets.find(correlation_id=correlation_id(campaign_id))
+        with Session(lab.resources.engine) as session:
+            installation = installation_id(session)
+        [record] = self.tickets.find(correlation_id=correlation_id(campaign_id, installation))
         return record, self.tickets.notes[record["sys_id"]]
 
 
@@ -170,7 +173,7 @@ async def test_a_held_host_reaches_the_webhook_and_the_mailbox_once(
 
     # One change request (the 503s retried, not repeated), a work note per host with its
     # real outcome, closed as unsuccessful.
-    record, notes = receivers.change_request(campaign_id)
+    record, notes = receivers.change_request(lab, campaign_id)
     finished = [n for n in notes if n.startswith("event: host.finished")]
     assert len(finished) == len(outcomes) and len(notes) == len(outcomes) + 1  # + host.held
     for outcome in outcomes:
@@ -207,7 +210,7 @@ async def test_pause_and_resume_are_announced_and_the_end_too(
     assert kinds.index("campaign.paused") < kinds.index("campaign.resumed")
     assert kinds.index("campaign.planned") < kinds.index("campaign.started")
     assert kinds[-1] == "campaign.completed"
-    record, notes = receivers.change_request(result.campaign_id)
+    record, notes = receivers.change_request(lab, result.campaign_id)
     assert record["close_code"] == "successful"
     assert len(notes) == len(kinds) - 3  # all but planned, started and the close
 

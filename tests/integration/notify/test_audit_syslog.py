@@ -4,14 +4,17 @@ and a forwarder killed with SIGKILL mid-batch losing nothing when it comes back.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import resource
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -273,3 +276,87 @@ def test_killed_mid_batch_loses_nothing(database: tuple[str, Engine]) -> None:
     assert killed == list(range(1, len(killed) + 1))  # a prefix of the batch, in order
     assert 50 <= len(killed) < total
     assert resumed == list(range(1, total + 1))  # the whole batch again: nothing lost
+
+
+class _FailsFirst:
+    """The sender's ``send`` raising an error none of the handled kinds (DeliveryError,
+    SQLAlchemyError) before it works: a stand-in for a bug or an error nobody foresaw,
+    which no real receiver or database can be made to produce on purpose."""
+
+    def __init__(self, send: Callable[[Sequence[bytes]], None], failures: int) -> None:
+        self.send, self.failures, self.calls = send, failures, 0
+
+    def __call__(self, frames: Sequence[bytes]) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(f"injected fault {self.calls} {SECRET_LOOKING}")
+        self.send(frames)
+
+
+SECRET_LOOKING = "pw=forwarder-Fault-Text-8841"
+
+
+async def test_an_unexpected_error_does_not_stop_the_forwarder(
+    database: tuple[str, Engine],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """It used to leave run() and with it the worker process's every task queue."""
+    url, engine = database
+    write(engine, 10)
+    with syslog_receiver() as receiver:
+        settings = settings_for(url, receiver, audit_syslog_interval_s=0.05)
+        forward = forwarder(engine, settings)
+        fault = _FailsFirst(forward.sender.send, failures=2)
+        forward.sender.send = fault  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        running = asyncio.create_task(forward.run(stop))
+        try:
+            deadline = time.monotonic() + 30
+            while status(engine).cursor_seq < 10:
+                assert not running.done(), "the forwarder stopped"
+                assert time.monotonic() < deadline, "nothing delivered after the faults"
+                await asyncio.sleep(0.05)
+            write(engine, 3, start=10)  # and it goes on with new entries
+            while status(engine).cursor_seq < 13:
+                assert not running.done(), "the forwarder stopped"
+                assert time.monotonic() < deadline, "new entries not delivered"
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, timeout=10)
+        frames = await asyncio.to_thread(receiver.wait_for, 13)
+    assert fault.calls >= 3
+    assert SyslogReceiver.ids(frames) == list(range(1, 14))
+    assert status(engine).last_error is None
+    captured = capfd.readouterr()
+    logged = captured.out + captured.err + caplog.text
+    assert "audit forwarding failed unexpectedly" in logged and "RuntimeError" in logged
+    assert SECRET_LOOKING not in logged  # the error's text is not logged, only its type
+
+
+def test_a_connection_on_a_descriptor_above_1024(database: tuple[str, Engine]) -> None:
+    """The check for a receiver's close used select.select, which raises ValueError for a
+    descriptor >= 1024 (a worker with many connections open gets there). The sender's
+    connection is put on such a descriptor by dup2: opening a thousand sockets first
+    would test the same thing, slower."""
+    url, engine = database
+    write(engine, 5)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    try:
+        with syslog_receiver() as receiver:
+            forward = forwarder(engine, settings_for(url, receiver))
+            low = socket.create_connection(("127.0.0.1", receiver.port), timeout=5)
+            high = socket.socket(fileno=os.dup2(low.fileno(), 1500))
+            low.close()
+            assert high.fileno() >= 1024
+            forward.sender._sock = high  # the kept connection the next send checks first
+            assert drain(forward) == 1
+            forward.sender.close()
+            frames = receiver.wait_for(5)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert SyslogReceiver.ids(frames) == list(range(1, 6))
+    assert len(receiver.connections) == 1  # the high descriptor's connection, kept

@@ -11,6 +11,7 @@ from domain.tickets import (
     TicketAction,
     closing_fields,
     correlation_id,
+    legacy_correlation_id,
     opening_fields,
     ticket_action,
 )
@@ -66,7 +67,21 @@ def test_the_close_says_closed_with_the_result(kind: EventKind, code: str) -> No
     assert "2 updated, 1 held" in fields["close_notes"]
 
 
-def test_the_request_carries_the_campaign_as_its_correlation_id() -> None:
-    fields = opening_fields(12)
-    assert fields["correlation_id"] == correlation_id(12) == "idrac-orch-campaign-12"
+INSTALLATION = "3f2c9a4e-8d1b-4c7e-9a55-0b6f1e2d7c90"
+
+
+def test_the_request_carries_the_installation_and_campaign_as_its_correlation_id() -> None:
+    fields = opening_fields(12, INSTALLATION)
+    assert (
+        fields["correlation_id"]
+        == correlation_id(12, INSTALLATION)
+        == (f"idrac-orch-{INSTALLATION}-campaign-12")
+    )
+    # Another installation's campaign 12 (a second orchestrator, a rebuilt database) and
+    # the id requests opened before migration 0016 carry are all different.
+    other = "9b1d7f3c-2e4a-4b8d-8c6f-1a2b3c4d5e6f"
+    assert len({correlation_id(12, INSTALLATION), correlation_id(12, other)}) == 2
+    assert legacy_correlation_id(12) == "idrac-orch-campaign-12"
+    assert legacy_correlation_id(12) not in (correlation_id(12, INSTALLATION),)
+    assert len(fields["correlation_id"]) <= 100  # ServiceNow's correlation_id column
     assert fields["short_description"] == "iDRAC firmware campaign 12"
