@@ -37,10 +37,8 @@ format: $(STAMP)
 vcsim: $(STAMP)
 	$(PYTHON) -m simulators.vcsim.harness build
 
-# Two processes, whole files each (module fixtures stay in one process): the suite waits
-# on simulators and Temporal far more than it computes.
 test: lint vcsim
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	$(VENV)/bin/pytest
 
 bench: $(STAMP) vcsim
 	@mkdir -p benchmarks/results
