@@ -61,6 +61,9 @@ RECORDED_CLOCK = "decisions-on-recorded-clock"
 QUEUE_SEMANTICS = "queue-semantics"
 # Rollouts recorded before every host's outcome was announced (host.finished).
 HOST_FINISHED_EVENTS = "host-finished-events"
+# Rollouts recorded before that announcement (and notifications) were decided at the run's
+# start, not at the first host's end (a crash test found a replay asking a task early).
+EVENTS_DECIDED_AT_START = "events-decided-at-start"
 # Rollouts recorded before the queue was watched until the last running host finished.
 REQUEUE_AFTER_LAST = "requeue-after-last-host"
 # A preflight older than this when the host starts is read again (it waited long).
@@ -93,6 +96,7 @@ class ClusterRolloutWorkflow:
         self.decided_at: datetime | None = None  # the recorded clock of the last decision
         self.queue_semantics = False
         self.requeue_after_last = False
+        self.announce_hosts = False
         self.notifier = Notifier(rollout.campaign_id)
 
     # ---- operator and campaign messages ------------------------------------------------
@@ -137,6 +141,9 @@ class ClusterRolloutWorkflow:
     async def run(self, rollout: ClusterRollout) -> ClusterResult:
         self.queue_semantics = workflow.patched(QUEUE_SEMANTICS)
         self.requeue_after_last = workflow.patched(REQUEUE_AFTER_LAST)
+        self.announce_hosts = workflow.patched(EVENTS_DECIDED_AT_START)
+        if self.announce_hosts:
+            self.notifier.decide_now()
         while self.stop_reason is None and (self.pending or self.may_come_back()):
             if not self.pending:  # the last hosts run: one may yet be refused and requeued
                 await self.last_hosts_settled()
@@ -427,7 +434,7 @@ class ClusterRolloutWorkflow:
         threshold = self.rollout.policy.cluster_failure_threshold
         if failures >= threshold:
             self.stop(f"{failures} failed host(s) reached the cluster threshold of {threshold}")
-        if workflow.patched(HOST_FINISHED_EVENTS):
+        if self.announce_hosts or workflow.patched(HOST_FINISHED_EVENTS):
             self.notifier.emit(
                 EventKind.HOST_FINISHED,
                 f"host {outcome.service_tag} (cluster {self.rollout.cluster}, "

@@ -41,9 +41,16 @@ class Notifier:
         self.campaign_id = campaign_id
         self.sent: list[asyncio.Task[None]] = []
         self.count = 0
+        self.decided: bool | None = None
+
+    def decide_now(self) -> None:
+        """Take the patch decision at once (a run's start) rather than at the first event:
+        a patch first asked deep in a history is matched against the workflow task it was
+        recorded in, and a replay that reaches that point a task earlier or later fails."""
+        self.decided = workflow.patched(NOTIFICATIONS)
 
     def enabled(self) -> bool:
-        return workflow.patched(NOTIFICATIONS)
+        return self.decided if self.decided is not None else workflow.patched(NOTIFICATIONS)
 
     def emit(
         self, kind: EventKind, subject: str, detail: str = "", discriminator: str | None = None
