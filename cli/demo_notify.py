@@ -11,10 +11,8 @@ print what each receiver got: the webhook's event (signature checked) and the e-
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import socket
@@ -32,13 +30,10 @@ from typing import Any
 
 import httpx
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from cli.demo_follow import report_outcomes
 from cli.demo_inventory import POLICY, post
+from simulators.loopback_tls import loopback_certificate
 
 LOOPBACK = "127.0.0.1"
 RECEIVE_TIMEOUT_S = 60
@@ -64,40 +59,6 @@ class Receivers:
         )
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: (certificate, key) PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
@@ -109,7 +70,7 @@ def local_receivers(directory: Path) -> Iterator[Receivers]:
     """Both receivers on 127.0.0.1 until the block ends."""
     from aiosmtpd.controller import Controller  # installed with the demo's extras
 
-    cert, key = _certificate(directory)
+    cert, key = loopback_certificate(directory, "smtp")
     http = ThreadingHTTPServer((LOOPBACK, 0), BaseHTTPRequestHandler)
     receivers = Receivers(
         f"http://{LOOPBACK}:{http.server_address[1]}/demo-hook", _free_port(), cert

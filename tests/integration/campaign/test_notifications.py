@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.notifications import ChannelKind, DeliveryStatus, EventKind
 from domain.runbook import CampaignResult, CampaignState, HostOutcome, HostStatus
 from domain.tickets import correlation_id
+from simulators.loopback_tls import loopback_certificate
 from simulators.servicenow import Instance, servicenow
 from store.installation import installation_id
 from store.notifications import NotificationChannel, NotificationDelivery, NotificationRule
@@ -31,7 +32,6 @@ from tests.services.receivers import (
     HttpReceiver,
     SmtpServer,
     http_receiver,
-    loopback_certificate,
     smtp_server,
 )
 from workers.main import running_workers

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.resources import Resources
 from common.settings import Settings
 from domain.notifications import ChannelKind, EventKind
+from simulators.loopback_tls import loopback_certificate
 from store.crypto import SecretBox
 from store.db import make_engine
 from store.migrate import upgrade
@@ -25,7 +26,7 @@ from store.notifications import NotificationChannel, NotificationRule
 from store.notify_outbox import seal_channel_secret
 from tests.integration.notify.publishing import Publisher, publisher
 from tests.services.postgres import fresh_database
-from tests.services.receivers import HttpReceiver, http_receiver, loopback_certificate
+from tests.services.receivers import HttpReceiver, http_receiver
 
 SECRET_KEY = "notify-tests-key-5c1f"
 MAX_ATTEMPTS = 3

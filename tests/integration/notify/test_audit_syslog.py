@@ -26,13 +26,13 @@ from sqlmodel import Session, col, select
 from common.settings import Settings
 from domain.syslog import audit_message
 from integrations.notify.errors import DeliveryError
+from simulators.loopback_tls import loopback_certificate
 from store.audit import AuditKeys, AuditRecord, append, stored_entry
 from store.audit_forwarding import status
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import AuditEvent
 from tests.services.postgres import ADMIN_DSN, fresh_database
-from tests.services.receivers import loopback_certificate
 from tests.services.syslog_receiver import SyslogReceiver, parse, syslog_receiver
 from workers.audit_forwarder import AuditForwarder, origin_of, target_of
 
@@ -184,7 +184,7 @@ def test_tls_with_client_certificate(database: tuple[str, Engine], tmp_path: Pat
             url,
             receiver,
             audit_syslog_transport="tls",
-            audit_syslog_ca_file=tmp_path / "server" / "notify-cert.pem",
+            audit_syslog_ca_file=tmp_path / "server" / "loopback-cert.pem",
             audit_syslog_cert_file=client_cert,
             audit_syslog_key_file=client_key,
         )
