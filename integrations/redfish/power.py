@@ -97,9 +97,13 @@ class PowerControl:
                 return False
             await asyncio.sleep(pace.sleep_s())
 
-    async def reboot(self, reset_type: str = "GracefulRestart") -> bool:
-        """Restart the host and wait until it is back; True if it had to be forced."""
-        before = await read_host_state(self._client)
+    async def reboot(
+        self, reset_type: str = "GracefulRestart", before: HostState | None = None
+    ) -> bool:
+        """Restart the host and wait until it is back; True if it had to be forced.
+        BEFORE: a full reading the caller just took (saves reading it again)."""
+        if before is None or before.lc_only:
+            before = await read_host_state(self._client)
         if before.power_state == "Off":
             await self._client.reset("On")
             await self.wait_host_back()
