@@ -31,6 +31,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,14 @@ async def run(
     ids = workflow_ids(handle.id, result)
     events, which = await largest_history(client, ids)
     outcomes = [o for c in result.clusters for o in c.outcomes]
+    not_updated = [o for o in outcomes if o.status is not HostStatus.UPDATED]
+    for outcome in not_updated[:20]:
+        log(f"not updated: {outcome.service_tag} {outcome.describe()}")
     return {
+        "statuses": dict(Counter(o.status.value for o in outcomes)),
+        "not_updated_reasons": dict(
+            Counter(f"{o.failed_step}: {o.reason[:160]}" for o in not_updated).most_common(5)
+        ),
         "campaign_state": result.state.value,
         "hosts": hosts,
         "hosts_updated": sum(o.status is HostStatus.UPDATED for o in outcomes),
