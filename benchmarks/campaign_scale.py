@@ -38,6 +38,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from benchmarks.campaign_makespan import (
     ProcessSampler,
@@ -104,7 +105,13 @@ async def largest_history(client: Client, ids: list[str]) -> tuple[int, str]:
     for workflow_id in ids:
         run_id: str | None = None
         while True:  # follow the chain back from the latest run
-            history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+            try:
+                handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+                history = await handle.fetch_history()
+            except RPCError as error:  # a host that ended in the queue has no workflow
+                if error.status is RPCStatusCode.NOT_FOUND:
+                    break
+                raise
             if len(history.events) > largest:
                 largest, which = len(history.events), workflow_id
             first = history.events[0]
@@ -153,12 +160,12 @@ async def run(
     result = result_task.result()
     makespan_s = time.monotonic() - began
     log(f"campaign {result.state.value} in {makespan_s:.0f} s; reading histories")
-    ids = workflow_ids(handle.id, result)
-    events, which = await largest_history(client, ids)
     outcomes = [o for c in result.clusters for o in c.outcomes]
     not_updated = [o for o in outcomes if o.status is not HostStatus.UPDATED]
     for outcome in not_updated[:20]:
         log(f"not updated: {outcome.service_tag} {outcome.describe()}")
+    ids = workflow_ids(handle.id, result)
+    events, which = await largest_history(client, ids)
     return {
         "statuses": dict(Counter(o.status.value for o in outcomes)),
         "not_updated_reasons": dict(
