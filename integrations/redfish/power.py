@@ -182,8 +182,10 @@ class PowerControl:
             streak = 0 if busy else streak + 1
             proven = signal.observe(state, settled=not busy)
             if proven or streak >= (self._options.ready_confirmations if seen_transition else 1):
+                pace.done()
                 return state
             if time.monotonic() > deadline:
+                pace.abandon()
                 why = "; ".join(busy) or "settled only just now"
                 raise HostNotBackError(
                     f"host not back and settled within {timeout_s:g} s: {why} ({state.describe()})",
