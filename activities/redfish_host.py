@@ -148,7 +148,8 @@ class RedfishActivities:
                 activity.logger.info("no job waits for a reboot: host rebooted and back")
                 return
             reset = "ForceRestart" if request.mode == "force" else "GracefulRestart"
-            await client.power.reboot(reset)
+            # The reading that decided to reboot is the "before" of the reboot.
+            await client.power.reboot(reset, before=state)
 
     @activity.defn(name=Redfish.VERIFY_FIRMWARE)
     async def verify_firmware(self, request: VerifyRequest) -> None:

@@ -42,6 +42,9 @@ class HostState(BaseModel):
     health: str | None = None
     lifecycle: LifecycleStatus | None = None
     jobs: list[JobInfo] = Field(default_factory=list)
+    # Only the Lifecycle Controller was read: it said the host is in a transition, so
+    # power, health and jobs were not asked for (see ``read_host_state(lc_first=True)``).
+    lc_only: bool = False
 
     @property
     def out_of_post(self) -> bool:
@@ -67,7 +70,7 @@ class HostState(BaseModel):
         if self.lifecycle is None:
             return ["iDRAC not answering"]
         reasons = []
-        if self.power_state != "On":
+        if self.power_state != "On" and not self.lc_only:
             reasons.append(f"power {self.power_state}")
         if not self.out_of_post:
             reasons.append(f"ServerStatus {self.lifecycle.server_status}")
@@ -94,7 +97,11 @@ class HostState(BaseModel):
         if self.lifecycle is None:
             return "iDRAC not answering"
         lc = "ready" if self.lifecycle.ready else self.lifecycle.lc_status or "NotReady"
-        text = f"power {self.power_state}, health {self.health}, LC {lc}"
+        text = (
+            f"LC {lc}"
+            if self.lc_only
+            else f"power {self.power_state}, health {self.health}, LC {lc}"
+        )
         if not self.out_of_post:
             text += f", ServerStatus {self.lifecycle.server_status}"
         return text
@@ -104,12 +111,22 @@ def _is_reboot_job(job: JobInfo) -> bool:
     return job.job_id.startswith(_REBOOT_JOB_PREFIX)
 
 
-async def read_host_state(client: RedfishClient, *, with_jobs: bool = True) -> HostState:
+async def read_host_state(
+    client: RedfishClient, *, with_jobs: bool = True, lc_first: bool = False
+) -> HostState:
     """Power, health, LC status and (WITH_JOBS) the job queue; an iDRAC that does not
-    answer (resetting, busy) is a reading too: lifecycle None."""
+    answer (resetting, busy) is a reading too: lifecycle None.
+
+    LC_FIRST: the Lifecycle Controller's status is read first, and the system and the
+    job queue only once it reports Ready and out of POST. A host in a transition (POST,
+    LC busy) is then one request, not three: a reboot wait spends most of its polls
+    there. Only for readers that need no more than "still in a transition" from such a
+    reading (``lc_only`` is set)."""
     try:
-        system = await client.system()
         lifecycle = await client.lifecycle_status()
+        if lc_first and not (lifecycle.ready and lifecycle.server_status in (None, "OutOfPOST")):
+            return HostState(lifecycle=lifecycle, lc_only=True)
+        system = await client.system()
         jobs = await client.list_jobs() if with_jobs else []
     except (RedfishConnectionError, BusyError):
         return HostState()

@@ -25,6 +25,7 @@ from integrations.redfish.errors import (
 )
 from integrations.redfish.jobs import job_info
 from integrations.redfish.models import ClientOptions, JobInfo, JobRef, JobStatus
+from integrations.redfish.pacing import PacedWait
 from integrations.redfish.transport import V1, RedfishTransport, json_body
 
 log = get_logger("integrations.redfish")
@@ -89,14 +90,23 @@ class JobTracker:
         started = time.monotonic()
         self._offline_since = self._missing_since = None
         last: JobInfo | None = None
+        pace: PacedWait | None = None
         while True:
             info = await self._observe(ref, last)
+            if pace is None:  # timed by how long this job's states lasted elsewhere
+                until = ",".join(sorted(stop_at)) or "end"
+                pace = PacedWait(
+                    f"job {info.name or '?'} until {until}", self._options.poll_interval_s
+                )
+                pace.observe("submitted", started)
+            pace.observe(info.status.value)
             if last is None or info.describe() != last.describe():
                 log.info("redfish job", host=self._transport.host, job=info.describe())
                 if on_progress:
                     on_progress(info)
             last = info
             if info.status is JobStatus.FAILED:
+                pace.abandon()
                 reason = " ".join(filter(None, [info.message_id or info.state, info.message]))
                 raise JobFailedError(
                     f"job {ref.job_id} failed: {reason or 'the BMC gave no reason'}",
@@ -104,8 +114,10 @@ class JobTracker:
                     message_id=info.message_id,
                 )
             if info.status.terminal or info.status in stop_at:
+                pace.done()
                 return info
             if time.monotonic() - started > self._options.job_timeout_s:
+                pace.abandon()
                 raise JobTimeoutError(
                     f"job {ref.job_id} still {info.state or info.status.value} "
                     f"({info.percent or 0}%) after {self._options.job_timeout_s:g} s: "
@@ -113,7 +125,7 @@ class JobTracker:
                     host=self._transport.host,
                     message_id=info.message_id,
                 )
-            await asyncio.sleep(self._options.poll_interval_s)
+            await asyncio.sleep(pace.sleep_s())
 
     async def _observe(self, ref: JobRef, last: JobInfo | None) -> JobInfo:
         """One poll turned into a status, tolerating the iDRAC's transient gaps."""

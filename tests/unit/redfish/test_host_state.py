@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from integrations.redfish.host_state import HostState
 from integrations.redfish.models import JobInfo, JobStatus, LifecycleStatus
-from integrations.redfish.power import gone_down
+from integrations.redfish.power import ResetSequence, gone_down
 
 READY = LifecycleStatus(ready=True, lc_status="Ready", server_status="OutOfPOST", status="Ready")
 IN_POST = LifecycleStatus(
@@ -87,3 +87,56 @@ def test_boot_progress_counts_as_a_change_never_as_a_level() -> None:
     assert not gone_down(running, reading(boot_state="OSRunning", boot_state_time="t1"))
     resting = reading(boot_state="SystemHardwareInitializationComplete")
     assert not gone_down(resting, reading(boot_state="SystemHardwareInitializationComplete"))
+
+
+LC_WRAP_UP = LifecycleStatus(
+    ready=False, lc_status="NotReady", server_status="OutOfPOST", status="NotReady"
+)
+
+
+def lc_only(lifecycle: LifecycleStatus) -> HostState:
+    return HostState(lifecycle=lifecycle, lc_only=True)
+
+
+def test_an_lc_only_reading_is_a_transition_and_proves_nothing_about_jobs() -> None:
+    """Read LC first: a host in POST or with its LC busy is not settled, whatever its
+    power (not read); a staged job absent from such a reading has not started."""
+    assert lc_only(IN_POST).under_way() == ["ServerStatus InPOST", "LC NotReady"]
+    assert lc_only(LC_WRAP_UP).under_way() == ["LC NotReady"]
+    before = reading(jobs=[job("JID_1", JobStatus.SCHEDULED)], lifecycle=IN_POST)
+    assert not gone_down(before, lc_only(IN_POST))
+
+
+def settled_with(*jobs: JobInfo) -> HostState:
+    return reading(jobs=list(jobs))
+
+
+def test_the_reset_sequence_is_proof_only_after_post_then_the_lc_wrap_up() -> None:
+    """Stale Ready is an answer from before the reset: settled readings prove the host
+    back only after POST, then OutOfPOST with the LC busy, and the jobs finished."""
+    done = job("JID_1", JobStatus.COMPLETED)
+    sequence = ResetSequence(["JID_1"])
+    assert not sequence.observe(settled_with(job("JID_1", JobStatus.SCHEDULED)), settled=True)
+    assert not sequence.observe(settled_with(done), settled=True), "no POST seen yet"
+    assert not sequence.observe(lc_only(IN_POST), settled=False)
+    assert not sequence.observe(settled_with(done), settled=True), "no LC wrap-up seen yet"
+    assert not sequence.observe(lc_only(LC_WRAP_UP), settled=False)
+    assert not sequence.observe(
+        settled_with(job("JID_1", JobStatus.COMPLETED_NEEDS_REBOOT)), settled=True
+    ), "a job that needs another restart is not finished"
+    assert not sequence.observe(settled_with(), settled=True), "the job must be seen finished"
+    assert sequence.observe(settled_with(done), settled=True)
+
+
+def test_without_jobs_or_server_status_the_sequence_never_proves() -> None:
+    nothing = ResetSequence([])
+    for state in (lc_only(IN_POST), lc_only(LC_WRAP_UP), settled_with()):
+        assert not nothing.observe(state, settled=True)
+    generic = ResetSequence(["JID_1"])
+    done = job("JID_1", JobStatus.COMPLETED)
+    no_status = LifecycleStatus(ready=False)
+    for state in (HostState(), lc_only(no_status), settled_with(done)):
+        generic.observe(state, settled=False)
+    # The silent iDRAC counts as POST, but no OutOfPOST-with-LC-busy was ever reported.
+    assert not generic.observe(reading(lifecycle=LifecycleStatus(ready=True), jobs=[done]),
+                               settled=True)  # fmt: skip
