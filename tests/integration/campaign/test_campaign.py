@@ -161,7 +161,10 @@ async def test_rolling_campaign_updates_every_host_once_within_capacity(
     assert campaign in tree and f"{campaign}-cluster-alpha" in tree
     assert {f"{campaign}-host-{tag}" for tag in alpha} <= tree
     assert campaign in await _found(temporal_env, "CampaignStatus = 'finished_with_failures'")
-    assert await _found(temporal_env, f"ServiceTag = '{failing}'") == {f"{campaign}-host-{failing}"}
+    # Earlier test modules' campaigns (their own databases, the same numbers) ran this host
+    # too: of this campaign's workflows, the filter finds the failing host's runbook alone.
+    tagged = await _found(temporal_env, f"ServiceTag = '{failing}'")
+    assert {w for w in tagged if w.startswith(f"{campaign}-")} == {f"{campaign}-host-{failing}"}
 
     # Staging overlaps the evacuation, and the read-only checks after the reboot overlap
     # each other: a host spends less time in maintenance than a step-by-step runbook.
