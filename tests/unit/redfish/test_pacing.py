@@ -3,6 +3,8 @@ near the expected end of the last phase, every interval otherwise."""
 
 from __future__ import annotations
 
+import pytest
+
 from integrations.redfish.pacing import (
     DENSE_SHARE,
     MIN_SAMPLES,
@@ -50,7 +52,9 @@ def test_learned_phases_are_read_sparsely_early_and_densely_near_the_end() -> No
     assert wait.sleep_s(19.8) == POLL, "POST's window, not the last phase: every interval"
     wait.observe("post", 19.8)
     wait.observe("lc-busy", 20.5)
-    assert 1.0 < wait.sleep_s(20.5) <= 3.0, "one read near the earliest end of the wrap-up"
+    earliest_end = 19.8 + wrap_up[0]  # it began after the last POST read, at the soonest
+    next_read = 20.5 + wait.sleep_s(20.5)
+    assert next_read == pytest.approx(earliest_end), "read at the wrap-up's earliest end"
     assert wait.sleep_s(23.0) == DENSE_SHARE * POLL, "dense near its end"
     assert wait.sleep_s(60.0) == POLL, "past the latest end seen: every interval again"
 
