@@ -75,8 +75,10 @@ class Look:
     """What the probe saw at one moment."""
 
     sightings: list[Sighting]
-    # Activities the worker runs in their last allowed attempt: a kill now would fail the
-    # step for good. The schedule spares them (the retry budget is a policy of its own).
+    # Activities pending in their last allowed attempt, started or about to be (a worker
+    # picks a scheduled one up within milliseconds): a kill, or the server's outage, would
+    # fail the step for good. The schedule spares them (the retry budget is a policy of
+    # its own).
     last_attempts: list[str]
 
 
@@ -156,6 +158,21 @@ class KillSchedule:
             self.order.remove(target)
 
 
+def last_attempts(running: list[WorkflowExecutionDescription]) -> list[str]:
+    return [
+        f"{d.id} {a.activity_type.name}"
+        for d in running
+        for a in d.raw_description.pending_activities
+        if a.maximum_attempts
+        and a.attempt >= a.maximum_attempts
+        and a.state
+        in (
+            PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+            PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        )
+    ]
+
+
 class StepProbe:
     """Reads, from Temporal, what the campaign's clusters and hosts are doing right now."""
 
@@ -193,16 +210,15 @@ class StepProbe:
         found = await asyncio.gather(*(self._activities(d, worker) for d in running))
         return Look(
             [s for group in found for s in group] + self.waits,
-            [
-                f"{d.id} {a.activity_type.name}"
-                for d in running
-                for a in d.raw_description.pending_activities
-                if a.maximum_attempts
-                and a.attempt >= a.maximum_attempts
-                and a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-                and worker.identity_pid(a.last_worker_identity)
-            ],
+            last_attempts(running),
         )
+
+    async def last_attempts_now(self) -> list[str]:
+        """The last attempts pending right now (a full look, without the waits)."""
+        clusters = [d for d in await asyncio.gather(*map(self._describe, self.cluster_ids)) if d]
+        host_ids = [c.workflow_id for d in clusters for c in d.raw_description.pending_children]
+        hosts = [d for d in await asyncio.gather(*map(self._describe, host_ids)) if d]
+        return last_attempts([*clusters, *hosts])
 
     def _ask_waits(
         self, clusters: list[WorkflowExecutionDescription], worker: WorkerProcess

@@ -199,6 +199,8 @@ class Chaos:
                 await asyncio.sleep(PROBE_EVERY_S)
                 continue
             await asyncio.sleep(schedule.dwell(sighting.target))
+            if await self.spare_last_attempts():
+                continue  # a last attempt began during the dwell
             if not await self.probe.still_there(sighting):
                 continue  # over before the kill could land: look again
             worker.kill()
@@ -224,9 +226,20 @@ class Chaos:
             if len(self.run.kills) == schedule.server_crash_after:
                 await self.crash_server()
 
+    async def spare_last_attempts(self) -> bool:
+        spared = await self.probe.last_attempts_now()
+        self.run.spared.update(spared)
+        return bool(spared)
+
     async def crash_server(self) -> None:
-        """Once: the Temporal server dies while the fresh worker runs, and comes back."""
+        """Once: the Temporal server dies while the fresh worker runs, and comes back. Its
+        outage can outlast the heartbeat timeout (3 s), so it waits until no last attempt
+        is pending."""
         await asyncio.sleep(self.schedule.rng.uniform(2.0, 4.0))
+        while True:
+            if not await self.spare_last_attempts():
+                break
+            await asyncio.sleep(PROBE_EVERY_S)
         await self.stack.restart_temporal(down_s=self.schedule.rng.uniform(0.5, 2.0))
         assert self.stack.client is not None
         self.probe.client = self.stack.client
